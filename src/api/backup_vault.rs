@@ -1,0 +1,234 @@
+//! `BackupVault`: a backup vault on a cloud. Today the Huawei Cloud CBR vault;
+//! `rackspace` and `commvault` blocks join `huaweiCloud` as a one-of.
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::conditions::Condition;
+use super::{DeletionPolicy, ProviderConfigRef};
+
+/// A backup vault that coffer creates, keeps as declared, and deletes.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "coffer.dev",
+    version = "v1alpha1",
+    kind = "BackupVault",
+    namespaced,
+    status = "BackupVaultStatus",
+    shortname = "bv",
+    category = "coffer",
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"SYNCED","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
+    printcolumn = r#"{"name":"EXTERNAL-ID","type":"string","jsonPath":".status.externalId"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupVaultSpec {
+    /// The ProviderConfig, in this namespace, that says where the cloud is
+    /// and holds the credentials.
+    pub provider_config_ref: ProviderConfigRef,
+    /// `Delete` (default) deletes the vault, and every backup in it, when this
+    /// object is deleted; `Orphan` leaves the vault in the cloud.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// A Huawei Cloud CBR vault (`/v3/{project_id}/vaults`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huawei_cloud: Option<HuaweiVault>,
+}
+
+/// A CBR vault as the user wants it. Fields left out keep the provider's default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiVault {
+    /// Vault name: 1 to 64 letters, digits, CJK characters, `_` or `-`.
+    pub name: String,
+    /// Free text, up to 64 characters, without `<` or `>`. Set at creation;
+    /// CBR cannot change it afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Capacity and kind of the vault. Pay-per-use (post-paid) only.
+    pub billing: HuaweiBilling,
+    /// Associate new resources that match `bindRules` automatically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_bind: Option<bool>,
+    /// Which resources `autoBind` picks up, by tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_rules: Option<HuaweiBindRules>,
+    /// Grow the vault automatically when it fills up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_expand: Option<bool>,
+    /// Send SMN notifications when usage crosses `threshold`. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smn_notify: Option<bool>,
+    /// Usage percentage (1 to 100) above which CBR notifies. Default 80.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i32>,
+    /// Lock the vault against backup deletion. Once true it can never be
+    /// set back to false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
+    /// Tags on the vault: at most 10, unique keys. coffer adds its own
+    /// ownership tag, `coffer-uid`, which is not listed here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<HuaweiTag>>,
+    /// Resources (servers, disks, file systems) the vault backs up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<HuaweiResource>>,
+    /// Enterprise project the vault belongs to. Default `0`, the default
+    /// project. Set at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+}
+
+/// Vault specification and capacity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiBilling {
+    /// `crash_consistent` or `app_consistent` (application-consistent backups).
+    pub consistent_level: ConsistentLevel,
+    /// What the vault backs up. Cannot change once set.
+    pub object_type: ObjectType,
+    /// `backup` or `replication`. Cannot change once set.
+    pub protect_type: ProtectType,
+    /// Capacity in GB, 10 to 10485760.
+    pub size: i64,
+    /// `public` (default) or `hybrid`. Cannot change once set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_type: Option<CloudType>,
+    /// Keep backups in several availability zones. Cannot change once set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_multi_az: Option<bool>,
+}
+
+/// Backup consistency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsistentLevel {
+    CrashConsistent,
+    AppConsistent,
+}
+
+/// What a vault backs up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectType {
+    Server,
+    Disk,
+    Turbo,
+    Workspace,
+    Vmware,
+    Rds,
+    File,
+}
+
+/// Whether the vault holds backups or replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtectType {
+    Backup,
+    Replication,
+}
+
+/// Public or hybrid cloud.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloudType {
+    Public,
+    Hybrid,
+}
+
+/// Tag filters for automatic association.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HuaweiBindRules {
+    /// At most 5 tags; a resource carrying any of them is associated.
+    #[serde(default)]
+    pub tags: Vec<HuaweiTag>,
+}
+
+/// A key and value.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct HuaweiTag {
+    /// 1 to 36 letters, digits, `_` or `-`.
+    pub key: String,
+    /// 0 to 43 letters, digits, `_`, `-` or `.`.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// A resource the vault protects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiResource {
+    /// ID of the server, disk or file system.
+    pub id: String,
+    /// `OS::Nova::Server`, `OS::Cinder::Volume`, `OS::Ironic::BareMetalServer`,
+    /// `OS::Native::Server`, `OS::Sfs::Turbo` or `OS::Workspace::DesktopV2`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// For a server: IDs of its disks not to back up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_volumes: Vec<String>,
+}
+
+/// What coffer last saw of the vault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupVaultStatus {
+    /// The provider's ID of the vault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The vault as the provider last reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_provider: Option<VaultObservation>,
+    /// `Ready`: the vault exists and is usable. `Synced`: the last reconcile
+    /// made the vault match the spec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The generation of the spec the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// The observed vault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultObservation {
+    /// `available`, `lock`, `frozen`, `deleting` or `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Capacity in GB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_gb: Option<i64>,
+    /// Allocated capacity in GB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated_gb: Option<i64>,
+    /// Used capacity in MB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_mb: Option<i64>,
+    /// Specification code, such as `vault.backup.server.normal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_code: Option<String>,
+    /// When the provider created the vault (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Resources associated with the vault.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ObservedResource>,
+}
+
+/// A resource as the provider reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedResource {
+    /// Resource ID.
+    pub id: String,
+    /// Resource type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Protection status, such as `available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protect_status: Option<String>,
+}

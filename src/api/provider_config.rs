@@ -1,0 +1,119 @@
+//! `ProviderConfig`: where a cloud is and which Secret, in the same namespace,
+//! holds the credentials to reach it. Managed objects name it in
+//! `spec.providerConfigRef`.
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::conditions::Condition;
+
+/// Where a provider is and how coffer authenticates to it. Exactly one
+/// provider block is set.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "coffer.dev",
+    version = "v1alpha1",
+    kind = "ProviderConfig",
+    namespaced,
+    status = "ProviderConfigStatus",
+    shortname = "pconfig",
+    category = "coffer",
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"REGION","type":"string","jsonPath":".spec.huaweiCloud.region"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigSpec {
+    /// Huawei Cloud: IAM for authentication, CBR for backup vaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huawei_cloud: Option<HuaweiCloudConfig>,
+}
+
+/// Where a Huawei Cloud region is and how to sign in to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiCloudConfig {
+    /// Region ID, for example `cn-north-4` or `ap-southeast-1`. Endpoints
+    /// default to `https://{service}.{region}.myhuaweicloud.com`.
+    #[schemars(
+        length(min = 1, max = 64),
+        regex(pattern = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    )]
+    pub region: String,
+    /// ID of the region's project (32 hex characters); CBR paths carry it.
+    #[schemars(regex(pattern = r"^[0-9a-f]{32}$"))]
+    pub project_id: String,
+    /// ID of the account (domain). Needed for password sign-in and for IAM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9a-f]{32}$"))]
+    pub domain_id: Option<String>,
+    /// Overrides for the service endpoints, for other Huawei-based clouds or
+    /// a local emulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<HuaweiEndpoints>,
+    /// Where the credentials are.
+    pub credentials: HuaweiCredentials,
+    /// PEM bundle of CA certificates to trust in addition to the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<String>,
+}
+
+/// Service endpoints; each is a base URL such as `https://iam.example.com`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiEndpoints {
+    /// IAM base URL. Default: `https://iam.{region}.myhuaweicloud.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    pub iam: Option<String>,
+    /// CBR base URL. Default: `https://cbr.{region}.myhuaweicloud.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    pub cbr: Option<String>,
+}
+
+/// How coffer signs in to Huawei Cloud.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum HuaweiAuthType {
+    /// Access key and secret key: every request is signed with SDK-HMAC-SHA256.
+    /// The Secret holds `accessKey` and `secretKey`.
+    AccessKey,
+    /// IAM user name and password: coffer gets a project-scoped token from
+    /// `POST /v3/auth/tokens` and renews it before it expires. The Secret holds
+    /// `username`, `password` and `domainName` (the account name).
+    Password,
+}
+
+/// A Secret in the ProviderConfig's own namespace, and how to read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HuaweiCredentials {
+    /// Which kind of credentials the Secret holds.
+    #[serde(rename = "type")]
+    pub auth_type: HuaweiAuthType,
+    /// The Secret, in the same namespace as this ProviderConfig.
+    pub secret_ref: SecretRef,
+}
+
+/// A Secret in the same namespace. There is deliberately no namespace field:
+/// credentials never cross a namespace boundary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SecretRef {
+    /// Name of the Secret.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// What coffer last saw of this ProviderConfig.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigStatus {
+    /// `Ready` is True when the credentials were accepted by one cheap
+    /// authenticated call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The generation the conditions describe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

@@ -1,0 +1,97 @@
+//! Finding the kube-apiserver, etcd, kubectl and helm binaries that
+//! `scripts/install-tools.sh` installs into the versioned cache.
+
+use std::path::{Path, PathBuf};
+
+use super::ControlPlaneError;
+
+/// Versions the install script pins; the cache layout is keyed by them.
+pub const KUBE_VERSION: &str = "1.34.12";
+pub const KUBECTL_LAYER: &str = "2.2.2";
+pub const ETCD_VERSION: &str = "3.6.15";
+
+/// Paths of the control-plane tools.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub kube_apiserver: PathBuf,
+    pub etcd: PathBuf,
+    pub kubectl: PathBuf,
+    pub helm: PathBuf,
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COFFER_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
+    home.join(".cache/coffer")
+}
+
+fn pick(env: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(env).map(PathBuf::from).unwrap_or(default)
+}
+
+fn require(
+    name: &'static str,
+    path: PathBuf,
+    install: &'static str,
+) -> Result<PathBuf, ControlPlaneError> {
+    if is_executable(&path) {
+        Ok(path)
+    } else {
+        Err(ControlPlaneError::MissingBinary {
+            name,
+            path,
+            install,
+        })
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+impl Binaries {
+    /// Reads `KUBE_APISERVER`, `ETCD`, `KUBECTL` and `HELM`, falling back to the
+    /// cache the install script fills. Names the missing piece and the command
+    /// that installs it.
+    pub fn locate() -> Result<Self, ControlPlaneError> {
+        let cache = cache_dir();
+        Ok(Self {
+            kube_apiserver: require(
+                "kube-apiserver",
+                pick(
+                    "KUBE_APISERVER",
+                    cache.join(format!("kube-apiserver-v{KUBE_VERSION}/kube-apiserver")),
+                ),
+                "scripts/install-tools.sh kube-apiserver (or make tools)",
+            )?,
+            etcd: require(
+                "etcd",
+                pick("ETCD", cache.join(format!("etcd-v{ETCD_VERSION}/etcd"))),
+                "scripts/install-tools.sh etcd (or make tools)",
+            )?,
+            kubectl: require(
+                "kubectl",
+                pick(
+                    "KUBECTL",
+                    cache.join(format!("kubectl-layer-{KUBECTL_LAYER}/kubectl")),
+                ),
+                "scripts/install-tools.sh kubectl-helm (or make tools)",
+            )?,
+            helm: require(
+                "helm",
+                pick(
+                    "HELM",
+                    cache.join(format!("kubectl-layer-{KUBECTL_LAYER}/helm")),
+                ),
+                "scripts/install-tools.sh kubectl-helm (or make tools)",
+            )?,
+        })
+    }
+}

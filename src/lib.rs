@@ -1,0 +1,8 @@
+//! coffer: a Kubernetes operator that makes backup vaults, backup shares and
+//! IAM agencies on Huawei Cloud, Rackspace and Commvault match their manifests.
+
+pub mod api;
+pub mod controlplane;
+pub mod crdgen;
+pub mod provider;
+pub mod telemetry;

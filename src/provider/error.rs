@@ -1,0 +1,80 @@
+//! The one error type every provider client returns. Each variant knows
+//! whether a retry can help and which condition reason it shows the user.
+
+use std::time::Duration;
+
+/// What went wrong talking to a provider, in terms a controller can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The object does not exist (or no longer does).
+    #[error("{what} not found: {message}")]
+    NotFound { what: String, message: String },
+    /// The provider refused because of the object's current state or a
+    /// concurrent change; retrying later may succeed.
+    #[error("conflict: {message}")]
+    Conflict { message: String },
+    /// The provider's rate limit was hit. Retry after the given delay.
+    #[error("throttled by the provider ({code}): {message}")]
+    Throttled {
+        code: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The request is invalid and will stay invalid until the spec changes.
+    #[error("the provider rejected the request ({code}): {message}; fix the spec")]
+    Invalid { code: String, message: String },
+    /// The credentials were refused. Fix the Secret or the ProviderConfig.
+    #[error(
+        "the provider refused the credentials ({code}): {message}; check the Secret and the ProviderConfig"
+    )]
+    Unauthorized { code: String, message: String },
+    /// A network failure, timeout or server error; retrying may succeed.
+    #[error("the provider is unavailable: {message}")]
+    Transient { message: String },
+}
+
+impl ProviderError {
+    /// Whether retrying the same request unchanged can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Conflict { .. } | Self::Throttled { .. } | Self::Transient { .. }
+        )
+    }
+
+    /// How long the provider asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The condition reason a user sees for this error.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "NotFound",
+            Self::Conflict { .. } => "Conflict",
+            Self::Throttled { .. } => "Throttled",
+            Self::Invalid { .. } => "InvalidRequest",
+            Self::Unauthorized { .. } => "Unauthorized",
+            Self::Transient { .. } => "ProviderUnavailable",
+        }
+    }
+
+    /// A short label for metrics (bounded set).
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::Throttled { .. } => "throttled",
+            Self::Invalid { .. } => "invalid",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Transient { .. } => "transient",
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}

@@ -1,0 +1,3 @@
+//! Huawei Cloud: IAM authentication and the CBR vault API.
+
+pub mod signer;

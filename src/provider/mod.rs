@@ -1,0 +1,10 @@
+//! Provider clients behind one trait per resource kind, in provider-neutral
+//! types. Controllers see these traits and [`ProviderError`], never a
+//! provider's wire types or HTTP status codes.
+
+pub mod error;
+pub mod huawei;
+pub mod vault;
+
+pub use error::ProviderError;
+pub use vault::{Tag, Vault, VaultApi, VaultCreate, VaultResource, VaultUpdate};
