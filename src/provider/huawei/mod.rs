@@ -1,4 +1,6 @@
 //! Huawei Cloud: IAM authentication and the CBR vault API.
 
+pub mod convert;
 pub mod errors;
 pub mod signer;
+pub mod wire;
