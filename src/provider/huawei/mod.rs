@@ -5,4 +5,9 @@ pub mod client;
 pub mod convert;
 pub mod errors;
 pub mod signer;
+pub mod vaults;
 pub mod wire;
+
+pub use auth::HuaweiCredentials;
+pub use client::HuaweiConnection;
+pub use vaults::HuaweiVaults;
