@@ -4,8 +4,8 @@
 //! happened to answer in.
 
 use super::wire::{
-    CreateBilling, CreateVault, ResourceCreate, UpdateBilling, UpdateVault, WireBindRules,
-    WireExtraInfo, WireResource, WireTag, WireVault, parse_timestamp,
+    CreateBilling, CreateVault, ResourceCreate, UpdateBilling, UpdateVault, VaultSettings,
+    WireBindRules, WireExtraInfo, WireResource, WireTag, WireVault, parse_timestamp,
 };
 use crate::provider::vault::{
     ObservedVaultResource, Tag, Vault, VaultCreate, VaultResource, VaultUpdate,
@@ -118,12 +118,14 @@ pub fn create_to_wire(c: &VaultCreate) -> CreateVault {
         },
         resources: c.resources.iter().map(resource_to_wire).collect(),
         tags: tags_to_wire(&c.tags),
-        auto_bind: c.auto_bind,
-        bind_rules: c.bind_rules.as_deref().map(bind_rules_to_wire),
-        auto_expand: c.auto_expand,
-        smn_notify: c.smn_notify,
-        threshold: c.threshold,
-        locked: c.locked,
+        settings: VaultSettings {
+            auto_bind: c.auto_bind,
+            bind_rules: c.bind_rules.as_deref().map(bind_rules_to_wire),
+            auto_expand: c.auto_expand,
+            smn_notify: c.smn_notify,
+            threshold: c.threshold,
+            locked: c.locked,
+        },
         enterprise_project_id: c.enterprise_project_id.clone(),
     }
 }
@@ -137,12 +139,14 @@ pub fn update_to_wire(u: &VaultUpdate) -> UpdateVault {
     UpdateVault {
         name: u.name.clone(),
         billing,
-        auto_bind: u.auto_bind,
-        bind_rules: u.bind_rules.as_deref().map(bind_rules_to_wire),
-        auto_expand: u.auto_expand,
-        smn_notify: u.smn_notify,
-        threshold: u.threshold,
-        locked: u.locked,
+        settings: VaultSettings {
+            auto_bind: u.auto_bind,
+            bind_rules: u.bind_rules.as_deref().map(bind_rules_to_wire),
+            auto_expand: u.auto_expand,
+            smn_notify: u.smn_notify,
+            threshold: u.threshold,
+            locked: u.locked,
+        },
     }
 }
 

@@ -221,8 +221,19 @@ pub struct CreateVault {
     /// The API rejects an empty list, so none is sent when there are no tags.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<WireTag>,
+    #[serde(flatten)]
+    pub settings: VaultSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+}
+
+/// The settings that create and update both take, each optional: on create
+/// an absent one gets CBR's default, on update it stays as it is.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VaultSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_bind: Option<bool>,
+    /// `Some` with no tags clears the rules on update.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind_rules: Option<WireBindRules>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -233,8 +244,6 @@ pub struct CreateVault {
     pub threshold: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enterprise_project_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -274,19 +283,8 @@ pub struct UpdateVault {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing: Option<UpdateBilling>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto_bind: Option<bool>,
-    /// `Some` with no tags clears the rules.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bind_rules: Option<WireBindRules>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto_expand: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub smn_notify: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub locked: Option<bool>,
+    #[serde(flatten)]
+    pub settings: VaultSettings,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
