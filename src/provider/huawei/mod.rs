@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod client;
+#[cfg(test)]
+mod client_tests;
 pub mod convert;
 pub mod errors;
 pub mod signer;
