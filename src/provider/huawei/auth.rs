@@ -10,9 +10,10 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::client::{Request, Service, Transport, build_url, host_header};
+use super::client::{build_url, host_header};
 use super::errors::{map_iam_token_error, undecodable};
 use super::signer;
+use super::transport::{Request, Service, Transport};
 use super::wire::{TokenRequest, TokenResponse, parse_timestamp};
 use crate::provider::ProviderError;
 

@@ -193,6 +193,14 @@ fn describe(resp: &FailedResponse<'_>) -> String {
     }
 }
 
+/// An error in the connection settings themselves: nothing to retry.
+pub fn config_error(message: String) -> ProviderError {
+    ProviderError::Invalid {
+        code: "InvalidProviderConfig".to_string(),
+        message,
+    }
+}
+
 /// A response that arrived with a 2xx status but could not be read.
 pub fn undecodable(what: &str, err: &serde_json::Error, body: &[u8]) -> ProviderError {
     ProviderError::Transient {

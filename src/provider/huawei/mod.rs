@@ -7,6 +7,7 @@ mod client_tests;
 pub mod convert;
 pub mod errors;
 pub mod signer;
+pub mod transport;
 pub mod vaults;
 pub mod wire;
 

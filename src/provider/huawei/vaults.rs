@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
-use super::client::{Call, CbrClient, HuaweiConnection, Response};
+use super::client::{Call, CbrClient, HuaweiConnection};
 use super::convert::{
     create_to_wire, resource_to_wire, tags_to_wire, update_to_wire, vault_from_wire,
 };
 use super::errors::undecodable;
+use super::transport::Response;
 use super::wire::{
     AddResourcesBody, CreateVaultBody, RemoveResourcesBody, TagsActionBody, UpdateVaultBody,
     VaultEnvelope, VaultPage, WireVault,
