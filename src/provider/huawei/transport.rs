@@ -41,7 +41,7 @@ impl Service {
 }
 
 /// One HTTP request, fully built except for authentication.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Request {
     pub service: Service,
     /// Metric label: what the call does, e.g. `get_vault`.
@@ -49,13 +49,35 @@ pub struct Request {
     /// What the call is about, for "not found" errors, e.g. `vault 2402…`.
     pub what: String,
     pub method: Method,
-    /// Built with [`build_url`]; its query is the canonical one.
+    /// Built with [`super::client::build_url`]; its query is the canonical one.
     pub url: Url,
     /// The decoded query pairs, for signing.
     pub query: Vec<(String, String)>,
     /// Headers in send order; auth headers are added last.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+// Written by hand: once authorized, the headers hold a token or signature,
+// and the body of a token request holds the password.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let secret = is_secret_header(&n.to_ascii_lowercase());
+                (n.as_str(), if secret { "<redacted>" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// A 2xx response.
@@ -257,6 +279,32 @@ fn transport_error(req: &Request, err: &reqwest::Error) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_debug_hides_auth_headers_and_body() {
+        let req = Request {
+            service: Service::Iam,
+            operation: "create_token",
+            what: "token".into(),
+            method: Method::POST,
+            url: Url::parse("https://iam.example.com/v3/auth/tokens").unwrap(),
+            query: vec![],
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Auth-Token".into(), "MIITOKEN".into()),
+                (
+                    "Authorization".into(),
+                    "SDK-HMAC-SHA256 Signature=abc".into(),
+                ),
+            ],
+            body: br#"{"password":"hunter2"}"#.to_vec(),
+        };
+        let printed = format!("{req:?}");
+        for secret in ["MIITOKEN", "Signature=abc", "hunter2"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("application/json"));
+    }
 
     #[test]
     fn ca_bundle_without_certificates_is_rejected() {
