@@ -72,6 +72,7 @@ impl HuaweiVaults {
         id: &str,
         tags: &[Tag],
     ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
         if tags.is_empty() {
             return Ok(());
         }
@@ -88,6 +89,19 @@ impl HuaweiVaults {
 
 fn vault_what(id: &str) -> String {
     format!("vault {id}")
+}
+
+/// Checks an id before it goes into a path. Segments are percent-encoded,
+/// but an empty id or a dot segment would still address another resource
+/// (`vaults/..` is the project), and a 404 there would read as "deleted".
+fn checked_id(id: &str) -> Result<&str, ProviderError> {
+    if matches!(id.trim(), "" | "." | "..") {
+        return Err(ProviderError::Invalid {
+            code: "InvalidVaultId".to_string(),
+            message: format!("{id:?} is not a vault id"),
+        });
+    }
+    Ok(id)
 }
 
 /// Decodes a JSON answer; one that cannot be read is a transient failure.
@@ -163,6 +177,7 @@ impl VaultApi for HuaweiVaults {
     }
 
     async fn get(&self, id: &str) -> Result<Vault, ProviderError> {
+        let id = checked_id(id)?;
         self.vault_call(Call::new("get_vault", Method::GET, vault_what(id)).path(&["vaults", id]))
             .await
     }
@@ -176,6 +191,7 @@ impl VaultApi for HuaweiVaults {
     }
 
     async fn update(&self, id: &str, update: &VaultUpdate) -> Result<Vault, ProviderError> {
+        let id = checked_id(id)?;
         // Nothing to change: a PUT of `{"vault":{}}` would only risk a 400.
         if update.is_empty() {
             return self.get(id).await;
@@ -189,6 +205,7 @@ impl VaultApi for HuaweiVaults {
     }
 
     async fn delete(&self, id: &str) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
         let call = Call::new("delete_vault", Method::DELETE, vault_what(id)).path(&["vaults", id]);
         match self.cbr.call(&call, ignore_body).await {
             Err(e) if e.is_not_found() => Ok(()),
@@ -209,6 +226,7 @@ impl VaultApi for HuaweiVaults {
         id: &str,
         resources: &[VaultResource],
     ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
         if resources.is_empty() {
             return Ok(());
         }
@@ -225,6 +243,7 @@ impl VaultApi for HuaweiVaults {
         id: &str,
         resource_ids: &[String],
     ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
         for batch in resource_ids.chunks(REMOVE_BATCH) {
             let call = Call::new("remove_resources", Method::POST, vault_what(id))
                 .path(&["vaults", id, "removeresources"])
@@ -332,6 +351,17 @@ mod tests {
             .map(|v| v.id)
             .collect();
         assert_eq!(ids, vec!["a", "d"]);
+    }
+
+    #[test]
+    fn ids_that_would_address_another_path_are_refused() {
+        for bad in ["", " ", ".", ".."] {
+            assert!(
+                matches!(checked_id(bad), Err(ProviderError::Invalid { .. })),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(checked_id("2402058d-8373").ok(), Some("2402058d-8373"));
     }
 
     #[test]
