@@ -52,7 +52,8 @@ AK = "AKSDKTEST0000000000"
 SK = "SKSDKTEST000000000000000000000000000000"
 USERNAME = "sdk-user"
 PASSWORD = "sdk-password"
-DELETE_DELAY_S = 0.5
+# Long enough that a loaded machine does not outrun it between two calls.
+DELETE_DELAY_S = 2.0
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -85,7 +86,7 @@ def endpoint(tmp_path_factory):
         "--username", USERNAME,
         "--password", PASSWORD,
         "--delete-delay", f"{int(DELETE_DELAY_S * 1000)}ms",
-        "--association-delay", "100ms",
+        "--association-delay", "1s",
     ]
     with open(log, "w") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)

@@ -21,7 +21,8 @@ pub struct ListQuery {
     pub limit: usize,
     pub offset: usize,
     pub name: Option<String>,
-    pub ids: Option<Vec<String>>,
+    /// Ids that are not UUIDs are kept out: they can match no vault.
+    pub ids: Option<Vec<uuid::Uuid>>,
     pub cloud_type: Option<CloudType>,
     pub protect_type: Option<ProtectType>,
     pub object_type: Option<ObjectType>,
@@ -84,7 +85,11 @@ impl ListQuery {
                 "name" => query.name = Some(value.clone()),
                 // The SDK sends a list as one comma-separated value; a
                 // repeated key adds to it.
-                "id" => query.ids.get_or_insert_with(Vec::new).extend(csv(value)),
+                "id" => query.ids.get_or_insert_with(Vec::new).extend(
+                    csv(value)
+                        .iter()
+                        .filter_map(|id| uuid::Uuid::try_parse(id).ok()),
+                ),
                 "cloud_type" => query.cloud_type = Some(enum_value(key, value)?),
                 "protect_type" => query.protect_type = Some(enum_value(key, value)?),
                 "object_type" => query.object_type = Some(enum_value(key, value)?),
@@ -113,10 +118,7 @@ impl ListQuery {
             want.as_deref().is_none_or(|w| have == Some(w))
         };
         self.name.as_deref().is_none_or(|n| s.name.contains(n))
-            && self
-                .ids
-                .as_ref()
-                .is_none_or(|ids| ids.iter().any(|id| *id == vault.id.to_string()))
+            && self.ids.as_ref().is_none_or(|ids| ids.contains(&vault.id))
             && self.cloud_type.is_none_or(|t| t == s.billing.cloud_type)
             && self
                 .protect_type

@@ -105,11 +105,21 @@ impl VaultStore {
         }
     }
 
+    /// Drops a vault and frees what it held or was about to hold; only its
+    /// own resources and the (short) pending queue are visited.
     fn remove_vault(&mut self, id: Uuid) {
-        if let Some(seq) = self.seq_by_id.remove(&id) {
-            self.vaults.remove(&seq);
+        let Some(record) = self
+            .seq_by_id
+            .remove(&id)
+            .and_then(|seq| self.vaults.remove(&seq))
+        else {
+            return;
+        };
+        let mut held: Vec<String> = record.resources.into_iter().map(|r| r.id).collect();
+        held.extend(self.pending_ids(id).add);
+        for resource_id in held {
+            self.release(&resource_id, id);
         }
-        self.owners.retain(|_, owner| *owner != id);
     }
 
     /// Newest first, as the list API answers.
@@ -212,7 +222,8 @@ impl VaultStore {
         let (uuid, object_type) = (vault.id, vault.settings.billing.object_type);
         let resources = validate::resources(bodies, object_type, MAX_RESOURCE_IDS_PER_CALL)?;
         self.check_unowned(&resources, uuid)?;
-        let held = self.owners.values().filter(|owner| **owner == uuid).count();
+        // Resources on their way out still count until they have left.
+        let held = self.get(id)?.resources.len() + self.pending_ids(uuid).add.len();
         if held + resources.len() > MAX_VAULT_RESOURCES {
             return Err(CbrError::TooManyResources {
                 limit: MAX_VAULT_RESOURCES,

@@ -266,3 +266,23 @@ fn list_order_is_newest_first() {
         .collect();
     assert_eq!(names, vec!["second", "first"]);
 }
+
+#[test]
+fn deleted_vault_frees_resources_it_was_about_to_take() {
+    // Association slower than deletion: the add is still queued when the
+    // vault goes away, and must not keep the resource claimed.
+    let mut store = VaultStore::new(Duration::from_secs(5), Duration::from_secs(1));
+    let a = create(&mut store, "a");
+    let b = create(&mut store, "b");
+    let t0 = Instant::now();
+    store
+        .add_resources(&a, &[server("s1")], t0)
+        .expect("queued");
+    store.delete(&a, t0).expect("deleted");
+    let t1 = t0 + Duration::from_secs(1);
+    store.settle(t1);
+    assert_eq!(
+        store.add_resources(&b, &[server("s1")], t1),
+        Ok(vec!["s1".to_string()])
+    );
+}
