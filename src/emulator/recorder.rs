@@ -41,11 +41,37 @@ pub struct RecordedRequest {
     pub fault: Option<FaultKind>,
 }
 
+/// A logged request with its body kept as compact JSON text: a parsed
+/// `serde_json::Value` costs several times the text, and ten thousand of
+/// them would outweigh the vault store.
+#[derive(Debug)]
+struct LogEntry {
+    request: RecordedRequest,
+    body: Box<str>,
+}
+
+impl LogEntry {
+    fn new(mut request: RecordedRequest) -> Self {
+        let body = std::mem::take(&mut request.body)
+            .to_string()
+            .into_boxed_str();
+        Self { request, body }
+    }
+
+    fn to_request(&self) -> RecordedRequest {
+        RecordedRequest {
+            // The text was written from a `Value`, so it parses back.
+            body: serde_json::from_str(&self.body).unwrap_or_default(),
+            ..self.request.clone()
+        }
+    }
+}
+
 /// Counters plus the ring buffer of recent requests.
 #[derive(Debug)]
 pub struct Recorder {
     counters: BTreeMap<Operation, OperationCounter>,
-    log: VecDeque<RecordedRequest>,
+    log: VecDeque<LogEntry>,
     capacity: usize,
     next_seq: u64,
 }
@@ -77,7 +103,7 @@ impl Recorder {
         if self.log.len() == self.capacity {
             self.log.pop_front();
         }
-        self.log.push_back(request);
+        self.log.push_back(LogEntry::new(request));
     }
 
     pub fn counters(&self) -> BTreeMap<Operation, OperationCounter> {
@@ -88,8 +114,8 @@ impl Recorder {
     pub fn requests(&self, operation: Option<Operation>) -> Vec<RecordedRequest> {
         self.log
             .iter()
-            .filter(|r| operation.is_none_or(|op| r.operation == op))
-            .cloned()
+            .filter(|e| operation.is_none_or(|op| e.request.operation == op))
+            .map(LogEntry::to_request)
             .collect()
     }
 
@@ -216,6 +242,17 @@ mod tests {
         let updates = recorder.requests(Some(Operation::UpdateVault));
         assert_eq!(updates.len(), 1);
         assert_eq!(updates[0].operation, Operation::UpdateVault);
+    }
+
+    #[test]
+    fn logged_body_comes_back_as_json() {
+        let mut recorder = Recorder::new(10);
+        let body = json!({"vault": {"billing": {"size": 200}, "name": "vault_name02"}});
+        recorder.record(RecordedRequest {
+            body: body.clone(),
+            ..request(Operation::UpdateVault, 200)
+        });
+        assert_eq!(recorder.requests(None)[0].body, body);
     }
 
     #[test]
