@@ -14,6 +14,7 @@ pub mod faults;
 pub(crate) mod huawei;
 pub(crate) mod observe;
 pub mod operation;
+pub(crate) mod query;
 pub mod recorder;
 mod server;
 pub(crate) mod state;

@@ -13,7 +13,8 @@ use axum::response::Response;
 use super::faults::FaultKind;
 use super::huawei::error::GatewayError;
 use super::operation::Operation;
-use super::recorder::{RecordedRequest, body_for_log, decode_query_pairs, query_map};
+use super::query::{decode_query_pairs, query_map};
+use super::recorder::{RecordedRequest, body_for_log};
 use super::state::{Shared, lock};
 
 /// Huawei's gateway takes AK/SK-signed bodies up to about 12 MB.

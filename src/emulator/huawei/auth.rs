@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::Identity;
 use super::error::{CbrError, GatewayError};
 use super::token::{Scope, TokenIssuer};
-use crate::emulator::recorder::decode_query_pairs;
+use crate::emulator::query::decode_query_pairs;
 use crate::provider::huawei::signer::{
     self, MAX_CLOCK_SKEW_SECS, SignableRequest, expected_signature, hex_sha256,
     parse_authorization, parse_sdk_date,

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::Identity;
 use super::error::IamError;
 use super::token::{Scope, TokenClaims};
-use crate::emulator::recorder::decode_query_pairs;
+use crate::emulator::query::decode_query_pairs;
 use crate::emulator::state::Shared;
 
 #[derive(Deserialize)]

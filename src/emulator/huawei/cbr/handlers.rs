@@ -22,7 +22,7 @@ use super::wire::{
     TagAction, UpdateVaultBody,
 };
 use crate::emulator::huawei::error::CbrError;
-use crate::emulator::recorder::decode_query_pairs;
+use crate::emulator::query::decode_query_pairs;
 use crate::emulator::state::{Shared, lock};
 
 type VaultPath = Path<(String, String)>;
