@@ -396,3 +396,22 @@ async fn admin_api_shows_exactly_what_was_sent() {
     let store = json_of(h.admin(Method::GET, "/_emulator/vaults", None).await).await;
     assert_eq!(store["vaults"][0]["name"], "vault_name02");
 }
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let running = emulator::start(config()).await.expect("starts");
+    let addr = running.addr();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+    drop(running);
+    // The server task needs a moment to see the signal and close its socket.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "still listening");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let running = emulator::start(config()).await.expect("starts");
+    let addr = running.addr();
+    running.stop().await.expect("stops cleanly");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
