@@ -4,5 +4,6 @@
 pub mod api;
 pub mod controlplane;
 pub mod crdgen;
+pub mod emulator;
 pub mod provider;
 pub mod telemetry;
