@@ -3,5 +3,6 @@
 //! in its own namespace.
 
 mod admission;
+mod examples;
 mod smoke;
 mod support;
