@@ -118,13 +118,13 @@ fn assert_rejected(out: &Output, field: &str, message: &str) {
 }
 
 /// A fresh namespace and a valid vault in it, changed by `edit`, applied.
-async fn apply_vault(prefix: &str, edit: impl FnOnce(&mut Value)) -> Output {
+fn apply_vault(prefix: &str, edit: impl FnOnce(&mut Value)) -> Output {
     let mut doc = vault(&new_namespace(prefix), "v");
     edit(&mut doc["spec"]);
     apply_new(&doc)
 }
 
-async fn apply_provider_config(prefix: &str, edit: impl FnOnce(&mut Value)) -> Output {
+fn apply_provider_config(prefix: &str, edit: impl FnOnce(&mut Value)) -> Output {
     let mut doc = provider_config(&new_namespace(prefix), "huawei");
     edit(&mut doc["spec"]["huaweiCloud"]);
     apply_new(&doc)
@@ -132,7 +132,7 @@ async fn apply_provider_config(prefix: &str, edit: impl FnOnce(&mut Value)) -> O
 
 /// A valid vault, changed by `edit` in its `huaweiCloud` block, applied
 /// and accepted; the returned manifest is ready to be changed and reapplied.
-async fn created_vault(prefix: &str, edit: impl FnOnce(&mut Value)) -> Value {
+fn created_vault(prefix: &str, edit: impl FnOnce(&mut Value)) -> Value {
     let mut doc = vault(&new_namespace(prefix), "v");
     edit(&mut doc["spec"]["huaweiCloud"]);
     assert_accepted(&apply_new(&doc));
@@ -151,13 +151,13 @@ fn tags(n: usize) -> Value {
 
 // ---- valid manifests ------------------------------------------------------
 
-#[tokio::test]
-async fn valid_backup_vault_is_accepted() {
-    assert_accepted(&apply_vault("adm-ok", |_| {}).await);
+#[test]
+fn valid_backup_vault_is_accepted() {
+    assert_accepted(&apply_vault("adm-ok", |_| {}));
 }
 
-#[tokio::test]
-async fn minimal_backup_vault_is_accepted() {
+#[test]
+fn minimal_backup_vault_is_accepted() {
     let out = apply_vault("adm-min", |spec| {
         *spec = json!({
             "providerConfigRef": {"name": "huawei"},
@@ -166,44 +166,41 @@ async fn minimal_backup_vault_is_accepted() {
                 "billing": {"consistentLevel": "app_consistent", "objectType": "disk", "protectType": "replication", "size": 10}
             }
         });
-    })
-    .await;
+    });
     assert_accepted(&out);
 }
 
-#[tokio::test]
-async fn valid_provider_config_is_accepted() {
-    assert_accepted(&apply_provider_config("adm-pc-ok", |_| {}).await);
+#[test]
+fn valid_provider_config_is_accepted() {
+    assert_accepted(&apply_provider_config("adm-pc-ok", |_| {}));
 }
 
-#[tokio::test]
-async fn vault_name_limit_counts_characters_not_bytes() {
+#[test]
+fn vault_name_limit_counts_characters_not_bytes() {
     // 64 CJK characters are 192 bytes of UTF-8.
     let out = apply_vault("adm-cjk", |spec| {
         spec["huaweiCloud"]["name"] = json!("备".repeat(64))
-    })
-    .await;
+    });
     assert_accepted(&out);
 }
 
-#[tokio::test]
-async fn vault_with_255_resources_stays_within_the_cel_cost_budget() {
+#[test]
+fn vault_with_255_resources_stays_within_the_cel_cost_budget() {
     // The largest list the schema allows, with the longest ids, through the
     // quadratic uniqueness rule.
     let out = apply_vault("adm-255", |spec| {
         spec["huaweiCloud"]["resources"] = (0..255)
             .map(|i| json!({"id": format!("{i:064}"), "type": "OS::Cinder::Volume"}))
             .collect();
-    })
-    .await;
+    });
     assert_accepted(&out);
 }
 
 // ---- BackupVault: one provider block ------------------------------------
 
-#[tokio::test]
-async fn vault_without_a_provider_block_is_rejected() {
-    let out = apply_vault("adm-oneof", |spec| remove(spec, "huaweiCloud")).await;
+#[test]
+fn vault_without_a_provider_block_is_rejected() {
+    let out = apply_vault("adm-oneof", |spec| remove(spec, "huaweiCloud"));
     assert_rejected(
         &out,
         "spec",
@@ -213,12 +210,11 @@ async fn vault_without_a_provider_block_is_rejected() {
 
 // ---- BackupVault: huaweiCloud.name ---------------------------------------
 
-#[tokio::test]
-async fn vault_name_with_other_characters_is_rejected() {
+#[test]
+fn vault_name_with_other_characters_is_rejected() {
     let out = apply_vault("adm-name", |spec| {
         spec["huaweiCloud"]["name"] = json!("my vault!")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.name",
@@ -226,12 +222,11 @@ async fn vault_name_with_other_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn vault_name_longer_than_64_characters_is_rejected() {
+#[test]
+fn vault_name_longer_than_64_characters_is_rejected() {
     let out = apply_vault("adm-namelen", |spec| {
         spec["huaweiCloud"]["name"] = json!("a".repeat(65))
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.name",
@@ -239,9 +234,9 @@ async fn vault_name_longer_than_64_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn empty_vault_name_is_rejected() {
-    let out = apply_vault("adm-name0", |spec| spec["huaweiCloud"]["name"] = json!("")).await;
+#[test]
+fn empty_vault_name_is_rejected() {
+    let out = apply_vault("adm-name0", |spec| spec["huaweiCloud"]["name"] = json!(""));
     assert_rejected(
         &out,
         "spec.huaweiCloud.name",
@@ -251,12 +246,11 @@ async fn empty_vault_name_is_rejected() {
 
 // ---- BackupVault: description --------------------------------------------
 
-#[tokio::test]
-async fn description_with_angle_brackets_is_rejected() {
+#[test]
+fn description_with_angle_brackets_is_rejected() {
     let out = apply_vault("adm-desc", |spec| {
         spec["huaweiCloud"]["description"] = json!("<b>web</b>")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.description",
@@ -264,12 +258,11 @@ async fn description_with_angle_brackets_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn description_longer_than_64_characters_is_rejected() {
+#[test]
+fn description_longer_than_64_characters_is_rejected() {
     let out = apply_vault("adm-desclen", |spec| {
         spec["huaweiCloud"]["description"] = json!("d".repeat(65))
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.description",
@@ -279,12 +272,11 @@ async fn description_longer_than_64_characters_is_rejected() {
 
 // ---- BackupVault: ranges ---------------------------------------------------
 
-#[tokio::test]
-async fn threshold_outside_1_to_100_is_rejected() {
+#[test]
+fn threshold_outside_1_to_100_is_rejected() {
     let out = apply_vault("adm-thr", |spec| {
         spec["huaweiCloud"]["threshold"] = json!(101)
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.threshold",
@@ -292,8 +284,7 @@ async fn threshold_outside_1_to_100_is_rejected() {
     );
     let out = apply_vault("adm-thr0", |spec| {
         spec["huaweiCloud"]["threshold"] = json!(0)
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.threshold",
@@ -301,12 +292,11 @@ async fn threshold_outside_1_to_100_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn billing_size_outside_10_to_10485760_is_rejected() {
+#[test]
+fn billing_size_outside_10_to_10485760_is_rejected() {
     let out = apply_vault("adm-size", |spec| {
         spec["huaweiCloud"]["billing"]["size"] = json!(9)
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.size",
@@ -314,8 +304,7 @@ async fn billing_size_outside_10_to_10485760_is_rejected() {
     );
     let out = apply_vault("adm-size-max", |spec| {
         spec["huaweiCloud"]["billing"]["size"] = json!(10485761)
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.size",
@@ -325,12 +314,11 @@ async fn billing_size_outside_10_to_10485760_is_rejected() {
 
 // ---- BackupVault: enums ----------------------------------------------------
 
-#[tokio::test]
-async fn unknown_consistent_level_is_rejected() {
+#[test]
+fn unknown_consistent_level_is_rejected() {
     let out = apply_vault("adm-cl", |spec| {
         spec["huaweiCloud"]["billing"]["consistentLevel"] = json!("crash")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.consistentLevel",
@@ -338,12 +326,11 @@ async fn unknown_consistent_level_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_object_type_is_rejected() {
+#[test]
+fn unknown_object_type_is_rejected() {
     let out = apply_vault("adm-ot", |spec| {
         spec["huaweiCloud"]["billing"]["objectType"] = json!("bucket")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.objectType",
@@ -351,12 +338,11 @@ async fn unknown_object_type_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_protect_type_is_rejected() {
+#[test]
+fn unknown_protect_type_is_rejected() {
     let out = apply_vault("adm-pt", |spec| {
         spec["huaweiCloud"]["billing"]["protectType"] = json!("hybrid")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.protectType",
@@ -364,12 +350,11 @@ async fn unknown_protect_type_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_cloud_type_is_rejected() {
+#[test]
+fn unknown_cloud_type_is_rejected() {
     let out = apply_vault("adm-ct", |spec| {
         spec["huaweiCloud"]["billing"]["cloudType"] = json!("private")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.billing.cloudType",
@@ -377,9 +362,9 @@ async fn unknown_cloud_type_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_deletion_policy_is_rejected() {
-    let out = apply_vault("adm-dp", |spec| spec["deletionPolicy"] = json!("Retain")).await;
+#[test]
+fn unknown_deletion_policy_is_rejected() {
+    let out = apply_vault("adm-dp", |spec| spec["deletionPolicy"] = json!("Retain"));
     assert_rejected(
         &out,
         "spec.deletionPolicy",
@@ -389,9 +374,9 @@ async fn unknown_deletion_policy_is_rejected() {
 
 // ---- BackupVault: tags -----------------------------------------------------
 
-#[tokio::test]
-async fn more_than_10_tags_are_rejected() {
-    let out = apply_vault("adm-tags", |spec| spec["huaweiCloud"]["tags"] = tags(11)).await;
+#[test]
+fn more_than_10_tags_are_rejected() {
+    let out = apply_vault("adm-tags", |spec| spec["huaweiCloud"]["tags"] = tags(11));
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags",
@@ -399,13 +384,12 @@ async fn more_than_10_tags_are_rejected() {
     );
 }
 
-#[tokio::test]
-async fn repeated_tag_keys_are_rejected() {
+#[test]
+fn repeated_tag_keys_are_rejected() {
     let out = apply_vault("adm-tagdup", |spec| {
         spec["huaweiCloud"]["tags"] =
             json!([{"key": "team", "value": "a"}, {"key": "team", "value": "b"}]);
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags",
@@ -413,12 +397,11 @@ async fn repeated_tag_keys_are_rejected() {
     );
 }
 
-#[tokio::test]
-async fn reserved_ownership_tag_is_rejected() {
+#[test]
+fn reserved_ownership_tag_is_rejected() {
     let out = apply_vault("adm-tagown", |spec| {
         spec["huaweiCloud"]["tags"] = json!([{"key": "coffer-uid", "value": "forged"}]);
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags",
@@ -426,12 +409,11 @@ async fn reserved_ownership_tag_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn tag_key_with_other_characters_is_rejected() {
+#[test]
+fn tag_key_with_other_characters_is_rejected() {
     let out = apply_vault("adm-tagkey", |spec| {
         spec["huaweiCloud"]["tags"][0]["key"] = json!("cost=center")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags[0].key",
@@ -439,12 +421,11 @@ async fn tag_key_with_other_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn tag_key_longer_than_36_characters_is_rejected() {
+#[test]
+fn tag_key_longer_than_36_characters_is_rejected() {
     let out = apply_vault("adm-tagkeylen", |spec| {
         spec["huaweiCloud"]["tags"][0]["key"] = json!("k".repeat(37))
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags[0].key",
@@ -452,12 +433,11 @@ async fn tag_key_longer_than_36_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn empty_tag_key_is_rejected() {
+#[test]
+fn empty_tag_key_is_rejected() {
     let out = apply_vault("adm-tagkey0", |spec| {
         spec["huaweiCloud"]["tags"][0]["key"] = json!("")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags[0].key",
@@ -465,12 +445,11 @@ async fn empty_tag_key_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn tag_value_with_other_characters_is_rejected() {
+#[test]
+fn tag_value_with_other_characters_is_rejected() {
     let out = apply_vault("adm-tagval", |spec| {
         spec["huaweiCloud"]["tags"][0]["value"] = json!("a/b")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags[0].value",
@@ -478,12 +457,11 @@ async fn tag_value_with_other_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn tag_value_longer_than_43_characters_is_rejected() {
+#[test]
+fn tag_value_longer_than_43_characters_is_rejected() {
     let out = apply_vault("adm-tagvallen", |spec| {
         spec["huaweiCloud"]["tags"][0]["value"] = json!("v".repeat(44))
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.tags[0].value",
@@ -493,12 +471,11 @@ async fn tag_value_longer_than_43_characters_is_rejected() {
 
 // ---- BackupVault: bindRules ------------------------------------------------
 
-#[tokio::test]
-async fn more_than_5_bind_rule_tags_are_rejected() {
+#[test]
+fn more_than_5_bind_rule_tags_are_rejected() {
     let out = apply_vault("adm-bind", |spec| {
         spec["huaweiCloud"]["bindRules"]["tags"] = tags(6)
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.bindRules.tags",
@@ -506,12 +483,11 @@ async fn more_than_5_bind_rule_tags_are_rejected() {
     );
 }
 
-#[tokio::test]
-async fn bind_rule_tags_follow_the_tag_rules() {
+#[test]
+fn bind_rule_tags_follow_the_tag_rules() {
     let out = apply_vault("adm-bindkey", |spec| {
         spec["huaweiCloud"]["bindRules"]["tags"][0]["key"] = json!("a b")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.bindRules.tags[0].key",
@@ -521,14 +497,13 @@ async fn bind_rule_tags_follow_the_tag_rules() {
 
 // ---- BackupVault: resources ------------------------------------------------
 
-#[tokio::test]
-async fn more_than_255_resources_are_rejected() {
+#[test]
+fn more_than_255_resources_are_rejected() {
     let out = apply_vault("adm-res", |spec| {
         spec["huaweiCloud"]["resources"] = (0..256)
             .map(|i| json!({"id": format!("r{i}"), "type": "OS::Nova::Server"}))
             .collect();
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.resources",
@@ -536,12 +511,11 @@ async fn more_than_255_resources_are_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_resource_type_is_rejected() {
+#[test]
+fn unknown_resource_type_is_rejected() {
     let out = apply_vault("adm-restype", |spec| {
         spec["huaweiCloud"]["resources"][0]["type"] = json!("OS::Nova::Volume")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.resources[0].type",
@@ -549,15 +523,14 @@ async fn unknown_resource_type_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn repeated_resource_ids_are_rejected() {
+#[test]
+fn repeated_resource_ids_are_rejected() {
     let out = apply_vault("adm-resdup", |spec| {
         spec["huaweiCloud"]["resources"] = json!([
             {"id": "r1", "type": "OS::Nova::Server"},
             {"id": "r1", "type": "OS::Cinder::Volume"}
         ]);
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.resources",
@@ -567,12 +540,11 @@ async fn repeated_resource_ids_are_rejected() {
 
 // ---- BackupVault: providerConfigRef ---------------------------------------
 
-#[tokio::test]
-async fn provider_config_ref_that_is_not_a_dns_subdomain_is_rejected() {
+#[test]
+fn provider_config_ref_that_is_not_a_dns_subdomain_is_rejected() {
     let out = apply_vault("adm-pcref", |spec| {
         spec["providerConfigRef"]["name"] = json!("Huawei_Prod")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.providerConfigRef.name",
@@ -582,37 +554,37 @@ async fn provider_config_ref_that_is_not_a_dns_subdomain_is_rejected() {
 
 // ---- BackupVault: transitions ---------------------------------------------
 
-#[tokio::test]
-async fn locked_cannot_go_back_to_false() {
-    let mut doc = created_vault("adm-lock", |hw| hw["locked"] = json!(false)).await;
+#[test]
+fn locked_cannot_go_back_to_false() {
+    let mut doc = created_vault("adm-lock", |hw| hw["locked"] = json!(false));
     doc["spec"]["huaweiCloud"]["locked"] = json!(true);
     assert_accepted(&apply(&doc));
     doc["spec"]["huaweiCloud"]["locked"] = json!(false);
     assert_rejected(&apply(&doc), "spec.huaweiCloud.locked", LOCKED);
 }
 
-#[tokio::test]
-async fn locked_cannot_be_removed_once_true() {
-    let mut doc = created_vault("adm-lockrm", |hw| hw["locked"] = json!(true)).await;
+#[test]
+fn locked_cannot_be_removed_once_true() {
+    let mut doc = created_vault("adm-lockrm", |hw| hw["locked"] = json!(true));
     remove(&mut doc["spec"]["huaweiCloud"], "locked");
     assert_rejected(&apply(&doc), "spec.huaweiCloud.locked", LOCKED);
 }
 
 const LOCKED: &str = "huaweiCloud.locked cannot be set back to false or removed once it is true: CBR never unlocks a locked vault.";
 
-#[tokio::test]
-async fn description_cannot_change_or_be_removed() {
+#[test]
+fn description_cannot_change_or_be_removed() {
     const MSG: &str = "huaweiCloud.description cannot be changed, added or removed after the vault is created: CBR cannot change a vault's description.";
-    let mut doc = created_vault("adm-descimm", |_| {}).await;
+    let mut doc = created_vault("adm-descimm", |_| {});
     doc["spec"]["huaweiCloud"]["description"] = json!("another description");
     assert_rejected(&apply(&doc), "spec.huaweiCloud.description", MSG);
     remove(&mut doc["spec"]["huaweiCloud"], "description");
     assert_rejected(&apply(&doc), "spec.huaweiCloud.description", MSG);
 }
 
-#[tokio::test]
-async fn description_cannot_be_added_after_creation() {
-    let mut doc = created_vault("adm-descadd", |hw| remove(hw, "description")).await;
+#[test]
+fn description_cannot_be_added_after_creation() {
+    let mut doc = created_vault("adm-descadd", |hw| remove(hw, "description"));
     doc["spec"]["huaweiCloud"]["description"] = json!("added later");
     assert_rejected(
         &apply(&doc),
@@ -621,9 +593,9 @@ async fn description_cannot_be_added_after_creation() {
     );
 }
 
-#[tokio::test]
-async fn object_type_cannot_change() {
-    let mut doc = created_vault("adm-otimm", |_| {}).await;
+#[test]
+fn object_type_cannot_change() {
+    let mut doc = created_vault("adm-otimm", |_| {});
     doc["spec"]["huaweiCloud"]["billing"]["objectType"] = json!("disk");
     assert_rejected(
         &apply(&doc),
@@ -632,9 +604,9 @@ async fn object_type_cannot_change() {
     );
 }
 
-#[tokio::test]
-async fn protect_type_cannot_change() {
-    let mut doc = created_vault("adm-ptimm", |_| {}).await;
+#[test]
+fn protect_type_cannot_change() {
+    let mut doc = created_vault("adm-ptimm", |_| {});
     doc["spec"]["huaweiCloud"]["billing"]["protectType"] = json!("replication");
     assert_rejected(
         &apply(&doc),
@@ -643,30 +615,30 @@ async fn protect_type_cannot_change() {
     );
 }
 
-#[tokio::test]
-async fn cloud_type_cannot_change_but_its_default_can_be_written_out() {
+#[test]
+fn cloud_type_cannot_change_but_its_default_can_be_written_out() {
     const MSG: &str = "huaweiCloud.billing.cloudType cannot be changed after the vault is created (left out, it means public).";
-    let mut doc = created_vault("adm-ctimm", |hw| remove(&mut hw["billing"], "cloudType")).await;
+    let mut doc = created_vault("adm-ctimm", |hw| remove(&mut hw["billing"], "cloudType"));
     doc["spec"]["huaweiCloud"]["billing"]["cloudType"] = json!("public");
     assert_accepted(&apply(&doc));
     doc["spec"]["huaweiCloud"]["billing"]["cloudType"] = json!("hybrid");
     assert_rejected(&apply(&doc), "spec.huaweiCloud.billing.cloudType", MSG);
 }
 
-#[tokio::test]
-async fn is_multi_az_cannot_change() {
+#[test]
+fn is_multi_az_cannot_change() {
     const MSG: &str = "huaweiCloud.billing.isMultiAz cannot be changed after the vault is created (left out, it means false).";
-    let mut doc = created_vault("adm-azimm", |_| {}).await;
+    let mut doc = created_vault("adm-azimm", |_| {});
     doc["spec"]["huaweiCloud"]["billing"]["isMultiAz"] = json!(true);
     assert_rejected(&apply(&doc), "spec.huaweiCloud.billing.isMultiAz", MSG);
     remove(&mut doc["spec"]["huaweiCloud"]["billing"], "isMultiAz");
     assert_accepted(&apply(&doc));
 }
 
-#[tokio::test]
-async fn enterprise_project_id_cannot_change() {
+#[test]
+fn enterprise_project_id_cannot_change() {
     const MSG: &str = "huaweiCloud.enterpriseProjectId cannot be changed after the vault is created (left out, it means '0')";
-    let mut doc = created_vault("adm-epimm", |_| {}).await;
+    let mut doc = created_vault("adm-epimm", |_| {});
     doc["spec"]["huaweiCloud"]["enterpriseProjectId"] =
         json!("b8e4a1f0-5b9c-4c3e-9f39-1c1f7c3b5d2a");
     assert_rejected(&apply(&doc), "spec.huaweiCloud.enterpriseProjectId", MSG);
@@ -674,9 +646,9 @@ async fn enterprise_project_id_cannot_change() {
     assert_accepted(&apply(&doc));
 }
 
-#[tokio::test]
-async fn fields_cbr_can_update_stay_mutable() {
-    let mut doc = created_vault("adm-mutable", |_| {}).await;
+#[test]
+fn fields_cbr_can_update_stay_mutable() {
+    let mut doc = created_vault("adm-mutable", |_| {});
     let hw = &mut doc["spec"]["huaweiCloud"];
     hw["name"] = json!("renamed");
     hw["billing"]["size"] = json!(200);
@@ -694,8 +666,8 @@ async fn fields_cbr_can_update_stay_mutable() {
 
 // ---- ProviderConfig ----------------------------------------------------------
 
-#[tokio::test]
-async fn provider_config_without_a_provider_block_is_rejected() {
+#[test]
+fn provider_config_without_a_provider_block_is_rejected() {
     let mut doc = provider_config(&new_namespace("adm-pc-oneof"), "huawei");
     doc["spec"] = json!({});
     assert_rejected(
@@ -705,9 +677,9 @@ async fn provider_config_without_a_provider_block_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn region_that_is_not_a_region_id_is_rejected() {
-    let out = apply_provider_config("adm-pc-region", |hw| hw["region"] = json!("CN North 4")).await;
+#[test]
+fn region_that_is_not_a_region_id_is_rejected() {
+    let out = apply_provider_config("adm-pc-region", |hw| hw["region"] = json!("CN North 4"));
     assert_rejected(
         &out,
         "spec.huaweiCloud.region",
@@ -715,12 +687,11 @@ async fn region_that_is_not_a_region_id_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn project_id_that_is_not_32_hex_characters_is_rejected() {
+#[test]
+fn project_id_that_is_not_32_hex_characters_is_rejected() {
     let out = apply_provider_config("adm-pc-proj", |hw| {
         hw["projectId"] = json!("0123456789ABCDEF0123456789abcdef")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.projectId",
@@ -728,9 +699,9 @@ async fn project_id_that_is_not_32_hex_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn domain_id_that_is_not_32_hex_characters_is_rejected() {
-    let out = apply_provider_config("adm-pc-dom", |hw| hw["domainId"] = json!("my-account")).await;
+#[test]
+fn domain_id_that_is_not_32_hex_characters_is_rejected() {
+    let out = apply_provider_config("adm-pc-dom", |hw| hw["domainId"] = json!("my-account"));
     assert_rejected(
         &out,
         "spec.huaweiCloud.domainId",
@@ -738,12 +709,11 @@ async fn domain_id_that_is_not_32_hex_characters_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn iam_endpoint_that_is_not_an_http_url_is_rejected() {
+#[test]
+fn iam_endpoint_that_is_not_an_http_url_is_rejected() {
     let out = apply_provider_config("adm-pc-iam", |hw| {
         hw["endpoints"]["iam"] = json!("ftp://iam.example.com")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.endpoints.iam",
@@ -751,12 +721,11 @@ async fn iam_endpoint_that_is_not_an_http_url_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn cbr_endpoint_that_is_not_an_http_url_is_rejected() {
+#[test]
+fn cbr_endpoint_that_is_not_an_http_url_is_rejected() {
     let out = apply_provider_config("adm-pc-cbr", |hw| {
         hw["endpoints"]["cbr"] = json!("cbr.example.com:443")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.endpoints.cbr",
@@ -764,12 +733,11 @@ async fn cbr_endpoint_that_is_not_an_http_url_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn unknown_credentials_type_is_rejected() {
+#[test]
+fn unknown_credentials_type_is_rejected() {
     let out = apply_provider_config("adm-pc-type", |hw| {
         hw["credentials"]["type"] = json!("Token")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.credentials.type",
@@ -777,12 +745,11 @@ async fn unknown_credentials_type_is_rejected() {
     );
 }
 
-#[tokio::test]
-async fn secret_ref_that_is_not_a_dns_subdomain_is_rejected() {
+#[test]
+fn secret_ref_that_is_not_a_dns_subdomain_is_rejected() {
     let out = apply_provider_config("adm-pc-secret", |hw| {
         hw["credentials"]["secretRef"]["name"] = json!("Huawei Keys")
-    })
-    .await;
+    });
     assert_rejected(
         &out,
         "spec.huaweiCloud.credentials.secretRef.name",
@@ -792,9 +759,9 @@ async fn secret_ref_that_is_not_a_dns_subdomain_is_rejected() {
 
 // ---- kubectl get ---------------------------------------------------------------
 
-#[tokio::test]
-async fn kubectl_get_shows_the_columns_short_names_and_category() {
-    let doc = created_vault("adm-get", |_| {}).await;
+#[test]
+fn kubectl_get_shows_the_columns_short_names_and_category() {
+    let doc = created_vault("adm-get", |_| {});
     let ns = doc["metadata"]["namespace"]
         .as_str()
         .expect("namespace")
