@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::Condition;
-use super::{DeletionPolicy, ProviderConfigRef};
+use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
 /// A backup vault that coffer creates, keeps as declared, and deletes.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
@@ -102,8 +102,8 @@ pub struct HuaweiVault {
     #[x_kube(validation = Rule::new("self.all(t, self.exists_one(u, u.key == t.key))").message(
         "huaweiCloud.tags must not repeat a key."
     ))]
-    #[x_kube(validation = Rule::new("self.all(t, t.key != 'coffer-uid')").message(
-        "huaweiCloud.tags must not use the key coffer-uid: coffer sets that tag itself to mark the vaults it owns."
+    #[x_kube(validation = Rule::new(format!("self.all(t, t.key != '{OWNERSHIP_TAG}')")).message(
+        format!("huaweiCloud.tags must not use the key {OWNERSHIP_TAG}: coffer sets that tag itself to mark the vaults it owns.").as_str()
     ))]
     pub tags: Option<Vec<HuaweiTag>>,
     /// Resources (servers, disks, file systems) the vault backs up: at most

@@ -220,10 +220,4 @@ mod tests {
         }
         assert!(nullable.is_empty(), "nullable spec fields: {nullable:?}");
     }
-
-    #[test]
-    fn ownership_tag_is_the_key_the_tags_rule_reserves() {
-        let crd = serde_json::to_string(&BackupVault::crd()).expect("CRD is JSON");
-        assert!(crd.contains(&format!("t.key != '{OWNERSHIP_TAG}'")));
-    }
 }
