@@ -16,7 +16,7 @@ pub use conditions::{Condition, ConditionStatus};
 pub use provider_config::{ProviderConfig, ProviderConfigSpec, ProviderConfigStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, JSONSchemaProps,
+    CustomResourceDefinition, JSONSchemaProps, JSONSchemaPropsOrArray,
 };
 use kube::{CustomResourceExt, KubeSchema};
 
@@ -70,10 +70,7 @@ fn strip_nullable(schema: &mut JSONSchemaProps) {
     for child in schema.properties.iter_mut().flat_map(|p| p.values_mut()) {
         strip_nullable(child);
     }
-    if let Some(
-        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrArray::Schema(items),
-    ) = schema.items.as_mut()
-    {
+    if let Some(JSONSchemaPropsOrArray::Schema(items)) = schema.items.as_mut() {
         strip_nullable(items);
     }
 }
