@@ -2,5 +2,7 @@
 //! loopback (see `support`). One binary, one control plane; each test works
 //! in its own namespace.
 
+mod admission;
+mod examples;
 mod smoke;
 mod support;
