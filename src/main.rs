@@ -38,6 +38,8 @@ enum Command {
         #[arg(long, default_value = "crds")]
         crds: PathBuf,
     },
+    /// Run the controllers until interrupted.
+    Run(coffer::controller::RunArgs),
 }
 
 #[tokio::main]
@@ -47,6 +49,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Crds { out } => crds(&out),
         Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
+        Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,170 @@
+//! `coffer run`'s flags, each with an environment variable so a Helm chart can
+//! set it, and the settings the controllers run with.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Flags of `coffer run`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// How often every object is checked against its provider even when
+    /// nothing changed in Kubernetes, to find and undo out-of-band changes.
+    /// Each object's next check is jittered around this value. Examples: `30s`, `10m`, `1h`.
+    #[arg(long, env = "COFFER_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub resync_interval: Duration,
+
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    #[arg(long, env = "COFFER_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+
+    /// How many objects of one kind are reconciled at the same time.
+    #[arg(long, env = "COFFER_MAX_CONCURRENT_RECONCILES", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_reconciles: u16,
+
+    /// Only watch objects in this namespace; all namespaces when unset.
+    #[arg(long, env = "COFFER_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+
+    /// Run the controllers only while holding a `coordination.k8s.io/v1` Lease,
+    /// so that several replicas can run and exactly one of them acts.
+    #[arg(long, env = "COFFER_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+
+    /// Namespace of the Lease; the namespace coffer runs in.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub leader_election_namespace: String,
+
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "COFFER_LEADER_ELECTION_LEASE",
+        default_value = "coffer-leader"
+    )]
+    pub leader_election_lease: String,
+
+    /// This replica's name in the Lease; the pod name.
+    #[arg(long, env = "POD_NAME")]
+    pub leader_election_identity: Option<String>,
+
+    /// How long a Lease stays valid without renewal. The holder renews every
+    /// third of it and gives up (and exits) when it could not renew in time.
+    #[arg(long, env = "COFFER_LEADER_ELECTION_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_election_lease_duration: Duration,
+}
+
+impl RunArgs {
+    /// The settings the controllers run with.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            resync_interval: self.resync_interval,
+            max_concurrent_reconciles: self.max_concurrent_reconciles,
+            watch_namespace: self.watch_namespace.clone(),
+            ..Settings::default()
+        }
+    }
+}
+
+/// What the controllers need to know that is not in the cluster.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Period of the drift check, before jitter.
+    pub resync_interval: Duration,
+    /// Concurrent reconciles per kind.
+    pub max_concurrent_reconciles: u16,
+    /// Restrict watches to one namespace.
+    pub watch_namespace: Option<String>,
+    /// First retry delay after a retryable error, before jitter.
+    pub backoff_base: Duration,
+    /// Longest retry delay after repeated retryable errors.
+    pub backoff_max: Duration,
+    /// How soon to look again while waiting on the provider (a vault being
+    /// deleted, resources being associated).
+    pub poll_interval: Duration,
+    /// How long a resource association or removal may take to show up in the
+    /// provider's answers before coffer asks again.
+    pub settle_time: Duration,
+    /// `reportingInstance` of Events: which replica acted.
+    pub instance: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            resync_interval: Duration::from_secs(600),
+            max_concurrent_reconciles: 16,
+            watch_namespace: None,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(10),
+            settle_time: Duration::from_secs(120),
+            instance: std::env::var("POD_NAME").ok(),
+        }
+    }
+}
+
+/// Parses `500ms`, `30s`, `10m`, `1h`, `1h30m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("{text:?}: expected a number before {rest:?}"));
+        }
+        let value: u64 = rest[..digits]
+            .parse()
+            .map_err(|e| format!("{text:?}: {e}"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86400),
+            other => {
+                return Err(format!(
+                    "{text:?}: unknown unit {other:?} (use ms, s, m, h or d)"
+                ));
+            }
+        };
+        let value = u32::try_from(value).map_err(|_| format!("{text:?}: too large"))?;
+        total += unit * value;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_every_unit() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("ten minutes").is_err());
+        assert!(parse_duration("10y").is_err());
+        assert!(parse_duration("m10").is_err());
+    }
+}
