@@ -19,18 +19,16 @@ pub struct Binaries {
     pub helm: PathBuf,
 }
 
-fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COFFER_CACHE") {
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<std::ffi::OsString>;
+
+fn cache_dir(var: Lookup<'_>) -> PathBuf {
+    if let Some(dir) = var("COFFER_CACHE") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME")
+    let home = var("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache/coffer")
-}
-
-fn pick(env: &str, default: PathBuf) -> PathBuf {
-    std::env::var_os(env).map(PathBuf::from).unwrap_or(default)
 }
 
 fn require(
@@ -61,7 +59,13 @@ impl Binaries {
     /// cache the install script fills. Names the missing piece and the command
     /// that installs it.
     pub fn locate() -> Result<Self, ControlPlaneError> {
-        let cache = cache_dir();
+        Self::locate_with(&|name| std::env::var_os(name))
+    }
+
+    /// `locate` with the environment looked up through `var`.
+    pub fn locate_with(var: Lookup<'_>) -> Result<Self, ControlPlaneError> {
+        let cache = cache_dir(var);
+        let pick = |env: &str, default: PathBuf| var(env).map(PathBuf::from).unwrap_or(default);
         Ok(Self {
             kube_apiserver: require(
                 "kube-apiserver",
@@ -93,5 +97,27 @@ impl Binaries {
                 "scripts/install-tools.sh kubectl-helm (or make tools)",
             )?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_binary_names_itself_and_its_install_command() {
+        let empty = tempfile::tempdir().expect("tempdir");
+        let cache = empty.path().as_os_str().to_owned();
+        let err = Binaries::locate_with(&|name| (name == "COFFER_CACHE").then(|| cache.clone()))
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("kube-apiserver is not installed at"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("scripts/install-tools.sh kube-apiserver"),
+            "{msg}"
+        );
     }
 }

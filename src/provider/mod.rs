@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod huawei;
+pub mod metrics;
 pub mod vault;
 
 pub use error::ProviderError;

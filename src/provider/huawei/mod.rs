@@ -1,3 +1,16 @@
 //! Huawei Cloud: IAM authentication and the CBR vault API.
 
+pub mod auth;
+pub mod client;
+#[cfg(test)]
+mod client_tests;
+pub mod convert;
+pub mod errors;
 pub mod signer;
+pub mod transport;
+pub mod vaults;
+pub mod wire;
+
+pub use auth::HuaweiCredentials;
+pub use client::HuaweiConnection;
+pub use vaults::HuaweiVaults;

@@ -1,0 +1,42 @@
+# coffer: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything they need is installed by scripts/install-tools.sh into
+# ~/.cache/coffer (override with COFFER_CACHE), keyed by version.
+
+SHELL := /usr/bin/env bash
+CARGO ?= cargo
+
+.PHONY: all build tools crds test test-rust test-python test-chart lint demo demo-stop clean-demo
+
+all: build
+
+build:
+	$(CARGO) build
+
+## tools: kube-apiserver (built from its Go module), etcd, kubectl, helm.
+tools:
+	scripts/install-tools.sh all
+
+## crds: regenerate crds/ from the API types (commit the result).
+crds:
+	$(CARGO) run -q -- crds --out crds
+
+## test: every test — unit, integration against a real kube-apiserver and
+## etcd, the emulator driven by the providers' official Python SDKs, chart checks.
+test: tools
+	$(CARGO) test --all-targets
+	@if [ -x scripts/python-tests.sh ]; then scripts/python-tests.sh; fi
+	@if [ -x scripts/chart-tests.sh ]; then scripts/chart-tests.sh; fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## demo: a local control plane, the emulator and the operator, with examples/ applied.
+demo: tools
+	scripts/demo.sh start
+
+demo-stop:
+	scripts/demo.sh stop
+
+clean-demo: demo-stop
+	rm -rf .demo

@@ -1,0 +1,307 @@
+//! The CBR client of one project: where IAM and CBR are, URLs whose query
+//! string is exactly the one that gets signed, the `X-Project-Id` header,
+//! authentication (signature or token, from `auth.rs`) and the one retry
+//! after CBR refuses a token. Round trips go through `transport.rs`.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use url::Url;
+
+use super::auth::{Authenticator, HuaweiCredentials};
+use super::errors::{config_error, map_cbr_error};
+use super::signer;
+use super::transport::{Failure, Request, Response, Service, Transport};
+use crate::provider::ProviderError;
+use crate::provider::metrics::ProviderMetrics;
+
+/// The `Content-Type` the SDK sends (and signs) on every CBR call.
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
+/// Where a Huawei Cloud region is and how to sign in to it.
+#[derive(Clone)]
+pub struct HuaweiConnection {
+    pub region: String,
+    /// The region's project; CBR paths carry it.
+    pub project_id: String,
+    /// The account. Not needed for CBR; kept for IAM calls.
+    pub domain_id: Option<String>,
+    /// IAM base URL, e.g. `https://iam.cn-north-4.myhuaweicloud.com`.
+    pub iam_endpoint: String,
+    /// CBR base URL, e.g. `https://cbr.cn-north-4.myhuaweicloud.com`, or an
+    /// emulator's `http://127.0.0.1:PORT`.
+    pub cbr_endpoint: String,
+    /// PEM certificates trusted in addition to the system roots.
+    pub ca_bundle: Option<String>,
+    pub credentials: HuaweiCredentials,
+}
+
+impl HuaweiConnection {
+    /// `https://{service}.{region}.myhuaweicloud.com`.
+    pub fn default_endpoint(service: &str, region: &str) -> String {
+        format!("https://{service}.{region}.myhuaweicloud.com")
+    }
+}
+
+// Written by hand so that a PEM bundle prints as its size, not its text, and
+// the credentials print redacted (see `HuaweiCredentials`).
+impl std::fmt::Debug for HuaweiConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HuaweiConnection")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("domain_id", &self.domain_id)
+            .field("iam_endpoint", &self.iam_endpoint)
+            .field("cbr_endpoint", &self.cbr_endpoint)
+            .field(
+                "ca_bundle",
+                &self
+                    .ca_bundle
+                    .as_ref()
+                    .map(|p| format!("<{} bytes>", p.len())),
+            )
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+/// Parses and checks a service base URL. A path prefix is kept, so a
+/// gateway or emulator may serve the API below a sub-path.
+pub fn parse_base_url(what: &str, endpoint: &str) -> Result<Url, ProviderError> {
+    let url = Url::parse(endpoint.trim()).map_err(|e| {
+        config_error(format!(
+            "the {what} endpoint {endpoint:?} is not a URL: {e}"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(config_error(format!(
+            "the {what} endpoint {endpoint:?} must be an http(s) URL with a host"
+        )));
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(config_error(format!(
+            "the {what} endpoint {endpoint:?} must not carry a query or user info"
+        )));
+    }
+    Ok(url)
+}
+
+/// The URL for `segments` below `base`, each segment percent-encoded, with
+/// the query in canonical form: the signature covers exactly this string.
+pub fn build_url(base: &Url, segments: &[&str], query: &[(String, String)]) -> Url {
+    let mut url = base.clone();
+    let mut path = base.path().trim_end_matches('/').to_string();
+    for segment in segments {
+        path.push('/');
+        path.push_str(&signer::encode(segment));
+    }
+    url.set_path(&path);
+    let canonical = signer::canonical_query(query);
+    url.set_query((!canonical.is_empty()).then_some(canonical.as_str()));
+    url
+}
+
+/// The `Host` header value the HTTP stack sends for `url`: the host, plus
+/// the port when it is not the scheme's default.
+pub fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// One CBR call as the vault code describes it; [`CbrClient`] turns it
+/// into a signed or token-carrying [`Request`].
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub operation: &'static str,
+    pub what: String,
+    pub method: Method,
+    /// Path segments below `/v3/{project_id}/`.
+    pub segments: Vec<String>,
+    pub query: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Call {
+    pub fn new(operation: &'static str, method: Method, what: impl Into<String>) -> Self {
+        Self {
+            operation,
+            what: what.into(),
+            method,
+            segments: Vec::new(),
+            query: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn path(mut self, segments: &[&str]) -> Self {
+        self.segments = segments.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn query(mut self, pairs: &[(&str, String)]) -> Self {
+        self.query = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        self
+    }
+
+    pub fn json(mut self, body: &impl serde::Serialize) -> Result<Self, ProviderError> {
+        self.body = serde_json::to_vec(body).map_err(|e| ProviderError::Invalid {
+            code: "InvalidRequest".to_string(),
+            message: format!("could not encode the request for {}: {e}", self.what),
+        })?;
+        Ok(self)
+    }
+}
+
+/// The CBR API of one project, authenticated.
+#[derive(Debug)]
+pub struct CbrClient {
+    transport: Transport,
+    base: Url,
+    project_id: String,
+    auth: Authenticator,
+}
+
+impl CbrClient {
+    pub fn new(
+        conn: &HuaweiConnection,
+        metrics: Arc<ProviderMetrics>,
+    ) -> Result<Self, ProviderError> {
+        if conn.project_id.trim().is_empty() {
+            return Err(config_error("the project id is empty".to_string()));
+        }
+        let base = parse_base_url("CBR", &conn.cbr_endpoint)?;
+        let iam = parse_base_url("IAM", &conn.iam_endpoint)?;
+        Ok(Self {
+            transport: Transport::new(conn.ca_bundle.as_deref(), metrics)?,
+            base,
+            project_id: conn.project_id.clone(),
+            auth: Authenticator::new(&conn.credentials, iam, &conn.project_id),
+        })
+    }
+
+    /// The request for `call`, without authentication.
+    fn request(&self, call: &Call) -> Request {
+        let mut segments = vec!["v3", self.project_id.as_str()];
+        segments.extend(call.segments.iter().map(String::as_str));
+        Request {
+            service: Service::Cbr,
+            operation: call.operation,
+            what: call.what.clone(),
+            method: call.method.clone(),
+            url: build_url(&self.base, &segments, &call.query),
+            query: call.query.clone(),
+            headers: vec![
+                ("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()),
+                ("X-Project-Id".to_string(), self.project_id.clone()),
+            ],
+            body: call.body.clone(),
+        }
+    }
+
+    /// Sends `call` and decodes the 2xx answer. A token that CBR refuses
+    /// with 401 is dropped and the call is sent once more with a new one:
+    /// tokens can be revoked before they expire.
+    pub async fn call<T>(
+        &self,
+        call: &Call,
+        decode: impl Fn(&Response) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        let mut retried = false;
+        loop {
+            let mut req = self.request(call);
+            let used = self.auth.authorize(&self.transport, &mut req).await?;
+            match self.transport.send(&req, map_cbr_error, &decode).await {
+                Err(Failure {
+                    status: Some(401),
+                    error,
+                }) if !retried => {
+                    if !self.auth.refused(&used).await {
+                        return Err(error);
+                    }
+                    tracing::info!(
+                        operation = call.operation,
+                        "CBR refused the IAM token; retrying with a new one"
+                    );
+                    retried = true;
+                }
+                other => return other.map_err(|f| f.error),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(s: &str) -> Url {
+        parse_base_url("CBR", s).expect("valid")
+    }
+
+    #[test]
+    fn default_endpoint_names_service_and_region() {
+        assert_eq!(
+            HuaweiConnection::default_endpoint("cbr", "cn-north-4"),
+            "https://cbr.cn-north-4.myhuaweicloud.com"
+        );
+    }
+
+    #[test]
+    fn url_query_is_the_canonical_one() {
+        let query = vec![
+            ("name".to_string(), "my vault/1".to_string()),
+            ("limit".to_string(), "1000".to_string()),
+            ("offset".to_string(), "0".to_string()),
+        ];
+        let url = build_url(
+            &base("https://cbr.example.com"),
+            &["v3", "p", "vaults"],
+            &query,
+        );
+        assert_eq!(url.path(), "/v3/p/vaults");
+        assert_eq!(url.query(), Some(signer::canonical_query(&query).as_str()));
+        assert_eq!(url.query(), Some("limit=1000&name=my%20vault%2F1&offset=0"));
+    }
+
+    #[test]
+    fn url_keeps_a_base_path_and_encodes_segments() {
+        let url = build_url(&base("http://127.0.0.1:8443/cbr/"), &["v3", "a b"], &[]);
+        assert_eq!(url.as_str(), "http://127.0.0.1:8443/cbr/v3/a%20b");
+    }
+
+    #[test]
+    fn host_header_has_the_port_only_when_not_default() {
+        assert_eq!(
+            host_header(&base("http://127.0.0.1:8443")),
+            "127.0.0.1:8443"
+        );
+        assert_eq!(
+            host_header(&base("https://cbr.example.com:443")),
+            "cbr.example.com"
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_http_urls() {
+        for bad in [
+            "cbr.example.com",
+            "ftp://x",
+            "https://u:p@x",
+            "https://x?a=b",
+        ] {
+            assert!(
+                matches!(
+                    parse_base_url("CBR", bad),
+                    Err(ProviderError::Invalid { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+}

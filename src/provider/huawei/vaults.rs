@@ -1,0 +1,384 @@
+//! [`VaultApi`] on Huawei Cloud CBR: every vault call a BackupVault
+//! controller makes, in provider-neutral types.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use super::client::{Call, CbrClient, HuaweiConnection};
+use super::convert::{
+    create_to_wire, resource_to_wire, tags_to_wire, update_to_wire, vault_from_wire,
+};
+use super::errors::undecodable;
+use super::transport::Response;
+use super::wire::{
+    AddResourcesBody, CreateVaultBody, RemoveResourcesBody, TagsActionBody, UpdateVaultBody,
+    VaultEnvelope, VaultPage, WireVault,
+};
+use crate::provider::ProviderError;
+use crate::provider::metrics::ProviderMetrics;
+use crate::provider::vault::{Tag, Vault, VaultApi, VaultCreate, VaultResource, VaultUpdate};
+
+/// The largest page CBR serves.
+pub const PAGE_LIMIT: u64 = 1000;
+/// A listing that has not ended after this many pages is broken (the server
+/// ignoring `offset`), not large: it would be 100 000 vaults.
+pub const MAX_PAGES: usize = 100;
+/// `removeresources` takes at most this many ids per call.
+const REMOVE_BATCH: usize = 256;
+
+/// Backup vaults in one Huawei Cloud project, through CBR.
+#[derive(Debug)]
+pub struct HuaweiVaults {
+    cbr: CbrClient,
+}
+
+impl HuaweiVaults {
+    /// Checks the endpoints and the CA bundle; does not call the network.
+    pub fn new(
+        conn: HuaweiConnection,
+        metrics: Arc<ProviderMetrics>,
+    ) -> Result<Self, ProviderError> {
+        Ok(Self {
+            cbr: CbrClient::new(&conn, metrics)?,
+        })
+    }
+
+    async fn list_page(&self, name: &str, offset: u64) -> Result<VaultPage, ProviderError> {
+        let call = Call::new("list_vaults", Method::GET, format!("vaults named {name:?}"))
+            .path(&["vaults"])
+            .query(&[
+                ("name", name.to_string()),
+                ("limit", PAGE_LIMIT.to_string()),
+                ("offset", offset.to_string()),
+            ]);
+        self.cbr.call(&call, json::<VaultPage>).await
+    }
+
+    /// A call that returns `{"vault": …}`.
+    async fn vault_call(&self, call: Call) -> Result<Vault, ProviderError> {
+        let env = self.cbr.call(&call, json::<VaultEnvelope>).await?;
+        Ok(vault_from_wire(env.vault))
+    }
+
+    async fn tags_action(
+        &self,
+        operation: &'static str,
+        action: &'static str,
+        id: &str,
+        tags: &[Tag],
+    ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        if tags.is_empty() {
+            return Ok(());
+        }
+        // Tag paths say `vault`, not `vaults`.
+        let call = Call::new(operation, Method::POST, vault_what(id))
+            .path(&["vault", id, "tags", "action"])
+            .json(&TagsActionBody {
+                action,
+                tags: tags_to_wire(tags),
+            })?;
+        self.cbr.call(&call, ignore_body).await
+    }
+}
+
+fn vault_what(id: &str) -> String {
+    format!("vault {id}")
+}
+
+/// Checks an id before it goes into a path. Segments are percent-encoded,
+/// but an empty id or a dot segment would still address another resource
+/// (`vaults/..` is the project), and a 404 there would read as "deleted".
+fn checked_id(id: &str) -> Result<&str, ProviderError> {
+    if matches!(id.trim(), "" | "." | "..") {
+        return Err(ProviderError::Invalid {
+            code: "InvalidVaultId".to_string(),
+            message: format!("{id:?} is not a vault id"),
+        });
+    }
+    Ok(id)
+}
+
+/// Decodes a JSON answer; one that cannot be read is a transient failure.
+fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+    serde_json::from_slice(&resp.body).map_err(|e| undecodable("CBR", &e, &resp.body))
+}
+
+fn ignore_body(_: &Response) -> Result<(), ProviderError> {
+    Ok(())
+}
+
+/// Where the page after the one at `offset` starts, or `None` when that page
+/// was the last. The next offset counts what was returned, not the limit
+/// asked for, in case the server serves smaller pages. When CBR says how
+/// many match in total, that decides; without it, only an empty page ends.
+pub fn next_offset(offset: u64, page_len: usize, total: Option<i64>) -> Option<u64> {
+    if page_len == 0 {
+        return None;
+    }
+    let next = offset + page_len as u64;
+    match total {
+        Some(total) if next >= u64::try_from(total).unwrap_or(0) => None,
+        _ => Some(next),
+    }
+}
+
+/// Fetches pages from offset 0 until [`next_offset`] says stop.
+pub async fn collect_pages<F, Fut>(mut fetch: F) -> Result<Vec<WireVault>, ProviderError>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<VaultPage, ProviderError>>,
+{
+    let mut all = Vec::new();
+    let mut offset = 0;
+    for _ in 0..MAX_PAGES {
+        let page = fetch(offset).await?;
+        let next = next_offset(offset, page.vaults.len(), page.count);
+        all.extend(page.vaults);
+        match next {
+            Some(n) => offset = n,
+            None => return Ok(all),
+        }
+    }
+    Err(ProviderError::Transient {
+        message: format!("listing vaults did not end after {MAX_PAGES} pages"),
+    })
+}
+
+/// The vaults named exactly `name`, each once: CBR's `name` filter may match
+/// fuzzily, and a vault created while paging may show up on two pages.
+pub fn exact_name_matches(vaults: Vec<WireVault>, name: &str) -> Vec<WireVault> {
+    let mut seen = HashSet::new();
+    vaults
+        .into_iter()
+        .filter(|v| v.name.as_deref() == Some(name))
+        .filter(|v| seen.insert(v.id.clone()))
+        .collect()
+}
+
+#[async_trait]
+impl VaultApi for HuaweiVaults {
+    async fn create(&self, vault: &VaultCreate) -> Result<Vault, ProviderError> {
+        let call = Call::new(
+            "create_vault",
+            Method::POST,
+            format!("vault {:?}", vault.name),
+        )
+        .path(&["vaults"])
+        .json(&CreateVaultBody {
+            vault: create_to_wire(vault),
+        })?;
+        self.vault_call(call).await
+    }
+
+    async fn get(&self, id: &str) -> Result<Vault, ProviderError> {
+        let id = checked_id(id)?;
+        self.vault_call(Call::new("get_vault", Method::GET, vault_what(id)).path(&["vaults", id]))
+            .await
+    }
+
+    async fn find_by_name(&self, name: &str) -> Result<Vec<Vault>, ProviderError> {
+        let all = collect_pages(|offset| self.list_page(name, offset)).await?;
+        Ok(exact_name_matches(all, name)
+            .into_iter()
+            .map(vault_from_wire)
+            .collect())
+    }
+
+    async fn update(&self, id: &str, update: &VaultUpdate) -> Result<Vault, ProviderError> {
+        let id = checked_id(id)?;
+        // Nothing to change: a PUT of `{"vault":{}}` would only risk a 400.
+        if update.is_empty() {
+            return self.get(id).await;
+        }
+        let call = Call::new("update_vault", Method::PUT, vault_what(id))
+            .path(&["vaults", id])
+            .json(&UpdateVaultBody {
+                vault: update_to_wire(update),
+            })?;
+        self.vault_call(call).await
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        let call = Call::new("delete_vault", Method::DELETE, vault_what(id)).path(&["vaults", id]);
+        match self.cbr.call(&call, ignore_body).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn add_tags(&self, id: &str, tags: &[Tag]) -> Result<(), ProviderError> {
+        self.tags_action("add_tags", "create", id, tags).await
+    }
+
+    async fn remove_tags(&self, id: &str, tags: &[Tag]) -> Result<(), ProviderError> {
+        self.tags_action("remove_tags", "delete", id, tags).await
+    }
+
+    async fn add_resources(
+        &self,
+        id: &str,
+        resources: &[VaultResource],
+    ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        if resources.is_empty() {
+            return Ok(());
+        }
+        let call = Call::new("add_resources", Method::POST, vault_what(id))
+            .path(&["vaults", id, "addresources"])
+            .json(&AddResourcesBody {
+                resources: resources.iter().map(resource_to_wire).collect(),
+            })?;
+        self.cbr.call(&call, ignore_body).await
+    }
+
+    async fn remove_resources(
+        &self,
+        id: &str,
+        resource_ids: &[String],
+    ) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        for batch in resource_ids.chunks(REMOVE_BATCH) {
+            let call = Call::new("remove_resources", Method::POST, vault_what(id))
+                .path(&["vaults", id, "removeresources"])
+                .json(&RemoveResourcesBody {
+                    resource_ids: batch.to_vec(),
+                })?;
+            self.cbr.call(&call, ignore_body).await?;
+        }
+        Ok(())
+    }
+
+    async fn check_credentials(&self) -> Result<(), ProviderError> {
+        let call = Call::new("check_credentials", Method::GET, "vaults")
+            .path(&["vaults"])
+            .query(&[("limit", "1".to_string())]);
+        self.cbr.call(&call, json::<VaultPage>).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(id: &str, name: &str) -> WireVault {
+        WireVault {
+            id: id.into(),
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    fn page(vaults: Vec<WireVault>, count: Option<i64>) -> VaultPage {
+        VaultPage { vaults, count }
+    }
+
+    #[test]
+    fn paging_stops_when_the_total_is_reached() {
+        assert_eq!(next_offset(0, 1000, Some(2500)), Some(1000));
+        assert_eq!(next_offset(2000, 500, Some(2500)), None);
+    }
+
+    #[test]
+    fn paging_follows_short_pages_while_the_total_says_more() {
+        // A server that caps pages at 100 must not end the listing early.
+        assert_eq!(next_offset(0, 100, Some(250)), Some(100));
+    }
+
+    #[test]
+    fn paging_without_a_total_ends_on_an_empty_page() {
+        assert_eq!(next_offset(0, 3, None), Some(3));
+        assert_eq!(next_offset(3, 0, None), None);
+    }
+
+    #[tokio::test]
+    async fn collect_pages_walks_every_page_in_order() {
+        let pages = [
+            page(vec![wire("a", "x"), wire("b", "x-1")], Some(3)),
+            page(vec![wire("c", "x")], Some(3)),
+        ];
+        let mut asked = Vec::new();
+        let all = collect_pages(|offset| {
+            asked.push(offset);
+            let p = pages[asked.len() - 1].clone();
+            async move { Ok(p) }
+        })
+        .await
+        .expect("lists");
+        assert_eq!(asked, vec![0, 2]);
+        let ids: Vec<_> = all.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn collect_pages_gives_up_on_a_listing_that_never_ends() {
+        let err = collect_pages(|_| async { Ok(page(vec![wire("a", "x")], None)) })
+            .await
+            .expect_err("stops");
+        assert!(matches!(err, ProviderError::Transient { .. }));
+    }
+
+    #[tokio::test]
+    async fn collect_pages_passes_errors_through() {
+        let err = collect_pages(|_| async {
+            Err(ProviderError::Unauthorized {
+                code: "APIGW.0301".into(),
+                message: "no".into(),
+            })
+        })
+        .await
+        .expect_err("fails");
+        assert!(matches!(err, ProviderError::Unauthorized { .. }));
+    }
+
+    #[test]
+    fn find_keeps_only_exact_names_once_each() {
+        let vaults = vec![
+            wire("a", "team-a"),
+            wire("b", "team-a-2"),
+            wire("c", "Team-A"),
+            wire("d", "team-a"),
+            wire("a", "team-a"),
+        ];
+        let ids: Vec<_> = exact_name_matches(vaults, "team-a")
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(ids, vec!["a", "d"]);
+    }
+
+    #[test]
+    fn ids_that_would_address_another_path_are_refused() {
+        for bad in ["", " ", ".", ".."] {
+            assert!(
+                matches!(checked_id(bad), Err(ProviderError::Invalid { .. })),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(checked_id("2402058d-8373").ok(), Some("2402058d-8373"));
+    }
+
+    #[test]
+    fn new_accepts_a_local_emulator_endpoint() {
+        let conn = HuaweiConnection {
+            region: "local-1".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+            domain_id: None,
+            iam_endpoint: "http://127.0.0.1:18080".into(),
+            cbr_endpoint: "http://127.0.0.1:18080".into(),
+            ca_bundle: None,
+            credentials: super::super::auth::HuaweiCredentials::AccessKey {
+                access_key: "AK".into(),
+                secret_key: "SK".into(),
+            },
+        };
+        let vaults = HuaweiVaults::new(conn, Arc::new(ProviderMetrics::new())).expect("builds");
+        assert!(!format!("{vaults:?}").contains("\"SK\""));
+    }
+}
