@@ -36,9 +36,10 @@ use prometheus_client::registry::Registry;
 pub use args::{RunArgs, Settings};
 pub use context::{Context, ReconcileError};
 pub use metrics::{Metrics, Readiness};
-pub use providers::{HuaweiFactory, HuaweiSettings, ProviderFactory};
+pub use providers::{HuaweiFactory, ProviderFactory};
 
 use crate::api::{BackupVault, ProviderConfig};
+use crate::provider::metrics::ProviderMetrics;
 use caches::{Caches, Change, SpecVersions};
 use leader::{Leadership, LeaseConfig};
 
@@ -62,7 +63,9 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::default());
     metrics.register(&mut registry);
-    let factory: Arc<dyn ProviderFactory> = Arc::new(HuaweiFactory);
+    let provider_metrics = Arc::new(ProviderMetrics::default());
+    provider_metrics.register(registry.sub_registry_with_prefix("coffer"));
+    let factory: Arc<dyn ProviderFactory> = Arc::new(HuaweiFactory::new(provider_metrics));
     let readiness = Readiness::default();
     let server = metrics::serve(args.metrics_addr, registry, readiness.clone());
     let settings = args.settings();

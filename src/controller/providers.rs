@@ -5,7 +5,6 @@
 //! reconcile. Credentials never reach a log line, an Event or a status.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::Secret;
@@ -14,6 +13,8 @@ use kube::ResourceExt;
 use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
+use crate::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
+use crate::provider::metrics::ProviderMetrics;
 use crate::provider::{ProviderError, VaultApi};
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
@@ -87,69 +88,35 @@ pub fn required_keys(auth: HuaweiAuthType) -> &'static [&'static str] {
     }
 }
 
-/// Huawei Cloud credentials read from a Secret.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credentials {
-    AccessKey {
-        access_key: String,
-        secret_key: String,
-    },
-    Password {
-        username: String,
-        password: String,
-        domain_name: String,
-    },
-}
-
-/// Shows which kind of credentials, never the values.
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AccessKey { .. } => f.write_str("AccessKey(<redacted>)"),
-            Self::Password { .. } => f.write_str("Password(<redacted>)"),
-        }
-    }
-}
-
-/// Everything a Huawei client needs: a ProviderConfig with its endpoints
-/// defaulted, and the credentials from its Secret. Field for field what the
-/// Huawei client's connection takes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HuaweiSettings {
-    pub region: String,
-    pub project_id: String,
-    pub domain_id: Option<String>,
-    pub iam_endpoint: String,
-    pub cbr_endpoint: String,
-    pub ca_bundle: Option<String>,
-    pub credentials: Credentials,
-}
-
 /// Builds provider clients. The one place that knows which client type
 /// serves which provider; tests swap it for fakes.
 pub trait ProviderFactory: Send + Sync + 'static {
     /// A vault client for one ProviderConfig.
-    fn vaults(&self, settings: &HuaweiSettings) -> Result<Arc<dyn VaultApi>, ProviderError>;
+    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError>;
 }
 
-/// The production factory: Huawei Cloud's CBR client.
+/// The production factory: Huawei Cloud's CBR client, all clients sharing
+/// one set of provider metrics.
 #[derive(Debug, Default)]
-pub struct HuaweiFactory;
+pub struct HuaweiFactory {
+    metrics: Arc<ProviderMetrics>,
+}
 
-impl ProviderFactory for HuaweiFactory {
-    fn vaults(&self, _settings: &HuaweiSettings) -> Result<Arc<dyn VaultApi>, ProviderError> {
-        // The Huawei client lands separately; until then every ProviderConfig
-        // reports this instead of pretending to work.
-        Err(ProviderError::Invalid {
-            code: "NotImplemented".into(),
-            message: "this build of coffer has no Huawei Cloud client".into(),
-        })
+impl HuaweiFactory {
+    pub fn new(metrics: Arc<ProviderMetrics>) -> Self {
+        Self { metrics }
     }
 }
 
-/// Reads `huaweiCloud` and the Secret into settings, checking every key the
-/// credential type needs.
-pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<HuaweiSettings, Error> {
+impl ProviderFactory for HuaweiFactory {
+    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
+        Ok(Arc::new(HuaweiVaults::new(conn, self.metrics.clone())?))
+    }
+}
+
+/// Reads `huaweiCloud` and the Secret into a connection, checking every key
+/// the credential type needs.
+pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<HuaweiConnection, Error> {
     let name = pc.name_any();
     let huawei = pc
         .spec
@@ -158,34 +125,33 @@ pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<HuaweiSettings, E
         .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
     let credentials = read_credentials(huawei, secret)?;
     let endpoints = huawei.endpoints.clone().unwrap_or_default();
-    Ok(HuaweiSettings {
+    Ok(HuaweiConnection {
         region: huawei.region.clone(),
         project_id: huawei.project_id.clone(),
         domain_id: huawei.domain_id.clone(),
         iam_endpoint: endpoints
             .iam
-            .unwrap_or_else(|| default_endpoint("iam", &huawei.region)),
+            .unwrap_or_else(|| HuaweiConnection::default_endpoint("iam", &huawei.region)),
         cbr_endpoint: endpoints
             .cbr
-            .unwrap_or_else(|| default_endpoint("cbr", &huawei.region)),
+            .unwrap_or_else(|| HuaweiConnection::default_endpoint("cbr", &huawei.region)),
         ca_bundle: huawei.ca_bundle.clone(),
         credentials,
     })
 }
 
-fn default_endpoint(service: &str, region: &str) -> String {
-    format!("https://{service}.{region}.myhuaweicloud.com")
-}
-
-fn read_credentials(huawei: &HuaweiCloudConfig, secret: &Secret) -> Result<Credentials, Error> {
+fn read_credentials(
+    huawei: &HuaweiCloudConfig,
+    secret: &Secret,
+) -> Result<HuaweiCredentials, Error> {
     let auth = huawei.credentials.auth_type;
     let key = |key: &'static str| secret_value(secret, key, auth);
     Ok(match auth {
-        HuaweiAuthType::AccessKey => Credentials::AccessKey {
+        HuaweiAuthType::AccessKey => HuaweiCredentials::AccessKey {
             access_key: key("accessKey")?,
             secret_key: key("secretKey")?,
         },
-        HuaweiAuthType::Password => Credentials::Password {
+        HuaweiAuthType::Password => HuaweiCredentials::Password {
             username: key("username")?,
             password: key("password")?,
             domain_name: key("domainName")?,
@@ -297,10 +263,10 @@ impl ProviderClients {
         {
             return Ok(cached.vaults.clone());
         }
-        let settings = resolve(pc, &secret)?;
+        let conn = resolve(pc, &secret)?;
         let vaults = self
             .factory
-            .vaults(&settings)
+            .vaults(conn)
             .map_err(|source| Error::Client { name, source })?;
         clients.insert(
             key,
@@ -318,5 +284,180 @@ impl ProviderClients {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(namespace.to_string(), name.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use k8s_openapi::ByteString;
+    use kube::runtime::reflector::{self, Store};
+    use kube::runtime::watcher;
+
+    use super::*;
+    use crate::api::ProviderConfigSpec;
+    use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
+    use crate::controller::backup_vault::fixtures::FakeVaults;
+
+    fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
+        let mut pc = ProviderConfig::new(
+            "cloud",
+            ProviderConfigSpec {
+                huawei_cloud: Some(HuaweiCloudConfig {
+                    region: "ap-southeast-1".into(),
+                    project_id: "0123456789abcdef0123456789abcdef".into(),
+                    domain_id: None,
+                    endpoints: None,
+                    credentials: CredentialsRef {
+                        auth_type: auth,
+                        secret_ref: SecretRef {
+                            name: "creds".into(),
+                        },
+                    },
+                    ca_bundle: None,
+                }),
+            },
+        );
+        pc.metadata.namespace = Some("team-a".into());
+        pc.metadata.uid = Some("pc-uid".into());
+        pc.metadata.generation = Some(generation);
+        pc
+    }
+
+    fn secret(data: &[(&str, &str)], version: &str) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some("creds".into());
+        s.metadata.namespace = Some("team-a".into());
+        s.metadata.resource_version = Some(version.into());
+        s.data = Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        s
+    }
+
+    fn store_of<K>(objects: Vec<K>) -> Store<K>
+    where
+        K: kube::Resource + Clone + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    {
+        let (store, mut writer) = reflector::store();
+        for obj in objects {
+            writer.apply_watcher_event(&watcher::Event::Apply(obj));
+        }
+        store
+    }
+
+    #[derive(Default)]
+    struct CountingFactory(AtomicUsize);
+
+    impl ProviderFactory for CountingFactory {
+        fn vaults(&self, _conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Arc::new(FakeVaults::default()))
+        }
+    }
+
+    #[test]
+    fn access_keys_are_read_and_trimmed_with_default_endpoints() {
+        let conn = resolve(
+            &config(HuaweiAuthType::AccessKey, 1),
+            &secret(&[("accessKey", "AK\n"), ("secretKey", " SK ")], "1"),
+        )
+        .expect("resolved");
+        assert_eq!(
+            conn.credentials,
+            HuaweiCredentials::AccessKey {
+                access_key: "AK".into(),
+                secret_key: "SK".into()
+            }
+        );
+        assert_eq!(
+            conn.cbr_endpoint,
+            "https://cbr.ap-southeast-1.myhuaweicloud.com"
+        );
+        assert_eq!(
+            conn.iam_endpoint,
+            "https://iam.ap-southeast-1.myhuaweicloud.com"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_empty_key_is_named() {
+        let err = resolve(
+            &config(HuaweiAuthType::Password, 1),
+            &secret(
+                &[("username", "u"), ("password", ""), ("domainName", "d")],
+                "1",
+            ),
+        )
+        .expect_err("password is empty");
+        assert_eq!(err.reason(), "SecretKeyMissing");
+        assert!(err.to_string().contains("\"password\""), "{err}");
+        assert!(
+            err.to_string().contains("username, password, domainName"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secret_values_never_reach_debug_output() {
+        let conn = resolve(
+            &config(HuaweiAuthType::AccessKey, 1),
+            &secret(
+                &[("accessKey", "AKVISIBLE"), ("secretKey", "TOPSECRET")],
+                "1",
+            ),
+        )
+        .expect("resolved");
+        let printed = format!("{conn:?}");
+        assert!(
+            !printed.contains("TOPSECRET") && !printed.contains("AKVISIBLE"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn an_unlabelled_secret_is_reported_as_not_found_with_the_label() {
+        let caches = Caches::new(
+            store_of(vec![config(HuaweiAuthType::AccessKey, 1)]),
+            store_of(vec![]),
+        );
+        let clients = ProviderClients::new(Arc::new(CountingFactory::default()));
+        let err = clients
+            .vaults(&caches, "team-a", "cloud")
+            .err()
+            .expect("no secret");
+        assert_eq!(
+            err.to_string(),
+            "Secret creds in namespace team-a not found (coffer only reads Secrets labelled coffer.dev/credentials=true)"
+        );
+    }
+
+    #[test]
+    fn one_client_per_config_until_config_or_secret_changes() {
+        let factory = Arc::new(CountingFactory::default());
+        let clients = ProviderClients::new(factory.clone());
+        let keys = [("accessKey", "AK"), ("secretKey", "SK")];
+        let caches = |generation, version| {
+            Caches::new(
+                store_of(vec![config(HuaweiAuthType::AccessKey, generation)]),
+                store_of(vec![secret(&keys, version)]),
+            )
+        };
+        let first = caches(1, "10");
+        clients.vaults(&first, "team-a", "cloud").expect("built");
+        clients.vaults(&first, "team-a", "cloud").expect("reused");
+        assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+        clients
+            .vaults(&caches(1, "11"), "team-a", "cloud")
+            .expect("new secret");
+        clients
+            .vaults(&caches(2, "11"), "team-a", "cloud")
+            .expect("new spec");
+        assert_eq!(factory.0.load(Ordering::SeqCst), 3);
     }
 }
