@@ -299,7 +299,7 @@ mod tests {
     use super::*;
     use crate::api::ProviderConfigSpec;
     use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
-    use crate::controller::backup_vault::fixtures::FakeVaults;
+    use crate::provider::memory::MemoryVaults;
 
     fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
         let mut pc = ProviderConfig::new(
@@ -357,7 +357,7 @@ mod tests {
     impl ProviderFactory for CountingFactory {
         fn vaults(&self, _conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Ok(Arc::new(FakeVaults::default()))
+            Ok(Arc::new(MemoryVaults::default()))
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod huawei;
+pub mod memory;
 pub mod metrics;
 pub mod vault;
 

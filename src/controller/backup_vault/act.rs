@@ -62,12 +62,13 @@ pub async fn delete(vaults: &dyn VaultApi, id: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::controller::backup_vault::diff::{InFlight, plan};
-    use crate::controller::backup_vault::fixtures::{FakeVaults, UID, spec, vault};
+    use crate::controller::backup_vault::fixtures::{UID, spec, vault};
     use crate::provider::ProviderError;
+    use crate::provider::memory::MemoryVaults;
 
     #[tokio::test]
     async fn an_empty_plan_makes_no_call() {
-        let fake = FakeVaults::with(vec![vault("v1")]);
+        let fake = MemoryVaults::with(vec![vault("v1")]);
         let plan = plan(&spec(), UID, &vault("v1"), &InFlight::default());
         assert_eq!(apply(&fake, "v1", &plan).await.ok(), Some(None));
         assert!(fake.calls().is_empty());
@@ -75,7 +76,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_put_for_all_changed_fields() {
-        let fake = FakeVaults::with(vec![vault("v1")]);
+        let fake = MemoryVaults::with(vec![vault("v1")]);
         let mut want = spec();
         want.billing.size = 200;
         want.threshold = Some(90);
@@ -87,7 +88,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_call_stops_the_plan() {
-        let fake = FakeVaults::with(vec![vault("v1")]);
+        let fake = MemoryVaults::with(vec![vault("v1")]);
         let mut want = spec();
         want.threshold = Some(90);
         want.tags = Some(vec![]);
@@ -103,7 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_a_vault_already_gone_succeeds() {
-        let fake = FakeVaults::with(vec![]);
+        let fake = MemoryVaults::with(vec![]);
         fake.fail_next(ProviderError::NotFound {
             what: "vault".into(),
             message: "BackupService.6105".into(),

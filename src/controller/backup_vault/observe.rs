@@ -84,8 +84,9 @@ pub fn pick_owned(candidates: Vec<Vault>, name: &str, uid: &str) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::backup_vault::fixtures::{FakeVaults, UID, vault};
+    use crate::controller::backup_vault::fixtures::{UID, vault};
     use crate::provider::Tag;
+    use crate::provider::memory::MemoryVaults;
 
     /// The fixture vault carries the ownership tag of [`UID`].
     fn owned(id: &str) -> Vault {
@@ -132,7 +133,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_id_in_status_is_read_directly() {
-        let fake = FakeVaults::with(vec![owned("v1")]);
+        let fake = MemoryVaults::with(vec![owned("v1")]);
         let seen = observe(&fake, Some("v1"), "team-a-vault", UID)
             .await
             .expect("observed");
@@ -143,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_vault_deleted_out_of_band_is_reported_lost() {
-        let fake = FakeVaults::with(vec![]);
+        let fake = MemoryVaults::with(vec![]);
         let seen = observe(&fake, Some("gone"), "team-a-vault", UID)
             .await
             .expect("observed");
@@ -154,7 +155,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_an_id_the_owned_vault_is_adopted() {
-        let fake = FakeVaults::with(vec![owned("v9")]);
+        let fake = MemoryVaults::with(vec![owned("v9")]);
         let seen = observe(&fake, None, "team-a-vault", UID)
             .await
             .expect("observed");
