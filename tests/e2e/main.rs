@@ -2,5 +2,6 @@
 //! loopback (see `support`). One binary, one control plane; each test works
 //! in its own namespace.
 
+mod controller;
 mod smoke;
 mod support;
