@@ -28,7 +28,10 @@ pub struct RunArgs {
 
     /// Run the controllers only while holding a `coordination.k8s.io/v1` Lease,
     /// so that several replicas can run and exactly one of them acts.
-    #[arg(long, env = "COFFER_LEADER_ELECTION", default_value_t = false)]
+    /// `--leader-election` or `--leader-election=true` turns it on,
+    /// `--leader-election=false` off.
+    #[arg(long, env = "COFFER_LEADER_ELECTION", default_value_t = false,
+          num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub leader_election: bool,
 
     /// Namespace of the Lease; the namespace coffer runs in.
@@ -150,6 +153,42 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> RunArgs {
+        Cli::try_parse_from(std::iter::once("coffer").chain(args.iter().copied()))
+            .expect("parses")
+            .run
+    }
+
+    #[test]
+    fn defaults_suit_a_cluster() {
+        let args = parse(&[]);
+        assert_eq!(args.resync_interval, Duration::from_secs(600));
+        assert_eq!(args.metrics_addr.to_string(), "0.0.0.0:8080");
+        assert!(!args.leader_election);
+    }
+
+    #[test]
+    fn leader_election_turns_on_and_off() {
+        assert!(parse(&["--leader-election"]).leader_election);
+        assert!(parse(&["--leader-election=true"]).leader_election);
+        assert!(!parse(&["--leader-election=false"]).leader_election);
+    }
+
+    #[test]
+    fn resync_interval_takes_human_durations() {
+        assert_eq!(
+            parse(&["--resync-interval", "30s"]).resync_interval,
+            Duration::from_secs(30)
+        );
+    }
 
     #[test]
     fn durations_parse_in_every_unit() {

@@ -2,7 +2,6 @@
 //! the liveness and readiness probes. Labels are bounded (kind, result,
 //! reason label of an error, action): never an object's name.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -182,9 +181,10 @@ struct ServerState {
     readiness: Readiness,
 }
 
-/// Serves `/metrics`, `/healthz` and `/readyz` on `addr` until the task is dropped.
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the task
+/// is dropped.
 pub async fn serve(
-    addr: SocketAddr,
+    listener: tokio::net::TcpListener,
     registry: Registry,
     readiness: Readiness,
 ) -> std::io::Result<()> {
@@ -197,8 +197,9 @@ pub async fn serve(
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "serving metrics and probes");
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving metrics and probes");
+    }
     axum::serve(listener, app).await
 }
 
@@ -250,5 +251,40 @@ mod tests {
             )
         );
         assert!(text.contains("coffer_reconcile_duration_seconds_count{kind=\"BackupVault\"} 1"));
+    }
+
+    #[tokio::test]
+    async fn probes_and_metrics_are_served() {
+        let metrics = Metrics::default();
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        metrics.succeeded("ProviderConfig");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let readiness = Readiness::default();
+        let server = tokio::spawn(serve(listener, registry, readiness.clone()));
+        let get = |path: &str| {
+            let url = format!("{base}{path}");
+            async move {
+                let response = reqwest::get(url).await.expect("request");
+                (
+                    response.status().as_u16(),
+                    response.text().await.expect("body"),
+                )
+            }
+        };
+        assert_eq!(get("/healthz").await.0, 200);
+        assert_eq!(get("/readyz").await.0, 503);
+        readiness.set(true);
+        assert_eq!(get("/readyz").await.0, 200);
+        let (status, body) = get("/metrics").await;
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(r#"coffer_reconciles_total{kind="ProviderConfig",result="success"} 1"#),
+            "{body}"
+        );
+        server.abort();
     }
 }

@@ -57,7 +57,8 @@ pub enum Error {
 }
 
 /// `coffer run`: the controllers, the metrics server and, when asked, leader
-/// election, until SIGTERM or Ctrl-C.
+/// election, until SIGTERM or Ctrl-C. A leader gives its lease up on the way
+/// out so that a standby takes over at once.
 pub async fn run(args: RunArgs) -> Result<(), Error> {
     let client = Client::try_default().await.map_err(Error::Client)?;
     let mut registry = Registry::default();
@@ -67,32 +68,41 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     provider_metrics.register(registry.sub_registry_with_prefix("coffer"));
     let factory: Arc<dyn ProviderFactory> = Arc::new(HuaweiFactory::new(provider_metrics));
     let readiness = Readiness::default();
-    let server = metrics::serve(args.metrics_addr, registry, readiness.clone());
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .map_err(Error::Server)?;
+    let server = metrics::serve(listener, registry, readiness.clone());
     let settings = args.settings();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
 
     let work = async {
         if !args.leader_election {
-            return run_controllers(client, settings, factory, metrics, readiness.clone()).await;
+            return tokio::select! {
+                result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
+                () = &mut shutdown => Ok(()),
+            };
         }
-        let lease = LeaseConfig::from_args(&args);
         // A standby is doing its job: waiting.
         readiness.set(true);
-        let mut leadership = Leadership::acquire(client.clone(), lease).await?;
+        let mut leadership = tokio::select! {
+            leadership = Leadership::acquire(client.clone(), LeaseConfig::from_args(&args)) => leadership?,
+            () = &mut shutdown => return Ok(()),
+        };
         readiness.set(false);
-        tokio::select! {
-            result = run_controllers(client, settings, factory, metrics, readiness.clone()) => {
-                leadership.release().await;
-                result
-            }
-            lost = leadership.lost() => Err(Error::Leader(lost)),
-        }
+        let result = tokio::select! {
+            result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
+            lost = leadership.lost() => return Err(Error::Leader(lost)),
+            () = &mut shutdown => Ok(()),
+        };
+        leadership.release().await;
+        result
     };
     tokio::select! {
         result = server => result.map_err(Error::Server),
-        result = work => result,
-        () = shutdown_signal() => {
-            tracing::info!("shutting down");
-            Ok(())
+        result = work => {
+            tracing::info!("stopped");
+            result
         }
     }
 }

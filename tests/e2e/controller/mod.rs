@@ -4,6 +4,7 @@
 //! only its own namespace.
 
 mod backup_vault;
+mod leader;
 mod provider_config;
 
 use std::future::Future;
