@@ -193,6 +193,8 @@ fn claim(
         return None;
     }
     let transitions = current.and_then(|s| s.lease_transitions).unwrap_or(0);
+    // A hand-over from another holder is a transition; a first claim is not.
+    let taken_over = !mine && !free;
     Some(LeaseSpec {
         holder_identity: Some(config.identity.clone()),
         lease_duration_seconds: Some(i32::try_from(config.duration.as_secs()).unwrap_or(15)),
@@ -202,7 +204,11 @@ fn claim(
             Some(MicroTime(now))
         },
         renew_time: Some(MicroTime(now)),
-        lease_transitions: Some(if mine { transitions } else { transitions + 1 }),
+        lease_transitions: Some(if taken_over {
+            transitions + 1
+        } else {
+            transitions
+        }),
         ..LeaseSpec::default()
     })
 }
@@ -288,6 +294,12 @@ mod tests {
         let mut released = held_by("b");
         released.holder_identity = None;
         assert!(claim(Some(&released), &config("a"), false, Timestamp::now()).is_some());
+    }
+
+    #[test]
+    fn a_first_claim_is_not_a_transition() {
+        let spec = claim(None, &config("a"), false, Timestamp::now()).expect("claimed");
+        assert_eq!(spec.lease_transitions, Some(0));
     }
 
     #[test]
