@@ -5,5 +5,6 @@ pub mod api;
 pub mod controller;
 pub mod controlplane;
 pub mod crdgen;
+pub mod emulator;
 pub mod provider;
 pub mod telemetry;

@@ -40,6 +40,8 @@ enum Command {
     },
     /// Run the controllers until interrupted.
     Run(coffer::controller::RunArgs),
+    /// Run the Huawei IAM + CBR provider emulator until interrupted.
+    Emulator(Box<coffer::emulator::EmulatorArgs>),
 }
 
 #[tokio::main]
@@ -50,6 +52,7 @@ async fn main() -> ExitCode {
         Command::Crds { out } => crds(&out),
         Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
         Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
+        Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

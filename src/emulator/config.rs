@@ -1,0 +1,253 @@
+//! How the emulator is configured: `coffer emulator` flags (each with a
+//! `COFFER_EMULATOR_*` variable) and the plain [`EmulatorConfig`] that Rust
+//! tests build directly.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use super::faults::{FaultConfig, parse_error_rates};
+use super::recorder::DEFAULT_LOG_CAPACITY;
+use super::throttle::ThrottleConfig;
+
+pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+pub const DEFAULT_DOMAIN_ID: &str = "fedcba9876543210fedcba9876543210";
+pub const DEFAULT_DOMAIN_NAME: &str = "coffer-account";
+pub const DEFAULT_REGION: &str = "cn-north-4";
+/// The access key and secret key of the signing test vectors (providers.md §1.3).
+pub const DEFAULT_ACCESS_KEY: &str = "AKEXAMPLE0000000000";
+pub const DEFAULT_SECRET_KEY: &str = "SKEXAMPLE0000000000000000000000000000000";
+pub const DEFAULT_USERNAME: &str = "coffer";
+pub const DEFAULT_PASSWORD: &str = "coffer-password";
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_DELETE_DELAY: Duration = Duration::from_secs(2);
+pub const DEFAULT_ASSOCIATION_DELAY: Duration = Duration::from_secs(1);
+
+/// Everything the emulator needs to start. `Default` listens on a free
+/// loopback port, which is what an in-process test wants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    pub listen: SocketAddr,
+    pub project_id: String,
+    pub domain_id: String,
+    /// The account name, used in password authentication.
+    pub domain_name: String,
+    /// Also the project's name in IAM scopes.
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub username: String,
+    pub password: String,
+    pub token_ttl: Duration,
+    /// How long a deleted vault stays visible with status `deleting`.
+    pub delete_delay: Duration,
+    /// How long added or removed resources take to show in `vault.resources`.
+    pub association_delay: Duration,
+    pub faults: FaultConfig,
+    /// How many recent requests `/_emulator/requests` keeps.
+    pub request_log_capacity: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            project_id: DEFAULT_PROJECT_ID.to_string(),
+            domain_id: DEFAULT_DOMAIN_ID.to_string(),
+            domain_name: DEFAULT_DOMAIN_NAME.to_string(),
+            region: DEFAULT_REGION.to_string(),
+            access_key: DEFAULT_ACCESS_KEY.to_string(),
+            secret_key: DEFAULT_SECRET_KEY.to_string(),
+            username: DEFAULT_USERNAME.to_string(),
+            password: DEFAULT_PASSWORD.to_string(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            delete_delay: DEFAULT_DELETE_DELAY,
+            association_delay: DEFAULT_ASSOCIATION_DELAY,
+            faults: FaultConfig::default(),
+            request_log_capacity: DEFAULT_LOG_CAPACITY,
+        }
+    }
+}
+
+/// `coffer emulator`: a stateful Huawei IAM + CBR emulator with fault
+/// injection, for tests and demos. Admin API under `/_emulator/`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free one (logged at start).
+    #[arg(long, env = "COFFER_EMULATOR_LISTEN", default_value = "127.0.0.1:8780")]
+    pub listen: SocketAddr,
+    /// The project id CBR paths must carry.
+    #[arg(long, env = "COFFER_EMULATOR_PROJECT_ID", default_value = DEFAULT_PROJECT_ID)]
+    pub project_id: String,
+    /// The account (domain) id.
+    #[arg(long, env = "COFFER_EMULATOR_DOMAIN_ID", default_value = DEFAULT_DOMAIN_ID)]
+    pub domain_id: String,
+    /// The account (domain) name for password authentication.
+    #[arg(long, env = "COFFER_EMULATOR_DOMAIN_NAME", default_value = DEFAULT_DOMAIN_NAME)]
+    pub domain_name: String,
+    /// The region, which is also the project's name.
+    #[arg(long, env = "COFFER_EMULATOR_REGION", default_value = DEFAULT_REGION)]
+    pub region: String,
+    /// The one accepted access key (AK).
+    #[arg(long, env = "COFFER_EMULATOR_ACCESS_KEY", default_value = DEFAULT_ACCESS_KEY)]
+    pub access_key: String,
+    /// The secret key (SK) of that access key.
+    #[arg(long, env = "COFFER_EMULATOR_SECRET_KEY", default_value = DEFAULT_SECRET_KEY, hide_env_values = true, hide_default_value = true)]
+    pub secret_key: String,
+    /// The IAM user's name.
+    #[arg(long, env = "COFFER_EMULATOR_USERNAME", default_value = DEFAULT_USERNAME)]
+    pub username: String,
+    /// The IAM user's password.
+    #[arg(long, env = "COFFER_EMULATOR_PASSWORD", default_value = DEFAULT_PASSWORD, hide_env_values = true, hide_default_value = true)]
+    pub password: String,
+    /// How long issued tokens stay valid (e.g. 24h, 90s).
+    #[arg(long, env = "COFFER_EMULATOR_TOKEN_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+    /// How long a deleted vault shows `deleting` before GET answers 404.
+    #[arg(long, env = "COFFER_EMULATOR_DELETE_DELAY", default_value = "2s", value_parser = parse_duration)]
+    pub delete_delay: Duration,
+    /// How long added/removed resources take to show in `vault.resources`.
+    #[arg(long, env = "COFFER_EMULATOR_ASSOCIATION_DELAY", default_value = "1s", value_parser = parse_duration)]
+    pub association_delay: Duration,
+    /// Error rates per HTTP status, e.g. `500=0.1,503=0.05,429=0.2`.
+    #[arg(long, env = "COFFER_EMULATOR_FAULTS", default_value = "", value_parser = parse_error_rates)]
+    pub faults: BTreeMap<u16, f64>,
+    /// Latency added to every IAM/CBR request (e.g. 50ms).
+    #[arg(long, env = "COFFER_EMULATOR_LATENCY", default_value = "0s", value_parser = parse_duration)]
+    pub latency: Duration,
+    /// Up to this much random latency on top (e.g. 20ms).
+    #[arg(long, env = "COFFER_EMULATOR_LATENCY_JITTER", default_value = "0s", value_parser = parse_duration)]
+    pub latency_jitter: Duration,
+    /// Requests per second per operation before answering 429 APIGW.0308.
+    #[arg(long, env = "COFFER_EMULATOR_THROTTLE_RATE")]
+    pub throttle_rate: Option<f64>,
+    /// Token-bucket size for the throttle (default: the rate, rounded up).
+    #[arg(
+        long,
+        env = "COFFER_EMULATOR_THROTTLE_BURST",
+        requires = "throttle_rate"
+    )]
+    pub throttle_burst: Option<u32>,
+    /// Probability that a successful CreateVault answers 504 anyway.
+    #[arg(
+        long,
+        env = "COFFER_EMULATOR_LOST_RESPONSE_RATE",
+        default_value_t = 0.0
+    )]
+    pub lost_response_rate: f64,
+    /// How many recent requests the admin request log keeps.
+    #[arg(long, env = "COFFER_EMULATOR_REQUEST_LOG", default_value_t = DEFAULT_LOG_CAPACITY)]
+    pub request_log: usize,
+}
+
+/// Parses `24h`, `2s`, `500ms`, `1m 30s` or an ISO 8601 duration.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let signed: jiff::SignedDuration = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a duration like 2s, 500ms or 24h: {e}"))?;
+    Duration::try_from(signed).map_err(|_| format!("{s:?} is negative"))
+}
+
+impl From<EmulatorArgs> for EmulatorConfig {
+    fn from(args: EmulatorArgs) -> Self {
+        let throttle = args.throttle_rate.map(|rate| ThrottleConfig {
+            rate,
+            burst: args
+                .throttle_burst
+                .unwrap_or_else(|| rate.ceil().clamp(1.0, f64::from(u32::MAX)) as u32),
+        });
+        Self {
+            listen: args.listen,
+            project_id: args.project_id,
+            domain_id: args.domain_id,
+            domain_name: args.domain_name,
+            region: args.region,
+            access_key: args.access_key,
+            secret_key: args.secret_key,
+            username: args.username,
+            password: args.password,
+            token_ttl: args.token_ttl,
+            delete_delay: args.delete_delay,
+            association_delay: args.association_delay,
+            faults: FaultConfig {
+                error_rates: args.faults,
+                latency_ms: u64::try_from(args.latency.as_millis()).unwrap_or(u64::MAX),
+                jitter_ms: u64::try_from(args.latency_jitter.as_millis()).unwrap_or(u64::MAX),
+                throttle,
+                lost_response_rate: args.lost_response_rate,
+            },
+            request_log_capacity: args.request_log,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    fn config(argv: &[&str]) -> EmulatorConfig {
+        let argv = std::iter::once("coffer").chain(argv.iter().copied());
+        Cli::try_parse_from(argv).expect("valid flags").args.into()
+    }
+
+    #[test]
+    fn flag_defaults_match_the_config_defaults() {
+        let from_flags = config(&[]);
+        let expected = EmulatorConfig {
+            listen: "127.0.0.1:8780".parse().expect("addr"),
+            ..EmulatorConfig::default()
+        };
+        assert_eq!(from_flags, expected);
+    }
+
+    #[test]
+    fn fault_flags_build_the_fault_config() {
+        let c = config(&[
+            "--faults",
+            "500=0.1,429=0.2",
+            "--latency",
+            "50ms",
+            "--latency-jitter",
+            "1s",
+            "--throttle-rate",
+            "2.5",
+            "--lost-response-rate",
+            "0.5",
+        ]);
+        assert_eq!(
+            c.faults.error_rates,
+            BTreeMap::from([(429, 0.2), (500, 0.1)])
+        );
+        assert_eq!((c.faults.latency_ms, c.faults.jitter_ms), (50, 1000));
+        assert_eq!(
+            c.faults.throttle,
+            Some(ThrottleConfig {
+                rate: 2.5,
+                burst: 3
+            })
+        );
+        assert_eq!(c.faults.lost_response_rate, 0.5);
+    }
+
+    #[test]
+    fn durations_take_friendly_units() {
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn bad_fault_flags_are_refused_at_parse_time() {
+        let argv = ["coffer", "--faults", "200=0.5"];
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! What stands in front of every IAM and CBR operation, in the real order:
+//! added latency, the gateway's authentication, throttling and injected
+//! errors (all before the operation, so a refused create creates nothing),
+//! then the operation, then possibly a lost response.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use jiff::Timestamp;
+
+use super::auth::{self, RequestView};
+use super::error::GatewayError;
+use crate::emulator::faults::{FaultKind, Injected};
+use crate::emulator::observe::{RawBody, RequestId};
+use crate::emulator::operation::Operation;
+use crate::emulator::state::{Shared, lock};
+
+/// The gate's state: shared emulator state plus the operation it guards.
+#[derive(Clone)]
+pub struct Gate {
+    pub shared: Arc<Shared>,
+    pub op: Operation,
+}
+
+/// Middleware for one operation's route. Tags the response with the
+/// operation (and any fault) for the request log.
+pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
+    let Gate { shared, op } = gate;
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let latency = lock(&shared.faults).latency(rand::random());
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut response = match refusal(&shared, op, &req, &request_id) {
+        Some(refusal) => refusal,
+        None => {
+            let response = next.run(req).await;
+            let lose = response.status().is_success()
+                && lock(&shared.faults).lose_response(op, rand::random());
+            if lose {
+                tracing::info!(%op, request_id, "losing the response of a successful call");
+                with_fault(
+                    GatewayError::BackendTimeout.into_response_with_id(&request_id),
+                    FaultKind::LostResponse,
+                )
+            } else {
+                response
+            }
+        }
+    };
+    response.extensions_mut().insert(op);
+    response
+}
+
+/// The answer that stops the call before the operation: failed
+/// authentication or a drawn fault. `None` lets the call through.
+fn refusal(shared: &Shared, op: Operation, req: &Request, request_id: &str) -> Option<Response> {
+    if op.requires_auth() {
+        let body = req
+            .extensions()
+            .get::<RawBody>()
+            .map(|b| b.0.clone())
+            .unwrap_or_default();
+        let view = RequestView {
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+            body: &body,
+        };
+        let huawei = &shared.huawei;
+        if let Err(failure) =
+            auth::authenticate(&huawei.identity, &huawei.tokens, &view, Timestamp::now())
+        {
+            return Some(failure.into_response_with_id(request_id));
+        }
+    }
+    let injected = lock(&shared.faults).before(op, Instant::now(), rand::random());
+    Some(match injected? {
+        Injected::Throttled { limit, retry_after } => with_fault(
+            GatewayError::Throttled { limit, retry_after }.into_response_with_id(request_id),
+            FaultKind::Throttled,
+        ),
+        Injected::Error(status) => with_fault(
+            GatewayError::for_status(status).into_response_with_id(request_id),
+            FaultKind::InjectedError,
+        ),
+    })
+}
+
+fn with_fault(mut response: Response, kind: FaultKind) -> Response {
+    response.extensions_mut().insert(kind);
+    response
+}

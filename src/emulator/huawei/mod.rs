@@ -1,0 +1,156 @@
+//! Huawei Cloud as the emulator serves it: IAM tokens and CBR vaults behind
+//! one gateway, mirroring `src/provider/huawei/`.
+
+pub mod auth;
+pub mod cbr;
+pub mod error;
+pub mod gate;
+pub mod iam;
+pub mod token;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::{MethodRouter, delete, get, post, put};
+
+use self::cbr::handlers;
+use self::cbr::store::VaultStore;
+use self::error::GatewayError;
+use self::gate::Gate;
+use self::token::TokenIssuer;
+use super::EmulatorConfig;
+use super::observe::RequestId;
+use super::operation::Operation;
+use super::state::Shared;
+use crate::provider::huawei::signer::hex_sha256;
+
+/// The one account, user, project and key pair the emulator knows.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub project_id: String,
+    /// The project's name, which on Huawei Cloud is the region id.
+    pub region: String,
+    pub domain_id: String,
+    pub domain_name: String,
+    pub user_id: String,
+    pub username: String,
+    pub password: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl Identity {
+    pub fn from_config(config: &EmulatorConfig) -> Self {
+        Self {
+            project_id: config.project_id.clone(),
+            region: config.region.clone(),
+            domain_id: config.domain_id.clone(),
+            domain_name: config.domain_name.clone(),
+            // Stable across restarts, like a real user id.
+            user_id: hex_sha256(config.username.as_bytes())[..32].to_string(),
+            username: config.username.clone(),
+            password: config.password.clone(),
+            access_key: config.access_key.clone(),
+            secret_key: config.secret_key.clone(),
+        }
+    }
+}
+
+/// Huawei's state: who may call, and the vaults.
+pub struct HuaweiState {
+    pub identity: Identity,
+    pub tokens: TokenIssuer,
+    pub token_ttl: Duration,
+    pub vaults: Mutex<VaultStore>,
+}
+
+impl HuaweiState {
+    pub fn new(config: &EmulatorConfig) -> Self {
+        Self {
+            identity: Identity::from_config(config),
+            tokens: TokenIssuer::default(),
+            token_ttl: config.token_ttl,
+            vaults: Mutex::new(VaultStore::new(
+                config.association_delay,
+                config.delete_delay,
+            )),
+        }
+    }
+}
+
+/// Every IAM and CBR route, each behind the gate for its operation.
+pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
+    let gated = |op: Operation, route: MethodRouter<Arc<Shared>>| {
+        let gate = Gate {
+            shared: shared.clone(),
+            op,
+        };
+        route.layer(from_fn_with_state(gate, gate::gate))
+    };
+    use Operation::*;
+    Router::new()
+        .route(
+            "/v3/auth/tokens",
+            gated(CreateToken, post(iam::create_token)),
+        )
+        .route(
+            "/v3/{project_id}/vaults",
+            gated(CreateVault, post(handlers::create_vault)),
+        )
+        .route(
+            "/v3/{project_id}/vaults",
+            gated(ListVaults, get(handlers::list_vaults)),
+        )
+        .route(
+            "/v3/{project_id}/vaults/{vault_id}",
+            gated(ShowVault, get(handlers::show_vault)),
+        )
+        .route(
+            "/v3/{project_id}/vaults/{vault_id}",
+            gated(UpdateVault, put(handlers::update_vault)),
+        )
+        .route(
+            "/v3/{project_id}/vaults/{vault_id}",
+            gated(DeleteVault, delete(handlers::delete_vault)),
+        )
+        .route(
+            "/v3/{project_id}/vaults/{vault_id}/addresources",
+            gated(AddVaultResources, post(handlers::add_resources)),
+        )
+        .route(
+            "/v3/{project_id}/vaults/{vault_id}/removeresources",
+            gated(RemoveVaultResources, post(handlers::remove_resources)),
+        )
+        .route(
+            "/v3/{project_id}/vault/{vault_id}/tags",
+            gated(ShowVaultTags, get(handlers::show_tags)),
+        )
+        .route(
+            "/v3/{project_id}/vault/{vault_id}/tags",
+            gated(CreateVaultTag, post(handlers::create_tag)),
+        )
+        .route(
+            "/v3/{project_id}/vault/{vault_id}/tags/action",
+            gated(BatchVaultTags, post(handlers::batch_tags)),
+        )
+        .route(
+            "/v3/{project_id}/vault/{vault_id}/tags/{key}",
+            gated(DeleteVaultTag, delete(handlers::delete_tag)),
+        )
+        // The gateway answers an unknown method like an unknown path.
+        .method_not_allowed_fallback(api_not_found)
+        .fallback(api_not_found)
+}
+
+async fn api_not_found(req: Request) -> Response {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.as_str())
+        .unwrap_or_default();
+    GatewayError::ApiNotFound.into_response_with_id(request_id)
+}

@@ -1,0 +1,28 @@
+//! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
+//! (vaults) on one HTTP listener, strict about requests the way the real
+//! service is, with fault injection and request counters so controllers can
+//! be tested for retries, idempotency and "exactly these calls".
+//!
+//! In-process use: `emulator::start(EmulatorConfig::default())` returns a
+//! [`RunningEmulator`] whose `base_url()` serves both IAM and CBR, and whose
+//! methods read the counters and request log or change the faults. The same
+//! is available over HTTP under `/_emulator/`.
+
+pub(crate) mod admin;
+mod config;
+pub mod faults;
+pub(crate) mod huawei;
+pub(crate) mod observe;
+pub mod operation;
+pub(crate) mod query;
+pub mod recorder;
+mod server;
+pub(crate) mod state;
+pub mod throttle;
+
+pub use config::{EmulatorArgs, EmulatorConfig, parse_duration};
+pub use faults::{FaultConfig, FaultError, FaultKind};
+pub use operation::Operation;
+pub use recorder::{OperationCounter, RecordedRequest};
+pub use server::{EmulatorError, RunningEmulator, serve, start};
+pub use throttle::ThrottleConfig;

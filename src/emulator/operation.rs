@@ -1,0 +1,131 @@
+//! The named operations the emulator serves. Counters, the request log and
+//! throttling are keyed by these names, which are the SDK's operation names,
+//! so a test can say "exactly one UpdateVault" in the client's own words.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// One API operation of the emulated provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Operation {
+    /// `POST /v3/auth/tokens`
+    CreateToken,
+    /// `POST /v3/{project_id}/vaults`
+    CreateVault,
+    /// `GET /v3/{project_id}/vaults/{vault_id}`
+    ShowVault,
+    /// `GET /v3/{project_id}/vaults`
+    ListVaults,
+    /// `PUT /v3/{project_id}/vaults/{vault_id}`
+    UpdateVault,
+    /// `DELETE /v3/{project_id}/vaults/{vault_id}`
+    DeleteVault,
+    /// `GET /v3/{project_id}/vault/{vault_id}/tags`
+    ShowVaultTags,
+    /// `POST /v3/{project_id}/vault/{vault_id}/tags`
+    CreateVaultTag,
+    /// `POST /v3/{project_id}/vault/{vault_id}/tags/action`
+    BatchVaultTags,
+    /// `DELETE /v3/{project_id}/vault/{vault_id}/tags/{key}`
+    DeleteVaultTag,
+    /// `POST /v3/{project_id}/vaults/{vault_id}/addresources`
+    AddVaultResources,
+    /// `POST /v3/{project_id}/vaults/{vault_id}/removeresources`
+    RemoveVaultResources,
+    /// Any path or method the emulated API does not have.
+    Unknown,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 13] = [
+        Operation::CreateToken,
+        Operation::CreateVault,
+        Operation::ShowVault,
+        Operation::ListVaults,
+        Operation::UpdateVault,
+        Operation::DeleteVault,
+        Operation::ShowVaultTags,
+        Operation::CreateVaultTag,
+        Operation::BatchVaultTags,
+        Operation::DeleteVaultTag,
+        Operation::AddVaultResources,
+        Operation::RemoveVaultResources,
+        Operation::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::CreateToken => "CreateToken",
+            Operation::CreateVault => "CreateVault",
+            Operation::ShowVault => "ShowVault",
+            Operation::ListVaults => "ListVaults",
+            Operation::UpdateVault => "UpdateVault",
+            Operation::DeleteVault => "DeleteVault",
+            Operation::ShowVaultTags => "ShowVaultTags",
+            Operation::CreateVaultTag => "CreateVaultTag",
+            Operation::BatchVaultTags => "BatchVaultTags",
+            Operation::DeleteVaultTag => "DeleteVaultTag",
+            Operation::AddVaultResources => "AddVaultResources",
+            Operation::RemoveVaultResources => "RemoveVaultResources",
+            Operation::Unknown => "Unknown",
+        }
+    }
+
+    /// Whether the caller must present a token or an AK/SK signature.
+    /// Getting a token is how a caller obtains credentials, so it needs none.
+    pub fn requires_auth(self) -> bool {
+        !matches!(self, Operation::CreateToken | Operation::Unknown)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name given is not one of [`Operation::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown operation {0:?}; expected one of {names}", names = Operation::ALL.map(Operation::as_str).join(", "))]
+pub struct UnknownOperation(pub String);
+
+impl FromStr for Operation {
+    type Err = UnknownOperation;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.as_str() == s)
+            .ok_or_else(|| UnknownOperation(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_from_str() {
+        for op in Operation::ALL {
+            assert_eq!(op.as_str().parse::<Operation>(), Ok(op));
+        }
+    }
+
+    #[test]
+    fn serde_name_equals_display_name() {
+        for op in Operation::ALL {
+            assert_eq!(
+                serde_json::to_value(op).expect("serializes"),
+                serde_json::Value::String(op.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_name_lists_the_valid_ones() {
+        let err = "UpdateVaults".parse::<Operation>().expect_err("not a name");
+        assert!(err.to_string().contains("UpdateVault,"));
+    }
+}
