@@ -4,6 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
+use crate::emulator::parse_duration;
+
 /// Flags of `coffer run`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct RunArgs {
@@ -106,50 +109,6 @@ impl Default for Settings {
     }
 }
 
-/// Parses `500ms`, `30s`, `10m`, `1h`, `1h30m` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration".into());
-    }
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("{text:?}: expected a number before {rest:?}"));
-        }
-        let value: u64 = rest[..digits]
-            .parse()
-            .map_err(|e| format!("{text:?}: {e}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(1),
-            "s" => Duration::from_secs(1),
-            "m" => Duration::from_secs(60),
-            "h" => Duration::from_secs(3600),
-            "d" => Duration::from_secs(86400),
-            other => {
-                return Err(format!(
-                    "{text:?}: unknown unit {other:?} (use ms, s, m, h or d)"
-                ));
-            }
-        };
-        let value = u32::try_from(value).map_err(|_| format!("{text:?}: too large"))?;
-        total += unit * value;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,22 +147,10 @@ mod tests {
             parse(&["--resync-interval", "30s"]).resync_interval,
             Duration::from_secs(30)
         );
-    }
-
-    #[test]
-    fn durations_parse_in_every_unit() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-    }
-
-    #[test]
-    fn bad_durations_are_refused() {
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("ten minutes").is_err());
-        assert!(parse_duration("10y").is_err());
-        assert!(parse_duration("m10").is_err());
+        assert_eq!(
+            parse(&["--resync-interval", "1h30m"]).resync_interval,
+            Duration::from_secs(5400)
+        );
+        assert!(Cli::try_parse_from(["coffer", "--resync-interval", "soon"]).is_err());
     }
 }

@@ -1,21 +1,22 @@
-//! BackupVault behaviours, end to end.
+//! BackupVault behaviours, end to end against the emulator.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use coffer::api::BackupVault;
-use coffer::provider::VaultUpdate;
-use coffer::provider::memory::Recorded;
+use coffer::emulator::{FaultConfig, Operation};
+use coffer::provider::{VaultApi, VaultUpdate};
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
 
 use super::{RESYNC, Running, condition, eventually, is_ready};
 
-async fn patch_spec(run: &Running, name: &str, huawei: serde_json::Value) {
+async fn patch_spec(run: &Running, name: &str, patch: serde_json::Value) {
     run.api::<BackupVault>()
         .patch(
             name,
             &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"spec": {"huaweiCloud": huawei}})),
+            &Patch::Merge(json!({ "spec": patch })),
         )
         .await
         .expect("patching the spec");
@@ -28,26 +29,41 @@ fn external_id(bv: &BackupVault) -> String {
         .expect("externalId")
 }
 
+async fn gone(run: &Running, name: &str) {
+    eventually(&format!("BackupVault {name} is gone"), || async {
+        run.api::<BackupVault>()
+            .get_opt(name)
+            .await
+            .expect("get")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_new_vault_becomes_ready_with_its_external_id() {
     let run = Running::start("bv-create").await;
-    let created = run.create_vault("team-a", serde_json::json!({})).await;
+    let created = run.create_vault("team-a", json!({})).await;
     let bv = run
         .vault_when("team-a", "Ready with an externalId", is_ready)
         .await;
 
-    let vaults = run.provider.vaults();
-    assert_eq!(vaults.len(), 1);
-    assert_eq!(vaults[0].id, external_id(&bv));
+    let vault = run
+        .cbr
+        .get(&external_id(&bv))
+        .await
+        .expect("the vault exists");
     assert!(
-        vaults[0]
+        vault
             .tags
             .iter()
             .any(|t| t.key == "coffer-uid" && Some(&t.value) == created.uid().as_ref()),
         "the vault carries no ownership tag for {:?}: {:?}",
         created.uid(),
-        vaults[0].tags
+        vault.tags
     );
+    assert_eq!(run.vault_count(), 1);
     assert_eq!(bv.finalizers(), ["coffer.dev/backup-vault"]);
     let at_provider = bv
         .status
@@ -56,6 +72,10 @@ async fn a_new_vault_becomes_ready_with_its_external_id() {
         .expect("atProvider");
     assert_eq!(at_provider.status.as_deref(), Some("available"));
     assert_eq!(at_provider.size_gb, Some(100));
+    assert_eq!(
+        bv.status.as_ref().and_then(|s| s.observed_generation),
+        Some(1)
+    );
     assert!(
         run.event_reasons("team-a")
             .await
@@ -64,17 +84,16 @@ async fn a_new_vault_becomes_ready_with_its_external_id() {
 }
 
 #[tokio::test]
-async fn a_spec_change_sends_one_update_with_exactly_the_changed_fields() {
+async fn a_size_and_threshold_change_is_one_put_with_exactly_those_fields() {
     let run = Running::start("bv-update").await;
-    run.create_vault("team-a", serde_json::json!({})).await;
-    let bv = run.vault_when("team-a", "Ready", is_ready).await;
-    let id = external_id(&bv);
-    let before = run.provider.writes().len();
+    run.create_vault("team-a", json!({})).await;
+    let id = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
+    let before = run.last_seq();
 
     patch_spec(
         &run,
         "team-a",
-        serde_json::json!({"billing": {"size": 200}, "threshold": 90}),
+        json!({"huaweiCloud": {"billing": {"size": 200}, "threshold": 90}}),
     )
     .await;
     run.vault_when("team-a", "atProvider.sizeGb 200", |bv| {
@@ -88,17 +107,16 @@ async fn a_spec_change_sends_one_update_with_exactly_the_changed_fields() {
     // Leave room for a wrong second write to show up.
     tokio::time::sleep(RESYNC * 3).await;
 
-    let writes = run.provider.writes()[before..].to_vec();
+    let writes = run.writes_after(before);
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert_eq!(writes[0].operation, Operation::UpdateVault);
     assert_eq!(
-        writes,
-        vec![Recorded::Update(
-            id,
-            VaultUpdate {
-                size_gb: Some(200),
-                threshold: Some(90),
-                ..VaultUpdate::default()
-            }
-        )]
+        writes[0].path,
+        format!("/v3/{}/vaults/{id}", run.emulator.config().project_id)
+    );
+    assert_eq!(
+        writes[0].body,
+        json!({"vault": {"billing": {"size": 200}, "threshold": 90}})
     );
     assert!(
         run.event_reasons("team-a")
@@ -112,14 +130,14 @@ async fn a_no_op_resync_makes_no_writes_and_keeps_the_resource_version() {
     let run = Running::start("bv-noop").await;
     run.create_vault(
         "team-a",
-        serde_json::json!({"threshold": 70, "tags": [{"key": "env", "value": "prod"}]}),
+        json!({"threshold": 70, "tags": [{"key": "env", "value": "prod"}]}),
     )
     .await;
     run.vault_when("team-a", "Ready", is_ready).await;
     // Let the first passes settle, then watch several drift checks.
     tokio::time::sleep(RESYNC * 2).await;
     let bv = run.api::<BackupVault>().get("team-a").await.expect("get");
-    let writes = run.provider.writes().len();
+    let before = run.last_seq();
     let reconciles = run.metrics.reconcile_count("BackupVault", "success");
     let events = run.event_reasons("team-a").await.len();
 
@@ -136,8 +154,8 @@ async fn a_no_op_resync_makes_no_writes_and_keeps_the_resource_version() {
         "a no-op pass wrote to Kubernetes"
     );
     assert_eq!(
-        run.provider.writes().len(),
-        writes,
+        run.writes_after(before),
+        vec![],
         "a no-op pass wrote to the provider"
     );
     assert_eq!(
@@ -150,24 +168,23 @@ async fn a_no_op_resync_makes_no_writes_and_keeps_the_resource_version() {
 #[tokio::test]
 async fn an_out_of_band_change_is_reverted_with_an_event() {
     let run = Running::start("bv-drift").await;
-    run.create_vault("team-a", serde_json::json!({"threshold": 70}))
-        .await;
+    run.create_vault("team-a", json!({"threshold": 70})).await;
     let id = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
 
-    run.provider.edit(&id, |v| {
-        v.threshold = 30;
-        v.tags
-            .push(coffer::provider::Tag::new("coffer-uid-not", "x"));
-    });
-    eventually("the threshold is 70 again", || async {
-        run.provider
-            .vaults()
-            .iter()
-            .find(|v| v.id == id)
-            .filter(|v| v.threshold == 70)
-            .map(|_| ())
-    })
-    .await;
+    // Someone changes the vault in the console.
+    run.cbr
+        .update(
+            &id,
+            &VaultUpdate {
+                threshold: Some(30),
+                smn_notify: Some(false),
+                ..VaultUpdate::default()
+            },
+        )
+        .await
+        .expect("out-of-band update");
+    let before = run.last_seq();
+
     eventually("a DriftCorrected Event", || async {
         run.event_reasons("team-a")
             .await
@@ -175,40 +192,28 @@ async fn an_out_of_band_change_is_reverted_with_an_event() {
             .then_some(())
     })
     .await;
-    let updates: Vec<_> = run
-        .provider
-        .writes()
-        .into_iter()
-        .filter_map(|w| match w {
-            Recorded::Update(_, u) => Some(u),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(
-        updates,
-        vec![VaultUpdate {
-            threshold: Some(70),
-            ..VaultUpdate::default()
-        }],
-        "tags were not in the spec, so only the threshold is managed"
-    );
+    assert_eq!(run.cbr.get(&id).await.expect("vault").threshold, 70);
+    let writes = run.writes_after(before);
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    // smnNotify is not in the spec, so it is not managed.
+    assert_eq!(writes[0].body, json!({"vault": {"threshold": 70}}));
 }
 
 #[tokio::test]
 async fn a_vault_deleted_out_of_band_is_recreated() {
     let run = Running::start("bv-recreate").await;
-    run.create_vault("team-a", serde_json::json!({})).await;
+    run.create_vault("team-a", json!({})).await;
     let first = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
 
-    run.provider.remove(&first);
+    run.cbr.delete(&first).await.expect("out-of-band delete");
     let bv = run
         .vault_when("team-a", "Ready with a new externalId", |bv| {
             is_ready(bv)
                 && bv.status.as_ref().and_then(|s| s.external_id.as_deref()) != Some(first.as_str())
         })
         .await;
-    assert_eq!(run.provider.vaults().len(), 1);
-    assert_eq!(run.provider.vaults()[0].id, external_id(&bv));
+    assert!(run.cbr.get(&external_id(&bv)).await.is_ok());
+    assert_eq!(run.vault_count(), 1);
     assert!(
         run.event_reasons("team-a")
             .await
@@ -217,119 +222,108 @@ async fn a_vault_deleted_out_of_band_is_recreated() {
 }
 
 #[tokio::test]
-async fn a_flaky_provider_converges_without_duplicate_vaults() {
+async fn injected_errors_and_lost_answers_converge_without_duplicate_vaults() {
     let run = Running::start("bv-flaky").await;
-    run.provider.lose_next_create_answer();
-    run.provider.fail_randomly(0.3);
+    run.emulator
+        .set_faults(FaultConfig {
+            error_rates: BTreeMap::from([(500, 0.15), (429, 0.15)]),
+            lost_response_rate: 0.1,
+            ..FaultConfig::default()
+        })
+        .expect("faults");
     let names = ["v-1", "v-2", "v-3", "v-4", "v-5"];
     for name in names {
-        run.create_vault(name, serde_json::json!({"threshold": 60}))
-            .await;
+        run.create_vault(name, json!({"threshold": 60})).await;
     }
     for name in names {
         run.vault_when(name, &format!("{name} Ready despite failures"), is_ready)
             .await;
     }
-    run.provider.fail_randomly(0.0);
+    run.emulator
+        .set_faults(FaultConfig::default())
+        .expect("faults off");
 
-    let vaults = run.provider.vaults();
-    let created: BTreeSet<_> = vaults.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(vaults.len(), names.len(), "duplicate vaults: {vaults:#?}");
-    assert_eq!(created, names.into_iter().collect());
-    let creates = run
-        .provider
-        .recorded()
-        .iter()
-        .filter(|c| matches!(c, Recorded::Create(_)))
-        .count();
-    assert!(
-        creates >= names.len(),
-        "every vault was created by a create call"
+    assert_eq!(
+        run.vault_count(),
+        names.len() as u64,
+        "duplicates: {:#}",
+        run.emulator.vaults()
     );
+    let failed = run
+        .emulator
+        .requests(None)
+        .into_iter()
+        .filter(|r| r.fault.is_some())
+        .count();
+    assert!(failed > 0, "no fault was injected, so nothing was tested");
 }
 
 #[tokio::test]
 async fn delete_removes_the_vault_then_the_finalizer() {
     let run = Running::start("bv-delete").await;
-    run.create_vault("team-a", serde_json::json!({})).await;
+    run.create_vault("team-a", json!({})).await;
     let id = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
 
     run.api::<BackupVault>()
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    eventually("the BackupVault is gone", || async {
-        run.api::<BackupVault>()
-            .get_opt("team-a")
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-    assert!(run.provider.vaults().is_empty(), "the vault is still there");
-    let deletes: Vec<_> = run
-        .provider
-        .writes()
-        .into_iter()
-        .filter(|w| matches!(w, Recorded::Delete(_)))
-        .collect();
-    assert_eq!(deletes, vec![Recorded::Delete(id.clone())]);
-    // The finalizer went only after a read said the vault was gone.
-    let calls = run.provider.calls();
-    let deleted_at = calls
-        .iter()
-        .position(|c| *c == format!("delete {id}"))
-        .expect("delete call");
+    gone(&run, "team-a").await;
+
     assert!(
-        calls[deleted_at..].contains(&format!("get {id}")),
-        "{calls:?}"
+        run.cbr.get(&id).await.is_err_and(|e| e.is_not_found()),
+        "the vault is still there"
+    );
+    let deletes: Vec<_> = run
+        .emulator
+        .requests(Some(Operation::DeleteVault))
+        .into_iter()
+        .filter(|r| r.status < 300)
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:#?}");
+    // The finalizer went only after a read answered 404.
+    let last_read = run
+        .emulator
+        .requests(Some(Operation::ShowVault))
+        .into_iter()
+        .rfind(|r| r.seq > deletes[0].seq)
+        .expect("a read after the delete");
+    assert_eq!(last_read.status, 404);
+    assert!(
+        run.event_reasons("team-a")
+            .await
+            .contains(&"Deleted".to_string())
     );
 }
 
 #[tokio::test]
 async fn orphan_keeps_the_vault() {
     let run = Running::start("bv-orphan").await;
-    run.create_vault("team-a", serde_json::json!({})).await;
-    run.vault_when("team-a", "Ready", is_ready).await;
-    run.api::<BackupVault>()
-        .patch(
-            "team-a",
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"spec": {"deletionPolicy": "Orphan"}})),
-        )
-        .await
-        .expect("patch");
+    run.create_vault("team-a", json!({})).await;
+    let id = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
+    patch_spec(&run, "team-a", json!({"deletionPolicy": "Orphan"})).await;
     run.api::<BackupVault>()
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    eventually("the BackupVault is gone", || async {
-        run.api::<BackupVault>()
-            .get_opt("team-a")
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-    assert_eq!(run.provider.vaults().len(), 1);
+    gone(&run, "team-a").await;
+
     assert!(
-        !run.provider
-            .writes()
-            .iter()
-            .any(|w| matches!(w, Recorded::Delete(_)))
+        run.cbr.get(&id).await.is_ok(),
+        "the orphaned vault was deleted"
+    );
+    assert!(
+        run.emulator
+            .requests(Some(Operation::DeleteVault))
+            .is_empty()
     );
 }
 
 #[tokio::test]
 async fn a_missing_secret_is_named_until_it_appears() {
-    let env = crate::support::env();
-    let client = env.client().await;
-    let ns = env.namespace("bv-secret").await;
-    let run = Running::start_in(client, ns.clone()).await;
+    let run = Running::start_bare("bv-secret").await;
     run.create_provider_config("cloud", "late-creds").await;
-    run.create_vault("team-a", serde_json::json!({})).await;
+    run.create_vault("team-a", json!({})).await;
 
     let bv = run
         .vault_when("team-a", "Ready=False for the missing Secret", |bv| {
@@ -340,17 +334,75 @@ async fn a_missing_secret_is_named_until_it_appears() {
     assert_eq!(
         message,
         format!(
-            "Secret late-creds in namespace {ns} not found (coffer only reads Secrets labelled coffer.dev/credentials=true)"
+            "Secret late-creds in namespace {} not found (coffer only reads Secrets labelled coffer.dev/credentials=true)",
+            run.ns
         )
     );
     assert!(
-        run.provider.recorded().is_empty(),
+        run.emulator.requests(None).is_empty(),
         "no provider call without credentials"
     );
 
-    // The Secret's arrival wakes the vault long before a drift check would.
-    run.create_secret("late-creds", &[("accessKey", "AK"), ("secretKey", "SK")])
-        .await;
+    // The Secret's arrival wakes the vault; no drift check is needed.
+    let c = run.emulator.config().clone();
+    run.create_secret(
+        "late-creds",
+        &[("accessKey", &c.access_key), ("secretKey", &c.secret_key)],
+    )
+    .await;
     run.vault_when("team-a", "Ready once the Secret exists", is_ready)
         .await;
+}
+
+#[tokio::test]
+async fn resources_are_associated_without_flapping() {
+    let run = Running::start("bv-resources").await;
+    let server = |id: &str| json!({"id": id, "type": "OS::Nova::Server"});
+    run.create_vault("team-a", json!({"resources": [server("srv-1")]}))
+        .await;
+    let id = external_id(&run.vault_when("team-a", "Ready", is_ready).await);
+    run.vault_when("team-a", "srv-1 in atProvider", |bv| {
+        bv.status
+            .as_ref()
+            .and_then(|s| s.at_provider.as_ref())
+            .is_some_and(|a| a.resources.len() == 1)
+    })
+    .await;
+    let before = run.last_seq();
+
+    patch_spec(
+        &run,
+        "team-a",
+        json!({"huaweiCloud": {"resources": [server("srv-2")]}}),
+    )
+    .await;
+    run.vault_when("team-a", "only srv-2 in atProvider", |bv| {
+        bv.status
+            .as_ref()
+            .and_then(|s| s.at_provider.as_ref())
+            .is_some_and(|a| a.resources.iter().map(|r| r.id.as_str()).eq(["srv-2"]))
+    })
+    .await;
+    tokio::time::sleep(RESYNC * 3).await;
+
+    let writes: Vec<_> = run
+        .writes_after(before)
+        .into_iter()
+        .map(|r| (r.operation, r.body))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            (
+                Operation::RemoveVaultResources,
+                json!({"resource_ids": ["srv-1"]})
+            ),
+            (
+                Operation::AddVaultResources,
+                json!({"resources": [{"id": "srv-2", "type": "OS::Nova::Server"}]})
+            ),
+        ],
+        "each change asked once, despite the association delay"
+    );
+    assert_eq!(run.cbr.get(&id).await.expect("vault").resources.len(), 1);
 }

@@ -1,7 +1,7 @@
-//! The controllers end to end on the real API server, with the provider kept
-//! in memory ([`MemoryVaults`]) so each test controls and counts every
-//! provider call. Each test runs its own controllers in-process, watching
-//! only its own namespace.
+//! The controllers end to end: the real API server, the real Huawei client,
+//! and coffer's CBR emulator as the cloud, so every provider call is signed,
+//! sent over HTTP and counted. Each test runs its own controllers and its
+//! own emulator in-process, watching only its own namespace.
 
 mod backup_vault;
 mod leader;
@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coffer::api::{BackupVault, ProviderConfig};
-use coffer::controller::{Metrics, ProviderFactory, Settings, run_with};
-use coffer::provider::huawei::HuaweiConnection;
-use coffer::provider::memory::MemoryVaults;
-use coffer::provider::{ProviderError, VaultApi};
+use coffer::controller::{HuaweiFactory, Metrics, Settings, run_with};
+use coffer::emulator::{self, EmulatorConfig, Operation, RecordedRequest, RunningEmulator};
+use coffer::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
+use coffer::provider::metrics::ProviderMetrics;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, ListParams, PostParams};
@@ -28,21 +28,26 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 /// The drift-check period the test controllers run with.
 pub const RESYNC: Duration = Duration::from_secs(1);
 
-/// Hands every ProviderConfig the same in-memory provider.
-struct Shared(Arc<MemoryVaults>);
+/// The emulator operations that change something.
+pub const WRITES: [Operation; 8] = [
+    Operation::CreateVault,
+    Operation::UpdateVault,
+    Operation::DeleteVault,
+    Operation::CreateVaultTag,
+    Operation::BatchVaultTags,
+    Operation::DeleteVaultTag,
+    Operation::AddVaultResources,
+    Operation::RemoveVaultResources,
+];
 
-impl ProviderFactory for Shared {
-    fn vaults(&self, _conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Controllers running in this process for one test namespace. Dropping it
-/// stops them.
+/// Controllers and an emulator running in this process for one test
+/// namespace. Dropping it stops the controllers.
 pub struct Running {
     pub client: kube::Client,
     pub ns: String,
-    pub provider: Arc<MemoryVaults>,
+    pub emulator: RunningEmulator,
+    /// A client of its own, to change the cloud behind the controllers' back.
+    pub cbr: HuaweiVaults,
     pub metrics: Arc<Metrics>,
     task: JoinHandle<()>,
 }
@@ -57,44 +62,71 @@ impl Running {
     /// A namespace with a labelled credentials Secret, a ProviderConfig
     /// `cloud` using it, and the controllers watching it.
     pub async fn start(prefix: &str) -> Self {
-        let env = env();
-        let client = env.client().await;
-        let ns = env.namespace(prefix).await;
-        let running = Self::start_in(client, ns).await;
+        let running = Self::start_bare(prefix).await;
+        let c = running.emulator.config().clone();
         running
-            .create_secret("creds", &[("accessKey", "AK"), ("secretKey", "SK")])
+            .create_secret(
+                "creds",
+                &[("accessKey", &c.access_key), ("secretKey", &c.secret_key)],
+            )
             .await;
         running.create_provider_config("cloud", "creds").await;
         running
     }
 
-    /// The controllers alone, for tests that set up references themselves.
-    pub async fn start_in(client: kube::Client, ns: String) -> Self {
-        let provider = Arc::new(MemoryVaults::new());
+    /// The emulator and the controllers, without a Secret or ProviderConfig.
+    pub async fn start_bare(prefix: &str) -> Self {
+        let env = env();
+        let client = env.client().await;
+        let ns = env.namespace(prefix).await;
+        let emulator = emulator::start(EmulatorConfig {
+            delete_delay: Duration::from_millis(300),
+            association_delay: Duration::from_millis(300),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("the emulator starts");
         let metrics = Arc::new(Metrics::default());
         let settings = Settings {
             resync_interval: RESYNC,
             watch_namespace: Some(ns.clone()),
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
-            poll_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(300),
             settle_time: Duration::from_secs(5),
             ..Settings::default()
         };
+        let factory = Arc::new(HuaweiFactory::new(Arc::new(ProviderMetrics::default())));
         let task = tokio::spawn({
-            let (client, provider, metrics) = (client.clone(), provider.clone(), metrics.clone());
+            let (client, metrics) = (client.clone(), metrics.clone());
             async move {
-                if let Err(e) =
-                    run_with(client, settings, Arc::new(Shared(provider)), metrics).await
-                {
+                if let Err(e) = run_with(client, settings, factory, metrics).await {
                     panic!("the controllers stopped: {e}");
                 }
             }
         });
+        let c = emulator.config();
+        let cbr = HuaweiVaults::new(
+            HuaweiConnection {
+                region: c.region.clone(),
+                project_id: c.project_id.clone(),
+                domain_id: None,
+                iam_endpoint: emulator.base_url(),
+                cbr_endpoint: emulator.base_url(),
+                ca_bundle: None,
+                credentials: HuaweiCredentials::AccessKey {
+                    access_key: c.access_key.clone(),
+                    secret_key: c.secret_key.clone(),
+                },
+            },
+            Arc::new(ProviderMetrics::default()),
+        )
+        .expect("test client");
         Self {
             client,
             ns,
-            provider,
+            emulator,
+            cbr,
             metrics,
             task,
         }
@@ -119,13 +151,16 @@ impl Running {
             .expect("creating the Secret");
     }
 
+    /// A ProviderConfig pointing at the emulator.
     pub async fn create_provider_config(&self, name: &str, secret: &str) {
+        let c = self.emulator.config();
         let pc: ProviderConfig = serde_json::from_value(serde_json::json!({
             "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
             "metadata": {"name": name},
             "spec": {"huaweiCloud": {
-                "region": "ap-southeast-1",
-                "projectId": "0123456789abcdef0123456789abcdef",
+                "region": c.region,
+                "projectId": c.project_id,
+                "endpoints": {"iam": self.emulator.base_url(), "cbr": self.emulator.base_url()},
                 "credentials": {"type": "AccessKey", "secretRef": {"name": secret}},
             }},
         }))
@@ -188,6 +223,26 @@ impl Running {
             .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
             .filter_map(|e| e.reason)
             .collect()
+    }
+
+    /// Every write request the emulator received after request `after`
+    /// (a `seq`), failed or not.
+    pub fn writes_after(&self, after: u64) -> Vec<RecordedRequest> {
+        self.emulator
+            .requests(None)
+            .into_iter()
+            .filter(|r| r.seq > after && WRITES.contains(&r.operation))
+            .collect()
+    }
+
+    /// The `seq` of the last request the emulator received.
+    pub fn last_seq(&self) -> u64 {
+        self.emulator.requests(None).last().map_or(0, |r| r.seq)
+    }
+
+    /// How many vaults the emulator holds.
+    pub fn vault_count(&self) -> u64 {
+        self.emulator.vaults()["count"].as_u64().unwrap_or(0)
     }
 }
 

@@ -1,7 +1,7 @@
-//! ProviderConfig behaviours, end to end.
+//! ProviderConfig behaviours, end to end against the emulator.
 
 use coffer::api::ProviderConfig;
-use coffer::provider::memory::Recorded;
+use coffer::emulator::Operation;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 
@@ -32,6 +32,17 @@ async fn config_when(
     .await
 }
 
+async fn set_secret_key(run: &Running, value: &str) {
+    run.api::<Secret>()
+        .patch(
+            "creds",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"stringData": {"secretKey": value}})),
+        )
+        .await
+        .expect("changing the Secret");
+}
+
 #[tokio::test]
 async fn accepted_credentials_make_the_config_ready() {
     let run = Running::start("pc-ready").await;
@@ -40,19 +51,40 @@ async fn accepted_credentials_make_the_config_ready() {
     })
     .await;
     assert!(
-        run.provider
-            .recorded()
-            .contains(&Recorded::CheckCredentials)
+        !run.emulator
+            .requests(Some(Operation::ListVaults))
+            .is_empty()
     );
 }
 
 #[tokio::test]
+async fn refused_credentials_are_reported_until_fixed() {
+    let run = Running::start("pc-refused").await;
+    config_when(&run, "Ready=True", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+
+    set_secret_key(&run, "not-the-secret-key").await;
+    config_when(&run, "Ready=False, Unauthorized", |pc| {
+        ready(pc).is_some_and(|(s, r, _)| s == "False" && r == "Unauthorized")
+    })
+    .await;
+
+    let secret_key = run.emulator.config().secret_key.clone();
+    set_secret_key(&run, &secret_key).await;
+    config_when(&run, "Ready=True again", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_missing_key_is_named_until_the_secret_is_fixed() {
-    let env = crate::support::env();
-    let client = env.client().await;
-    let ns = env.namespace("pc-key").await;
-    let run = Running::start_in(client, ns).await;
-    run.create_secret("creds", &[("accessKey", "AK")]).await;
+    let run = Running::start_bare("pc-key").await;
+    let access_key = run.emulator.config().access_key.clone();
+    run.create_secret("creds", &[("accessKey", &access_key)])
+        .await;
     run.create_provider_config("cloud", "creds").await;
 
     let pc = config_when(&run, "Ready=False naming the key", |pc| {
@@ -62,14 +94,8 @@ async fn a_missing_key_is_named_until_the_secret_is_fixed() {
     let (_, _, message) = ready(&pc).expect("Ready");
     assert!(message.contains("\"secretKey\""), "{message}");
 
-    run.api::<Secret>()
-        .patch(
-            "creds",
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"stringData": {"secretKey": "SK"}})),
-        )
-        .await
-        .expect("fixing the Secret");
+    let secret_key = run.emulator.config().secret_key.clone();
+    set_secret_key(&run, &secret_key).await;
     config_when(&run, "Ready=True after the fix", |pc| {
         ready(pc).is_some_and(|(s, _, _)| s == "True")
     })
