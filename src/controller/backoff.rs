@@ -57,6 +57,7 @@ impl Backoff {
     }
 
     /// How many failures in a row `key` has had.
+    #[cfg(test)]
     pub fn failures(&self, key: &str) -> u32 {
         self.failures
             .lock()

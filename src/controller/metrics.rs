@@ -134,14 +134,6 @@ impl Metrics {
             .map(|c| c.get())
             .unwrap_or(0)
     }
-
-    /// How many times `action` was taken on `kind`.
-    pub fn action_count(&self, kind: &'static str, action: &'static str) -> u64 {
-        self.actions
-            .get(&ActionLabels { kind, action })
-            .map(|c| c.get())
-            .unwrap_or(0)
-    }
 }
 
 /// Observes a reconcile's duration when dropped, whatever its outcome.

@@ -10,7 +10,7 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::conditions::{self, Condition, DesiredCondition};
+use crate::api::conditions::{self, Condition};
 
 /// The field manager that owns every status coffer writes. Always applying
 /// the whole status under one manager means a field coffer stops setting is
@@ -65,16 +65,6 @@ where
     .await
 }
 
-/// Merges `desired` conditions into `current` with one timestamp, keeping
-/// `lastTransitionTime` of conditions whose status did not flip.
-pub fn merge_conditions(
-    current: &[Condition],
-    desired: &[DesiredCondition],
-    generation: Option<i64>,
-) -> Vec<Condition> {
-    conditions::merge(current, desired, generation, jiff::Timestamp::now())
-}
-
 /// Whether the condition of `type_` moved to another status or reason between
 /// `before` and `after`: the moments worth an Event.
 pub fn transitioned(before: &[Condition], after: &[Condition], type_: &str) -> bool {
@@ -86,10 +76,11 @@ pub fn transitioned(before: &[Condition], after: &[Condition], type_: &str) -> b
 mod tests {
     use super::*;
     use crate::api::BackupVaultStatus;
-    use crate::api::conditions::{ConditionStatus, READY, SYNCED};
+    use crate::api::conditions::{ConditionStatus, DesiredCondition, READY, SYNCED};
 
-    fn ready(status: ConditionStatus, reason: &str) -> DesiredCondition {
-        DesiredCondition::new(READY, status, reason, "")
+    fn merge_ready(current: &[Condition], status: ConditionStatus, reason: &str) -> Vec<Condition> {
+        let ready = DesiredCondition::new(READY, status, reason, "");
+        conditions::merge(current, &[ready], Some(3), jiff::Timestamp::now())
     }
 
     #[test]
@@ -119,9 +110,9 @@ mod tests {
 
     #[test]
     fn transitions_are_status_or_reason_changes() {
-        let a = merge_conditions(&[], &[ready(ConditionStatus::True, "Available")], None);
-        let b = merge_conditions(&a, &[ready(ConditionStatus::True, "Available")], Some(3));
-        let c = merge_conditions(&b, &[ready(ConditionStatus::False, "Frozen")], Some(3));
+        let a = merge_ready(&[], ConditionStatus::True, "Available");
+        let b = merge_ready(&a, ConditionStatus::True, "Available");
+        let c = merge_ready(&b, ConditionStatus::False, "Frozen");
         assert!(transitioned(&[], &a, READY));
         assert!(!transitioned(&a, &b, READY));
         assert!(transitioned(&b, &c, READY));
