@@ -14,10 +14,16 @@ pub async fn create(vaults: &dyn VaultApi, request: &VaultCreate) -> Result<Vaul
         .map_err(Error::provider("create the vault"))
 }
 
-/// Makes the calls of `plan` on vault `id`, in order. Returns the vault as
-/// the update call answered it, when there was one, so status shows the
-/// changed fields without another read.
-pub async fn apply(vaults: &dyn VaultApi, id: &str, plan: &Plan) -> Result<Option<Vault>, Error> {
+/// Makes the calls of `plan` on vault `id`, in order, telling `done` about
+/// each one that succeeded. Returns the vault as the update call answered
+/// it, when there was one, so status shows the changed fields without
+/// another read.
+pub async fn apply(
+    vaults: &dyn VaultApi,
+    id: &str,
+    plan: &Plan,
+    mut done: impl FnMut(&Call),
+) -> Result<Option<Vault>, Error> {
     let mut updated = None;
     for call in &plan.calls {
         match call {
@@ -46,6 +52,7 @@ pub async fn apply(vaults: &dyn VaultApi, id: &str, plan: &Plan) -> Result<Optio
                 .await
                 .map_err(Error::provider("add resources to the vault"))?,
         }
+        done(call);
     }
     Ok(updated)
 }
@@ -70,7 +77,7 @@ mod tests {
     async fn an_empty_plan_makes_no_call() {
         let fake = MemoryVaults::with(vec![vault("v1")]);
         let plan = plan(&spec(), UID, &vault("v1"), &InFlight::default());
-        assert_eq!(apply(&fake, "v1", &plan).await.ok(), Some(None));
+        assert_eq!(apply(&fake, "v1", &plan, |_| {}).await.ok(), Some(None));
         assert!(fake.calls().is_empty());
     }
 
@@ -81,7 +88,7 @@ mod tests {
         want.billing.size = 200;
         want.threshold = Some(90);
         let plan = plan(&want, UID, &vault("v1"), &InFlight::default());
-        let updated = apply(&fake, "v1", &plan).await.expect("applied");
+        let updated = apply(&fake, "v1", &plan, |_| {}).await.expect("applied");
         assert_eq!(fake.calls(), ["update v1"]);
         assert_eq!(updated.map(|v| (v.size_gb, v.threshold)), Some((200, 90)));
     }
@@ -98,8 +105,14 @@ mod tests {
         fake.fail_next(ProviderError::Transient {
             message: "502".into(),
         });
-        assert!(apply(&fake, "v1", &plan).await.is_err());
+        let mut done = Vec::new();
+        assert!(
+            apply(&fake, "v1", &plan, |c| done.push(c.clone()))
+                .await
+                .is_err()
+        );
         assert_eq!(fake.calls(), ["update v1"]);
+        assert!(done.is_empty(), "a failed call is not reported done");
     }
 
     #[tokio::test]

@@ -198,18 +198,16 @@ impl InFlight {
             .retain(|id, at| present.contains(id.as_str()) && fresh(at));
     }
 
-    /// Remembers the resource calls of `plan`, made at `now`.
-    pub fn record(&mut self, plan: &Plan, now: Timestamp) {
-        for call in &plan.calls {
-            match call {
-                Call::AddResources(r) => {
-                    self.added.extend(r.iter().map(|r| (r.id.clone(), now)));
-                }
-                Call::RemoveResources(ids) => {
-                    self.removed.extend(ids.iter().map(|id| (id.clone(), now)));
-                }
-                _ => {}
+    /// Remembers a resource call made at `now`.
+    pub fn record(&mut self, call: &Call, now: Timestamp) {
+        match call {
+            Call::AddResources(r) => {
+                self.added.extend(r.iter().map(|r| (r.id.clone(), now)));
             }
+            Call::RemoveResources(ids) => {
+                self.removed.extend(ids.iter().map(|id| (id.clone(), now)));
+            }
+            _ => {}
         }
     }
 

@@ -249,7 +249,9 @@ fn a_resource_just_added_is_awaited_not_added_again() {
     let have = vault("v1");
     let first = plan(&want, UID, &have, &InFlight::default());
     let mut in_flight = InFlight::default();
-    in_flight.record(&first, at(0));
+    for call in &first.calls {
+        in_flight.record(call, at(0));
+    }
 
     in_flight.settle(&have, at(30), SignedDuration::from_mins(2));
     let second = plan(&want, UID, &have, &in_flight);
@@ -266,7 +268,9 @@ fn a_resource_that_shows_up_settles() {
     let mut want = spec();
     want.resources = Some(vec![server("srv-1")]);
     let mut in_flight = InFlight::default();
-    in_flight.record(&plan(&want, UID, &vault("v1"), &in_flight), at(0));
+    for call in &plan(&want, UID, &vault("v1"), &in_flight).calls {
+        in_flight.record(call, at(0));
+    }
     let mut have = vault("v1");
     have.resources.push(resource("srv-1"));
     in_flight.settle(&have, at(5), SignedDuration::from_mins(2));

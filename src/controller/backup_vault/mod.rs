@@ -166,9 +166,11 @@ impl<'a> Reconciler<'a> {
             return Ok(self.next(&plan));
         }
         let drift = self.was_in_sync();
-        let result = act::apply(vaults.as_ref(), &vault.id, &plan).await;
-        self.in_flight(|f| f.record(&plan, now));
-        if let Some(updated) = result? {
+        let updated = act::apply(vaults.as_ref(), &vault.id, &plan, |call| {
+            self.in_flight(|f| f.record(call, now))
+        })
+        .await?;
+        if let Some(updated) = updated {
             progress.vault = Some(updated);
         }
         let (event, action) = if drift {
