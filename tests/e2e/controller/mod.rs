@@ -6,6 +6,7 @@
 mod backup_vault;
 mod leader;
 mod provider_config;
+mod scale;
 
 use std::future::Future;
 use std::sync::Arc;
