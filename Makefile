@@ -16,9 +16,11 @@ build:
 tools:
 	scripts/install-tools.sh all
 
-## crds: regenerate crds/ from the API types (commit the result).
+## crds: regenerate crds/ from the API types, and the Helm chart's copy
+## (commit the result).
 crds:
 	$(CARGO) run -q -- crds --out crds
+	scripts/sync-chart-crds.sh
 
 ## test: every test — unit, integration against a real kube-apiserver and
 ## etcd, the emulator driven by the providers' official Python SDKs, chart checks.

@@ -52,7 +52,7 @@ start() {
 
   if [ -d "$root/examples" ]; then
     say "Applying examples/"
-    kubectl apply -f "$root/examples/"
+    kubectl apply -R -f "$root/examples/"
   fi
 
   say "coffer's resources"

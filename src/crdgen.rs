@@ -43,6 +43,28 @@ pub fn write_all(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 mod tests {
     use super::*;
 
+    /// The Helm chart renders its own copy of the CRDs (so that `helm
+    /// upgrade` upgrades them); `make crds` refreshes it with
+    /// `scripts/sync-chart-crds.sh`.
+    #[test]
+    fn chart_crds_match_the_code() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/coffer/files/crds");
+        let rendered = render_all().expect("rendering CRDs");
+        for (name, yaml) in &rendered {
+            let copy = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+            assert!(
+                &copy == yaml,
+                "charts/coffer/files/crds/{name} is stale: run `make crds` and commit the result"
+            );
+        }
+        let copies = std::fs::read_dir(&dir).expect("charts/coffer/files/crds exists");
+        assert_eq!(
+            copies.count(),
+            rendered.len(),
+            "charts/coffer/files/crds holds files the code does not generate"
+        );
+    }
+
     /// The committed `crds/` must be exactly what the code generates; run
     /// `cargo run -- crds` (or `make crds`) after changing an API type.
     #[test]

@@ -1,19 +1,20 @@
 //! `BackupVault`: a backup vault on a cloud. Today the Huawei Cloud CBR vault;
 //! `rackspace` and `commvault` blocks join `huaweiCloud` as a one-of.
 
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::Condition;
-use super::{DeletionPolicy, ProviderConfigRef};
+use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
 /// A backup vault that coffer creates, keeps as declared, and deletes.
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "coffer.dev",
     version = "v1alpha1",
     kind = "BackupVault",
+    doc = "A backup vault in a cloud (today a Huawei Cloud CBR vault) that coffer creates, keeps as declared, and deletes.",
     namespaced,
     status = "BackupVaultStatus",
     shortname = "bv",
@@ -24,6 +25,10 @@ use super::{DeletionPolicy, ProviderConfigRef};
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
+// One entry per provider block: `rackspace` and `commvault` join the list.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud)].exists_one(p, p)").message(
+    "spec must set exactly one provider block, and huaweiCloud is the only provider supported today."
+))]
 pub struct BackupVaultSpec {
     /// The ProviderConfig, in this namespace, that says where the cloud is
     /// and holds the credentials.
@@ -38,14 +43,35 @@ pub struct BackupVaultSpec {
 }
 
 /// A CBR vault as the user wants it. Fields left out keep the provider's default.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+// Transition rules: CBR has no way to change these after creation. Comparing
+// with the provider's defaults lets a user write out a default they had left
+// out, which changes nothing, while any real change is refused.
+#[x_kube(validation = Rule::new("!(has(oldSelf.locked) && oldSelf.locked) || (has(self.locked) && self.locked)")
+    .message("huaweiCloud.locked cannot be set back to false or removed once it is true: CBR never unlocks a locked vault.")
+    .field_path(".locked"))]
+#[x_kube(validation = Rule::new("(has(self.description) ? self.description : '') == (has(oldSelf.description) ? oldSelf.description : '')")
+    .message("huaweiCloud.description cannot be changed, added or removed after the vault is created: CBR cannot change a vault's description.")
+    .field_path(".description"))]
+#[x_kube(validation = Rule::new("(has(self.enterpriseProjectId) ? self.enterpriseProjectId : '0') == (has(oldSelf.enterpriseProjectId) ? oldSelf.enterpriseProjectId : '0')")
+    .message("huaweiCloud.enterpriseProjectId cannot be changed after the vault is created (left out, it means '0'): CBR moves vaults between enterprise projects only through its migration API.")
+    .field_path(".enterpriseProjectId"))]
 pub struct HuaweiVault {
     /// Vault name: 1 to 64 letters, digits, CJK characters, `_` or `-`.
+    /// Can be changed.
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new(r"self.matches('^[\\p{Han}A-Za-z0-9_-]+$')").message(
+        "huaweiCloud.name may contain only letters, digits, CJK characters, '_' and '-'."
+    ))]
     pub name: String,
     /// Free text, up to 64 characters, without `<` or `>`. Set at creation;
     /// CBR cannot change it afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("!self.matches('[<>]')").message(
+        "huaweiCloud.description must not contain '<' or '>'."
+    ))]
     pub description: Option<String>,
     /// Capacity and kind of the vault. Pay-per-use (post-paid) only.
     pub billing: HuaweiBilling,
@@ -63,35 +89,63 @@ pub struct HuaweiVault {
     pub smn_notify: Option<bool>,
     /// Usage percentage (1 to 100) above which CBR notifies. Default 80.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
     pub threshold: Option<i32>,
     /// Lock the vault against backup deletion. Once true it can never be
-    /// set back to false.
+    /// set back to false, nor removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
-    /// Tags on the vault: at most 10, unique keys. coffer adds its own
-    /// ownership tag, `coffer-uid`, which is not listed here.
+    /// Tags on the vault: at most 10, with unique keys. coffer adds its own
+    /// ownership tag, `coffer-uid`, which is reserved and not listed here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 10))]
+    #[x_kube(validation = Rule::new("self.all(t, self.exists_one(u, u.key == t.key))").message(
+        "huaweiCloud.tags must not repeat a key."
+    ))]
+    #[x_kube(validation = Rule::new(format!("self.all(t, t.key != '{OWNERSHIP_TAG}')")).message(
+        format!("huaweiCloud.tags must not use the key {OWNERSHIP_TAG}: coffer sets that tag itself to mark the vaults it owns.").as_str()
+    ))]
     pub tags: Option<Vec<HuaweiTag>>,
-    /// Resources (servers, disks, file systems) the vault backs up.
+    /// Resources (servers, disks, file systems) the vault backs up: at most
+    /// 255, each ID at most once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    #[x_kube(validation = Rule::new("self.all(r, self.exists_one(s, s.id == r.id))").message(
+        "huaweiCloud.resources must not list the same resource id twice."
+    ))]
     pub resources: Option<Vec<HuaweiResource>>,
     /// Enterprise project the vault belongs to. Default `0`, the default
-    /// project. Set at creation.
+    /// project. Set at creation; CBR cannot change it afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
     pub enterprise_project_id: Option<String>,
 }
 
 /// Vault specification and capacity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("(has(self.cloudType) ? self.cloudType : 'public') == (has(oldSelf.cloudType) ? oldSelf.cloudType : 'public')")
+    .message("huaweiCloud.billing.cloudType cannot be changed after the vault is created (left out, it means public).")
+    .field_path(".cloudType"))]
+#[x_kube(validation = Rule::new("(has(self.isMultiAz) && self.isMultiAz) == (has(oldSelf.isMultiAz) && oldSelf.isMultiAz)")
+    .message("huaweiCloud.billing.isMultiAz cannot be changed after the vault is created (left out, it means false).")
+    .field_path(".isMultiAz"))]
 pub struct HuaweiBilling {
     /// `crash_consistent` or `app_consistent` (application-consistent backups).
     pub consistent_level: ConsistentLevel,
-    /// What the vault backs up. Cannot change once set.
+    /// What the vault backs up: `server`, `disk`, `turbo`, `workspace`,
+    /// `vmware`, `rds` or `file`. Cannot change once set.
+    #[x_kube(validation = Rule::new("self == oldSelf").message(
+        "huaweiCloud.billing.objectType cannot be changed after the vault is created."
+    ))]
     pub object_type: ObjectType,
     /// `backup` or `replication`. Cannot change once set.
+    #[x_kube(validation = Rule::new("self == oldSelf").message(
+        "huaweiCloud.billing.protectType cannot be changed after the vault is created."
+    ))]
     pub protect_type: ProtectType,
-    /// Capacity in GB, 10 to 10485760.
+    /// Capacity in GB, 10 to 10485760. Can be changed.
+    #[schemars(range(min = 10, max = 10485760))]
     pub size: i64,
     /// `public` (default) or `hybrid`. Cannot change once set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,20 +195,30 @@ pub enum CloudType {
 /// Tag filters for automatic association.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HuaweiBindRules {
-    /// At most 5 tags; a resource carrying any of them is associated.
+    /// At most 5 tags; a resource carrying any of them is associated. An
+    /// empty list clears the rules.
     #[serde(default)]
+    #[schemars(length(max = 5))]
     pub tags: Vec<HuaweiTag>,
 }
 
 /// A key and value.
 #[derive(
-    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, KubeSchema,
 )]
 pub struct HuaweiTag {
     /// 1 to 36 letters, digits, `_` or `-`.
+    #[schemars(length(min = 1, max = 36))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9_-]+$')").message(
+        "a tag key may contain only letters, digits, '_' and '-'."
+    ))]
     pub key: String,
     /// 0 to 43 letters, digits, `_`, `-` or `.`.
     #[serde(default)]
+    #[schemars(length(max = 43))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9_.-]*$')").message(
+        "a tag value may contain only letters, digits, '_', '.' and '-'."
+    ))]
     pub value: String,
 }
 
@@ -162,16 +226,28 @@ pub struct HuaweiTag {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HuaweiResource {
-    /// ID of the server, disk or file system.
+    /// ID of the server, disk or file system (at most 64 characters).
+    #[schemars(length(min = 1, max = 64))]
     pub id: String,
     /// `OS::Nova::Server`, `OS::Cinder::Volume`, `OS::Ironic::BareMetalServer`,
     /// `OS::Native::Server`, `OS::Sfs::Turbo` or `OS::Workspace::DesktopV2`.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = RESOURCE_TYPES))]
     pub type_: String,
     /// For a server: IDs of its disks not to back up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude_volumes: Vec<String>,
 }
+
+/// The resource types CBR accepts in a vault.
+pub const RESOURCE_TYPES: [&str; 6] = [
+    "OS::Nova::Server",
+    "OS::Cinder::Volume",
+    "OS::Ironic::BareMetalServer",
+    "OS::Native::Server",
+    "OS::Sfs::Turbo",
+    "OS::Workspace::DesktopV2",
+];
 
 /// What coffer last saw of the vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,7 @@
 //! holds the credentials to reach it. Managed objects name it in
 //! `spec.providerConfigRef`.
 
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -10,11 +10,12 @@ use super::conditions::Condition;
 
 /// Where a provider is and how coffer authenticates to it. Exactly one
 /// provider block is set.
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "coffer.dev",
     version = "v1alpha1",
     kind = "ProviderConfig",
+    doc = "Where a cloud provider is and which Secret, in the same namespace, holds the credentials to reach it. Managed objects name it in spec.providerConfigRef.",
     namespaced,
     status = "ProviderConfigStatus",
     shortname = "pconfig",
@@ -24,6 +25,10 @@ use super::conditions::Condition;
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
+// One entry per provider block: `rackspace` and `commvault` join the list.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud)].exists_one(p, p)").message(
+    "spec must set exactly one provider block, and huaweiCloud is the only provider supported today."
+))]
 pub struct ProviderConfigSpec {
     /// Huawei Cloud: IAM for authentication, CBR for backup vaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,22 +36,29 @@ pub struct ProviderConfigSpec {
 }
 
 /// Where a Huawei Cloud region is and how to sign in to it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HuaweiCloudConfig {
     /// Region ID, for example `cn-north-4` or `ap-southeast-1`. Endpoints
     /// default to `https://{service}.{region}.myhuaweicloud.com`.
-    #[schemars(
-        length(min = 1, max = 64),
-        regex(pattern = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
-    )]
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$')").message(
+        "huaweiCloud.region must be a region ID such as cn-north-4: lower-case letters, digits and '-', starting and ending with a letter or digit."
+    ))]
     pub region: String,
     /// ID of the region's project (32 hex characters); CBR paths carry it.
-    #[schemars(regex(pattern = r"^[0-9a-f]{32}$"))]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new("self.matches('^[0-9a-f]{32}$')").message(
+        "huaweiCloud.projectId must be a project ID: exactly 32 lower-case hexadecimal characters."
+    ))]
     pub project_id: String,
-    /// ID of the account (domain). Needed for password sign-in and for IAM.
+    /// ID of the account (domain), 32 hex characters. Needed for password
+    /// sign-in and for IAM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-f]{32}$"))]
+    #[schemars(length(max = 32))]
+    #[x_kube(validation = Rule::new("self.matches('^[0-9a-f]{32}$')").message(
+        "huaweiCloud.domainId must be an account (domain) ID: exactly 32 lower-case hexadecimal characters."
+    ))]
     pub domain_id: Option<String>,
     /// Overrides for the service endpoints, for other Huawei-based clouds or
     /// a local emulator.
@@ -60,18 +72,31 @@ pub struct HuaweiCloudConfig {
 }
 
 /// Service endpoints; each is a base URL such as `https://iam.example.com`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HuaweiEndpoints {
-    /// IAM base URL. Default: `https://iam.{region}.myhuaweicloud.com`.
+    /// IAM base URL, `http://` or `https://`. Default:
+    /// `https://iam.{region}.myhuaweicloud.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
+        "huaweiCloud.endpoints.iam must be an http:// or https:// URL with a host, such as https://iam.cn-north-4.myhuaweicloud.com."
+    ))]
     pub iam: Option<String>,
-    /// CBR base URL. Default: `https://cbr.{region}.myhuaweicloud.com`.
+    /// CBR base URL, `http://` or `https://`. Default:
+    /// `https://cbr.{region}.myhuaweicloud.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://[^\s/]+(/.*)?$"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
+        "huaweiCloud.endpoints.cbr must be an http:// or https:// URL with a host, such as https://cbr.cn-north-4.myhuaweicloud.com."
+    ))]
     pub cbr: Option<String>,
 }
+
+/// An absolute http(s) URL with a host. `isURL` first, so `url()` never
+/// sees a string it cannot parse.
+const HTTP_URL_RULE: &str =
+    "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''";
 
 /// How coffer signs in to Huawei Cloud.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -98,10 +123,14 @@ pub struct HuaweiCredentials {
 
 /// A Secret in the same namespace. There is deliberately no namespace field:
 /// credentials never cross a namespace boundary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 pub struct SecretRef {
-    /// Name of the Secret.
+    /// Name of the Secret. coffer reads only Secrets labelled
+    /// `coffer.dev/credentials: "true"`.
     #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new(super::DNS1123_SUBDOMAIN_RULE).message(
+        "secretRef.name must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit."
+    ))]
     pub name: String,
 }
 

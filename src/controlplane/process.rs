@@ -43,17 +43,32 @@ pub struct Supervised {
 }
 
 impl Supervised {
-    /// Starts `program` with `args`, its output appended to `log`.
+    /// Starts `program` with `args`, its output written to `log`.
     pub fn spawn(
         name: &'static str,
         program: &Path,
         args: &[String],
         log: &Path,
     ) -> std::io::Result<Self> {
+        Self::spawn_with_env(name, program, args, &[], log)
+    }
+
+    /// `spawn` with extra environment variables for the child.
+    pub fn spawn_with_env(
+        name: &'static str,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, &std::ffi::OsStr)],
+        log: &Path,
+    ) -> std::io::Result<Self> {
         let out = File::create(log)?;
         let err = out.try_clone()?;
         let mut cmd = Command::new(program);
-        cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
         // SAFETY: prctl is async-signal-safe and touches no memory of ours.
         unsafe {
             use std::os::unix::process::CommandExt;

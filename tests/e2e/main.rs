@@ -2,6 +2,8 @@
 //! loopback (see `support`). One binary, one control plane; each test works
 //! in its own namespace.
 
+mod admission;
 mod controller;
+mod examples;
 mod smoke;
 mod support;

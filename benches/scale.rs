@@ -1,0 +1,235 @@
+//! How coffer holds up at scale: N BackupVaults (default 10 000, set
+//! `COFFER_BENCH_OBJECTS`) on a real kube-apiserver, reconciled by
+//! `coffer run` as its own process against the emulator. Reports what it
+//! measured: time to converge, the operator's resident memory (now and
+//! peak), provider calls per object, and the calls a no-op resync makes.
+//!
+//! Run with `make bench`. It takes minutes, so it is not part of `make test`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use coffer::api::{BackupVault, ProviderConfig};
+use coffer::controlplane::{ControlPlane, crds};
+use coffer::emulator::{self, EmulatorConfig, Operation};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, ListParams, PostParams};
+
+const NAMESPACE: &str = "bench";
+
+fn objects() -> usize {
+    std::env::var("COFFER_BENCH_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+/// VmRSS and VmHWM of a process, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn writes(counters: &BTreeMap<Operation, coffer::emulator::OperationCounter>) -> u64 {
+    counters
+        .iter()
+        .filter(|(op, _)| {
+            !matches!(
+                op,
+                Operation::ShowVault | Operation::ListVaults | Operation::ShowVaultTags
+            )
+        })
+        .filter(|(op, _)| !matches!(op, Operation::CreateToken))
+        .map(|(_, c)| c.total)
+        .sum()
+}
+
+fn reads(counters: &BTreeMap<Operation, coffer::emulator::OperationCounter>) -> u64 {
+    counters.values().map(|c| c.total).sum::<u64>() - writes(counters)
+}
+
+fn is_ready(v: &BackupVault) -> bool {
+    v.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    })
+}
+
+async fn count_ready(api: &Api<BackupVault>) -> usize {
+    let mut ready = 0;
+    let mut params = ListParams::default().limit(2000);
+    loop {
+        let page = api.list(&params).await.expect("listing vaults");
+        ready += page.items.iter().filter(|v| is_ready(v)).count();
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => return ready,
+        }
+    }
+}
+
+fn manifest<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("a valid manifest")
+}
+
+#[tokio::main]
+async fn main() {
+    let n = objects();
+    let resync = Duration::from_secs(60);
+    println!("scale: {n} BackupVaults, resync interval {resync:?}");
+
+    let cp = ControlPlane::start(None).await.expect("control plane");
+    let client = cp.client().await.expect("client");
+    crds::install(
+        &client,
+        &crds::read_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
+            .expect("crds"),
+    )
+    .await
+    .expect("installing CRDs");
+    let emu = emulator::start(EmulatorConfig {
+        request_log_capacity: 1,
+        delete_delay: Duration::from_millis(100),
+        association_delay: Duration::from_millis(100),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator");
+
+    Api::<Namespace>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &manifest(serde_json::json!({"metadata": {"name": NAMESPACE}})),
+        )
+        .await
+        .expect("namespace");
+    let config = emu.config().clone();
+    let secret: Secret = manifest(serde_json::json!({
+        "metadata": {"name": "huawei", "labels": {"coffer.dev/credentials": "true"}},
+        "stringData": {"accessKey": config.access_key, "secretKey": config.secret_key}
+    }));
+    Api::<Secret>::namespaced(client.clone(), NAMESPACE)
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let pc: ProviderConfig = manifest(serde_json::json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig", "metadata": {"name": "huawei"},
+        "spec": {"huaweiCloud": {
+            "region": config.region, "projectId": config.project_id,
+            "endpoints": {"iam": emu.base_url(), "cbr": emu.base_url()},
+            "credentials": {"type": "AccessKey", "secretRef": {"name": "huawei"}}
+        }}
+    }));
+    Api::<ProviderConfig>::namespaced(client.clone(), NAMESPACE)
+        .create(&PostParams::default(), &pc)
+        .await
+        .expect("pc");
+
+    let metrics_port = coffer::controlplane::process::free_port().expect("port");
+    let log = cp.dir().join("operator.log");
+    let operator = coffer::controlplane::process::Supervised::spawn_with_env(
+        "coffer run",
+        std::path::Path::new(env!("CARGO_BIN_EXE_coffer")),
+        &[
+            "run".into(),
+            format!("--metrics-addr=127.0.0.1:{metrics_port}"),
+            format!("--resync-interval={}s", resync.as_secs()),
+            "--leader-election=false".into(),
+            "--log-format=text".into(),
+        ],
+        &[("KUBECONFIG", cp.kubeconfig_path().as_os_str())],
+        &log,
+    )
+    .expect("starting the operator");
+    let idle = memory_kib(operator.id());
+
+    let vaults: Api<BackupVault> = Api::namespaced(client.clone(), NAMESPACE);
+    let started = Instant::now();
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let vaults = vaults.clone();
+            async move {
+                let v: BackupVault = manifest(serde_json::json!({
+                    "apiVersion": "coffer.dev/v1alpha1", "kind": "BackupVault",
+                    "metadata": {"name": format!("vault-{i:05}")},
+                    "spec": {"providerConfigRef": {"name": "huawei"}, "huaweiCloud": {
+                        "name": format!("bench-vault-{i:05}"),
+                        "billing": {"consistentLevel": "crash_consistent", "objectType": "server",
+                                    "protectType": "backup", "size": 100},
+                        "threshold": 80, "tags": [{"key": "team", "value": "bench"}]
+                    }}
+                }));
+                vaults.create(&PostParams::default(), &v).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("creating vaults");
+    let created_in = started.elapsed();
+
+    let deadline = Instant::now() + Duration::from_secs(60 * 30);
+    let mut ready = 0;
+    while Instant::now() < deadline {
+        ready = count_ready(&vaults).await;
+        if ready == n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let converged_in = started.elapsed();
+    let converged = memory_kib(operator.id());
+    let after_create = emu.counters();
+
+    // One full resync round with nothing to change: only reads are allowed.
+    emu.reset_counters();
+    tokio::time::sleep(resync + resync / 5).await;
+    let resync_counters = emu.counters();
+    let steady = memory_kib(operator.id());
+
+    println!(
+        "scale: created {n} objects in {:.1}s; {ready}/{n} Ready after {:.1}s",
+        created_in.as_secs_f64(),
+        converged_in.as_secs_f64()
+    );
+    println!(
+        "scale: provider calls to converge: {} writes, {} reads ({:.2} calls per object)",
+        writes(&after_create),
+        reads(&after_create),
+        (writes(&after_create) + reads(&after_create)) as f64 / n as f64
+    );
+    println!(
+        "scale: one no-op resync round ({:?}): {} writes, {} reads",
+        resync + resync / 5,
+        writes(&resync_counters),
+        reads(&resync_counters)
+    );
+    println!(
+        "scale: operator RSS idle {:.1} MiB, after converging {:.1} MiB, after a resync {:.1} MiB, peak {:.1} MiB",
+        mib(idle.0),
+        mib(converged.0),
+        mib(steady.0),
+        mib(steady.1.max(converged.1))
+    );
+    if ready != n {
+        eprintln!(
+            "scale: not every vault became Ready; operator log: {}",
+            log.display()
+        );
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Checks the Helm chart in charts/coffer, and fails on the first problem:
+#   1. `helm lint --strict` with the default and with non-default values;
+#   2. `helm template` with both, and what each must (not) render;
+#   3. values.schema.json refuses bad values;
+#   4. against a real kube-apiserver and etcd of its own (`coffer control-plane`,
+#      started with no CRDs, so the chart's CRDs are the ones served):
+#      a server-side dry run of both renders, `helm install`, the RBAC it grants
+#      (`kubectl auth can-i` as the operator's ServiceAccount), the examples
+#      against the chart's CRDs, `helm upgrade`, `helm uninstall` (the CRDs are
+#      kept), and a reinstall that adopts the kept CRDs.
+# Pods never run (there is no kubelet), so nothing here waits for them.
+#
+# `make test` runs this after the cargo tests. Uses the kubectl and helm from
+# scripts/install-tools.sh.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+chart=$root/charts/coffer
+nondefault=$chart/ci/nondefault-values.yaml
+eval "$("$root/scripts/install-tools.sh" env)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/coffer-chart-tests.XXXXXX")
+export HELM_CACHE_HOME=$work/helm/cache HELM_CONFIG_HOME=$work/helm/config HELM_DATA_HOME=$work/helm/data
+cp_pid=""
+cleanup() {
+  if [ -n "$cp_pid" ]; then
+    kill "$cp_pid" 2>/dev/null || true
+    wait "$cp_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start=$SECONDS
+step() { printf '[chart-tests] %3ds %s\n' "$((SECONDS - start))" "$*" >&2; }
+fail() {
+  printf '[chart-tests] FAIL: %s\n' "$*" >&2
+  exit 1
+}
+helm() { "$HELM" "$@"; }
+kubectl() { "$KUBECTL" --kubeconfig "$work/cp/kubeconfig" "$@"; }
+
+# expect_count FILE PATTERN N: FILE has exactly N lines matching PATTERN.
+expect_count() {
+  local n
+  n=$(grep -cE -- "$2" "$1" || true)
+  [ "$n" -eq "$3" ] || fail "$(basename "$1"): expected $3 lines matching '$2', found $n"
+}
+expect_has() { grep -qE -- "$2" "$1" || fail "$(basename "$1"): nothing matches '$2'"; }
+expect_lacks() { ! grep -qE -- "$2" "$1" || fail "$(basename "$1"): something matches '$2'"; }
+
+# ---- 1. lint -------------------------------------------------------------------
+step "helm lint --strict"
+helm lint --strict "$chart" >/dev/null
+helm lint --strict "$chart" -f "$nondefault" >/dev/null
+
+step "the chart's CRDs are the generated ones"
+diff -r "$root/crds" "$chart/files/crds" >/dev/null ||
+  fail "charts/coffer/files/crds differs from crds/: run make crds"
+
+# ---- 2. render -----------------------------------------------------------------
+step "helm template with the default values"
+default=$work/default.yaml
+helm template coffer "$chart" -n coffer-system >"$default"
+expect_count "$default" '^kind: CustomResourceDefinition$' 2
+expect_count "$default" 'helm.sh/resource-policy: keep' 2
+for kind in ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Service Deployment; do
+  expect_count "$default" "^kind: $kind\$" 1
+done
+expect_has "$default" '^ +- --resync-interval=10m$'
+expect_has "$default" '^ +- --metrics-addr=0\.0\.0\.0:8080$'
+expect_has "$default" '^ +- --leader-election$'
+expect_has "$default" 'fieldPath: metadata.namespace'
+expect_has "$default" 'prometheus.io/scrape: "true"'
+expect_has "$default" 'readOnlyRootFilesystem: true'
+expect_has "$default" 'runAsUser: 65532'
+expect_has "$default" 'path: /healthz'
+expect_has "$default" 'path: /readyz'
+
+step "helm template with every value changed"
+custom=$work/nondefault.yaml
+helm template coffer "$chart" -n coffer-system -f "$nondefault" >"$custom"
+expect_count "$custom" '^kind: CustomResourceDefinition$' 0
+expect_count "$custom" '^kind: ServiceAccount$' 0
+expect_count "$custom" '^kind: Service$' 0
+expect_count "$custom" '^kind: Role$' 1
+expect_has "$custom" '^  name: backup-operator$'
+expect_has "$custom" 'serviceAccountName: platform-operator'
+expect_has "$custom" 'image: "registry.example.com/platform/coffer:0.1.0-rc.1"'
+expect_has "$custom" '^  replicas: 3$'
+expect_has "$custom" '^ +- --resync-interval=1h30m$'
+expect_has "$custom" '^ +- --metrics-addr=0\.0\.0\.0:9090$'
+expect_has "$custom" '^ +- "--example-flag=1"$'
+expect_has "$custom" 'containerPort: 9090'
+expect_has "$custom" 'value: "text"'
+expect_has "$custom" 'name: HTTPS_PROXY'
+expect_has "$custom" 'priorityClassName: system-cluster-critical'
+
+step "helm template without leader election or RBAC"
+bare=$work/bare.yaml
+helm template coffer "$chart" -n coffer-system --set operator.leaderElection=false --set rbac.create=false >"$bare"
+expect_lacks "$bare" '^kind: (Cluster)?Role(Binding)?$'
+expect_lacks "$bare" 'leader-election'
+
+# ---- 3. values.schema.json -----------------------------------------------------------
+step "values.schema.json and the template guards refuse bad values"
+refuses() { # reason, helm template arguments...
+  local reason=$1
+  shift
+  if helm template coffer "$chart" "$@" >/dev/null 2>"$work/refusal"; then
+    fail "helm template accepted $reason ($*)"
+  fi
+}
+refuses "a misspelt value" --set image.tagg=1
+refuses "an unknown log format" --set operator.logFormat=xml
+refuses "a resync interval that is not a duration" --set operator.resyncInterval=often
+refuses "a port out of range" --set metrics.port=70000
+refuses "a non-boolean toggle" --set-string crds.install=yes
+refuses "several replicas without leader election" --set replicaCount=2 --set operator.leaderElection=false
+grep -q 'needs operator.leaderElection' "$work/refusal" || fail "the replica guard gave no reason: $(cat "$work/refusal")"
+
+# ---- 4. a real API server --------------------------------------------------------------
+step "starting kube-apiserver and etcd (no CRDs: the chart installs them)"
+(cd "$root" && cargo build -q)
+mkdir -p "$work/no-crds"
+"$root/target/debug/coffer" --log-format text control-plane --dir "$work/cp" --crds "$work/no-crds" \
+  >"$work/control-plane.log" 2>&1 &
+cp_pid=$!
+for _ in $(seq 1 240); do
+  [ -f "$work/cp/ready" ] && break
+  kill -0 "$cp_pid" 2>/dev/null || fail "the control plane exited: $(tail -n 20 "$work/control-plane.log")"
+  sleep 0.5
+done
+[ -f "$work/cp/ready" ] || fail "the control plane was not ready after 120 s: $(tail -n 20 "$work/control-plane.log")"
+export KUBECONFIG=$work/cp/kubeconfig
+kubectl create namespace coffer-system >/dev/null
+
+step "server-side dry run of both renders"
+kubectl apply --dry-run=server -f "$default" >/dev/null
+kubectl apply --dry-run=server -f "$custom" >/dev/null
+
+step "helm install"
+helm install coffer "$chart" -n coffer-system >"$work/install.txt"
+grep -q 'coffer-system' "$work/install.txt" || fail "helm install printed no NOTES: $(cat "$work/install.txt")"
+kubectl wait --for condition=established --timeout=60s \
+  crd/backupvaults.coffer.dev crd/providerconfigs.coffer.dev >/dev/null
+[ "$(kubectl get crd backupvaults.coffer.dev -o jsonpath='{.metadata.annotations.helm\.sh/resource-policy}')" = keep ] ||
+  fail "the CRDs do not carry helm.sh/resource-policy: keep"
+kubectl -n coffer-system get deployment/coffer serviceaccount/coffer service/coffer-metrics \
+  role/coffer-leader-election rolebinding/coffer-leader-election >/dev/null
+kubectl get clusterrole/coffer clusterrolebinding/coffer >/dev/null
+
+step "the operator's ServiceAccount can do what coffer needs, and no more"
+sa=system:serviceaccount:coffer-system:coffer
+can() { [ "$(kubectl auth can-i --as "$sa" "$@" 2>/dev/null)" = yes ] || fail "the operator cannot: $*"; }
+cannot() { [ "$(kubectl auth can-i --as "$sa" "$@" 2>/dev/null)" = no ] || fail "the operator may: $*"; }
+for verb in get list watch patch update; do
+  can "$verb" backupvaults.coffer.dev -A
+  can "$verb" providerconfigs.coffer.dev -A
+done
+can patch backupvaults.coffer.dev --subresource=status -n team-a
+can update providerconfigs.coffer.dev --subresource=status -n team-a
+can update backupvaults.coffer.dev --subresource=finalizers -n team-a
+can watch secrets -A
+can create events -n team-a
+can patch events.events.k8s.io -n team-a
+can create leases.coordination.k8s.io -n coffer-system
+can update leases.coordination.k8s.io -n coffer-system
+cannot create backupvaults.coffer.dev -n team-a
+cannot delete backupvaults.coffer.dev -n team-a
+cannot delete providerconfigs.coffer.dev -n team-a
+cannot create secrets -n team-a
+cannot update secrets -n team-a
+cannot delete secrets -n team-a
+cannot get configmaps -n team-a
+cannot delete events -n team-a
+cannot update leases.coordination.k8s.io -n team-a
+cannot delete leases.coordination.k8s.io -n coffer-system
+
+step "the examples are accepted by the chart's CRDs"
+kubectl create namespace examples >/dev/null
+kubectl apply --dry-run=server -n examples -R -f "$root/examples" >/dev/null
+
+step "helm upgrade"
+helm upgrade coffer "$chart" -n coffer-system --set operator.resyncInterval=5m --set replicaCount=2 >/dev/null
+args=$(kubectl -n coffer-system get deployment coffer -o jsonpath='{.spec.template.spec.containers[0].args}')
+[[ $args == *'--resync-interval=5m'* ]] || fail "the upgrade did not reach the Deployment: $args"
+[ "$(kubectl -n coffer-system get deployment coffer -o jsonpath='{.spec.replicas}')" = 2 ] ||
+  fail "the upgrade did not scale the Deployment"
+[ "$(helm status coffer -n coffer-system -o json | grep -o '"version":[0-9]*' | head -n1)" = '"version":2' ] ||
+  fail "helm does not report revision 2"
+
+step "helm uninstall keeps the CRDs"
+helm uninstall coffer -n coffer-system >"$work/uninstall.txt"
+! kubectl -n coffer-system get deployment coffer >/dev/null 2>&1 || fail "the Deployment survived helm uninstall"
+! kubectl get clusterrole coffer >/dev/null 2>&1 || fail "the ClusterRole survived helm uninstall"
+kubectl get crd backupvaults.coffer.dev providerconfigs.coffer.dev >/dev/null ||
+  fail "helm uninstall deleted the CRDs"
+
+step "a reinstall adopts the kept CRDs"
+helm install coffer "$chart" -n coffer-system >/dev/null
+helm uninstall coffer -n coffer-system >/dev/null
+
+step "all chart checks passed"
