@@ -17,9 +17,7 @@ use serde::Serialize;
 use crate::api::backup_vault::{HuaweiResource, HuaweiVault};
 use crate::provider::{Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
 
-/// Key of the tag that marks a vault as belonging to one Kubernetes object;
-/// its value is the object's `metadata.uid`.
-pub const OWNER_TAG: &str = "coffer-uid";
+pub use crate::api::OWNERSHIP_TAG;
 
 /// One call to the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,8 +49,6 @@ pub enum Blocked {
         vault: Vec<String>,
         spec: Vec<String>,
     },
-    /// The spec lists coffer's own ownership tag.
-    ReservedTag,
 }
 
 impl Blocked {
@@ -62,7 +58,6 @@ impl Blocked {
             Self::Immutable { .. } => "ImmutableFieldDiffers",
             Self::Unlock => "VaultLocked",
             Self::ExcludeVolumes { .. } => "ExcludeVolumesDiffer",
-            Self::ReservedTag => "ReservedTag",
         }
     }
 }
@@ -87,10 +82,6 @@ impl fmt::Display for Blocked {
                 "resource {resource} excludes volumes {vault:?} on the vault but {spec:?} in the spec; \
                  CBR changes that only by removing the resource, which deletes its backups: \
                  remove it from the spec, wait, and add it back to do so deliberately"
-            ),
-            Self::ReservedTag => write!(
-                f,
-                "tag {OWNER_TAG} is reserved for coffer's ownership tag: remove it from spec.huaweiCloud.tags"
             ),
         }
     }
@@ -255,7 +246,7 @@ pub fn create_request(spec: &HuaweiVault, uid: &str) -> VaultCreate {
 
 /// The ownership tag of the object with `uid`.
 pub fn owner_tag(uid: &str) -> Tag {
-    Tag::new(OWNER_TAG, uid)
+    Tag::new(OWNERSHIP_TAG, uid)
 }
 
 /// The calls that make `vault` match `spec`, leaving alone the resource
@@ -367,9 +358,6 @@ fn immutable_differences(spec: &HuaweiVault, vault: &Vault) -> Vec<Blocked> {
 }
 
 fn plan_tags(spec: &HuaweiVault, uid: &str, vault: &Vault, plan: &mut Plan) {
-    if spec.tags.iter().flatten().any(|t| t.key == OWNER_TAG) {
-        plan.blocked.push(Blocked::ReservedTag);
-    }
     let have: BTreeMap<&str, &str> = vault
         .tags
         .iter()
@@ -394,7 +382,7 @@ fn plan_tags(spec: &HuaweiVault, uid: &str, vault: &Vault, plan: &mut Plan) {
         let mut remove: Vec<Tag> = vault
             .tags
             .iter()
-            .filter(|t| t.key != OWNER_TAG && !keys.contains(t.key.as_str()))
+            .filter(|t| t.key != OWNERSHIP_TAG && !keys.contains(t.key.as_str()))
             .cloned()
             .collect();
         remove.sort();
@@ -447,12 +435,13 @@ fn plan_resources(spec: &HuaweiVault, vault: &Vault, in_flight: &InFlight, plan:
     }
 }
 
-/// The spec's tags without the reserved key; `None` when tags are unmanaged.
+/// The spec's tags without the ownership key (which admission refuses
+/// anyway); `None` when tags are unmanaged.
 fn desired_tags(spec: &HuaweiVault) -> Option<Vec<Tag>> {
     spec.tags.as_ref().map(|tags| {
         let tags: Vec<_> = tags
             .iter()
-            .filter(|t| t.key != OWNER_TAG)
+            .filter(|t| t.key != OWNERSHIP_TAG)
             .cloned()
             .collect();
         sorted_tags(&tags)

@@ -192,7 +192,7 @@ fn ownership_tag_never_removed() {
 #[test]
 fn missing_or_wrong_ownership_tag_is_restored() {
     let mut have = vault("v1");
-    have.tags = vec![Tag::new(OWNER_TAG, "someone-else")];
+    have.tags = vec![Tag::new(OWNERSHIP_TAG, "someone-else")];
     let plan = plan(&spec(), UID, &have, &InFlight::default());
     assert_eq!(plan.calls, vec![Call::AddTags(vec![owner_tag(UID)])]);
 }
@@ -211,15 +211,6 @@ fn tags_set_in_the_spec_are_added_or_overwritten() {
             Tag::new("team", "a")
         ])]
     );
-}
-
-#[test]
-fn reserved_tag_in_the_spec_is_reported_and_ignored() {
-    let mut want = spec();
-    want.tags = Some(vec![tag(OWNER_TAG, "mine")]);
-    let plan = plan(&want, UID, &vault("v1"), &InFlight::default());
-    assert!(plan.calls.is_empty());
-    assert_eq!(plan.blocked, vec![Blocked::ReservedTag]);
 }
 
 #[test]

@@ -6,7 +6,6 @@
 mod backup_vault;
 mod leader;
 mod provider_config;
-mod scale;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +29,7 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub const RESYNC: Duration = Duration::from_secs(1);
 
 /// The emulator operations that change something.
-pub const WRITES: [Operation; 8] = [
+const WRITES: [Operation; 8] = [
     Operation::CreateVault,
     Operation::UpdateVault,
     Operation::DeleteVault,
