@@ -116,13 +116,7 @@ impl<'a> Reconciler<'a> {
     async fn sync(&mut self, progress: &mut Progress) -> Result<Action, Error> {
         let spec = self.spec()?;
         let vaults = self.vaults()?;
-        let seen = observe::observe(
-            vaults.as_ref(),
-            progress.external_id.as_deref(),
-            &spec.name,
-            &self.uid,
-        )
-        .await?;
+        let seen = self.observe(vaults.as_ref(), spec, progress).await?;
         if let Some(lost) = &seen.lost_id {
             progress.external_id = None;
             self.ctx.metrics.acted(KIND, "recreate");
@@ -248,13 +242,7 @@ impl<'a> Reconciler<'a> {
             return Ok(Action::await_change());
         };
         let vaults = self.vaults()?;
-        let seen = observe::observe(
-            vaults.as_ref(),
-            progress.external_id.as_deref(),
-            &spec.name,
-            &self.uid,
-        )
-        .await?;
+        let seen = self.observe(vaults.as_ref(), spec, progress).await?;
         let Some(mut vault) = seen.vault else {
             if progress.external_id.is_some() {
                 self.ctx.metrics.acted(KIND, "delete");
@@ -313,6 +301,22 @@ impl<'a> Reconciler<'a> {
             self.publish(note).await;
         }
         Ok(())
+    }
+
+    /// The vault by the id known so far, else by name and ownership tag.
+    async fn observe(
+        &self,
+        vaults: &dyn VaultApi,
+        spec: &HuaweiVault,
+        progress: &Progress,
+    ) -> Result<observe::Observation, Error> {
+        observe::observe(
+            vaults,
+            progress.external_id.as_deref(),
+            &spec.name,
+            &self.uid,
+        )
+        .await
     }
 
     fn spec(&self) -> Result<&'a HuaweiVault, Error> {

@@ -212,6 +212,23 @@ impl Running {
         .await
     }
 
+    /// Creates BackupVault `name` (see [`Self::create_vault`]), waits until it
+    /// is Ready, and returns the vault's id.
+    pub async fn ready_vault(&self, name: &str, extra: serde_json::Value) -> String {
+        self.create_vault(name, extra).await;
+        let bv = self
+            .vault_when(name, &format!("{name} Ready"), is_ready)
+            .await;
+        bv.status
+            .and_then(|s| s.external_id)
+            .expect("a Ready vault has an externalId")
+    }
+
+    /// Whether an Event with `reason` was published about object `name`.
+    pub async fn has_event(&self, name: &str, reason: &str) -> bool {
+        self.event_reasons(name).await.iter().any(|r| r == reason)
+    }
+
     /// Reasons of the Events about object `name`.
     pub async fn event_reasons(&self, name: &str) -> Vec<String> {
         self.api::<Event>()
