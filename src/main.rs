@@ -38,6 +38,8 @@ enum Command {
         #[arg(long, default_value = "crds")]
         crds: PathBuf,
     },
+    /// Run the controllers until interrupted.
+    Run(coffer::controller::RunArgs),
     /// Run the Huawei IAM + CBR provider emulator until interrupted.
     Emulator(Box<coffer::emulator::EmulatorArgs>),
 }
@@ -49,6 +51,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Crds { out } => crds(&out),
         Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
+        Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
         Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
     };
     match result {

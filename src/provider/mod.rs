@@ -4,6 +4,8 @@
 
 pub mod error;
 pub mod huawei;
+#[cfg(test)]
+pub mod memory;
 pub mod metrics;
 pub mod vault;
 

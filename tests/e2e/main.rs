@@ -3,6 +3,7 @@
 //! in its own namespace.
 
 mod admission;
+mod controller;
 mod examples;
 mod smoke;
 mod support;

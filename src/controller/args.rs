@@ -1,0 +1,156 @@
+//! `coffer run`'s flags, each with an environment variable so a Helm chart can
+//! set it, and the settings the controllers run with.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
+use crate::emulator::parse_duration;
+
+/// Flags of `coffer run`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// How often every object is checked against its provider even when
+    /// nothing changed in Kubernetes, to find and undo out-of-band changes.
+    /// Each object's next check is jittered around this value. Examples: `30s`, `10m`, `1h`.
+    #[arg(long, env = "COFFER_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub resync_interval: Duration,
+
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    #[arg(long, env = "COFFER_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+
+    /// How many objects of one kind are reconciled at the same time.
+    #[arg(long, env = "COFFER_MAX_CONCURRENT_RECONCILES", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_reconciles: u16,
+
+    /// Only watch objects in this namespace; all namespaces when unset.
+    #[arg(long, env = "COFFER_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+
+    /// Run the controllers only while holding a `coordination.k8s.io/v1` Lease,
+    /// so that several replicas can run and exactly one of them acts.
+    /// `--leader-election` or `--leader-election=true` turns it on,
+    /// `--leader-election=false` off.
+    #[arg(long, env = "COFFER_LEADER_ELECTION", default_value_t = false,
+          num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+
+    /// Namespace of the Lease; the namespace coffer runs in.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub leader_election_namespace: String,
+
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "COFFER_LEADER_ELECTION_LEASE",
+        default_value = "coffer-leader"
+    )]
+    pub leader_election_lease: String,
+
+    /// This replica's name in the Lease; the pod name.
+    #[arg(long, env = "POD_NAME")]
+    pub leader_election_identity: Option<String>,
+
+    /// How long a Lease stays valid without renewal. The holder renews every
+    /// third of it and gives up (and exits) when it could not renew in time.
+    #[arg(long, env = "COFFER_LEADER_ELECTION_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_election_lease_duration: Duration,
+}
+
+impl RunArgs {
+    /// The settings the controllers run with.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            resync_interval: self.resync_interval,
+            max_concurrent_reconciles: self.max_concurrent_reconciles,
+            watch_namespace: self.watch_namespace.clone(),
+            ..Settings::default()
+        }
+    }
+}
+
+/// What the controllers need to know that is not in the cluster.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Period of the drift check, before jitter.
+    pub resync_interval: Duration,
+    /// Concurrent reconciles per kind.
+    pub max_concurrent_reconciles: u16,
+    /// Restrict watches to one namespace.
+    pub watch_namespace: Option<String>,
+    /// First retry delay after a retryable error, before jitter.
+    pub backoff_base: Duration,
+    /// Longest retry delay after repeated retryable errors.
+    pub backoff_max: Duration,
+    /// How soon to look again while waiting on the provider (a vault being
+    /// deleted, resources being associated).
+    pub poll_interval: Duration,
+    /// How long a resource association or removal may take to show up in the
+    /// provider's answers before coffer asks again.
+    pub settle_time: Duration,
+    /// `reportingInstance` of Events: which replica acted.
+    pub instance: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            resync_interval: Duration::from_secs(600),
+            max_concurrent_reconciles: 16,
+            watch_namespace: None,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(10),
+            settle_time: Duration::from_secs(120),
+            instance: std::env::var("POD_NAME").ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> RunArgs {
+        Cli::try_parse_from(std::iter::once("coffer").chain(args.iter().copied()))
+            .expect("parses")
+            .run
+    }
+
+    #[test]
+    fn defaults_suit_a_cluster() {
+        let args = parse(&[]);
+        assert_eq!(args.resync_interval, Duration::from_secs(600));
+        assert_eq!(args.metrics_addr.to_string(), "0.0.0.0:8080");
+        assert!(!args.leader_election);
+    }
+
+    #[test]
+    fn leader_election_turns_on_and_off() {
+        assert!(parse(&["--leader-election"]).leader_election);
+        assert!(parse(&["--leader-election=true"]).leader_election);
+        assert!(!parse(&["--leader-election=false"]).leader_election);
+    }
+
+    #[test]
+    fn resync_interval_takes_human_durations() {
+        assert_eq!(
+            parse(&["--resync-interval", "30s"]).resync_interval,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            parse(&["--resync-interval", "1h30m"]).resync_interval,
+            Duration::from_secs(5400)
+        );
+        assert!(Cli::try_parse_from(["coffer", "--resync-interval", "soon"]).is_err());
+    }
+}

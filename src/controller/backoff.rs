@@ -1,0 +1,166 @@
+//! When to look at an object again. Retryable failures back off exponentially
+//! per object, with jitter, never sooner than the provider's `Retry-After`;
+//! a success forgets the failures. Every delay is jittered so that thousands
+//! of objects that failed, or were created, together do not wake together.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::Rng;
+
+/// Spread of a periodic requeue: ±20% around the interval.
+const PERIOD_SPREAD: f64 = 0.2;
+
+/// Per-object exponential backoff. Only objects that are failing have an
+/// entry, so the map stays as small as the set of broken objects.
+#[derive(Debug)]
+pub struct Backoff {
+    base: Duration,
+    max: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one more failure of `key` and says how long to wait before
+    /// retrying it.
+    pub fn next_delay(&self, key: &str, retry_after: Option<Duration>) -> Duration {
+        let attempt = {
+            let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            let n = failures.entry(key.to_string()).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        };
+        retry_delay(
+            self.base,
+            self.max,
+            attempt,
+            retry_after,
+            rand::rng().random(),
+        )
+    }
+
+    /// Forgets the failures of `key`, after a success or when it is deleted.
+    pub fn reset(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    /// How many failures in a row `key` has had.
+    #[cfg(test)]
+    pub fn failures(&self, key: &str) -> u32 {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The delay before retry number `attempt` (1-based): `base·2^(attempt-1)`
+/// capped at `max`, with "equal jitter" (half fixed, half random, so the delay
+/// still grows but objects spread out), and at least `retry_after` plus a
+/// little jitter so throttled objects do not all return in the same second.
+/// `random` is uniform in `[0, 1)`.
+pub fn retry_delay(
+    base: Duration,
+    max: Duration,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    random: f64,
+) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(30);
+    let ceiling = base.saturating_mul(1u32 << exponent).min(max);
+    let half = ceiling / 2;
+    let backoff = half + half.mul_f64(random.clamp(0.0, 1.0));
+    match retry_after {
+        Some(after) => backoff.max(after + after.mul_f64(0.2 * random.clamp(0.0, 1.0))),
+        None => backoff,
+    }
+}
+
+/// A periodic requeue delay: `period` give or take 20%.
+pub fn jittered(period: Duration) -> Duration {
+    spread(period, rand::rng().random())
+}
+
+/// `period` scaled by a factor in `[1-spread, 1+spread)` chosen by `random`
+/// in `[0, 1)`.
+pub fn spread(period: Duration, random: f64) -> Duration {
+    let factor = 1.0 - PERIOD_SPREAD + 2.0 * PERIOD_SPREAD * random.clamp(0.0, 1.0);
+    period.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(300);
+
+    #[test]
+    fn delay_grows_exponentially_within_jitter_bounds() {
+        for attempt in 1..=6 {
+            let ceiling = BASE * 2u32.pow(attempt - 1);
+            let low = retry_delay(BASE, MAX, attempt, None, 0.0);
+            let high = retry_delay(BASE, MAX, attempt, None, 0.999);
+            assert_eq!(low, ceiling / 2);
+            assert!(high < ceiling && high > low, "attempt {attempt}: {high:?}");
+        }
+    }
+
+    #[test]
+    fn delay_is_capped() {
+        assert!(retry_delay(BASE, MAX, 40, None, 0.999) <= MAX);
+        assert!(retry_delay(BASE, MAX, u32::MAX, None, 0.5) <= MAX);
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let after = Duration::from_secs(30);
+        for random in [0.0, 0.5, 0.999] {
+            let delay = retry_delay(BASE, MAX, 1, Some(after), random);
+            assert!(delay >= after && delay <= after.mul_f64(1.2), "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn success_resets_the_backoff() {
+        let backoff = Backoff::new(BASE, MAX);
+        backoff.next_delay("ns/a", None);
+        backoff.next_delay("ns/a", None);
+        assert_eq!(backoff.failures("ns/a"), 2);
+        backoff.reset("ns/a");
+        assert_eq!(backoff.failures("ns/a"), 0);
+        assert!(backoff.next_delay("ns/a", None) < BASE);
+    }
+
+    #[test]
+    fn objects_back_off_independently() {
+        let backoff = Backoff::new(BASE, MAX);
+        for _ in 0..5 {
+            backoff.next_delay("ns/a", None);
+        }
+        assert_eq!(backoff.failures("ns/b"), 0);
+        assert!(backoff.next_delay("ns/b", None) < BASE);
+    }
+
+    #[test]
+    fn periodic_requeues_spread_around_the_period() {
+        let period = Duration::from_secs(600);
+        assert_eq!(spread(period, 0.0), Duration::from_secs(480));
+        assert!(spread(period, 0.999) < Duration::from_secs(720));
+        assert_ne!(spread(period, 0.1), spread(period, 0.9));
+    }
+}

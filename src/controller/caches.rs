@@ -1,0 +1,312 @@
+//! Watched caches of what managed objects reference — ProviderConfigs and
+//! credential Secrets — so a reconcile reads them from memory instead of
+//! GETting them, and a change to one wakes exactly the objects that use it.
+//!
+//! Only Secrets labelled `coffer.dev/credentials=true` are watched: caching
+//! every Secret in the cluster (Helm keeps whole releases in them) would cost
+//! far more memory than coffer's own objects. Cached objects are slimmed
+//! (managed fields and the last-applied annotation dropped) for the same reason.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+
+use crate::api::{BackupVault, ProviderConfig};
+
+/// The label a Secret needs for coffer to read it.
+pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
+
+/// The label selector of the Secret cache.
+pub fn credentials_selector() -> String {
+    format!("{CREDENTIALS_LABEL}=true")
+}
+
+/// Read handles to the caches of referenced objects.
+#[derive(Clone)]
+pub struct Caches {
+    provider_configs: Store<ProviderConfig>,
+    secrets: Store<Secret>,
+}
+
+impl Caches {
+    pub fn new(provider_configs: Store<ProviderConfig>, secrets: Store<Secret>) -> Self {
+        Self {
+            provider_configs,
+            secrets,
+        }
+    }
+
+    pub fn provider_config(&self, namespace: &str, name: &str) -> Option<Arc<ProviderConfig>> {
+        self.provider_configs
+            .get(&ObjectRef::new(name).within(namespace))
+    }
+
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
+        self.secrets.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// Waits until both caches hold a complete first listing, so that a
+    /// reconcile never reports a Secret missing only because it was not read yet.
+    pub async fn wait_until_ready(&self) {
+        let (a, b) = futures::join!(
+            self.provider_configs.wait_until_ready(),
+            self.secrets.wait_until_ready()
+        );
+        // A writer is only dropped when its reflector task ended, i.e. at shutdown.
+        if a.is_err() || b.is_err() {
+            tracing::warn!("a cache stopped before it was filled");
+        }
+    }
+
+    /// ProviderConfigs in `namespace` that read Secret `secret`.
+    pub fn configs_using_secret(
+        &self,
+        namespace: &str,
+        secret: &str,
+    ) -> Vec<ObjectRef<ProviderConfig>> {
+        self.provider_configs
+            .state()
+            .iter()
+            .filter(|pc| pc.namespace().as_deref() == Some(namespace))
+            .filter(|pc| {
+                pc.spec
+                    .huawei_cloud
+                    .as_ref()
+                    .is_some_and(|h| h.credentials.secret_ref.name == secret)
+            })
+            .map(|pc| ObjectRef::from_obj(pc.as_ref()))
+            .collect()
+    }
+}
+
+/// BackupVaults in `namespace` that use ProviderConfig `config`. A scan of the
+/// BackupVault cache: ProviderConfigs change rarely, and an index would cost
+/// memory on every object for the sake of that rare event.
+pub fn vaults_using_config(
+    vaults: &Store<BackupVault>,
+    namespace: &str,
+    config: &str,
+) -> Vec<ObjectRef<BackupVault>> {
+    vaults
+        .state()
+        .iter()
+        .filter(|bv| bv.namespace().as_deref() == Some(namespace))
+        .filter(|bv| bv.spec.provider_config_ref.name == config)
+        .map(|bv| ObjectRef::from_obj(bv.as_ref()))
+        .collect()
+}
+
+/// What a cache saw happen to an object, reported after its store has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Part of a (re)listing: the state as it is, not necessarily a change.
+    Listed,
+    /// Created or modified.
+    Applied,
+    /// Deleted.
+    Deleted,
+}
+
+/// Reflects `K` into `writer` for as long as the returned future runs,
+/// calling `on_change` after each event is in the store — so whatever
+/// `on_change` triggers reads the new state, never the old one. A listing
+/// only reaches the store when it is complete, so listed objects are
+/// reported together at its end.
+pub async fn reflect<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    writer: Writer<K>,
+    mut on_change: impl FnMut(Change, &K) + Send,
+) where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone,
+{
+    let kind = K::kind(&K::DynamicType::default()).to_string();
+    let mut listed = Vec::new();
+    watcher(api, config)
+        .default_backoff()
+        .modify(slim)
+        .reflect(writer)
+        .for_each(|event| {
+            match event {
+                Ok(watcher::Event::Apply(obj)) => on_change(Change::Applied, &obj),
+                Ok(watcher::Event::Delete(obj)) => on_change(Change::Deleted, &obj),
+                Ok(watcher::Event::Init) => listed.clear(),
+                Ok(watcher::Event::InitApply(obj)) => listed.push(obj),
+                Ok(watcher::Event::InitDone) => {
+                    for obj in listed.drain(..) {
+                        on_change(Change::Listed, &obj);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, %kind, "watch failed; retrying"),
+            }
+            futures::future::ready(())
+        })
+        .await;
+}
+
+/// Drops what a cached object never needs and what costs most memory:
+/// managed fields and `kubectl apply`'s copy of the whole object.
+pub fn slim<K: Resource>(obj: &mut K) {
+    obj.meta_mut().managed_fields = None;
+    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
+        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+/// Remembers each object's uid and generation, so that only a change of
+/// spec — not a status write — wakes the objects that depend on it.
+#[derive(Debug, Default)]
+pub struct SpecVersions {
+    seen: HashMap<NamespacedName, SpecVersion>,
+}
+
+type NamespacedName = (Option<String>, String);
+/// uid and generation.
+type SpecVersion = (Option<String>, Option<i64>);
+
+impl SpecVersions {
+    /// Records `obj`; true when it is new or its spec changed.
+    pub fn record<K: Resource>(&mut self, obj: &K) -> bool {
+        let key = (obj.meta().namespace.clone(), obj.name_any());
+        let version = (obj.meta().uid.clone(), obj.meta().generation);
+        self.seen.insert(key, version.clone()) != Some(version)
+    }
+
+    /// Forgets a deleted object.
+    pub fn forget<K: Resource>(&mut self, obj: &K) {
+        self.seen
+            .remove(&(obj.meta().namespace.clone(), obj.name_any()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::provider_config::{
+        HuaweiAuthType, HuaweiCloudConfig, HuaweiCredentials, ProviderConfigSpec, SecretRef,
+    };
+    use crate::api::{BackupVaultSpec, ProviderConfigRef};
+    use kube::runtime::reflector;
+
+    fn config(namespace: &str, name: &str, secret: &str, generation: i64) -> ProviderConfig {
+        let mut pc = ProviderConfig::new(
+            name,
+            ProviderConfigSpec {
+                huawei_cloud: Some(HuaweiCloudConfig {
+                    region: "ap-southeast-1".into(),
+                    project_id: "0".repeat(32),
+                    domain_id: None,
+                    endpoints: None,
+                    credentials: HuaweiCredentials {
+                        auth_type: HuaweiAuthType::AccessKey,
+                        secret_ref: SecretRef {
+                            name: secret.into(),
+                        },
+                    },
+                    ca_bundle: None,
+                }),
+            },
+        );
+        pc.metadata.namespace = Some(namespace.into());
+        pc.metadata.generation = Some(generation);
+        pc.metadata.uid = Some(format!("uid-{name}"));
+        pc
+    }
+
+    fn vault(namespace: &str, name: &str, config: &str) -> BackupVault {
+        let mut bv = BackupVault::new(
+            name,
+            BackupVaultSpec {
+                provider_config_ref: ProviderConfigRef {
+                    name: config.into(),
+                },
+                deletion_policy: Default::default(),
+                huawei_cloud: None,
+            },
+        );
+        bv.metadata.namespace = Some(namespace.into());
+        bv
+    }
+
+    fn store_of<K>(objects: Vec<K>) -> Store<K>
+    where
+        K: Resource + Clone + 'static,
+        K::DynamicType: Default + Eq + Hash + Clone,
+    {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for obj in objects {
+            writer.apply_watcher_event(&watcher::Event::InitApply(obj));
+        }
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        store
+    }
+
+    #[test]
+    fn a_config_change_wakes_only_vaults_in_its_namespace_using_it() {
+        let vaults = store_of(vec![
+            vault("a", "v1", "cloud"),
+            vault("a", "v2", "other"),
+            vault("b", "v3", "cloud"),
+        ]);
+        let woken = vaults_using_config(&vaults, "a", "cloud");
+        assert_eq!(woken, vec![ObjectRef::new("v1").within("a")]);
+    }
+
+    #[test]
+    fn a_secret_change_wakes_configs_in_its_namespace_reading_it() {
+        let caches = Caches::new(
+            store_of(vec![
+                config("a", "c1", "creds", 1),
+                config("a", "c2", "other", 1),
+                config("b", "c3", "creds", 1),
+            ]),
+            store_of(vec![]),
+        );
+        assert_eq!(
+            caches.configs_using_secret("a", "creds"),
+            vec![ObjectRef::new("c1").within("a")]
+        );
+    }
+
+    #[test]
+    fn status_writes_are_not_spec_changes() {
+        let mut versions = SpecVersions::default();
+        let mut pc = config("a", "c1", "creds", 1);
+        assert!(versions.record(&pc), "new object");
+        pc.metadata.resource_version = Some("99".into());
+        assert!(!versions.record(&pc), "same generation");
+        pc.metadata.generation = Some(2);
+        assert!(versions.record(&pc), "spec changed");
+        versions.forget(&pc);
+        assert!(versions.record(&pc), "recreated");
+    }
+
+    #[test]
+    fn slimming_drops_managed_fields_and_last_applied() {
+        let mut pc = config("a", "c1", "creds", 1);
+        pc.metadata.managed_fields = Some(vec![Default::default()]);
+        pc.metadata.annotations = Some(
+            [
+                (
+                    "kubectl.kubernetes.io/last-applied-configuration".to_string(),
+                    "{...}".to_string(),
+                ),
+                ("keep".to_string(), "me".to_string()),
+            ]
+            .into(),
+        );
+        slim(&mut pc);
+        assert!(pc.metadata.managed_fields.is_none());
+        assert_eq!(pc.annotations().len(), 1);
+    }
+}

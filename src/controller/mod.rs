@@ -1,0 +1,334 @@
+//! The controllers and `coffer run`. This module holds the generic machinery
+//! (context, backoff, status writing, events, metrics, caches, provider
+//! clients, leader election) and wires one controller per kind; each kind's
+//! own module reads as observe → diff → act → report.
+//!
+//! Watches: BackupVaults once (the controller's own reflector); ProviderConfigs
+//! and labelled Secrets once each, into caches that reconciles read and that,
+//! after each change is in the cache, wake the objects referencing it. So a
+//! reconcile woken by a Secret change always sees that change.
+
+pub mod args;
+pub mod backoff;
+pub mod backup_vault;
+pub mod caches;
+pub mod context;
+pub mod events;
+pub mod leader;
+pub mod metrics;
+pub mod provider_config;
+pub mod providers;
+pub mod status;
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use futures::channel::mpsc;
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use prometheus_client::registry::Registry;
+
+pub use args::{RunArgs, Settings};
+pub use context::{Context, ReconcileError};
+pub use metrics::{Metrics, Readiness};
+pub use providers::{HuaweiFactory, ProviderFactory};
+
+use crate::api::{BackupVault, ProviderConfig};
+use crate::provider::metrics::ProviderMetrics;
+use caches::{Caches, Change, SpecVersions};
+use leader::{Leadership, LeaseConfig};
+
+/// Why `coffer run` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no Kubernetes client: {0}; run in a cluster or set KUBECONFIG")]
+    Client(#[source] kube::Error),
+    #[error("the {0} cache stopped watching")]
+    CacheStopped(&'static str),
+    #[error("the metrics server failed: {0}; is --metrics-addr free?")]
+    Server(#[source] std::io::Error),
+    #[error(transparent)]
+    Leader(#[from] leader::Error),
+}
+
+/// `coffer run`: the controllers, the metrics server and, when asked, leader
+/// election, until SIGTERM or Ctrl-C. A leader gives its lease up on the way
+/// out so that a standby takes over at once.
+pub async fn run(args: RunArgs) -> Result<(), Error> {
+    let client = Client::try_default().await.map_err(Error::Client)?;
+    let mut registry = Registry::default();
+    let metrics = Arc::new(Metrics::default());
+    metrics.register(&mut registry);
+    let provider_metrics = Arc::new(ProviderMetrics::default());
+    provider_metrics.register(registry.sub_registry_with_prefix("coffer"));
+    let factory: Arc<dyn ProviderFactory> = Arc::new(HuaweiFactory::new(provider_metrics));
+    let readiness = Readiness::default();
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .map_err(Error::Server)?;
+    let server = metrics::serve(listener, registry, readiness.clone());
+    let settings = args.settings();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+
+    let work = async {
+        if !args.leader_election {
+            return tokio::select! {
+                result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
+                () = &mut shutdown => Ok(()),
+            };
+        }
+        // A standby is doing its job: waiting.
+        readiness.set(true);
+        let mut leadership = tokio::select! {
+            leadership = Leadership::acquire(client.clone(), LeaseConfig::from_args(&args)) => leadership?,
+            () = &mut shutdown => return Ok(()),
+        };
+        readiness.set(false);
+        let result = tokio::select! {
+            result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
+            lost = leadership.lost() => return Err(Error::Leader(lost)),
+            () = &mut shutdown => Ok(()),
+        };
+        leadership.release().await;
+        result
+    };
+    tokio::select! {
+        result = server => result.map_err(Error::Server),
+        result = work => {
+            tracing::info!("stopped");
+            result
+        }
+    }
+}
+
+/// Runs the controllers in this process until the returned future is
+/// dropped: what `coffer run` does once it leads, and what tests call
+/// against their own API server with their own provider factory.
+pub async fn run_with(
+    client: Client,
+    settings: Settings,
+    factory: Arc<dyn ProviderFactory>,
+    metrics: Arc<Metrics>,
+) -> Result<(), Error> {
+    run_controllers(client, settings, factory, metrics, Readiness::default()).await
+}
+
+async fn run_controllers(
+    client: Client,
+    settings: Settings,
+    factory: Arc<dyn ProviderFactory>,
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+) -> Result<(), Error> {
+    let namespace = settings.watch_namespace.clone();
+    let (vault_store, vault_writer) = reflector::store::<BackupVault>();
+    let (config_store, config_writer) = reflector::store::<ProviderConfig>();
+    let (secret_store, secret_writer) = reflector::store::<Secret>();
+    let caches = Caches::new(config_store.clone(), secret_store);
+    let concurrency = settings.max_concurrent_reconciles;
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        caches.clone(),
+        providers::ProviderClients::new(factory),
+        metrics,
+        settings,
+    ));
+
+    let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
+    let (vault_wake, vault_woken) = mpsc::unbounded::<ObjectRef<BackupVault>>();
+    let wake = Wake {
+        configs: config_wake,
+        vaults: vault_wake,
+        vault_store: vault_store.clone(),
+        caches: caches.clone(),
+    };
+
+    let config_cache = caches::reflect(
+        scoped::<ProviderConfig>(&client, namespace.as_deref()),
+        watcher::Config::default(),
+        config_writer,
+        wake.on_config_change(ctx.clone()),
+    );
+    let secret_cache = caches::reflect(
+        scoped::<Secret>(&client, namespace.as_deref()),
+        watcher::Config::default().labels(&caches::credentials_selector()),
+        secret_writer,
+        wake.on_secret_change(),
+    );
+
+    let vault_events = watcher(
+        scoped::<BackupVault>(&client, namespace.as_deref()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .modify(caches::slim)
+    .reflect(vault_writer)
+    .applied_objects()
+    .predicate_filter(reconcile_worthy, PredicateConfig::default());
+    let config = controller::Config::default().concurrency(concurrency);
+    let vaults = Controller::for_stream(vault_events, vault_store)
+        .reconcile_on(vault_woken)
+        .with_config(config.clone())
+        .run(
+            backup_vault::reconcile,
+            backup_vault::error_policy,
+            ctx.clone(),
+        );
+    let configs = Controller::for_stream(
+        futures::stream::pending::<Result<ProviderConfig, watcher::Error>>(),
+        config_store,
+    )
+    .reconcile_on(config_woken)
+    .with_config(config)
+    .run(
+        provider_config::reconcile,
+        provider_config::error_policy,
+        ctx.clone(),
+    );
+
+    let controllers = async {
+        caches.wait_until_ready().await;
+        readiness.set(true);
+        tracing::info!("caches filled; controllers running");
+        futures::join!(drain(vaults), drain(configs));
+    };
+    tokio::select! {
+        () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
+        () = secret_cache => Err(Error::CacheStopped("Secret")),
+        () = controllers => Ok(()),
+    }
+}
+
+/// Where cache changes wake reconciles.
+#[derive(Clone)]
+struct Wake {
+    configs: mpsc::UnboundedSender<ObjectRef<ProviderConfig>>,
+    vaults: mpsc::UnboundedSender<ObjectRef<BackupVault>>,
+    vault_store: Store<BackupVault>,
+    caches: Caches,
+}
+
+impl Wake {
+    /// A ProviderConfig is checked when listed or when its spec changes; the
+    /// BackupVaults using it are woken only by a spec change or deletion —
+    /// never by its status, or one status write would wake thousands.
+    fn on_config_change(&self, ctx: Arc<Context>) -> impl FnMut(Change, &ProviderConfig) + Send {
+        let wake = self.clone();
+        let mut specs = SpecVersions::default();
+        move |change, pc| {
+            let namespace = pc.namespace().unwrap_or_default();
+            let name = pc.name_any();
+            let spec_changed = match change {
+                Change::Listed => {
+                    specs.record(pc);
+                    false
+                }
+                Change::Applied => specs.record(pc),
+                Change::Deleted => {
+                    specs.forget(pc);
+                    ctx.providers.forget(&namespace, &name);
+                    true
+                }
+            };
+            if spec_changed || change == Change::Listed {
+                let _ = wake.configs.unbounded_send(ObjectRef::from_obj(pc));
+            }
+            if spec_changed {
+                wake.vaults_using(&namespace, &name);
+            }
+        }
+    }
+
+    /// A credential Secret's change wakes the ProviderConfigs reading it and
+    /// their BackupVaults. A listing wakes nothing: every object is
+    /// reconciled when its own controller starts.
+    fn on_secret_change(&self) -> impl FnMut(Change, &Secret) + Send {
+        let wake = self.clone();
+        move |change, secret| {
+            if change == Change::Listed {
+                return;
+            }
+            let namespace = secret.namespace().unwrap_or_default();
+            for config in wake
+                .caches
+                .configs_using_secret(&namespace, &secret.name_any())
+            {
+                wake.vaults_using(&namespace, &config.name);
+                let _ = wake.configs.unbounded_send(config);
+            }
+        }
+    }
+
+    fn vaults_using(&self, namespace: &str, config: &str) {
+        for vault in caches::vaults_using_config(&self.vault_store, namespace, config) {
+            let _ = self.vaults.unbounded_send(vault);
+        }
+    }
+}
+
+/// What makes a BackupVault worth a reconcile when it changes: its spec,
+/// its deletion and its finalizers — not its status, which coffer writes.
+fn reconcile_worthy(bv: &BackupVault) -> Option<u64> {
+    let meta = bv.meta();
+    let mut hasher = DefaultHasher::new();
+    (
+        meta.uid.as_deref(),
+        meta.generation,
+        meta.deletion_timestamp.is_some(),
+        meta.finalizers.as_deref(),
+    )
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Polls a controller to the end, logging what goes wrong outside reconciles.
+async fn drain<K, E>(
+    results: impl Stream<Item = Result<(ObjectRef<K>, Action), controller::Error<E, watcher::Error>>>,
+) where
+    K: Resource,
+    E: std::error::Error + 'static,
+{
+    results
+        .for_each(|result| {
+            if let Err(error) = result {
+                match error {
+                    // Already counted and logged by the reconcile and its error policy.
+                    controller::Error::ReconcilerFailed(..) => {}
+                    other => tracing::warn!(error = %other, "controller"),
+                }
+            }
+            futures::future::ready(())
+        })
+        .await;
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+}

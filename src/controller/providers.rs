@@ -1,0 +1,463 @@
+//! From a ProviderConfig and its Secret to a provider client: reading both
+//! from the watched caches, checking the Secret's keys, building the client
+//! through one [`ProviderFactory`] (the seam where tests inject fakes), and
+//! keeping one client per ProviderConfig so its token cache outlives a
+//! reconcile. Credentials never reach a log line, an Event or a status.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
+
+use super::caches::{CREDENTIALS_LABEL, Caches};
+use crate::api::ProviderConfig;
+use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
+use crate::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
+use crate::provider::metrics::ProviderMetrics;
+use crate::provider::{ProviderError, VaultApi};
+
+/// Why no client could be built for a ProviderConfig. None of these heal by
+/// retrying: each waits for a change to the ProviderConfig or its Secret,
+/// which the caches turn into a new reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
+    )]
+    ProviderConfigNotFound { namespace: String, name: String },
+    #[error("ProviderConfig {name} has no huaweiCloud block: add one")]
+    NoProviderBlock { name: String },
+    #[error(
+        "Secret {name} in namespace {namespace} not found (coffer only reads Secrets labelled {CREDENTIALS_LABEL}=true)"
+    )]
+    SecretNotFound { namespace: String, name: String },
+    #[error(
+        "Secret {secret} has no non-empty key {key:?}; {auth:?} credentials need the keys {}",
+        required_keys(*.auth).join(", ")
+    )]
+    SecretKeyMissing {
+        secret: String,
+        key: &'static str,
+        auth: HuaweiAuthType,
+    },
+    #[error("key {key:?} of Secret {secret} is not UTF-8 text")]
+    SecretKeyNotText { secret: String, key: &'static str },
+    #[error("the client for ProviderConfig {name} could not be built: {source}")]
+    Client {
+        name: String,
+        #[source]
+        source: ProviderError,
+    },
+}
+
+impl Error {
+    /// The condition reason a user sees.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::ProviderConfigNotFound { .. } => "ProviderConfigNotFound",
+            Self::NoProviderBlock { .. } => "ProviderConfigInvalid",
+            Self::SecretNotFound { .. } => "SecretNotFound",
+            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "SecretKeyMissing",
+            Self::Client { source, .. } => source.reason(),
+        }
+    }
+
+    /// A short label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::ProviderConfigNotFound { .. } => "provider_config_not_found",
+            Self::NoProviderBlock { .. } => "provider_config_invalid",
+            Self::SecretNotFound { .. } => "secret_not_found",
+            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "secret_key_missing",
+            Self::Client { source, .. } => source.metric_label(),
+        }
+    }
+
+    /// Whether the same attempt may succeed later without a change in the cluster.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Client { source, .. } if source.is_retryable())
+    }
+}
+
+/// The keys a Secret must hold for `auth`.
+pub fn required_keys(auth: HuaweiAuthType) -> &'static [&'static str] {
+    match auth {
+        HuaweiAuthType::AccessKey => &["accessKey", "secretKey"],
+        HuaweiAuthType::Password => &["username", "password", "domainName"],
+    }
+}
+
+/// Builds provider clients. The one place that knows which client type
+/// serves which provider; tests swap it for fakes.
+pub trait ProviderFactory: Send + Sync + 'static {
+    /// A vault client for one ProviderConfig.
+    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError>;
+}
+
+/// The production factory: Huawei Cloud's CBR client, all clients sharing
+/// one set of provider metrics.
+#[derive(Debug, Default)]
+pub struct HuaweiFactory {
+    metrics: Arc<ProviderMetrics>,
+}
+
+impl HuaweiFactory {
+    pub fn new(metrics: Arc<ProviderMetrics>) -> Self {
+        Self { metrics }
+    }
+}
+
+impl ProviderFactory for HuaweiFactory {
+    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
+        Ok(Arc::new(HuaweiVaults::new(conn, self.metrics.clone())?))
+    }
+}
+
+/// Reads `huaweiCloud` and the Secret into a connection, checking every key
+/// the credential type needs.
+pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<HuaweiConnection, Error> {
+    let name = pc.name_any();
+    let huawei = pc
+        .spec
+        .huawei_cloud
+        .as_ref()
+        .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
+    let credentials = read_credentials(huawei, secret)?;
+    let endpoints = huawei.endpoints.clone().unwrap_or_default();
+    Ok(HuaweiConnection {
+        region: huawei.region.clone(),
+        project_id: huawei.project_id.clone(),
+        domain_id: huawei.domain_id.clone(),
+        iam_endpoint: endpoints
+            .iam
+            .unwrap_or_else(|| HuaweiConnection::default_endpoint("iam", &huawei.region)),
+        cbr_endpoint: endpoints
+            .cbr
+            .unwrap_or_else(|| HuaweiConnection::default_endpoint("cbr", &huawei.region)),
+        ca_bundle: huawei.ca_bundle.clone(),
+        credentials,
+    })
+}
+
+fn read_credentials(
+    huawei: &HuaweiCloudConfig,
+    secret: &Secret,
+) -> Result<HuaweiCredentials, Error> {
+    let auth = huawei.credentials.auth_type;
+    let key = |key: &'static str| secret_value(secret, key, auth);
+    Ok(match auth {
+        HuaweiAuthType::AccessKey => HuaweiCredentials::AccessKey {
+            access_key: key("accessKey")?,
+            secret_key: key("secretKey")?,
+        },
+        HuaweiAuthType::Password => HuaweiCredentials::Password {
+            username: key("username")?,
+            password: key("password")?,
+            domain_name: key("domainName")?,
+        },
+    })
+}
+
+/// One key of the Secret, without the trailing newline that `kubectl create
+/// secret --from-file` so often leaves behind.
+fn secret_value(secret: &Secret, key: &'static str, auth: HuaweiAuthType) -> Result<String, Error> {
+    let missing = || Error::SecretKeyMissing {
+        secret: secret.name_any(),
+        key,
+        auth,
+    };
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|data| data.get(key))
+        .ok_or_else(missing)?;
+    let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
+        secret: secret.name_any(),
+        key,
+    })?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(missing());
+    }
+    Ok(text.to_string())
+}
+
+/// What a cached client was built from. Generation, not resourceVersion, for
+/// the ProviderConfig: its status changes must not throw the token away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    config_uid: Option<String>,
+    config_generation: Option<i64>,
+    secret_uid: Option<String>,
+    secret_version: Option<String>,
+}
+
+struct Cached {
+    fingerprint: Fingerprint,
+    vaults: Arc<dyn VaultApi>,
+}
+
+/// One client per ProviderConfig, rebuilt only when the ProviderConfig's
+/// spec or its Secret changes.
+pub struct ProviderClients {
+    factory: Arc<dyn ProviderFactory>,
+    clients: Mutex<HashMap<(String, String), Cached>>,
+}
+
+impl ProviderClients {
+    pub fn new(factory: Arc<dyn ProviderFactory>) -> Self {
+        Self {
+            factory,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The vault client for ProviderConfig `name` in `namespace`, from the caches.
+    pub fn vaults(
+        &self,
+        caches: &Caches,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<dyn VaultApi>, Error> {
+        let pc = caches.provider_config(namespace, name).ok_or_else(|| {
+            Error::ProviderConfigNotFound {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            }
+        })?;
+        self.vaults_for(caches, &pc)
+    }
+
+    /// The vault client for `pc`, reading its Secret from the caches.
+    pub fn vaults_for(
+        &self,
+        caches: &Caches,
+        pc: &ProviderConfig,
+    ) -> Result<Arc<dyn VaultApi>, Error> {
+        let namespace = pc.namespace().unwrap_or_default();
+        let name = pc.name_any();
+        let huawei = pc
+            .spec
+            .huawei_cloud
+            .as_ref()
+            .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
+        let secret_name = &huawei.credentials.secret_ref.name;
+        let secret =
+            caches
+                .secret(&namespace, secret_name)
+                .ok_or_else(|| Error::SecretNotFound {
+                    namespace: namespace.clone(),
+                    name: secret_name.clone(),
+                })?;
+        let fingerprint = Fingerprint {
+            config_uid: pc.uid(),
+            config_generation: pc.metadata.generation,
+            secret_uid: secret.uid(),
+            secret_version: secret.resource_version(),
+        };
+        let key = (namespace, name.clone());
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = clients.get(&key)
+            && cached.fingerprint == fingerprint
+        {
+            return Ok(cached.vaults.clone());
+        }
+        let conn = resolve(pc, &secret)?;
+        let vaults = self
+            .factory
+            .vaults(conn)
+            .map_err(|source| Error::Client { name, source })?;
+        clients.insert(
+            key,
+            Cached {
+                fingerprint,
+                vaults: vaults.clone(),
+            },
+        );
+        Ok(vaults)
+    }
+
+    /// Drops the client of a ProviderConfig that no longer exists.
+    pub fn forget(&self, namespace: &str, name: &str) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use k8s_openapi::ByteString;
+    use kube::runtime::reflector::{self, Store};
+    use kube::runtime::watcher;
+
+    use super::*;
+    use crate::api::ProviderConfigSpec;
+    use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
+    use crate::provider::memory::MemoryVaults;
+
+    fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
+        let mut pc = ProviderConfig::new(
+            "cloud",
+            ProviderConfigSpec {
+                huawei_cloud: Some(HuaweiCloudConfig {
+                    region: "ap-southeast-1".into(),
+                    project_id: "0123456789abcdef0123456789abcdef".into(),
+                    domain_id: None,
+                    endpoints: None,
+                    credentials: CredentialsRef {
+                        auth_type: auth,
+                        secret_ref: SecretRef {
+                            name: "creds".into(),
+                        },
+                    },
+                    ca_bundle: None,
+                }),
+            },
+        );
+        pc.metadata.namespace = Some("team-a".into());
+        pc.metadata.uid = Some("pc-uid".into());
+        pc.metadata.generation = Some(generation);
+        pc
+    }
+
+    fn secret(data: &[(&str, &str)], version: &str) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some("creds".into());
+        s.metadata.namespace = Some("team-a".into());
+        s.metadata.resource_version = Some(version.into());
+        s.data = Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        s
+    }
+
+    fn store_of<K>(objects: Vec<K>) -> Store<K>
+    where
+        K: kube::Resource + Clone + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    {
+        let (store, mut writer) = reflector::store();
+        for obj in objects {
+            writer.apply_watcher_event(&watcher::Event::Apply(obj));
+        }
+        store
+    }
+
+    #[derive(Default)]
+    struct CountingFactory(AtomicUsize);
+
+    impl ProviderFactory for CountingFactory {
+        fn vaults(&self, _conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(Arc::new(MemoryVaults::default()))
+        }
+    }
+
+    #[test]
+    fn access_keys_are_read_and_trimmed_with_default_endpoints() {
+        let conn = resolve(
+            &config(HuaweiAuthType::AccessKey, 1),
+            &secret(&[("accessKey", "AK\n"), ("secretKey", " SK ")], "1"),
+        )
+        .expect("resolved");
+        assert_eq!(
+            conn.credentials,
+            HuaweiCredentials::AccessKey {
+                access_key: "AK".into(),
+                secret_key: "SK".into()
+            }
+        );
+        assert_eq!(
+            conn.cbr_endpoint,
+            "https://cbr.ap-southeast-1.myhuaweicloud.com"
+        );
+        assert_eq!(
+            conn.iam_endpoint,
+            "https://iam.ap-southeast-1.myhuaweicloud.com"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_empty_key_is_named() {
+        let err = resolve(
+            &config(HuaweiAuthType::Password, 1),
+            &secret(
+                &[("username", "u"), ("password", ""), ("domainName", "d")],
+                "1",
+            ),
+        )
+        .expect_err("password is empty");
+        assert_eq!(err.reason(), "SecretKeyMissing");
+        assert!(err.to_string().contains("\"password\""), "{err}");
+        assert!(
+            err.to_string().contains("username, password, domainName"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secret_values_never_reach_debug_output() {
+        let conn = resolve(
+            &config(HuaweiAuthType::AccessKey, 1),
+            &secret(
+                &[("accessKey", "AKVISIBLE"), ("secretKey", "TOPSECRET")],
+                "1",
+            ),
+        )
+        .expect("resolved");
+        let printed = format!("{conn:?}");
+        assert!(
+            !printed.contains("TOPSECRET") && !printed.contains("AKVISIBLE"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn an_unlabelled_secret_is_reported_as_not_found_with_the_label() {
+        let caches = Caches::new(
+            store_of(vec![config(HuaweiAuthType::AccessKey, 1)]),
+            store_of(vec![]),
+        );
+        let clients = ProviderClients::new(Arc::new(CountingFactory::default()));
+        let err = clients
+            .vaults(&caches, "team-a", "cloud")
+            .err()
+            .expect("no secret");
+        assert_eq!(
+            err.to_string(),
+            "Secret creds in namespace team-a not found (coffer only reads Secrets labelled coffer.dev/credentials=true)"
+        );
+    }
+
+    #[test]
+    fn one_client_per_config_until_config_or_secret_changes() {
+        let factory = Arc::new(CountingFactory::default());
+        let clients = ProviderClients::new(factory.clone());
+        let keys = [("accessKey", "AK"), ("secretKey", "SK")];
+        let caches = |generation, version| {
+            Caches::new(
+                store_of(vec![config(HuaweiAuthType::AccessKey, generation)]),
+                store_of(vec![secret(&keys, version)]),
+            )
+        };
+        let first = caches(1, "10");
+        clients.vaults(&first, "team-a", "cloud").expect("built");
+        clients.vaults(&first, "team-a", "cloud").expect("reused");
+        assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+        clients
+            .vaults(&caches(1, "11"), "team-a", "cloud")
+            .expect("new secret");
+        clients
+            .vaults(&caches(2, "11"), "team-a", "cloud")
+            .expect("new spec");
+        assert_eq!(factory.0.load(Ordering::SeqCst), 3);
+    }
+}

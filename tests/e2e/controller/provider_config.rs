@@ -1,0 +1,103 @@
+//! ProviderConfig behaviours, end to end against the emulator.
+
+use coffer::api::ProviderConfig;
+use coffer::emulator::Operation;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Patch, PatchParams};
+
+use super::{Running, eventually};
+
+fn ready(pc: &ProviderConfig) -> Option<(String, String, String)> {
+    pc.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+async fn config_when(
+    run: &Running,
+    what: &str,
+    check: impl Fn(&ProviderConfig) -> bool,
+) -> ProviderConfig {
+    let api = run.api::<ProviderConfig>();
+    eventually(what, || async {
+        api.get_opt("cloud")
+            .await
+            .ok()
+            .flatten()
+            .filter(|pc| check(pc))
+    })
+    .await
+}
+
+async fn set_secret_key(run: &Running, value: &str) {
+    run.api::<Secret>()
+        .patch(
+            "creds",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"stringData": {"secretKey": value}})),
+        )
+        .await
+        .expect("changing the Secret");
+}
+
+#[tokio::test]
+async fn accepted_credentials_make_the_config_ready() {
+    let run = Running::start("pc-ready").await;
+    config_when(&run, "Ready=True", |pc| {
+        ready(pc).is_some_and(|(s, r, _)| s == "True" && r == "CredentialsValid")
+    })
+    .await;
+    assert!(
+        !run.emulator
+            .requests(Some(Operation::ListVaults))
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn refused_credentials_are_reported_until_fixed() {
+    let run = Running::start("pc-refused").await;
+    config_when(&run, "Ready=True", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+
+    set_secret_key(&run, "not-the-secret-key").await;
+    config_when(&run, "Ready=False, Unauthorized", |pc| {
+        ready(pc).is_some_and(|(s, r, _)| s == "False" && r == "Unauthorized")
+    })
+    .await;
+
+    let secret_key = run.emulator.config().secret_key.clone();
+    set_secret_key(&run, &secret_key).await;
+    config_when(&run, "Ready=True again", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_key_is_named_until_the_secret_is_fixed() {
+    let run = Running::start_bare("pc-key").await;
+    let access_key = run.emulator.config().access_key.clone();
+    run.create_secret("creds", &[("accessKey", &access_key)])
+        .await;
+    run.create_provider_config("cloud", "creds").await;
+
+    let pc = config_when(&run, "Ready=False naming the key", |pc| {
+        ready(pc).is_some_and(|(s, r, _)| s == "False" && r == "SecretKeyMissing")
+    })
+    .await;
+    let (_, _, message) = ready(&pc).expect("Ready");
+    assert!(message.contains("\"secretKey\""), "{message}");
+
+    let secret_key = run.emulator.config().secret_key.clone();
+    set_secret_key(&run, &secret_key).await;
+    config_when(&run, "Ready=True after the fix", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+}
