@@ -9,6 +9,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$root/.demo
 bin=$root/target/debug/coffer
 kubeconfig=$demo/control-plane/kubeconfig
+# The examples' ProviderConfig points at this address.
+emulator_url=http://127.0.0.1:8780
+metrics_addr=127.0.0.1:8781
 eval "$("$root/scripts/install-tools.sh" env)"
 kubectl() { "$KUBECTL" --kubeconfig "$kubeconfig" "$@"; }
 
@@ -50,19 +53,46 @@ start() {
   kubectl version
   kubectl get crds
 
-  if [ -d "$root/examples" ]; then
-    say "Applying examples/"
-    kubectl apply -R -f "$root/examples/"
+  say "Starting the provider emulator (Huawei IAM + CBR) on $emulator_url"
+  if curl -fs "$emulator_url/_emulator/faults" >/dev/null 2>&1; then
+    echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
+    exit 1
   fi
+  start_bg emulator "$bin" --log-format text emulator --listen "${emulator_url#http://}"
+  wait_for "the emulator" 30 curl -fs "$emulator_url/_emulator/faults" -o /dev/null
+
+  say "Starting the operator (coffer run)"
+  KUBECONFIG=$kubeconfig start_bg operator "$bin" --log-format text run \
+    --metrics-addr "$metrics_addr" --resync-interval 1m --leader-election=false
+  wait_for "the operator" 60 curl -fs "http://$metrics_addr/readyz" -o /dev/null
+
+  say "Applying examples/"
+  kubectl apply -R -f "$root/examples/"
+  kubectl wait --for=condition=Ready providerconfig --all --timeout=60s
+  kubectl wait --for=condition=Ready backupvault --all --timeout=90s
 
   say "coffer's resources"
-  kubectl get coffer -A -o wide 2>/dev/null || true
+  kubectl get coffer -A
+  for bv in $(kubectl get backupvault -o name); do
+    echo
+    echo "$bv:"
+    kubectl get "$bv" -o yaml | sed -n '/^status:/,$p'
+  done
 
   cat <<MSG
 
-The demo is running in the background.
+The demo is running in the background:
+  control plane  $(cat "$demo/control-plane/ready")
+  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults)
+  operator       metrics on http://$metrics_addr/metrics
+
+Use kubectl against it:
   export KUBECONFIG=$kubeconfig
-  $KUBECTL get crds
+  export PATH=$(dirname "$KUBECTL"):\$PATH
+  kubectl get coffer
+  kubectl patch bv web-servers --type merge -p '{"spec":{"huaweiCloud":{"billing":{"size":200}}}}'
+Make the cloud misbehave (30% errors) and watch coffer cope:
+  curl -X PUT $emulator_url/_emulator/faults -H 'content-type: application/json' -d '{"error_rates":{"500":0.15,"429":0.15}}'
 Logs are in $demo/. Stop everything with: make demo-stop
 MSG
 }
