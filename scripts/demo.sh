@@ -27,7 +27,12 @@ stop() {
   for name in operator emulator control-plane; do
     local pidfile=$demo/$name.pid
     if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null && echo "stopped $name" || true
+      local pid; pid=$(cat "$pidfile")
+      if kill "$pid" 2>/dev/null; then
+        # The control plane stops etcd and kube-apiserver on the way out.
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        echo "stopped $name"
+      fi
       rm -f "$pidfile"
     fi
   done
