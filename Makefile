@@ -5,7 +5,7 @@
 SHELL := /usr/bin/env bash
 CARGO ?= cargo
 
-.PHONY: all build tools crds test test-rust test-python test-chart lint demo demo-stop clean-demo
+.PHONY: all build tools crds test lint bench demo demo-stop clean-demo
 
 all: build
 
@@ -26,8 +26,12 @@ crds:
 ## etcd, the emulator driven by the providers' official Python SDKs, chart checks.
 test: tools
 	$(CARGO) test --all-targets
-	@if [ -x scripts/python-tests.sh ]; then scripts/python-tests.sh; fi
-	@if [ -x scripts/chart-tests.sh ]; then scripts/chart-tests.sh; fi
+	scripts/python-tests.sh
+	scripts/chart-tests.sh
+
+## bench: coffer at scale (COFFER_BENCH_OBJECTS, default 10000); minutes, so not in `make test`.
+bench: tools
+	$(CARGO) bench --bench scale
 
 lint:
 	$(CARGO) fmt --all -- --check
