@@ -25,7 +25,7 @@ crds:
 ## test: every test — unit, integration against a real kube-apiserver and
 ## etcd, the emulator driven by the providers' official Python SDKs, chart checks.
 test: tools
-	$(CARGO) test --all-targets
+	$(CARGO) test --lib --bins --tests
 	scripts/python-tests.sh
 	scripts/chart-tests.sh
 
