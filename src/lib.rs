@@ -2,6 +2,7 @@
 //! IAM agencies on Huawei Cloud, Rackspace and Commvault match their manifests.
 
 pub mod api;
+pub mod cli;
 pub mod controller;
 pub mod controlplane;
 pub mod crdgen;

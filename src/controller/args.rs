@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
-use crate::emulator::parse_duration;
+use crate::cli::parse_duration;
 
 /// Flags of `coffer run`.
 #[derive(Clone, Debug, clap::Args)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::faults::{FaultConfig, parse_error_rates};
 use super::recorder::DEFAULT_LOG_CAPACITY;
 use super::throttle::ThrottleConfig;
+use crate::cli::parse_duration;
 
 pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 pub const DEFAULT_DOMAIN_ID: &str = "fedcba9876543210fedcba9876543210";
@@ -140,15 +141,6 @@ pub struct EmulatorArgs {
     pub request_log: usize,
 }
 
-/// Parses `24h`, `2s`, `500ms`, `1m 30s` or an ISO 8601 duration.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let signed: jiff::SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("{s:?} is not a duration like 2s, 500ms or 24h: {e}"))?;
-    Duration::try_from(signed).map_err(|_| format!("{s:?} is negative"))
-}
-
 impl From<EmulatorArgs> for EmulatorConfig {
     fn from(args: EmulatorArgs) -> Self {
         let throttle = args.throttle_rate.map(|rate| ThrottleConfig {
@@ -235,14 +227,6 @@ mod tests {
             })
         );
         assert_eq!(c.faults.lost_response_rate, 0.5);
-    }
-
-    #[test]
-    fn durations_take_friendly_units() {
-        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod server;
 pub(crate) mod state;
 pub mod throttle;
 
-pub use config::{EmulatorArgs, EmulatorConfig, parse_duration};
+pub use config::{EmulatorArgs, EmulatorConfig};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
 pub use recorder::{OperationCounter, RecordedRequest};
