@@ -19,7 +19,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "$TARGET"
 WORKDIR /src
-# Only what the build reads (see .dockerignore): sources, tests (declared
+# Only what the build reads (see .dockerignore): sources, tests and benches (declared
 # as targets in Cargo.toml), manifest and lockfile.
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
