@@ -161,6 +161,23 @@ async fn main() {
         &log,
     )
     .expect("starting the operator");
+    // Idle means started, caches filled and ready, with nothing to do yet.
+    let http = reqwest::Client::new();
+    let ready_url = format!("http://127.0.0.1:{metrics_port}/readyz");
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while !http
+        .get(&ready_url)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < ready_by,
+            "the operator never became ready; log: {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let idle = memory_kib(operator.id());
 
     let vaults: Api<BackupVault> = Api::namespaced(client.clone(), NAMESPACE);
