@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::ControlPlaneError;
 
-/// Versions the install script pins; the cache layout is keyed by them.
+/// Versions `scripts/install-tools.sh` pins; the cache layout is keyed by
+/// them, and a test keeps the two in step.
 pub const KUBE_VERSION: &str = "1.34.12";
 pub const KUBECTL_LAYER: &str = "2.2.2";
 pub const ETCD_VERSION: &str = "3.6.15";
@@ -103,6 +104,42 @@ impl Binaries {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The script installs where this module looks: same versions, same paths.
+    #[test]
+    fn versions_match_the_install_script() {
+        let script = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-tools.sh"),
+        )
+        .expect("scripts/install-tools.sh");
+        let pinned = |name: &str| {
+            script
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_string)
+        };
+        assert_eq!(pinned("KUBE_VERSION").as_deref(), Some(KUBE_VERSION));
+        assert_eq!(pinned("KUBECTL_LAYER").as_deref(), Some(KUBECTL_LAYER));
+        assert_eq!(pinned("ETCD_VERSION").as_deref(), Some(ETCD_VERSION));
+        // The wrapper module builds that kube-apiserver, staging modules included.
+        let go_mod = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/kube-apiserver/go.mod"),
+        )
+        .expect("tools/kube-apiserver/go.mod");
+        assert!(
+            go_mod.contains(&format!("k8s.io/kubernetes v{KUBE_VERSION}")),
+            "go.mod pins another kubernetes"
+        );
+        let staging = format!(
+            "k8s.io/api => k8s.io/api v0.{}",
+            KUBE_VERSION.trim_start_matches("1.")
+        );
+        assert!(
+            go_mod.contains(&staging),
+            "go.mod maps the staging modules to another release"
+        );
+    }
 
     #[test]
     fn a_missing_binary_names_itself_and_its_install_command() {
