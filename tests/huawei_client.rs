@@ -10,9 +10,10 @@ use std::time::Duration;
 use coffer::emulator::{
     self, EmulatorConfig, FaultConfig, Operation, RunningEmulator, ThrottleConfig,
 };
+use coffer::provider::ProviderError;
+use coffer::provider::huawei::cbr::{CbrVaultApi, Tag, VaultCreate, VaultResource, VaultUpdate};
 use coffer::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use coffer::provider::metrics::ProviderMetrics;
-use coffer::provider::{ProviderError, Tag, VaultApi, VaultCreate, VaultResource, VaultUpdate};
 
 async fn emulator() -> RunningEmulator {
     let config = EmulatorConfig {

@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::Condition;
+use super::managed::{ManagedStatus, ManagementPolicy};
 use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
 /// A backup vault that coffer creates, keeps as declared, and deletes.
@@ -22,7 +22,9 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"SYNCED","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"EXTERNAL-ID","type":"string","jsonPath":".status.externalId"}"#,
-    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"POLICY","type":"string","priority":1,"jsonPath":".spec.managementPolicy"}"#,
+    printcolumn = r#"{"name":"REASON","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].reason"}"#
 )]
 #[serde(rename_all = "camelCase")]
 // One entry per provider block: `rackspace` and `commvault` join the list.
@@ -37,6 +39,12 @@ pub struct BackupVaultSpec {
     /// object is deleted; `Orphan` leaves the vault in the cloud.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// `Full` (default): coffer creates, updates and deletes the vault.
+    /// `ObserveOnly`: coffer only reads it (import an existing vault with the
+    /// `coffer.dev/external-id` annotation, or by a name only one vault has)
+    /// and reports the plan and drift without acting.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
     /// A Huawei Cloud CBR vault (`/v3/{project_id}/vaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiVault>,
@@ -249,24 +257,9 @@ pub const RESOURCE_TYPES: [&str; 6] = [
     "OS::Workspace::DesktopV2",
 ];
 
-/// What coffer last saw of the vault.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BackupVaultStatus {
-    /// The provider's ID of the vault.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The vault as the provider last reported it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at_provider: Option<VaultObservation>,
-    /// `Ready`: the vault exists and is usable. `Synced`: the last reconcile
-    /// made the vault match the spec.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
-    /// The generation of the spec the status describes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-}
+/// What coffer last saw of the vault: the shared managed status with the
+/// vault's observation as `atProvider`.
+pub type BackupVaultStatus = ManagedStatus<VaultObservation>;
 
 /// The observed vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

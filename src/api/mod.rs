@@ -9,10 +9,12 @@
 
 pub mod backup_vault;
 pub mod conditions;
+pub mod managed;
 pub mod provider_config;
 
 pub use backup_vault::{BackupVault, BackupVaultSpec, BackupVaultStatus};
 pub use conditions::{Condition, ConditionStatus};
+pub use managed::{ManagedStatus, ManagementPolicy};
 pub use provider_config::{ProviderConfig, ProviderConfigSpec, ProviderConfigStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{

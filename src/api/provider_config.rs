@@ -33,6 +33,37 @@ pub struct ProviderConfigSpec {
     /// Huawei Cloud: IAM for authentication, CBR for backup vaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiCloudConfig>,
+    /// How fast coffer may call the provider through this ProviderConfig,
+    /// shared by every object that uses it, reads and writes alike. Left
+    /// out, calls are not limited by coffer (the provider's own limits
+    /// still answer 429, which coffer honours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A token bucket plus a cap on concurrent calls.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.burst >= 1").message(
+    "rateLimit.burst must be at least 1: with no burst no call could ever start."
+))]
+pub struct RateLimit {
+    /// Sustained calls per second, more than 0 and at most 10000 (fractions
+    /// allowed: 0.5 is one call every two seconds).
+    #[schemars(range(min = 0.001, max = 10000.0))]
+    pub qps: f64,
+    /// Calls that may start at once after a quiet spell, 1 to 10000.
+    #[schemars(range(min = 1, max = 10000))]
+    pub burst: u32,
+    /// Calls that may be waiting for an answer at the same time, 1 to
+    /// 10000. Default 16.
+    #[serde(default = "default_max_in_flight")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub max_in_flight: u32,
+}
+
+fn default_max_in_flight() -> u32 {
+    16
 }
 
 /// Where a Huawei Cloud region is and how to sign in to it.
@@ -145,4 +176,19 @@ pub struct ProviderConfigStatus {
     /// The generation the conditions describe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The objects that use this ProviderConfig, by kind. While any is
+    /// listed, deleting the ProviderConfig waits for them to be gone, so
+    /// their finalizers can still reach the provider.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<ProviderConfigUsers>,
+}
+
+/// How many objects of one kind use a ProviderConfig.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfigUsers {
+    /// The kind, e.g. `BackupVault`.
+    pub kind: String,
+    /// How many objects of that kind in this namespace name this ProviderConfig.
+    pub count: u32,
 }

@@ -57,6 +57,19 @@ pub struct RunArgs {
     /// third of it and gives up (and exits) when it could not renew in time.
     #[arg(long, env = "COFFER_LEADER_ELECTION_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
     pub leader_election_lease_duration: Duration,
+
+    /// How long a retryable provider error (a 5xx, a 429, a timeout) must
+    /// keep an object failing before coffer shows it in `Synced` and an
+    /// Event. Shorter failures are retried with backoff, quietly: the API
+    /// server is shared by the whole cluster. Errors no retry can fix are
+    /// shown at once.
+    #[arg(long, env = "COFFER_FAILURE_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub failure_grace: Duration,
+
+    /// How long a SIGTERM waits for running reconciles to finish before
+    /// the process exits (and a leader gives up its Lease).
+    #[arg(long, env = "COFFER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 impl RunArgs {
@@ -66,6 +79,7 @@ impl RunArgs {
             resync_interval: self.resync_interval,
             max_concurrent_reconciles: self.max_concurrent_reconciles,
             watch_namespace: self.watch_namespace.clone(),
+            failure_grace: self.failure_grace,
             ..Settings::default()
         }
     }
@@ -90,6 +104,8 @@ pub struct Settings {
     /// How long a resource association or removal may take to show up in the
     /// provider's answers before coffer asks again.
     pub settle_time: Duration,
+    /// How long a retryable error must persist before it is shown.
+    pub failure_grace: Duration,
     /// `reportingInstance` of Events: which replica acted.
     pub instance: Option<String>,
 }
@@ -104,6 +120,7 @@ impl Default for Settings {
             backoff_max: Duration::from_secs(300),
             poll_interval: Duration::from_secs(10),
             settle_time: Duration::from_secs(120),
+            failure_grace: Duration::from_secs(30),
             instance: std::env::var("POD_NAME").ok(),
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -18,7 +18,14 @@ const PERIOD_SPREAD: f64 = 0.2;
 pub struct Backoff {
     base: Duration,
     max: Duration,
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Mutex<HashMap<String, Failing>>,
+}
+
+/// How long an object has been failing.
+#[derive(Debug, Clone, Copy)]
+struct Failing {
+    count: u32,
+    since: Instant,
 }
 
 impl Backoff {
@@ -35,9 +42,12 @@ impl Backoff {
     pub fn next_delay(&self, key: &str, retry_after: Option<Duration>) -> Duration {
         let attempt = {
             let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-            let n = failures.entry(key.to_string()).or_insert(0);
-            *n = n.saturating_add(1);
-            *n
+            let failing = failures.entry(key.to_string()).or_insert(Failing {
+                count: 0,
+                since: Instant::now(),
+            });
+            failing.count = failing.count.saturating_add(1);
+            failing.count
         };
         retry_delay(
             self.base,
@@ -56,6 +66,16 @@ impl Backoff {
             .remove(key);
     }
 
+    /// How long ago the first of `key`'s failures in a row was counted;
+    /// `None` when it is not failing.
+    pub fn failing_for(&self, key: &str) -> Option<Duration> {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .map(|f| f.since.elapsed())
+    }
+
     /// How many failures in a row `key` has had.
     #[cfg(test)]
     pub fn failures(&self, key: &str) -> u32 {
@@ -63,8 +83,7 @@ impl Backoff {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
-            .copied()
-            .unwrap_or(0)
+            .map_or(0, |f| f.count)
     }
 }
 

@@ -201,6 +201,7 @@ mod tests {
         let mut pc = ProviderConfig::new(
             name,
             ProviderConfigSpec {
+                rate_limit: None,
                 huawei_cloud: Some(HuaweiCloudConfig {
                     region: "ap-southeast-1".into(),
                     project_id: "0".repeat(32),
@@ -230,6 +231,7 @@ mod tests {
                     name: config.into(),
                 },
                 deletion_policy: Default::default(),
+                management_policy: Default::default(),
                 huawei_cloud: None,
             },
         );

@@ -3,8 +3,7 @@
 //! per-object backoff and the settings. Also the rules, shared by every
 //! kind, for when an object is looked at again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::controller::Action;
@@ -12,7 +11,6 @@ use kube::{Client, Resource, ResourceExt};
 
 use super::args::Settings;
 use super::backoff::{Backoff, jittered};
-use super::backup_vault::diff::InFlight;
 use super::caches::Caches;
 use super::events::Events;
 use super::metrics::Metrics;
@@ -42,9 +40,6 @@ pub struct Context {
     pub caches: Caches,
     pub providers: ProviderClients,
     pub backoff: Backoff,
-    /// Resource associations each BackupVault (by uid) asked for and the
-    /// provider may not show yet.
-    pub vault_resources: Mutex<HashMap<String, InFlight>>,
     pub settings: Settings,
 }
 
@@ -63,7 +58,6 @@ impl Context {
             caches,
             providers,
             backoff: Backoff::new(settings.backoff_base, settings.backoff_max),
-            vault_resources: Mutex::new(HashMap::new()),
             settings,
         }
     }
@@ -120,15 +114,9 @@ impl Context {
         Action::requeue(delay)
     }
 
-    /// Forgets everything held about a BackupVault that is gone.
-    pub fn forget_vault<K: Resource>(&self, kind: &'static str, obj: &K) {
+    /// Forgets everything held about an object that is gone.
+    pub fn forget<K: Resource>(&self, kind: &'static str, obj: &K) {
         self.backoff.reset(&object_key(kind, obj));
-        if let Some(uid) = obj.meta().uid.as_deref() {
-            self.vault_resources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(uid);
-        }
     }
 }
 

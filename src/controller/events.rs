@@ -13,6 +13,7 @@ pub const REPORTING_CONTROLLER: &str = "coffer";
 pub mod reason {
     pub const CREATED: &str = "Created";
     pub const ADOPTED: &str = "Adopted";
+    pub const IMPORTED: &str = "Imported";
     pub const UPDATED: &str = "Updated";
     pub const DRIFT_CORRECTED: &str = "DriftCorrected";
     pub const VAULT_MISSING: &str = "VaultMissing";

@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod backup_vault;
 pub mod caches;
 pub mod context;
+pub mod engine;
 pub mod events;
 pub mod leader;
 pub mod metrics;
@@ -20,8 +21,6 @@ pub mod provider_config;
 pub mod providers;
 pub mod status;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use futures::channel::mpsc;
@@ -36,7 +35,7 @@ use prometheus_client::registry::Registry;
 pub use args::{RunArgs, Settings};
 pub use context::{Context, ReconcileError};
 pub use metrics::{Metrics, Readiness};
-pub use providers::{HuaweiFactory, ProviderFactory};
+pub use providers::{HuaweiApis, HuaweiFactory, ProviderFactory, Session};
 
 use crate::api::{BackupVault, ProviderConfig};
 use crate::provider::metrics::ProviderMetrics;
@@ -170,7 +169,7 @@ async fn run_controllers(
     .modify(caches::slim)
     .reflect(vault_writer)
     .applied_objects()
-    .predicate_filter(reconcile_worthy, PredicateConfig::default());
+    .predicate_filter(engine::wake_key, PredicateConfig::default());
     let config = controller::Config::default().concurrency(concurrency);
     let vaults = Controller::for_stream(vault_events, vault_store)
         .reconcile_on(vault_woken)
@@ -270,21 +269,6 @@ impl Wake {
             let _ = self.vaults.unbounded_send(vault);
         }
     }
-}
-
-/// What makes a BackupVault worth a reconcile when it changes: its spec,
-/// its deletion and its finalizers — not its status, which coffer writes.
-fn reconcile_worthy(bv: &BackupVault) -> Option<u64> {
-    let meta = bv.meta();
-    let mut hasher = DefaultHasher::new();
-    (
-        meta.uid.as_deref(),
-        meta.generation,
-        meta.deletion_timestamp.is_some(),
-        meta.finalizers.as_deref(),
-    )
-        .hash(&mut hasher);
-    Some(hasher.finish())
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>

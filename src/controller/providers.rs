@@ -1,8 +1,9 @@
-//! From a ProviderConfig and its Secret to a provider client: reading both
-//! from the watched caches, checking the Secret's keys, building the client
-//! through one [`ProviderFactory`] (the seam where tests inject fakes), and
-//! keeping one client per ProviderConfig so its token cache outlives a
-//! reconcile. Credentials never reach a log line, an Event or a status.
+//! From a ProviderConfig and its Secret to a provider [`Session`]: reading
+//! both from the watched caches, checking the Secret's keys, building every
+//! API client of that cloud through one [`ProviderFactory`] (the seam where
+//! tests inject fakes), and keeping one session per ProviderConfig so its
+//! token caches outlive a reconcile. Credentials never reach a log line, an
+//! Event or a status.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,9 +14,9 @@ use kube::ResourceExt;
 use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
-use crate::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
+use crate::provider::ProviderError;
+use crate::provider::huawei::{CbrVaultApi, HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use crate::provider::metrics::ProviderMetrics;
-use crate::provider::{ProviderError, VaultApi};
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,
@@ -88,11 +89,40 @@ pub fn required_keys(auth: HuaweiAuthType) -> &'static [&'static str] {
     }
 }
 
+/// Every Huawei Cloud API coffer uses, for one account and project.
+pub struct HuaweiApis {
+    /// CBR vaults.
+    pub cbr: Arc<dyn CbrVaultApi>,
+}
+
+/// The clients of one ProviderConfig: every API of its cloud.
+#[derive(Clone)]
+pub enum Session {
+    Huawei(Arc<HuaweiApis>),
+}
+
+impl Session {
+    /// The Huawei APIs, or an error naming the ProviderConfig's cloud.
+    pub fn huawei(&self) -> Result<&HuaweiApis, Error> {
+        match self {
+            Self::Huawei(apis) => Ok(apis),
+        }
+    }
+
+    /// One cheap authenticated call, to check that the credentials work.
+    pub async fn check_credentials(&self) -> Result<(), ProviderError> {
+        match self {
+            Self::Huawei(apis) => apis.cbr.check_credentials().await,
+        }
+    }
+}
+
 /// Builds provider clients. The one place that knows which client type
 /// serves which provider; tests swap it for fakes.
 pub trait ProviderFactory: Send + Sync + 'static {
-    /// A vault client for one ProviderConfig.
-    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError>;
+    /// Every Huawei Cloud client for one ProviderConfig, sharing what can be
+    /// shared (HTTP connections, tokens).
+    fn huawei(&self, conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError>;
 }
 
 /// The production factory: Huawei Cloud's CBR client, all clients sharing
@@ -109,8 +139,10 @@ impl HuaweiFactory {
 }
 
 impl ProviderFactory for HuaweiFactory {
-    fn vaults(&self, conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
-        Ok(Arc::new(HuaweiVaults::new(conn, self.metrics.clone())?))
+    fn huawei(&self, conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError> {
+        Ok(HuaweiApis {
+            cbr: Arc::new(HuaweiVaults::new(conn, self.metrics.clone())?),
+        })
     }
 }
 
@@ -195,10 +227,10 @@ struct Fingerprint {
 
 struct Cached {
     fingerprint: Fingerprint,
-    vaults: Arc<dyn VaultApi>,
+    session: Session,
 }
 
-/// One client per ProviderConfig, rebuilt only when the ProviderConfig's
+/// One session per ProviderConfig, rebuilt only when the ProviderConfig's
 /// spec or its Secret changes.
 pub struct ProviderClients {
     factory: Arc<dyn ProviderFactory>,
@@ -213,28 +245,19 @@ impl ProviderClients {
         }
     }
 
-    /// The vault client for ProviderConfig `name` in `namespace`, from the caches.
-    pub fn vaults(
-        &self,
-        caches: &Caches,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Arc<dyn VaultApi>, Error> {
+    /// The session of ProviderConfig `name` in `namespace`, from the caches.
+    pub fn session(&self, caches: &Caches, namespace: &str, name: &str) -> Result<Session, Error> {
         let pc = caches.provider_config(namespace, name).ok_or_else(|| {
             Error::ProviderConfigNotFound {
                 namespace: namespace.to_string(),
                 name: name.to_string(),
             }
         })?;
-        self.vaults_for(caches, &pc)
+        self.session_for(caches, &pc)
     }
 
-    /// The vault client for `pc`, reading its Secret from the caches.
-    pub fn vaults_for(
-        &self,
-        caches: &Caches,
-        pc: &ProviderConfig,
-    ) -> Result<Arc<dyn VaultApi>, Error> {
+    /// The session of `pc`, reading its Secret from the caches.
+    pub fn session_for(&self, caches: &Caches, pc: &ProviderConfig) -> Result<Session, Error> {
         let namespace = pc.namespace().unwrap_or_default();
         let name = pc.name_any();
         let huawei = pc
@@ -261,21 +284,22 @@ impl ProviderClients {
         if let Some(cached) = clients.get(&key)
             && cached.fingerprint == fingerprint
         {
-            return Ok(cached.vaults.clone());
+            return Ok(cached.session.clone());
         }
         let conn = resolve(pc, &secret)?;
-        let vaults = self
+        let apis = self
             .factory
-            .vaults(conn)
+            .huawei(conn)
             .map_err(|source| Error::Client { name, source })?;
+        let session = Session::Huawei(Arc::new(apis));
         clients.insert(
             key,
             Cached {
                 fingerprint,
-                vaults: vaults.clone(),
+                session: session.clone(),
             },
         );
-        Ok(vaults)
+        Ok(session)
     }
 
     /// Drops the client of a ProviderConfig that no longer exists.
@@ -305,6 +329,7 @@ mod tests {
         let mut pc = ProviderConfig::new(
             "cloud",
             ProviderConfigSpec {
+                rate_limit: None,
                 huawei_cloud: Some(HuaweiCloudConfig {
                     region: "ap-southeast-1".into(),
                     project_id: "0123456789abcdef0123456789abcdef".into(),
@@ -355,9 +380,11 @@ mod tests {
     struct CountingFactory(AtomicUsize);
 
     impl ProviderFactory for CountingFactory {
-        fn vaults(&self, _conn: HuaweiConnection) -> Result<Arc<dyn VaultApi>, ProviderError> {
+        fn huawei(&self, _conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Ok(Arc::new(MemoryVaults::default()))
+            Ok(HuaweiApis {
+                cbr: Arc::new(MemoryVaults::default()),
+            })
         }
     }
 
@@ -428,7 +455,7 @@ mod tests {
         );
         let clients = ProviderClients::new(Arc::new(CountingFactory::default()));
         let err = clients
-            .vaults(&caches, "team-a", "cloud")
+            .session(&caches, "team-a", "cloud")
             .err()
             .expect("no secret");
         assert_eq!(
@@ -449,14 +476,14 @@ mod tests {
             )
         };
         let first = caches(1, "10");
-        clients.vaults(&first, "team-a", "cloud").expect("built");
-        clients.vaults(&first, "team-a", "cloud").expect("reused");
+        clients.session(&first, "team-a", "cloud").expect("built");
+        clients.session(&first, "team-a", "cloud").expect("reused");
         assert_eq!(factory.0.load(Ordering::SeqCst), 1);
         clients
-            .vaults(&caches(1, "11"), "team-a", "cloud")
+            .session(&caches(1, "11"), "team-a", "cloud")
             .expect("new secret");
         clients
-            .vaults(&caches(2, "11"), "team-a", "cloud")
+            .session(&caches(2, "11"), "team-a", "cloud")
             .expect("new spec");
         assert_eq!(factory.0.load(Ordering::SeqCst), 3);
     }

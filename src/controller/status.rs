@@ -65,6 +65,28 @@ where
     .await
 }
 
+/// Applies `status` only if the object is still at the `resourceVersion`
+/// `obj` was read at: the fence around a create that must not happen twice.
+/// A 409 means someone else wrote first; the next reconcile reads again.
+pub async fn apply_fenced<K, S>(api: &Api<K>, obj: &K, status: &S) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    S: Serialize,
+{
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {"resourceVersion": obj.resource_version()},
+        "status": status,
+    });
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+}
+
 /// Whether the condition of `type_` moved to another status or reason between
 /// `before` and `after`: the moments worth an Event.
 pub fn transitioned(before: &[Condition], after: &[Condition], type_: &str) -> bool {

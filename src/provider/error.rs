@@ -74,6 +74,13 @@ impl ProviderError {
         }
     }
 
+    /// Whether a create that failed this way may still have happened: the
+    /// answer was lost (a timeout, a 5xx, a dropped connection) or says the
+    /// object exists. Every other error proves nothing was created.
+    pub fn leaves_doubt(&self) -> bool {
+        matches!(self, Self::Transient { .. } | Self::Conflict { .. })
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }

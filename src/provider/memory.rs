@@ -1,4 +1,4 @@
-//! An in-memory [`VaultApi`] for unit tests: vaults in a `Vec`, every call
+//! An in-memory [`CbrVaultApi`] for unit tests: vaults in a `Vec`, every call
 //! recorded as `verb id` so a test can assert exactly which requests a step
 //! made, and a way to make the next call fail. End-to-end tests use the
 //! emulator instead, which speaks CBR over HTTP.
@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{ProviderError, Tag, Vault, VaultApi, VaultCreate, VaultResource, VaultUpdate};
+use super::ProviderError;
+use super::huawei::cbr::{CbrVaultApi, Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
 
 #[derive(Default)]
 struct State {
@@ -74,7 +75,7 @@ fn set<T: Clone>(field: &mut T, value: &Option<T>) {
 }
 
 #[async_trait]
-impl VaultApi for MemoryVaults {
+impl CbrVaultApi for MemoryVaults {
     async fn create(&self, req: &VaultCreate) -> Result<Vault, ProviderError> {
         let mut state = self.begin(format!("create {}", req.name))?;
         let vault = Vault {

@@ -127,6 +127,6 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
 /// Builds the client from the cached Secret and asks the provider whether it
 /// accepts the credentials.
 async fn check(pc: &ProviderConfig, ctx: &Context) -> Result<(), Error> {
-    let vaults = ctx.providers.vaults_for(&ctx.caches, pc)?;
-    vaults.check_credentials().await.map_err(Error::Provider)
+    let session = ctx.providers.session_for(&ctx.caches, pc)?;
+    session.check_credentials().await.map_err(Error::Provider)
 }

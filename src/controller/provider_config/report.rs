@@ -43,6 +43,7 @@ pub fn status(
     ProviderConfigStatus {
         conditions: conditions::merge(&current.conditions, ready.as_slice(), generation, now),
         observed_generation: generation,
+        users: current.users.clone(),
     }
 }
 

@@ -17,8 +17,9 @@ use super::auth::HuaweiCredentials;
 use super::client::HuaweiConnection;
 use super::signer;
 use super::vaults::HuaweiVaults;
+use crate::provider::ProviderError;
+use crate::provider::huawei::cbr::{CbrVaultApi, Tag, VaultUpdate};
 use crate::provider::metrics::{CallKind, ProviderMetrics, RESULT_OK};
-use crate::provider::{ProviderError, Tag, VaultApi, VaultUpdate};
 
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 const AK: &str = "AKTEST";

@@ -3,12 +3,10 @@
 //! controller wants with what CBR reports does not depend on the order CBR
 //! happened to answer in.
 
+use super::cbr::{ObservedVaultResource, Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
 use super::wire::{
     CreateBilling, CreateVault, ResourceCreate, UpdateBilling, UpdateVault, VaultSettings,
     WireBindRules, WireExtraInfo, WireResource, WireTag, WireVault, parse_timestamp,
-};
-use crate::provider::vault::{
-    ObservedVaultResource, Tag, Vault, VaultCreate, VaultResource, VaultUpdate,
 };
 
 /// CBR's defaults for fields it may leave out of an answer.

@@ -1,6 +1,7 @@
 //! Huawei Cloud: IAM authentication and the CBR vault API.
 
 pub mod auth;
+pub mod cbr;
 pub mod client;
 #[cfg(test)]
 mod client_tests;
@@ -12,5 +13,6 @@ pub mod vaults;
 pub mod wire;
 
 pub use auth::HuaweiCredentials;
+pub use cbr::CbrVaultApi;
 pub use client::HuaweiConnection;
 pub use vaults::HuaweiVaults;

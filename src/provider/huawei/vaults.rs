@@ -1,4 +1,4 @@
-//! [`VaultApi`] on Huawei Cloud CBR: every vault call a BackupVault
+//! [`CbrVaultApi`] over HTTP: every vault call a BackupVault
 //! controller makes, in provider-neutral types.
 
 use std::collections::HashSet;
@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
+use super::cbr::{CbrVaultApi, Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
 use super::client::{Call, CbrClient, HuaweiConnection};
 use super::convert::{
     create_to_wire, resource_to_wire, tags_to_wire, update_to_wire, vault_from_wire,
@@ -21,7 +22,6 @@ use super::wire::{
 };
 use crate::provider::ProviderError;
 use crate::provider::metrics::ProviderMetrics;
-use crate::provider::vault::{Tag, Vault, VaultApi, VaultCreate, VaultResource, VaultUpdate};
 
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
@@ -162,7 +162,7 @@ pub fn exact_name_matches(vaults: Vec<WireVault>, name: &str) -> Vec<WireVault> 
 }
 
 #[async_trait]
-impl VaultApi for HuaweiVaults {
+impl CbrVaultApi for HuaweiVaults {
     async fn create(&self, vault: &VaultCreate) -> Result<Vault, ProviderError> {
         let call = Call::new(
             "create_vault",

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use coffer::api::BackupVault;
 use coffer::emulator::{FaultConfig, Operation};
-use coffer::provider::{VaultApi, VaultUpdate};
+use coffer::provider::huawei::cbr::{CbrVaultApi, VaultUpdate};
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::json;

@@ -1,5 +1,3 @@
-use jiff::{SignedDuration, Timestamp};
-
 use super::*;
 use crate::api::backup_vault::{CloudType, HuaweiBindRules, HuaweiTag, ObjectType};
 use crate::controller::backup_vault::fixtures::{UID, resource, spec, vault};
@@ -17,10 +15,6 @@ fn server(id: &str) -> HuaweiResource {
         type_: "OS::Nova::Server".into(),
         exclude_volumes: vec![],
     }
-}
-
-fn at(second: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + second).expect("valid")
 }
 
 fn updates(plan: &Plan) -> Vec<&VaultUpdate> {
@@ -241,17 +235,18 @@ fn a_resource_just_added_is_awaited_not_added_again() {
     let first = plan(&want, UID, &have, &InFlight::default());
     let mut in_flight = InFlight::default();
     for call in &first.calls {
-        in_flight.record(call, at(0));
+        in_flight.record(call);
     }
 
-    in_flight.settle(&have, at(30), SignedDuration::from_mins(2));
     let second = plan(&want, UID, &have, &in_flight);
     assert!(second.calls.is_empty());
     assert_eq!(second.awaiting, vec!["srv-1".to_string()]);
 
-    // Still missing after the settle time: ask again.
-    in_flight.settle(&have, at(150), SignedDuration::from_mins(2));
-    assert_eq!(plan(&want, UID, &have, &in_flight).calls, first.calls);
+    // Still missing after the settle time, the engine drops the key: ask again.
+    assert_eq!(
+        plan(&want, UID, &have, &InFlight::default()).calls,
+        first.calls
+    );
 }
 
 #[test]
@@ -259,14 +254,19 @@ fn a_resource_that_shows_up_settles() {
     let mut want = spec();
     want.resources = Some(vec![server("srv-1")]);
     let mut in_flight = InFlight::default();
-    for call in &plan(&want, UID, &vault("v1"), &in_flight).calls {
-        in_flight.record(call, at(0));
+    let calls = plan(&want, UID, &vault("v1"), &in_flight).calls;
+    for call in &calls {
+        in_flight.record(call);
     }
     let mut have = vault("v1");
     have.resources.push(resource("srv-1"));
-    in_flight.settle(&have, at(5), SignedDuration::from_mins(2));
-    assert!(in_flight.is_empty());
-    assert_eq!(plan(&want, UID, &have, &in_flight), Plan::default());
+    let keys: Vec<String> = calls.iter().flat_map(awaits).collect();
+    assert!(keys.iter().all(|k| settled(&have, k)));
+    assert!(!in_flight.is_empty());
+    assert_eq!(
+        plan(&want, UID, &have, &InFlight::default()),
+        Plan::default()
+    );
 }
 
 #[test]

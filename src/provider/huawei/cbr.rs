@@ -1,9 +1,10 @@
-//! The backup-vault trait and its provider-neutral types. A controller plans
-//! against these; each cloud's client maps them to its own wire format.
+//! The CBR vault trait and its types: what the BackupVault-on-Huawei pair
+//! plans against. [`super::HuaweiVaults`] maps them to CBR's wire format;
+//! a fake in memory serves unit tests.
 
 use async_trait::async_trait;
 
-use super::ProviderError;
+use crate::provider::ProviderError;
 
 /// A tag (key and value) on a vault, or in an auto-bind rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,9 +113,9 @@ pub struct ObservedVaultResource {
     pub protect_status: Option<String>,
 }
 
-/// Backup vaults on one provider account and region.
+/// CBR vaults in one Huawei Cloud project.
 #[async_trait]
-pub trait VaultApi: Send + Sync {
+pub trait CbrVaultApi: Send + Sync {
     /// Creates a vault and returns it as created.
     async fn create(&self, vault: &VaultCreate) -> Result<Vault, ProviderError>;
     /// Reads one vault; `NotFound` when it does not exist.

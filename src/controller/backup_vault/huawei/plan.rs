@@ -1,21 +1,23 @@
-//! The pure heart of the BackupVault reconcile: the spec and the vault as the
-//! provider reports it go in, the provider calls that make them match come
-//! out. No client, no clock: every rule here is tested from plain fixtures,
-//! and the same [`Plan`] is what Events and the `Synced` condition show.
+//! The pure heart of the BackupVault-on-CBR pair: the spec and the vault as
+//! the provider reports it go in, the provider calls that make them match
+//! come out, with one drift entry per differing field. No client, no clock:
+//! every rule here is tested from plain fixtures, and the same [`Plan`] is
+//! what status, Events and the `Synced` condition show.
 //!
 //! What is managed: a field the spec leaves out keeps whatever the vault has.
 //! `tags`, when set, is authoritative for every key except coffer's ownership
 //! tag (keys not listed are removed); when unset, tags are not managed.
 //! `resources` works the same way, by resource id.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+use super::drift;
 use crate::api::backup_vault::{HuaweiResource, HuaweiVault};
-use crate::provider::{Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
+use crate::api::managed::Drift;
+use crate::provider::huawei::cbr::{Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
 
 pub use crate::api::OWNERSHIP_TAG;
 
@@ -97,6 +99,8 @@ pub struct Plan {
     pub awaiting: Vec<String>,
     /// Differences coffer reports instead of acting on.
     pub blocked: Vec<Blocked>,
+    /// One entry per differing field, whatever coffer does about it.
+    pub drift: Vec<Drift>,
 }
 
 impl Plan {
@@ -170,47 +174,76 @@ pub fn updated_fields(u: &VaultUpdate) -> Vec<String> {
 
 /// Resource changes coffer asked for and the provider may not show yet:
 /// CBR associates and dissociates resources asynchronously, and asking again
-/// while it works would fail or flap.
+/// while it works would fail or flap. The engine keeps the keys in status
+/// (`addResource/<id>`, `removeResource/<id>`) and drops them once
+/// [`settled`] or too old.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InFlight {
-    added: HashMap<String, Timestamp>,
-    removed: HashMap<String, Timestamp>,
+    added: BTreeSet<String>,
+    removed: BTreeSet<String>,
 }
 
-impl InFlight {
-    /// Forgets requests the vault now reflects, and requests older than
-    /// `settle_time` (to be asked again).
-    pub fn settle(&mut self, vault: &Vault, now: Timestamp, settle_time: SignedDuration) {
-        let present: BTreeSet<&str> = vault.resources.iter().map(|r| r.id.as_str()).collect();
-        let fresh = |at: &Timestamp| now.duration_since(*at) < settle_time;
-        self.added
-            .retain(|id, at| !present.contains(id.as_str()) && fresh(at));
-        self.removed
-            .retain(|id, at| present.contains(id.as_str()) && fresh(at));
-    }
+const ADD: &str = "addResource/";
+const REMOVE: &str = "removeResource/";
 
-    /// Remembers a resource call made at `now`.
-    pub fn record(&mut self, call: &Call, now: Timestamp) {
-        match call {
-            Call::AddResources(r) => {
-                self.added.extend(r.iter().map(|r| (r.id.clone(), now)));
-            }
-            Call::RemoveResources(ids) => {
-                self.removed.extend(ids.iter().map(|id| (id.clone(), now)));
-            }
-            _ => {}
+impl InFlight {
+    /// The resource changes among the engine's in-flight keys.
+    pub fn from_keys(keys: &BTreeSet<String>) -> Self {
+        let ids = |prefix: &str| {
+            keys.iter()
+                .filter_map(|k| k.strip_prefix(prefix).map(str::to_owned))
+                .collect()
+        };
+        Self {
+            added: ids(ADD),
+            removed: ids(REMOVE),
         }
     }
 
-    /// Remembers resources sent in a create request.
-    pub fn record_created(&mut self, request: &VaultCreate, now: Timestamp) {
-        self.added
-            .extend(request.resources.iter().map(|r| (r.id.clone(), now)));
+    /// Remembers a resource call (tests; the engine keeps [`awaits`]).
+    pub fn record(&mut self, call: &Call) {
+        *self = Self::from_keys(
+            &awaits(call)
+                .into_iter()
+                .chain(self.added.iter().map(|id| format!("{ADD}{id}")))
+                .chain(self.removed.iter().map(|id| format!("{REMOVE}{id}")))
+                .collect(),
+        );
     }
 
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty()
     }
+}
+
+/// What `call` leaves in flight until the vault shows it.
+pub fn awaits(call: &Call) -> Vec<String> {
+    match call {
+        Call::AddResources(r) => r.iter().map(|r| format!("{ADD}{}", r.id)).collect(),
+        Call::RemoveResources(ids) => ids.iter().map(|id| format!("{REMOVE}{id}")).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a create request leaves in flight: the resources it associates.
+pub fn awaits_created(request: &VaultCreate) -> Vec<String> {
+    request
+        .resources
+        .iter()
+        .map(|r| format!("{ADD}{}", r.id))
+        .collect()
+}
+
+/// Whether `vault` shows the effect of in-flight `key`.
+pub fn settled(vault: &Vault, key: &str) -> bool {
+    let present = |id: &str| vault.resources.iter().any(|r| r.id == id);
+    if let Some(id) = key.strip_prefix(ADD) {
+        return present(id);
+    }
+    if let Some(id) = key.strip_prefix(REMOVE) {
+        return !present(id);
+    }
+    true
 }
 
 /// The create request for `spec`, carrying the ownership tag so that a vault
@@ -262,6 +295,7 @@ pub fn plan(spec: &HuaweiVault, uid: &str, vault: &Vault, in_flight: &InFlight) 
     }
     plan_tags(spec, uid, vault, &mut plan);
     plan_resources(spec, vault, in_flight, &mut plan);
+    plan.drift = drift::of(spec, vault, &plan);
     plan
 }
 
@@ -400,7 +434,7 @@ fn plan_resources(spec: &HuaweiVault, vault: &Vault, in_flight: &InFlight, plan:
     let mut remove = Vec::new();
     for have in &vault.resources {
         match want.get(have.id.as_str()) {
-            None if in_flight.removed.contains_key(&have.id) => plan.awaiting.push(have.id.clone()),
+            None if in_flight.removed.contains(&have.id) => plan.awaiting.push(have.id.clone()),
             None => remove.push(have.id.clone()),
             Some(want) => {
                 let spec_excludes = sorted(want.exclude_volumes.clone());
@@ -421,7 +455,7 @@ fn plan_resources(spec: &HuaweiVault, vault: &Vault, in_flight: &InFlight, plan:
         if present.contains(id) {
             continue;
         }
-        if in_flight.added.contains_key(*id) {
+        if in_flight.added.contains(*id) {
             plan.awaiting.push(id.to_string());
         } else {
             add.push(vault_resource(resource));
@@ -478,5 +512,5 @@ fn wire<T: Serialize>(value: &T) -> String {
 }
 
 #[cfg(test)]
-#[path = "diff_tests.rs"]
+#[path = "plan_tests.rs"]
 mod tests;

@@ -1,32 +1,59 @@
-//! Why a BackupVault reconcile failed, what the user can do about it, whether
-//! a retry can help, and which condition reason shows it.
+//! Why a reconcile failed, what the user can do about it, whether a retry
+//! can help, and which condition reason shows it. One enum for every
+//! (kind, cloud) pair: a pair reports provider failures as
+//! [`ProviderError`] and spec problems as [`Error::InvalidSpec`].
 
 use std::time::Duration;
 
+use crate::api::managed::{EXTERNAL_ID_ANNOTATION, RETRY_CREATE_ANNOTATION};
 use crate::controller::ReconcileError;
 use crate::controller::providers;
 use crate::provider::ProviderError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "spec.huaweiCloud is not set; Huawei Cloud is the only provider of BackupVaults today: add a huaweiCloud block"
-    )]
-    NoProviderBlock,
+    /// The spec cannot be acted on as it is (admission stops most of these).
+    #[error("{message}")]
+    InvalidSpec {
+        reason: &'static str,
+        message: String,
+    },
 
     #[error("{0}")]
     Config(#[from] providers::Error),
 
     #[error(
-        "{} vaults named {name:?} carry this object's ownership tag ({}), so coffer cannot tell which is its own: \
-         delete the extra vaults or remove their coffer-uid tag",
+        "{} {noun}s named {name:?} carry this object's ownership tag ({}), so coffer cannot tell which is its own: \
+         delete the extra {noun}s or remove their coffer-uid tag",
         ids.len(), ids.join(", ")
     )]
-    AmbiguousAdoption { name: String, ids: Vec<String> },
+    AmbiguousAdoption {
+        noun: &'static str,
+        name: String,
+        ids: Vec<String>,
+    },
+
+    #[error(
+        "a {noun} named {name:?} already exists ({id}) and nothing shows that coffer created it, so coffer will not take it over: \
+         to manage it, set annotation {EXTERNAL_ID_ANNOTATION}={id} with managementPolicy ObserveOnly, check status.drift, then set managementPolicy Full; \
+         or choose another name"
+    )]
+    AdoptionRefused {
+        noun: &'static str,
+        name: String,
+        id: String,
+    },
+
+    #[error(
+        "coffer started creating the {noun} at {since} but never learned its id, and the provider cannot be searched for it: \
+         if the {noun} exists, set annotation {EXTERNAL_ID_ANNOTATION} to its id; \
+         if it does not, set annotation {RETRY_CREATE_ANNOTATION}={since} to create it again"
+    )]
+    CreateOutcomeUnknown { noun: &'static str, since: String },
 
     #[error("could not {operation}: {source}")]
     Provider {
-        operation: &'static str,
+        operation: String,
         #[source]
         source: ProviderError,
     },
@@ -40,8 +67,12 @@ pub enum Error {
 
     /// Not a failure: kube-runtime's finalizer helper lets go of the object
     /// as soon as cleanup returns `Ok`, so waiting is an `Err`.
-    #[error("vault {id} is being deleted; waiting until the provider no longer reports it")]
-    Deleting { id: String },
+    #[error("{noun} {id} is being deleted; waiting until the provider no longer reports it")]
+    Deleting { noun: &'static str, id: String },
+
+    /// Not a failure either: a paused object keeps its finalizer.
+    #[error("reconciling is paused by annotation coffer.dev/paused; remove it to resume")]
+    Paused,
 
     #[error("the object has no {0}; the API server always sets it")]
     MissingMetadata(&'static str),
@@ -51,7 +82,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn provider(operation: &'static str) -> impl FnOnce(ProviderError) -> Self {
+    pub fn provider(operation: impl Into<String>) -> impl FnOnce(ProviderError) -> Self {
+        let operation = operation.into();
         move |source| Self::Provider { operation, source }
     }
 
@@ -79,21 +111,27 @@ impl Error {
     /// The condition reason a user sees.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::NoProviderBlock => "InvalidSpec",
+            Self::InvalidSpec { reason, .. } => reason,
             Self::Config(e) => e.reason(),
             Self::AmbiguousAdoption { .. } => "AmbiguousAdoption",
+            Self::AdoptionRefused { .. } => "AlreadyExists",
+            Self::CreateOutcomeUnknown { .. } => "CreateOutcomeUnknown",
             Self::Provider { source, .. } => source.reason(),
             Self::Kube { .. } | Self::Finalizer(_) => "KubernetesError",
             Self::MissingMetadata(_) => "InvalidObject",
             Self::Deleting { .. } => "Deleting",
+            Self::Paused => "ReconcilePaused",
         }
     }
 
     /// Whether nothing coffer can see is wrong, only coffer's way to the
-    /// vault: then `Ready` cannot vouch for the vault either.
+    /// cloud object: then `Ready` cannot vouch for the object either.
     pub fn blinds(&self) -> bool {
         match self {
-            Self::Config(_) | Self::AmbiguousAdoption { .. } => true,
+            Self::Config(_)
+            | Self::AmbiguousAdoption { .. }
+            | Self::AdoptionRefused { .. }
+            | Self::CreateOutcomeUnknown { .. } => true,
             Self::Provider { source, .. } => matches!(source, ProviderError::Unauthorized { .. }),
             _ => false,
         }
@@ -104,12 +142,15 @@ impl ReconcileError for Error {
     fn is_retryable(&self) -> bool {
         match self {
             Self::Config(e) => e.is_retryable(),
-            // A vault that vanished between two calls is recreated by the next pass.
+            // An object that vanished between two calls is found again by the next pass.
             Self::Provider { source, .. } => source.is_retryable() || source.is_not_found(),
             Self::Kube { .. } | Self::Finalizer(_) | Self::Deleting { .. } => true,
-            Self::NoProviderBlock | Self::AmbiguousAdoption { .. } | Self::MissingMetadata(_) => {
-                false
-            }
+            Self::InvalidSpec { .. }
+            | Self::AmbiguousAdoption { .. }
+            | Self::AdoptionRefused { .. }
+            | Self::CreateOutcomeUnknown { .. }
+            | Self::MissingMetadata(_)
+            | Self::Paused => false,
         }
     }
 
@@ -122,18 +163,21 @@ impl ReconcileError for Error {
 
     fn metric_label(&self) -> &'static str {
         match self {
-            Self::NoProviderBlock => "invalid_spec",
+            Self::InvalidSpec { .. } => "invalid_spec",
             Self::Config(e) => e.metric_label(),
             Self::AmbiguousAdoption { .. } => "ambiguous_adoption",
+            Self::AdoptionRefused { .. } => "adoption_refused",
+            Self::CreateOutcomeUnknown { .. } => "create_outcome_unknown",
             Self::Provider { source, .. } => source.metric_label(),
             Self::Kube { .. } | Self::Finalizer(_) => "kubernetes",
             Self::MissingMetadata(_) => "invalid_object",
             Self::Deleting { .. } => "deleting",
+            Self::Paused => "paused",
         }
     }
 
     fn is_waiting(&self) -> bool {
-        matches!(self, Self::Deleting { .. })
+        matches!(self, Self::Deleting { .. } | Self::Paused)
     }
 }
 
@@ -144,7 +188,7 @@ mod tests {
     #[test]
     fn terminal_errors_are_not_retried() {
         let invalid = Error::Provider {
-            operation: "create the vault",
+            operation: "create the vault".into(),
             source: ProviderError::Invalid {
                 code: "BackupService.6101".into(),
                 message: "bad size".into(),
@@ -153,18 +197,25 @@ mod tests {
         assert!(!invalid.is_retryable());
         assert!(
             !Error::AmbiguousAdoption {
+                noun: "vault",
                 name: "v".into(),
                 ids: vec!["a".into(), "b".into()]
             }
             .is_retryable()
         );
-        assert!(!Error::NoProviderBlock.is_retryable());
+        assert!(
+            !Error::InvalidSpec {
+                reason: "InvalidSpec",
+                message: "no provider block".into()
+            }
+            .is_retryable()
+        );
     }
 
     #[test]
     fn throttling_is_retried_after_the_providers_delay() {
         let throttled = Error::Provider {
-            operation: "read the vault",
+            operation: "read the vault".into(),
             source: ProviderError::Throttled {
                 code: "APIGW.0308".into(),
                 message: "slow down".into(),
@@ -179,6 +230,7 @@ mod tests {
     #[test]
     fn messages_say_what_to_do() {
         let e = Error::AmbiguousAdoption {
+            noun: "vault",
             name: "team-a".into(),
             ids: vec!["v1".into(), "v2".into()],
         };
@@ -186,5 +238,14 @@ mod tests {
         assert!(text.contains("2 vaults named \"team-a\""), "{text}");
         assert!(text.contains("v1, v2"), "{text}");
         assert!(text.contains("remove their coffer-uid tag"), "{text}");
+        let unknown = Error::CreateOutcomeUnknown {
+            noun: "request",
+            since: "2026-11-29T10:00:00Z".into(),
+        }
+        .to_string();
+        assert!(
+            unknown.contains("coffer.dev/retry-create=2026-11-29T10:00:00Z"),
+            "{unknown}"
+        );
     }
 }

@@ -1,0 +1,209 @@
+//! The two traits the engine is generic over: [`Managed`], what it needs of
+//! a Kubernetes kind, and [`External`], the small client each (kind, cloud)
+//! pair implements — observe, a pure plan, create, one planned call,
+//! delete, health and the `atProvider` view. Everything else (finalizer,
+//! adoption, crash-safe create, conditions, Events, backoff, policies) is
+//! the engine's, written once.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use k8s_openapi::NamespaceResourceScope;
+use kube::Resource;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::Error;
+use crate::api::DeletionPolicy;
+use crate::api::managed::{Drift, ManagedStatus, ManagementPolicy, PlannedCall};
+use crate::controller::context::Context;
+use crate::provider::ProviderError;
+
+/// What the engine needs of a managed Kubernetes kind.
+pub trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// The kind, as metrics and per-object state name it.
+    const KIND: &'static str;
+    /// Held while the cloud object may still exist.
+    const FINALIZER: &'static str;
+    /// What the cloud object is called in messages: `vault`, `agency`.
+    const NOUN: &'static str;
+    /// The Event reason when the cloud object vanished outside coffer.
+    const MISSING_REASON: &'static str;
+    /// The kind's view of the cloud object in `status.atProvider`.
+    type AtProvider: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
+
+    fn provider_config(&self) -> &str;
+    fn deletion_policy(&self) -> DeletionPolicy;
+    fn management_policy(&self) -> ManagementPolicy;
+    fn managed_status(&self) -> Option<&ManagedStatus<Self::AtProvider>>;
+}
+
+/// How a cloud object can be found again when coffer holds no id for it,
+/// which decides whether a create needs the pending marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// The cloud tags what coffer creates with the object's uid and can be
+    /// searched by it: a lost create answer is found by the tag.
+    OwnershipTag,
+    /// Names are unique in the account and can be listed, but carry no
+    /// owner: a match is coffer's only if its create-pending marker says so.
+    UniqueName,
+    /// The object cannot be searched at all.
+    None,
+}
+
+impl Lookup {
+    /// Whether a create must be fenced by the create-pending marker.
+    pub fn needs_marker(self) -> bool {
+        self != Self::OwnershipTag
+    }
+}
+
+/// A cloud object found without an id.
+#[derive(Clone, Debug)]
+pub struct Candidate<O> {
+    pub observed: O,
+    /// Carries this object's ownership marker (tag).
+    pub owned: bool,
+}
+
+/// What a successful create returns.
+#[derive(Clone, Debug)]
+pub struct Created<O> {
+    pub observed: O,
+    /// Parts of the create the provider does not show yet (see [`External::awaits`]).
+    pub awaiting: Vec<String>,
+}
+
+/// The cloud object's own state, as `Ready` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Health {
+    Available {
+        message: String,
+    },
+    /// Still being set up; `Ready=False` with `reason`, not a fault.
+    Progressing {
+        reason: String,
+        message: String,
+    },
+    /// On its way out.
+    Deleting,
+    /// Exists but is not usable.
+    Degraded {
+        reason: String,
+        message: String,
+    },
+}
+
+/// A difference the pair will not act on, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    /// The `Synced` reason, e.g. `ImmutableFieldDiffers`.
+    pub reason: &'static str,
+    /// What differs and what the user can do.
+    pub message: String,
+}
+
+/// What a pair will do to make the cloud object match the spec. Made by a
+/// pure function: the same spec, observation and in-flight set always give
+/// the same plan, which is what status, Events and tests show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan<C> {
+    /// Provider calls, in the order to make them.
+    pub calls: Vec<C>,
+    /// One entry per differing field.
+    pub drift: Vec<Drift>,
+    /// Differences no call will fix.
+    pub blocked: Vec<Blocked>,
+    /// Changes asked for recently that the provider does not show yet.
+    pub awaiting: Vec<String>,
+}
+
+impl<C> Default for Plan<C> {
+    fn default() -> Self {
+        Self {
+            calls: Vec::new(),
+            drift: Vec::new(),
+            blocked: Vec::new(),
+            awaiting: Vec::new(),
+        }
+    }
+}
+
+/// One (kind, cloud) pair: the cloud side of one object, connected.
+#[async_trait]
+pub trait External: Sized + Send + Sync {
+    type Kind: Managed;
+    /// The cloud object as the provider reports it.
+    type Observed: Clone + Debug + Send + Sync;
+    /// One call a plan may list.
+    type Call: Clone + Debug + Send + Sync;
+
+    /// How the object is found without an id.
+    const LOOKUP: Lookup;
+
+    /// Reads the spec and the provider session the object needs.
+    fn connect(obj: &Self::Kind, ctx: &Context) -> Result<Self, Error>;
+
+    /// The cloud object's name as the spec gives it, for messages.
+    fn name(&self) -> &str;
+
+    /// The object with `id`; `Ok(None)` when the provider has no such object.
+    async fn get(&self, id: &str) -> Result<Option<Self::Observed>, ProviderError>;
+
+    /// Objects that may be this one, by ownership tag or by name (see
+    /// [`Lookup`]). Never called when `LOOKUP` is `None`.
+    async fn find(&self) -> Result<Vec<Candidate<Self::Observed>>, ProviderError>;
+
+    /// The calls that make `observed` match the spec, leaving alone what is
+    /// `in_flight`. Pure.
+    fn plan(&self, observed: &Self::Observed, in_flight: &BTreeSet<String>) -> Plan<Self::Call>;
+
+    /// The create call as a plan shows it.
+    fn planned_create(&self) -> PlannedCall;
+
+    /// Creates the object.
+    async fn create(&self) -> Result<Created<Self::Observed>, ProviderError>;
+
+    /// Makes one planned call on object `id`; returns the object when the
+    /// answer carries it.
+    async fn call(
+        &self,
+        id: &str,
+        call: &Self::Call,
+    ) -> Result<Option<Self::Observed>, ProviderError>;
+
+    /// Starts deleting the object; already gone is success.
+    async fn delete(&self, observed: &Self::Observed) -> Result<(), ProviderError>;
+
+    fn health(&self, observed: &Self::Observed) -> Health;
+
+    fn at_provider(&self, observed: &Self::Observed) -> <Self::Kind as Managed>::AtProvider;
+
+    /// The provider's id of `observed`.
+    fn id(observed: &Self::Observed) -> String;
+
+    /// `call` as status and Events show it.
+    fn describe(&self, call: &Self::Call) -> PlannedCall;
+
+    /// What `call` leaves in flight until the provider shows it (keys the
+    /// pair chooses, e.g. `addResource/srv-1`).
+    fn awaits(&self, _call: &Self::Call) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Whether `observed` shows the effect of in-flight `key`.
+    fn settled(&self, _observed: &Self::Observed, _key: &str) -> bool {
+        true
+    }
+}

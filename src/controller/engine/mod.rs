@@ -1,0 +1,59 @@
+//! The reconcile engine: one generic reconcile for every (kind, cloud) pair.
+//! A pair implements [`External`] (observe, a pure plan, create, one call,
+//! delete, health, the `atProvider` view); the engine does the rest once —
+//! the finalizer, `deletionPolicy` and `managementPolicy`, pause and poll
+//! interval, adoption before create, the create-pending marker, recording
+//! the external id at once, in-flight calls kept in status, `Ready` and
+//! `Synced`, `status.plan` and `status.drift`, Events on transitions only,
+//! status written only when it changed, quiet retries with backoff.
+
+pub mod adopt;
+pub mod error;
+pub mod external;
+pub mod policy;
+pub mod report;
+pub mod run;
+
+use std::sync::Arc;
+
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+
+pub use error::Error;
+pub use external::{Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan};
+pub use policy::{Policy, wake_key};
+
+use super::context::Context;
+use run::{Run, namespace_of};
+
+/// Reconciles one object through pair `P`, with metrics and backoff bookkeeping.
+pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let kind = <P::Kind as Managed>::KIND;
+    let _timer = ctx.metrics.start(kind);
+    let result = reconcile_with_finalizer::<P>(obj.clone(), &ctx).await;
+    ctx.finish(kind, obj.as_ref(), &result);
+    result
+}
+
+/// When to look at an object again after a failed reconcile.
+pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.retry(K::KIND, obj.as_ref(), error)
+}
+
+async fn reconcile_with_finalizer<P: External>(
+    obj: Arc<P::Kind>,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    let namespace = namespace_of(obj.as_ref())?;
+    let api: Api<P::Kind> = Api::namespaced(ctx.client.clone(), &namespace);
+    let policy = Policy::of(obj.as_ref())?;
+    finalizer(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
+        match event {
+            Finalizer::Apply(obj) => Run::new(ctx, &api, &obj, policy).apply::<P>().await,
+            Finalizer::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
+        }
+    })
+    .await
+    .map_err(Error::from_finalizer)
+}

@@ -1,0 +1,475 @@
+//! One reconcile of one object, for any (kind, cloud) pair: observe → plan →
+//! act → report. The pair answers the cloud questions; this file decides
+//! everything else — what may be called under the object's policy, when a
+//! create is safe, what is recorded at once, what is shown, and when to
+//! look again.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+
+use super::adopt::{self, Decision, Facts};
+use super::error::Error;
+use super::external::{External, Health, Lookup, Managed, Plan};
+use super::policy::Policy;
+use super::report::{self, Outcome, PlanView};
+use crate::api::DeletionPolicy;
+use crate::api::conditions::{self, SYNCED};
+use crate::api::managed::{CreatePending, InFlightCall, ManagedStatus};
+use crate::controller::backoff::jittered;
+use crate::controller::context::{Context, ReconcileError, object_key};
+use crate::controller::events::{Note, reason};
+use crate::controller::status;
+
+/// What a reconcile has learned so far; reported whether it ends well or not.
+struct Progress<A> {
+    external_id: Option<String>,
+    observed: Option<(A, Health)>,
+    plan: Option<PlanView>,
+    in_flight: Vec<InFlightCall>,
+    create_pending: Option<CreatePending>,
+}
+
+impl<A> Progress<A> {
+    fn from_status(status: &ManagedStatus<A>) -> Self {
+        Self {
+            external_id: status.external_id.clone(),
+            observed: None,
+            plan: None,
+            in_flight: status.in_flight.clone(),
+            create_pending: status.create_pending.clone(),
+        }
+    }
+}
+
+/// One reconcile of one object.
+pub struct Run<'a, K: Managed> {
+    ctx: &'a Context,
+    api: &'a Api<K>,
+    obj: &'a K,
+    policy: Policy,
+    /// The status as last written, starting from the object's.
+    status: ManagedStatus<K::AtProvider>,
+}
+
+impl<'a, K: Managed> Run<'a, K> {
+    pub fn new(ctx: &'a Context, api: &'a Api<K>, obj: &'a K, policy: Policy) -> Self {
+        Self {
+            ctx,
+            api,
+            obj,
+            policy,
+            status: obj.managed_status().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Makes the cloud object match the spec, as far as the policy allows.
+    pub async fn apply<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
+        let mut progress = Progress::from_status(&self.status);
+        if self.policy.paused {
+            self.report(&progress, None, false).await?;
+            return Ok(Action::await_change());
+        }
+        let result = self.sync::<P>(&mut progress).await;
+        let reported = self.report(&progress, result.as_ref().err(), false).await;
+        let action = result?;
+        reported?;
+        Ok(action)
+    }
+
+    /// `Delete` policy: delete the cloud object and hold the finalizer until
+    /// the provider no longer has it. `Orphan`, or observing only: let go.
+    pub async fn cleanup<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
+        let mut progress = Progress::from_status(&self.status);
+        if self.policy.paused {
+            self.report(&progress, None, true).await?;
+            return Err(Error::Paused);
+        }
+        if self.obj.deletion_policy() == DeletionPolicy::Orphan || self.policy.observe_only() {
+            if let Some(id) = &self.status.external_id {
+                self.ctx.metrics.acted(K::KIND, "orphan");
+                self.publish(Note::normal(
+                    reason::ORPHANED,
+                    "Delete",
+                    format!(
+                        "left {} {id} at the provider ({})",
+                        K::NOUN,
+                        self.why_kept()
+                    ),
+                ))
+                .await;
+            }
+            self.ctx.forget(K::KIND, self.obj);
+            return Ok(Action::await_change());
+        }
+        let result = self.delete::<P>(&mut progress).await;
+        match &result {
+            Ok(_) => self.ctx.forget(K::KIND, self.obj),
+            Err(e) if e.is_waiting() => self.report(&progress, None, true).await?,
+            Err(e) => self.report(&progress, Some(e), true).await?,
+        }
+        result
+    }
+
+    /// Observe, plan, act.
+    async fn sync<P: External<Kind = K>>(
+        &mut self,
+        progress: &mut Progress<K::AtProvider>,
+    ) -> Result<Action, Error> {
+        let ext = P::connect(self.obj, self.ctx)?;
+        let observed = match self.observe(&ext, progress).await? {
+            Some(observed) => observed,
+            None if self.policy.observe_only() => {
+                progress.plan = Some(PlanView {
+                    calls: vec![ext.planned_create()],
+                    ..PlanView::default()
+                });
+                return Ok(self.resync());
+            }
+            None => self.create(&ext, progress).await?,
+        };
+        let id = P::id(&observed);
+        let health = ext.health(&observed);
+        progress.external_id = Some(id.clone());
+        progress.observed = Some((ext.at_provider(&observed), health.clone()));
+        if health == Health::Deleting {
+            // Deleted outside coffer and on its way out: recreate once it is gone.
+            return Ok(self.ctx.poll());
+        }
+
+        let now = Timestamp::now();
+        let settle = SignedDuration::try_from(self.ctx.settings.settle_time)
+            .unwrap_or(SignedDuration::from_mins(2));
+        progress
+            .in_flight
+            .retain(|f| now.duration_since(f.since.0) < settle && !ext.settled(&observed, &f.call));
+        let in_flight: BTreeSet<String> =
+            progress.in_flight.iter().map(|f| f.call.clone()).collect();
+        let plan = ext.plan(&observed, &in_flight);
+        let view = view_of(&ext, &plan);
+        progress.plan = Some(view.clone());
+        if self.policy.observe_only() || plan.calls.is_empty() {
+            return Ok(self.next(progress));
+        }
+
+        let drift = self.was_in_sync();
+        let mut awaiting = Vec::new();
+        for (done, call) in plan.calls.iter().enumerate() {
+            match ext.call(&id, call).await {
+                Ok(updated) => {
+                    if let Some(updated) = updated {
+                        let health = ext.health(&updated);
+                        progress.observed = Some((ext.at_provider(&updated), health));
+                    }
+                    for key in ext.awaits(call) {
+                        progress.in_flight.push(InFlightCall {
+                            call: key.clone(),
+                            since: Time(now),
+                        });
+                        awaiting.push(key);
+                    }
+                }
+                Err(e) => {
+                    // Show what is still to do: the calls from the failed one on.
+                    if let Some(view) = progress.plan.as_mut() {
+                        view.calls.drain(..done);
+                    }
+                    let operation = format!("{} {}", view.calls[done].operation, K::NOUN);
+                    return Err(Error::provider(operation)(e));
+                }
+            }
+        }
+        progress.plan = Some(view.clone().acted(awaiting));
+        let (event, action) = if drift {
+            (reason::DRIFT_CORRECTED, "drift_correct")
+        } else {
+            (reason::UPDATED, "update")
+        };
+        self.ctx.metrics.acted(K::KIND, action);
+        self.publish(Note::normal(event, "Update", view.summary()))
+            .await;
+        Ok(self.next(progress))
+    }
+
+    /// The cloud object by the id known so far (or the one the user gave),
+    /// else found by the pair's lookup under the adoption rules.
+    async fn observe<P: External<Kind = K>>(
+        &self,
+        ext: &P,
+        progress: &mut Progress<K::AtProvider>,
+    ) -> Result<Option<P::Observed>, Error> {
+        let known = progress.external_id.clone();
+        if let Some(id) = known.clone().or_else(|| self.policy.external_id.clone()) {
+            let read = ext.get(&id).await;
+            match read.map_err(Error::provider(format!("read the {}", K::NOUN)))? {
+                Some(observed) => return Ok(Some(observed)),
+                None if known.is_some() => {
+                    progress.external_id = None;
+                    progress.in_flight.clear();
+                    self.lost(&id).await;
+                }
+                None => {}
+            }
+        }
+        let searchable = P::LOOKUP != Lookup::None;
+        let candidates = match searchable {
+            true => ext
+                .find()
+                .await
+                .map_err(Error::provider(format!("look for the {}", K::NOUN)))?,
+            false => Vec::new(),
+        };
+        let facts = Facts {
+            lookup: P::LOOKUP,
+            observe_only: self.policy.observe_only(),
+            noun: K::NOUN,
+            name: ext.name(),
+            pending_since: progress.create_pending.as_ref().map(|p| p.since.as_str()),
+            retry_create: self.policy.retry_create.as_deref(),
+        };
+        match adopt::decide(&facts, candidates, P::id)? {
+            Decision::Adopt(observed) => {
+                let how = match P::LOOKUP {
+                    Lookup::OwnershipTag => "found by name and ownership tag",
+                    _ => "found by name after a create whose answer was lost",
+                };
+                progress.create_pending = None;
+                self.ctx.metrics.acted(K::KIND, "adopt");
+                let message = format!("adopted {} {} {how}", K::NOUN, P::id(&observed));
+                self.publish(Note::normal(reason::ADOPTED, "Adopt", message))
+                    .await;
+                Ok(Some(observed))
+            }
+            Decision::Import(observed) => {
+                let message = format!("observing {} {} found by name", K::NOUN, P::id(&observed));
+                self.publish(Note::normal(reason::IMPORTED, "Observe", message))
+                    .await;
+                Ok(Some(observed))
+            }
+            Decision::Create | Decision::NotFound => Ok(None),
+        }
+    }
+
+    /// The id in status names an object the provider no longer has.
+    async fn lost(&self, id: &str) {
+        let what = match self.policy.observe_only() {
+            true => "observing only, so coffer does not create it",
+            false => "creating it again",
+        };
+        self.ctx.metrics.acted(K::KIND, "recreate");
+        let message = format!(
+            "{} {id} no longer exists at the provider (deleted outside coffer); {what}",
+            K::NOUN
+        );
+        self.publish(Note::warning(K::MISSING_REASON, "Observe", message))
+            .await;
+    }
+
+    /// Creates the object and records its id at once, before anything else
+    /// can fail. Where the cloud cannot find a lost create by tag, a
+    /// create-pending marker is written first, fenced by resourceVersion,
+    /// so that two writers cannot both start a create.
+    async fn create<P: External<Kind = K>>(
+        &mut self,
+        ext: &P,
+        progress: &mut Progress<K::AtProvider>,
+    ) -> Result<P::Observed, Error> {
+        if P::LOOKUP.needs_marker() {
+            let marker = CreatePending {
+                since: Timestamp::now().to_string(),
+            };
+            let mut fenced = self.status.clone();
+            fenced.create_pending = Some(marker.clone());
+            status::apply_fenced(self.api, self.obj, &fenced)
+                .await
+                .map_err(Error::kube("record that a create is starting"))?;
+            self.status = fenced;
+            progress.create_pending = Some(marker);
+        }
+        let created = match ext.create().await {
+            Ok(created) => created,
+            Err(e) => {
+                // Only an answer that proves nothing was made lifts the marker.
+                if !e.leaves_doubt() {
+                    progress.create_pending = None;
+                }
+                return Err(Error::provider(format!("create the {}", K::NOUN))(e));
+            }
+        };
+        let id = P::id(&created.observed);
+        let now = Time(Timestamp::now());
+        progress.external_id = Some(id.clone());
+        progress.create_pending = None;
+        progress.observed = Some((
+            ext.at_provider(&created.observed),
+            ext.health(&created.observed),
+        ));
+        progress
+            .in_flight
+            .extend(created.awaiting.iter().map(|key| InFlightCall {
+                call: key.clone(),
+                since: now.clone(),
+            }));
+        let in_flight: BTreeSet<String> = created.awaiting.iter().cloned().collect();
+        progress.plan = Some(view_of(ext, &ext.plan(&created.observed, &in_flight)));
+        self.report(progress, None, false).await?;
+        self.ctx.metrics.acted(K::KIND, "create");
+        self.publish(Note::normal(
+            reason::CREATED,
+            "Create",
+            format!("created {} {id}", K::NOUN),
+        ))
+        .await;
+        Ok(created.observed)
+    }
+
+    async fn delete<P: External<Kind = K>>(
+        &mut self,
+        progress: &mut Progress<K::AtProvider>,
+    ) -> Result<Action, Error> {
+        let ext = P::connect(self.obj, self.ctx)?;
+        let had_id = progress.external_id.is_some();
+        // Only ever coffer's own: a stranger found by name is not deleted.
+        let observed = match self.observe(&ext, progress).await {
+            Err(Error::AdoptionRefused { .. }) => None,
+            other => other?,
+        };
+        let Some(observed) = observed else {
+            if had_id {
+                self.ctx.metrics.acted(K::KIND, "delete");
+                self.publish(Note::normal(
+                    reason::DELETED,
+                    "Delete",
+                    format!("the {} is gone from the provider", K::NOUN),
+                ))
+                .await;
+            }
+            return Ok(Action::await_change());
+        };
+        let id = P::id(&observed);
+        progress.external_id = Some(id.clone());
+        let mut health = ext.health(&observed);
+        if health != Health::Deleting {
+            ext.delete(&observed)
+                .await
+                .map_err(Error::provider(format!("delete the {}", K::NOUN)))?;
+            health = Health::Deleting;
+            self.publish(Note::normal(
+                reason::DELETING,
+                "Delete",
+                format!("deleting {} {id}", K::NOUN),
+            ))
+            .await;
+        }
+        progress.observed = Some((ext.at_provider(&observed), health));
+        Err(Error::Deleting { noun: K::NOUN, id })
+    }
+
+    /// Writes the status `progress` and `error` amount to, if it changed,
+    /// and publishes the Events its condition transitions deserve. A
+    /// retryable error is shown only once it has lasted the failure grace.
+    async fn report(
+        &mut self,
+        progress: &Progress<K::AtProvider>,
+        error: Option<&Error>,
+        cleanup: bool,
+    ) -> Result<(), Error> {
+        let quiet = error.is_some_and(|e| e.is_retryable() && !self.failure_persists());
+        let outcome = Outcome {
+            external_id: progress.external_id.as_deref(),
+            observed: progress.observed.as_ref().map(|(a, h)| (a, h)),
+            plan: progress.plan.as_ref(),
+            in_flight: &progress.in_flight,
+            create_pending: progress.create_pending.as_ref(),
+            error,
+            quiet,
+            cleanup,
+            paused: self.policy.paused,
+            observe_only: self.policy.observe_only(),
+            requested_at: self.policy.requested_at.as_deref(),
+            noun: K::NOUN,
+        };
+        let generation = self.obj.meta().generation;
+        let desired = report::status(&self.status, generation, &outcome, Timestamp::now());
+        let notes = report::transition_notes(K::NOUN, &self.status.conditions, &desired.conditions);
+        status::write_if_changed(self.api, self.obj, Some(&self.status), &desired)
+            .await
+            .map_err(Error::kube("write the status"))?;
+        self.status = desired;
+        for note in notes {
+            self.publish(note).await;
+        }
+        Ok(())
+    }
+
+    /// Whether this object has been failing for the whole failure grace.
+    fn failure_persists(&self) -> bool {
+        let key = object_key(K::KIND, self.obj);
+        self.ctx
+            .backoff
+            .failing_for(&key)
+            .is_some_and(|d| d >= self.ctx.settings.failure_grace)
+    }
+
+    /// Whether the last reconcile left the object matching this very spec,
+    /// so that a difference now was made outside coffer.
+    fn was_in_sync(&self) -> bool {
+        conditions::find(&self.status.conditions, SYNCED).is_some_and(|c| {
+            c.status == "True" && c.observed_generation == self.obj.meta().generation
+        })
+    }
+
+    /// Poll while the provider is still settling something, else resync.
+    fn next(&self, progress: &Progress<K::AtProvider>) -> Action {
+        let settling = !progress.in_flight.is_empty()
+            || progress
+                .plan
+                .as_ref()
+                .is_some_and(|p| !p.awaiting.is_empty());
+        match settling {
+            true => self.ctx.poll(),
+            false => self.resync(),
+        }
+    }
+
+    /// The object's own drift-check interval, else the operator's.
+    fn resync(&self) -> Action {
+        match self.policy.poll_interval {
+            Some(interval) => Action::requeue(jittered(interval)),
+            None => self.ctx.resync(),
+        }
+    }
+
+    fn why_kept(&self) -> &'static str {
+        match self.policy.observe_only() {
+            true => "managementPolicy ObserveOnly",
+            false => "deletionPolicy Orphan",
+        }
+    }
+
+    async fn publish(&self, note: Note) {
+        self.ctx
+            .events
+            .publish(&self.obj.object_ref(&()), note)
+            .await;
+    }
+}
+
+/// The pair's plan as status shows it.
+fn view_of<P: External>(ext: &P, plan: &Plan<P::Call>) -> PlanView {
+    PlanView {
+        calls: plan.calls.iter().map(|c| ext.describe(c)).collect(),
+        drift: plan.drift.clone(),
+        blocked: plan.blocked.clone(),
+        awaiting: plan.awaiting.clone(),
+    }
+}
+
+/// The namespace of `obj`, which every managed kind has.
+pub fn namespace_of<K: Managed>(obj: &K) -> Result<String, Error> {
+    obj.namespace().ok_or(Error::MissingMetadata("namespace"))
+}
