@@ -2,12 +2,11 @@
 //! types. Controllers see these traits and [`ProviderError`], never a
 //! provider's wire types or HTTP status codes.
 
+pub mod budget;
 pub mod error;
 pub mod huawei;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;
-pub mod vault;
 
 pub use error::ProviderError;
-pub use vault::{Tag, Vault, VaultApi, VaultCreate, VaultResource, VaultUpdate};
