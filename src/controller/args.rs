@@ -59,10 +59,10 @@ pub struct RunArgs {
     pub leader_election_lease_duration: Duration,
 
     /// How long a retryable provider error (a 5xx, a 429, a timeout) must
-    /// keep an object failing before coffer shows it in `Synced` and an
-    /// Event. Shorter failures are retried with backoff, quietly: the API
-    /// server is shared by the whole cluster. Errors no retry can fix are
-    /// shown at once.
+    /// keep an object failing, through at least five attempts in a row,
+    /// before coffer shows it in `Synced` and an Event. Shorter failures are
+    /// retried with backoff, quietly: the API server is shared by the whole
+    /// cluster. Errors no retry can fix are shown at once.
     #[arg(long, env = "COFFER_FAILURE_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub failure_grace: Duration,
 

@@ -66,14 +66,14 @@ impl Backoff {
             .remove(key);
     }
 
-    /// How long ago the first of `key`'s failures in a row was counted;
-    /// `None` when it is not failing.
-    pub fn failing_for(&self, key: &str) -> Option<Duration> {
+    /// How many failures in a row `key` has had, and how long ago the
+    /// first of them was counted; `None` when it is not failing.
+    pub fn failing(&self, key: &str) -> Option<(u32, Duration)> {
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
-            .map(|f| f.since.elapsed())
+            .map(|f| (f.count, f.since.elapsed()))
     }
 
     /// How many failures in a row `key` has had.

@@ -19,6 +19,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
+use crate::api::provider_config::ProviderConfigUsers;
 use crate::api::{BackupVault, ProviderConfig};
 
 /// The label a Secret needs for coffer to read it.
@@ -29,11 +30,13 @@ pub fn credentials_selector() -> String {
     format!("{CREDENTIALS_LABEL}=true")
 }
 
-/// Read handles to the caches of referenced objects.
+/// Read handles to the caches of referenced objects, and of the managed
+/// objects that reference them.
 #[derive(Clone)]
 pub struct Caches {
     provider_configs: Store<ProviderConfig>,
     secrets: Store<Secret>,
+    vaults: Option<Store<BackupVault>>,
 }
 
 impl Caches {
@@ -41,7 +44,30 @@ impl Caches {
         Self {
             provider_configs,
             secrets,
+            vaults: None,
         }
+    }
+
+    /// Adds the BackupVault cache, for counting a ProviderConfig's users.
+    pub fn with_vaults(mut self, vaults: Store<BackupVault>) -> Self {
+        self.vaults = Some(vaults);
+        self
+    }
+
+    /// The objects in `namespace` that use ProviderConfig `name`, by kind.
+    pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
+        let vaults = self
+            .vaults
+            .as_ref()
+            .map_or(0, |store| vaults_using_config(store, namespace, name).len());
+        [("BackupVault", vaults)]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(kind, count)| ProviderConfigUsers {
+                kind: kind.to_string(),
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+            })
+            .collect()
     }
 
     pub fn provider_config(&self, namespace: &str, name: &str) -> Option<Arc<ProviderConfig>> {

@@ -17,6 +17,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::provider::budget::BudgetMetrics;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: &'static str,
@@ -47,6 +49,8 @@ pub struct Metrics {
     errors: Family<ErrorLabels, Counter>,
     duration: Family<KindLabels, Histogram>,
     actions: Family<ActionLabels, Counter>,
+    /// Calls and waits of each ProviderConfig's rate budget.
+    pub budgets: BudgetMetrics,
 }
 
 impl Default for Metrics {
@@ -58,6 +62,7 @@ impl Default for Metrics {
                 Histogram::new(exponential_buckets(0.005, 2.0, 14))
             }),
             actions: Family::default(),
+            budgets: BudgetMetrics::default(),
         }
     }
 }
@@ -86,6 +91,7 @@ impl Metrics {
             "Changes made to providers, by kind and action (create, update, drift_correct, delete, adopt, recreate)",
             self.actions.clone(),
         );
+        self.budgets.register(registry);
     }
 
     /// Starts timing one reconcile of `kind`.

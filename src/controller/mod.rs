@@ -21,6 +21,7 @@ pub mod provider_config;
 pub mod providers;
 pub mod status;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::channel::mpsc;
@@ -129,12 +130,12 @@ async fn run_controllers(
     let (vault_store, vault_writer) = reflector::store::<BackupVault>();
     let (config_store, config_writer) = reflector::store::<ProviderConfig>();
     let (secret_store, secret_writer) = reflector::store::<Secret>();
-    let caches = Caches::new(config_store.clone(), secret_store);
+    let caches = Caches::new(config_store.clone(), secret_store).with_vaults(vault_store.clone());
     let concurrency = settings.max_concurrent_reconciles;
     let ctx = Arc::new(Context::new(
         client.clone(),
         caches.clone(),
-        providers::ProviderClients::new(factory),
+        providers::ProviderClients::new(factory, metrics.budgets.clone()),
         metrics,
         settings,
     ));
@@ -220,9 +221,15 @@ impl Wake {
     fn on_config_change(&self, ctx: Arc<Context>) -> impl FnMut(Change, &ProviderConfig) + Send {
         let wake = self.clone();
         let mut specs = SpecVersions::default();
+        // Finalizers and deletion too: the ProviderConfig's own finalizer
+        // is added, and its deletion handled, by its reconcile.
+        let mut lifecycles: HashMap<(String, String), Option<u64>> = HashMap::new();
         move |change, pc| {
             let namespace = pc.namespace().unwrap_or_default();
             let name = pc.name_any();
+            let key = (namespace.clone(), name.clone());
+            let lifecycle_changed =
+                lifecycles.insert(key.clone(), engine::wake_key(pc)) != Some(engine::wake_key(pc));
             let spec_changed = match change {
                 Change::Listed => {
                     specs.record(pc);
@@ -231,11 +238,12 @@ impl Wake {
                 Change::Applied => specs.record(pc),
                 Change::Deleted => {
                     specs.forget(pc);
+                    lifecycles.remove(&key);
                     ctx.providers.forget(&namespace, &name);
                     true
                 }
             };
-            if spec_changed || change == Change::Listed {
+            if spec_changed || lifecycle_changed || change == Change::Listed {
                 let _ = wake.configs.unbounded_send(ObjectRef::from_obj(pc));
             }
             if spec_changed {

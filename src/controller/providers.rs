@@ -15,6 +15,7 @@ use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
 use crate::provider::ProviderError;
+use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::huawei::{CbrVaultApi, HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use crate::provider::metrics::ProviderMetrics;
 
@@ -122,7 +123,11 @@ impl Session {
 pub trait ProviderFactory: Send + Sync + 'static {
     /// Every Huawei Cloud client for one ProviderConfig, sharing what can be
     /// shared (HTTP connections, tokens).
-    fn huawei(&self, conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError>;
+    fn huawei(
+        &self,
+        conn: HuaweiConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<HuaweiApis, ProviderError>;
 }
 
 /// The production factory: Huawei Cloud's CBR client, all clients sharing
@@ -139,9 +144,17 @@ impl HuaweiFactory {
 }
 
 impl ProviderFactory for HuaweiFactory {
-    fn huawei(&self, conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError> {
+    fn huawei(
+        &self,
+        conn: HuaweiConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<HuaweiApis, ProviderError> {
         Ok(HuaweiApis {
-            cbr: Arc::new(HuaweiVaults::new(conn, self.metrics.clone())?),
+            cbr: Arc::new(HuaweiVaults::with_budget(
+                conn,
+                self.metrics.clone(),
+                budget,
+            )?),
         })
     }
 }
@@ -231,18 +244,45 @@ struct Cached {
 }
 
 /// One session per ProviderConfig, rebuilt only when the ProviderConfig's
-/// spec or its Secret changes.
+/// spec or its Secret changes, and one rate budget per ProviderConfig, kept
+/// across rebuilds while its limits stay the same.
 pub struct ProviderClients {
     factory: Arc<dyn ProviderFactory>,
     clients: Mutex<HashMap<(String, String), Cached>>,
+    budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
+    budget_metrics: BudgetMetrics,
 }
 
 impl ProviderClients {
-    pub fn new(factory: Arc<dyn ProviderFactory>) -> Self {
+    pub fn new(factory: Arc<dyn ProviderFactory>, budget_metrics: BudgetMetrics) -> Self {
         Self {
             factory,
             clients: Mutex::new(HashMap::new()),
+            budgets: Mutex::new(HashMap::new()),
+            budget_metrics,
         }
+    }
+
+    /// The rate budget of `pc`, shared by all its calls.
+    fn budget(&self, key: &(String, String), pc: &ProviderConfig) -> Arc<RateBudget> {
+        let limits = pc
+            .spec
+            .rate_limit
+            .map_or(BudgetLimits::UNLIMITED, |r| BudgetLimits {
+                qps: r.qps,
+                burst: r.burst,
+                max_in_flight: r.max_in_flight,
+            });
+        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(budget) = budgets.get(key)
+            && budget.limits() == limits
+        {
+            return budget.clone();
+        }
+        let label = format!("{}/{}", key.0, key.1);
+        let budget = Arc::new(RateBudget::new(label, limits, self.budget_metrics.clone()));
+        budgets.insert(key.clone(), budget.clone());
+        budget
     }
 
     /// The session of ProviderConfig `name` in `namespace`, from the caches.
@@ -266,13 +306,20 @@ impl ProviderClients {
             .as_ref()
             .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
         let secret_name = &huawei.credentials.secret_ref.name;
-        let secret =
-            caches
-                .secret(&namespace, secret_name)
-                .ok_or_else(|| Error::SecretNotFound {
-                    namespace: namespace.clone(),
-                    name: secret_name.clone(),
-                })?;
+        let Some(secret) = caches.secret(&namespace, secret_name) else {
+            // Deleted together with the ProviderConfig (`kubectl delete -f`
+            // on a whole directory): the objects still being cleaned up keep
+            // the session built while the Secret existed.
+            if pc.metadata.deletion_timestamp.is_some()
+                && let Some(cached) = self.cached(&namespace, &name)
+            {
+                return Ok(cached);
+            }
+            return Err(Error::SecretNotFound {
+                namespace: namespace.clone(),
+                name: secret_name.clone(),
+            });
+        };
         let fingerprint = Fingerprint {
             config_uid: pc.uid(),
             config_generation: pc.metadata.generation,
@@ -287,9 +334,10 @@ impl ProviderClients {
             return Ok(cached.session.clone());
         }
         let conn = resolve(pc, &secret)?;
+        let budget = self.budget(&key, pc);
         let apis = self
             .factory
-            .huawei(conn)
+            .huawei(conn, budget)
             .map_err(|source| Error::Client { name, source })?;
         let session = Session::Huawei(Arc::new(apis));
         clients.insert(
@@ -302,12 +350,25 @@ impl ProviderClients {
         Ok(session)
     }
 
-    /// Drops the client of a ProviderConfig that no longer exists.
-    pub fn forget(&self, namespace: &str, name: &str) {
+    fn cached(&self, namespace: &str, name: &str) -> Option<Session> {
         self.clients
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&(namespace.to_string(), name.to_string()));
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|c| c.session.clone())
+    }
+
+    /// Drops the session and budget of a ProviderConfig that no longer exists.
+    pub fn forget(&self, namespace: &str, name: &str) {
+        let key = (namespace.to_string(), name.to_string());
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        self.budgets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
     }
 }
 
@@ -380,7 +441,11 @@ mod tests {
     struct CountingFactory(AtomicUsize);
 
     impl ProviderFactory for CountingFactory {
-        fn huawei(&self, _conn: HuaweiConnection) -> Result<HuaweiApis, ProviderError> {
+        fn huawei(
+            &self,
+            _conn: HuaweiConnection,
+            _budget: Arc<RateBudget>,
+        ) -> Result<HuaweiApis, ProviderError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             Ok(HuaweiApis {
                 cbr: Arc::new(MemoryVaults::default()),
@@ -453,7 +518,10 @@ mod tests {
             store_of(vec![config(HuaweiAuthType::AccessKey, 1)]),
             store_of(vec![]),
         );
-        let clients = ProviderClients::new(Arc::new(CountingFactory::default()));
+        let clients = ProviderClients::new(
+            Arc::new(CountingFactory::default()),
+            BudgetMetrics::default(),
+        );
         let err = clients
             .session(&caches, "team-a", "cloud")
             .err()
@@ -467,7 +535,7 @@ mod tests {
     #[test]
     fn one_client_per_config_until_config_or_secret_changes() {
         let factory = Arc::new(CountingFactory::default());
-        let clients = ProviderClients::new(factory.clone());
+        let clients = ProviderClients::new(factory.clone(), BudgetMetrics::default());
         let keys = [("accessKey", "AK"), ("secretKey", "SK")];
         let caches = |generation, version| {
             Caches::new(

@@ -29,6 +29,7 @@ pub struct RequestId(pub String);
 pub struct RawBody(pub Bytes);
 
 pub async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let received_at = jiff::Timestamp::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let (mut parts, body) = req.into_parts();
     let method = parts.method.to_string();
@@ -62,6 +63,7 @@ pub async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next
         query,
         body: body_for_log(&bytes),
         status,
+        received_at,
         fault: response.extensions().get::<FaultKind>().copied(),
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {

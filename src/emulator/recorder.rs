@@ -37,6 +37,10 @@ pub struct RecordedRequest {
     /// empty body is `null`. Passwords are replaced by `"***"`.
     pub body: serde_json::Value,
     pub status: u16,
+    /// When the request arrived (before any injected latency), so a test
+    /// can count how many calls started in a window.
+    #[serde(default)]
+    pub received_at: jiff::Timestamp,
     /// Set when the answer was a fault injected by the emulator.
     pub fault: Option<FaultKind>,
 }
@@ -172,6 +176,7 @@ mod tests {
             query: BTreeMap::new(),
             body: serde_json::Value::Null,
             status,
+            received_at: jiff::Timestamp::UNIX_EPOCH,
             fault: None,
         }
     }

@@ -122,7 +122,11 @@ pub fn status<A: Clone>(
             None => current.at_provider.as_ref().and_then(keep_or_clear),
         },
         conditions: conditions::merge(&current.conditions, &desired, generation, now),
-        observed_generation: generation,
+        // A quiet failure says nothing about the new generation yet.
+        observed_generation: match outcome.quiet {
+            true => current.observed_generation,
+            false => generation,
+        },
         plan: match outcome.plan {
             Some(plan) => plan.calls.clone(),
             None if same_object => current.plan.clone(),

@@ -2,7 +2,11 @@
 //! that it has every key the credential type needs, builds (or reuses) the
 //! provider client, and makes one cheap authenticated call — once per change
 //! of the ProviderConfig or its Secret, and at each drift check. `Ready`
-//! names the problem; status is written only when it changes.
+//! names the problem, `users` counts the objects using it; status is written
+//! only when it changes.
+//!
+//! A finalizer keeps a ProviderConfig that objects still use: deleting it
+//! first would strand their finalizers, which need it to reach the cloud.
 
 pub mod report;
 
@@ -12,6 +16,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Resource, ResourceExt};
 
 use super::context::{Context, ReconcileError};
@@ -22,6 +27,8 @@ use crate::provider::ProviderError;
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "ProviderConfig";
+/// Held while objects use the ProviderConfig.
+pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
 
 /// Why checking a ProviderConfig failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +44,13 @@ pub enum Error {
 
     #[error("the object has no namespace; ProviderConfigs are namespaced")]
     NotNamespaced,
+
+    /// Not a failure: deletion waits for the users to be gone.
+    #[error("still used by {users}; it is deleted once they are gone")]
+    InUse { users: String },
+
+    #[error("the finalizer could not be handled: {0}")]
+    Finalizer(String),
 }
 
 impl Error {
@@ -45,8 +59,17 @@ impl Error {
         match self {
             Self::Config(e) => e.reason(),
             Self::Provider(e) => e.reason(),
-            Self::Status(_) => "KubernetesError",
+            Self::Status(_) | Self::Finalizer(_) => "KubernetesError",
             Self::NotNamespaced => "InvalidObject",
+            Self::InUse { .. } => "InUse",
+        }
+    }
+
+    fn from_finalizer(error: kube::runtime::finalizer::Error<Error>) -> Self {
+        use kube::runtime::finalizer::Error as F;
+        match error {
+            F::ApplyFailed(e) | F::CleanupFailed(e) => e,
+            other => Self::Finalizer(other.to_string()),
         }
     }
 
@@ -56,7 +79,7 @@ impl Error {
         match self {
             Self::Config(_) | Self::NotNamespaced => true,
             Self::Provider(e) => !e.is_retryable(),
-            Self::Status(_) => false,
+            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } => false,
         }
     }
 }
@@ -66,9 +89,13 @@ impl ReconcileError for Error {
         match self {
             Self::Config(e) => e.is_retryable(),
             Self::Provider(e) => e.is_retryable(),
-            Self::Status(_) => true,
+            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } => true,
             Self::NotNamespaced => false,
         }
+    }
+
+    fn is_waiting(&self) -> bool {
+        matches!(self, Self::InUse { .. })
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -82,8 +109,9 @@ impl ReconcileError for Error {
         match self {
             Self::Config(e) => e.metric_label(),
             Self::Provider(e) => e.metric_label(),
-            Self::Status(_) => "kubernetes",
+            Self::Status(_) | Self::Finalizer(_) => "kubernetes",
             Self::NotNamespaced => "invalid_object",
+            Self::InUse { .. } => "in_use",
         }
     }
 }
@@ -91,9 +119,46 @@ impl ReconcileError for Error {
 /// Reconciles one ProviderConfig.
 pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.metrics.start(KIND);
-    let result = check_and_report(&pc, &ctx).await;
+    let result = with_finalizer(pc.clone(), &ctx).await;
     ctx.finish(KIND, pc.as_ref(), &result);
     result
+}
+
+async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action, Error> {
+    let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+    let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, pc, |event| async {
+        match event {
+            Finalizer::Apply(pc) => check_and_report(&pc, ctx).await,
+            Finalizer::Cleanup(pc) => release(&pc, ctx).await,
+        }
+    })
+    .await
+    .map_err(Error::from_finalizer)
+}
+
+/// Lets a deleted ProviderConfig go once nothing uses it; until then shows
+/// who does, and is looked at again when one of them is deleted.
+async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
+    let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+    let users = ctx.caches.users_of(&namespace, &pc.name_any());
+    if users.is_empty() {
+        ctx.forget(KIND, pc);
+        return Ok(Action::await_change());
+    }
+    let current = pc.status.clone().unwrap_or_default();
+    let desired = report::in_use(&current, pc.meta().generation, users, Timestamp::now());
+    let notes = report::transition_notes(&current.conditions, &desired.conditions);
+    let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
+    status::write_if_changed(&api, pc, Some(&current), &desired)
+        .await
+        .map_err(Error::Status)?;
+    for note in notes {
+        ctx.events.publish(&pc.object_ref(&()), note).await;
+    }
+    Err(Error::InUse {
+        users: report::describe_users(&desired.users),
+    })
 }
 
 /// When to look at a ProviderConfig again after a failed check.
@@ -105,12 +170,13 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
     let checked = check(pc, ctx).await;
     let current = pc.status.clone().unwrap_or_default();
-    let desired = report::status(
+    let mut desired = report::status(
         &current,
         pc.meta().generation,
         checked.as_ref().err(),
         Timestamp::now(),
     );
+    desired.users = ctx.caches.users_of(&namespace, &pc.name_any());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
     let written = status::write_if_changed(&api, pc, Some(&current), &desired)

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::Error;
 use crate::api::ProviderConfigStatus;
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY};
+use crate::api::provider_config::ProviderConfigUsers;
 use crate::controller::events::{Note, reason};
 use crate::controller::status::transitioned;
 
@@ -45,6 +46,48 @@ pub fn status(
         observed_generation: generation,
         users: current.users.clone(),
     }
+}
+
+/// `Ready` reason while deletion waits for the objects using the config.
+pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+
+/// The status of a deleted ProviderConfig that `users` still use.
+pub fn in_use(
+    current: &ProviderConfigStatus,
+    generation: Option<i64>,
+    users: Vec<ProviderConfigUsers>,
+    now: Timestamp,
+) -> ProviderConfigStatus {
+    let waiting = DesiredCondition::new(
+        READY,
+        ConditionStatus::False,
+        DELETION_BLOCKED,
+        format!(
+            "being deleted, but still used by {}; it is deleted once they are gone",
+            describe_users(&users)
+        ),
+    );
+    ProviderConfigStatus {
+        conditions: conditions::merge(&current.conditions, &[waiting], generation, now),
+        observed_generation: generation,
+        users,
+    }
+}
+
+/// `3 BackupVaults, 1 Agency`.
+pub fn describe_users(users: &[ProviderConfigUsers]) -> String {
+    users
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {}{}",
+                u.count,
+                u.kind,
+                if u.count == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Events for `Ready` transitions: a warning when it goes False, a note when

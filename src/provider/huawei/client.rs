@@ -13,6 +13,7 @@ use super::errors::{config_error, map_cbr_error};
 use super::signer;
 use super::transport::{Failure, Request, Response, Service, Transport};
 use crate::provider::ProviderError;
+use crate::provider::budget::RateBudget;
 use crate::provider::metrics::ProviderMetrics;
 
 /// The `Content-Type` the SDK sends (and signs) on every CBR call.
@@ -171,6 +172,7 @@ impl CbrClient {
     pub fn new(
         conn: &HuaweiConnection,
         metrics: Arc<ProviderMetrics>,
+        budget: Arc<RateBudget>,
     ) -> Result<Self, ProviderError> {
         if conn.project_id.trim().is_empty() {
             return Err(config_error("the project id is empty".to_string()));
@@ -178,7 +180,7 @@ impl CbrClient {
         let base = parse_base_url("CBR", &conn.cbr_endpoint)?;
         let iam = parse_base_url("IAM", &conn.iam_endpoint)?;
         Ok(Self {
-            transport: Transport::new(conn.ca_bundle.as_deref(), metrics)?,
+            transport: Transport::new(conn.ca_bundle.as_deref(), metrics, budget)?,
             base,
             project_id: conn.project_id.clone(),
             auth: Authenticator::new(&conn.credentials, iam, &conn.project_id),

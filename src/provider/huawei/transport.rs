@@ -14,6 +14,7 @@ use url::Url;
 
 use super::errors::{FailedResponse, config_error, parse_retry_after};
 use crate::provider::ProviderError;
+use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::metrics::{CallKind, ProviderMetrics};
 
 /// How long to wait for a TCP and TLS connection.
@@ -102,17 +103,29 @@ impl From<Failure> for ProviderError {
     }
 }
 
-/// The reqwest client plus the metrics every call is counted in.
+/// The reqwest client, the metrics every call is counted in, and the rate
+/// budget every call waits for.
 #[derive(Clone, Debug)]
 pub struct Transport {
     http: reqwest::Client,
     metrics: Arc<ProviderMetrics>,
+    budget: Arc<RateBudget>,
+}
+
+/// A budget that never waits, for clients built outside a ProviderConfig.
+pub fn unlimited() -> Arc<RateBudget> {
+    Arc::new(RateBudget::new(
+        "unlimited",
+        BudgetLimits::UNLIMITED,
+        BudgetMetrics::default(),
+    ))
 }
 
 impl Transport {
     pub fn new(
         ca_bundle: Option<&str>,
         metrics: Arc<ProviderMetrics>,
+        budget: Arc<RateBudget>,
     ) -> Result<Self, ProviderError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -134,7 +147,11 @@ impl Transport {
         let http = builder
             .build()
             .map_err(|e| config_error(format!("could not build the HTTP client: {e}")))?;
-        Ok(Self { http, metrics })
+        Ok(Self {
+            http,
+            metrics,
+            budget,
+        })
     }
 
     /// Sends `req`, maps a non-2xx answer with `map_error`, decodes a 2xx
@@ -146,6 +163,7 @@ impl Transport {
         map_error: fn(&FailedResponse<'_>) -> ProviderError,
         decode: impl FnOnce(&Response) -> Result<T, ProviderError>,
     ) -> Result<T, Failure> {
+        let _permit = self.budget.acquire().await;
         let started = Instant::now();
         let outcome = match self.exchange(req).await {
             Ok(resp) if (200..300).contains(&resp.status) => {
@@ -174,6 +192,12 @@ impl Transport {
                 error,
             }),
         };
+        if let Err(Failure { error, .. }) = &outcome
+            && let Some(after) = error.retry_after()
+        {
+            // The account is throttled, not this object: hold every call back.
+            self.budget.hold_off(after);
+        }
         let elapsed = started.elapsed();
         let kind = CallKind {
             provider: "huawei",
@@ -308,8 +332,12 @@ mod tests {
 
     #[test]
     fn ca_bundle_without_certificates_is_rejected() {
-        let err = Transport::new(Some("not a pem"), Arc::new(ProviderMetrics::new()))
-            .expect_err("rejected");
+        let err = Transport::new(
+            Some("not a pem"),
+            Arc::new(ProviderMetrics::new()),
+            unlimited(),
+        )
+        .expect_err("rejected");
         assert!(matches!(err, ProviderError::Invalid { .. }));
     }
 }

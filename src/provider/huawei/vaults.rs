@@ -21,6 +21,7 @@ use super::wire::{
     VaultEnvelope, VaultPage, WireVault,
 };
 use crate::provider::ProviderError;
+use crate::provider::budget::RateBudget;
 use crate::provider::metrics::ProviderMetrics;
 
 /// The largest page CBR serves.
@@ -39,12 +40,22 @@ pub struct HuaweiVaults {
 
 impl HuaweiVaults {
     /// Checks the endpoints and the CA bundle; does not call the network.
+    /// Calls are not rate limited by coffer.
     pub fn new(
         conn: HuaweiConnection,
         metrics: Arc<ProviderMetrics>,
     ) -> Result<Self, ProviderError> {
+        Self::with_budget(conn, metrics, super::transport::unlimited())
+    }
+
+    /// As [`Self::new`], with every call waiting for `budget`.
+    pub fn with_budget(
+        conn: HuaweiConnection,
+        metrics: Arc<ProviderMetrics>,
+        budget: Arc<RateBudget>,
+    ) -> Result<Self, ProviderError> {
         Ok(Self {
-            cbr: CbrClient::new(&conn, metrics)?,
+            cbr: CbrClient::new(&conn, metrics, budget)?,
         })
     }
 

@@ -4,8 +4,12 @@
 //! own emulator in-process, watching only its own namespace.
 
 mod backup_vault;
+mod engine;
+mod engine_create;
 mod leader;
 mod provider_config;
+mod quiet;
+mod rate_budget;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -62,7 +66,27 @@ impl Running {
     /// A namespace with a labelled credentials Secret, a ProviderConfig
     /// `cloud` using it, and the controllers watching it.
     pub async fn start(prefix: &str) -> Self {
-        let running = Self::start_bare(prefix).await;
+        Self::start_with(prefix, |_| {}).await
+    }
+
+    /// Like [`Self::start`], with `configure` changing the controllers'
+    /// settings first (a long resync, a slow backoff).
+    pub async fn start_with(prefix: &str, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_instead(prefix, configure, coffers_controllers).await
+    }
+
+    /// Like [`Self::start_with`], but runs `controllers` instead of coffer's
+    /// own: for a test that needs a controller coffer does not ship.
+    pub async fn start_instead<F, Fut>(
+        prefix: &str,
+        configure: impl FnOnce(&mut Settings),
+        controllers: F,
+    ) -> Self
+    where
+        F: FnOnce(kube::Client, Settings, Arc<Metrics>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let running = Self::launch(prefix, configure, controllers).await;
         let c = running.emulator.config().clone();
         running
             .create_secret(
@@ -76,6 +100,20 @@ impl Running {
 
     /// The emulator and the controllers, without a Secret or ProviderConfig.
     pub async fn start_bare(prefix: &str) -> Self {
+        Self::launch(prefix, |_| {}, coffers_controllers).await
+    }
+
+    /// The namespace, the emulator and `controllers`, given the tests'
+    /// settings as `configure` changed them.
+    async fn launch<F, Fut>(
+        prefix: &str,
+        configure: impl FnOnce(&mut Settings),
+        controllers: F,
+    ) -> Self
+    where
+        F: FnOnce(kube::Client, Settings, Arc<Metrics>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let env = env();
         let client = env.client().await;
         let ns = env.namespace(prefix).await;
@@ -87,7 +125,7 @@ impl Running {
         .await
         .expect("the emulator starts");
         let metrics = Arc::new(Metrics::default());
-        let settings = Settings {
+        let mut settings = Settings {
             resync_interval: RESYNC,
             watch_namespace: Some(ns.clone()),
             backoff_base: Duration::from_millis(100),
@@ -96,15 +134,8 @@ impl Running {
             settle_time: Duration::from_secs(5),
             ..Settings::default()
         };
-        let factory = Arc::new(HuaweiFactory::new(Arc::new(ProviderMetrics::default())));
-        let task = tokio::spawn({
-            let (client, metrics) = (client.clone(), metrics.clone());
-            async move {
-                if let Err(e) = run_with(client, settings, factory, metrics).await {
-                    panic!("the controllers stopped: {e}");
-                }
-            }
-        });
+        configure(&mut settings);
+        let task = tokio::spawn(controllers(client.clone(), settings, metrics.clone()));
         let c = emulator.config();
         let cbr = HuaweiVaults::new(
             HuaweiConnection {
@@ -260,6 +291,14 @@ impl Running {
     /// How many vaults the emulator holds.
     pub fn vault_count(&self) -> u64 {
         self.emulator.vaults()["count"].as_u64().unwrap_or(0)
+    }
+}
+
+/// coffer's own controllers, as `coffer run` runs them.
+async fn coffers_controllers(client: kube::Client, settings: Settings, metrics: Arc<Metrics>) {
+    let factory = Arc::new(HuaweiFactory::new(Arc::new(ProviderMetrics::default())));
+    if let Err(e) = run_with(client, settings, factory, metrics).await {
+        panic!("the controllers stopped: {e}");
     }
 }
 

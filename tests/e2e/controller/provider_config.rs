@@ -1,9 +1,12 @@
 //! ProviderConfig behaviours, end to end against the emulator.
 
-use coffer::api::ProviderConfig;
+use coffer::api::{BackupVault, ProviderConfig};
 use coffer::emulator::Operation;
+use coffer::provider::huawei::cbr::CbrVaultApi;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Patch, PatchParams};
+use kube::ResourceExt;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
 
 use super::{Running, eventually};
 
@@ -100,4 +103,56 @@ async fn a_missing_key_is_named_until_the_secret_is_fixed() {
         ready(pc).is_some_and(|(s, _, _)| s == "True")
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_provider_config_deleted_while_used_stays_until_its_users_are_gone() {
+    let run = Running::start("pc-in-use").await;
+    let id = run.ready_vault("team-a", json!({})).await;
+
+    // `kubectl delete -f` on a whole directory deletes the config and its
+    // Secret first, then the vault.
+    run.api::<ProviderConfig>()
+        .delete("cloud", &DeleteParams::default())
+        .await
+        .expect("deleting the ProviderConfig");
+    run.api::<Secret>()
+        .delete("creds", &DeleteParams::default())
+        .await
+        .expect("deleting the Secret");
+    let pc = config_when(&run, "the ProviderConfig kept, naming its user", |pc| {
+        pc.metadata.deletion_timestamp.is_some()
+            && pc.status.as_ref().is_some_and(|s| {
+                s.users
+                    .iter()
+                    .map(|u| (u.kind.as_str(), u.count))
+                    .eq([("BackupVault", 1)])
+            })
+    })
+    .await;
+    assert_eq!(pc.finalizers(), ["coffer.dev/provider-config-in-use"]);
+    eventually("a DeletionBlocked Event", || async {
+        run.has_event("cloud", "DeletionBlocked")
+            .await
+            .then_some(())
+    })
+    .await;
+
+    run.api::<BackupVault>()
+        .delete("team-a", &DeleteParams::default())
+        .await
+        .expect("deleting the vault");
+    eventually(
+        "the vault's finalizer completed and the config is gone",
+        || async {
+            let vault = run.api::<BackupVault>().get_opt("team-a").await.ok()?;
+            let config = run.api::<ProviderConfig>().get_opt("cloud").await.ok()?;
+            (vault.is_none() && config.is_none()).then_some(())
+        },
+    )
+    .await;
+    assert!(
+        run.cbr.get(&id).await.is_err_and(|e| e.is_not_found()),
+        "the vault was left at the provider"
+    );
 }
