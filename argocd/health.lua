@@ -14,7 +14,7 @@ local transient = {
   Deleting = true,
 }
 -- Ready=False with these reasons is work in progress.
-local pending = { Creating = true, Deleting = true, Pending = true }
+local pending = { Creating = true, Deleting = true, Pending = true, DeletionBlocked = true }
 
 if obj.status == nil or obj.status.conditions == nil then
   return hs
@@ -38,6 +38,12 @@ local function describe(c)
   return c.reason or ""
 end
 
+-- Paused by the coffer.dev/paused annotation: the user's choice.
+if synced ~= nil and synced.status == "False" and synced.reason == "ReconcilePaused" then
+  hs.status = "Suspended"
+  hs.message = describe(synced)
+  return hs
+end
 if synced ~= nil and synced.status == "False" then
   if transient[synced.reason] then
     hs.status = "Progressing"

@@ -12,7 +12,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -150,14 +150,26 @@ pub async fn reflect<K>(
     api: Api<K>,
     config: watcher::Config,
     writer: Writer<K>,
-    mut on_change: impl FnMut(Change, &K) + Send,
+    on_change: impl FnMut(Change, &K) + Send,
 ) where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone,
 {
+    reflect_stream(watcher(api, config), writer, on_change).await;
+}
+
+/// [`reflect`] from a watch stream already made (see `lenient::watch`).
+pub async fn reflect_stream<K>(
+    events: impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send,
+    writer: Writer<K>,
+    mut on_change: impl FnMut(Change, &K) + Send,
+) where
+    K: Resource + Clone + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + Hash + Clone,
+{
     let kind = K::kind(&K::DynamicType::default()).to_string();
     let mut listed = Vec::new();
-    watcher(api, config)
+    events
         .default_backoff()
         .modify(slim)
         .reflect(writer)

@@ -16,6 +16,7 @@ pub mod context;
 pub mod engine;
 pub mod events;
 pub mod leader;
+pub mod lenient;
 pub mod metrics;
 pub mod provider_config;
 pub mod providers;
@@ -25,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::channel::mpsc;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -75,12 +76,23 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     let settings = args.settings();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let (stop, stopped) = futures::channel::oneshot::channel::<()>();
+    let stopping: Stopping = stopped.map(|_| ()).boxed().shared();
+    let mut controllers = Box::pin(run_controllers(
+        client.clone(),
+        settings,
+        factory,
+        metrics,
+        readiness.clone(),
+        stopping,
+    ));
+    let grace = args.shutdown_grace;
 
     let work = async {
         if !args.leader_election {
             return tokio::select! {
-                result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
-                () = &mut shutdown => Ok(()),
+                result = &mut controllers => result,
+                () = &mut shutdown => finish_reconciles(controllers.as_mut(), stop, grace).await,
             };
         }
         // A standby is doing its job: waiting.
@@ -91,9 +103,9 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
         };
         readiness.set(false);
         let result = tokio::select! {
-            result = run_controllers(client, settings, factory, metrics, readiness.clone()) => result,
+            result = &mut controllers => result,
             lost = leadership.lost() => return Err(Error::Leader(lost)),
-            () = &mut shutdown => Ok(()),
+            () = &mut shutdown => finish_reconciles(controllers.as_mut(), stop, grace).await,
         };
         leadership.release().await;
         result
@@ -107,6 +119,25 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     }
 }
 
+/// On SIGTERM the controllers stop taking work and the running reconciles
+/// finish, within `grace`, so a create is never cut between its call and
+/// recording its id; only then is the lease given up.
+async fn finish_reconciles(
+    controllers: std::pin::Pin<&mut (impl Future<Output = Result<(), Error>> + ?Sized)>,
+    stop: futures::channel::oneshot::Sender<()>,
+    grace: std::time::Duration,
+) -> Result<(), Error> {
+    let _ = stop.send(());
+    tracing::info!(?grace, "stopping: letting running reconciles finish");
+    match tokio::time::timeout(grace, controllers).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("reconciles still running after the shutdown grace; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
 /// Runs the controllers in this process until the returned future is
 /// dropped: what `coffer run` does once it leads, and what tests call
 /// against their own API server with their own provider factory.
@@ -116,15 +147,30 @@ pub async fn run_with(
     factory: Arc<dyn ProviderFactory>,
     metrics: Arc<Metrics>,
 ) -> Result<(), Error> {
-    run_controllers(client, settings, factory, metrics, Readiness::default()).await
+    let never = futures::future::pending::<()>().boxed().shared();
+    run_controllers(
+        client,
+        settings,
+        factory,
+        metrics,
+        Readiness::default(),
+        never,
+    )
+    .await
 }
 
+/// Resolves when the controllers should stop taking work.
+type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+
+/// Runs the controllers until `stopping` resolves, then lets the running
+/// reconciles finish and returns.
 async fn run_controllers(
     client: Client,
     settings: Settings,
     factory: Arc<dyn ProviderFactory>,
     metrics: Arc<Metrics>,
     readiness: Readiness,
+    stopping: Stopping,
 ) -> Result<(), Error> {
     let namespace = settings.watch_namespace.clone();
     let (vault_store, vault_writer) = reflector::store::<BackupVault>();
@@ -149,9 +195,14 @@ async fn run_controllers(
         caches: caches.clone(),
     };
 
-    let config_cache = caches::reflect(
-        scoped::<ProviderConfig>(&client, namespace.as_deref()),
-        watcher::Config::default(),
+    let (unreadable, unreadable_rx) = mpsc::unbounded();
+    let config_cache = caches::reflect_stream(
+        lenient::watch::<ProviderConfig>(
+            &client,
+            namespace.as_deref(),
+            watcher::Config::default(),
+            unreadable.clone(),
+        ),
         config_writer,
         wake.on_config_change(ctx.clone()),
     );
@@ -162,9 +213,11 @@ async fn run_controllers(
         wake.on_secret_change(),
     );
 
-    let vault_events = watcher(
-        scoped::<BackupVault>(&client, namespace.as_deref()),
+    let vault_events = lenient::watch::<BackupVault>(
+        &client,
+        namespace.as_deref(),
         watcher::Config::default(),
+        unreadable,
     )
     .default_backoff()
     .modify(caches::slim)
@@ -175,6 +228,7 @@ async fn run_controllers(
     let vaults = Controller::for_stream(vault_events, vault_store)
         .reconcile_on(vault_woken)
         .with_config(config.clone())
+        .graceful_shutdown_on(stopping.clone())
         .run(
             backup_vault::reconcile,
             backup_vault::error_policy,
@@ -186,6 +240,7 @@ async fn run_controllers(
     )
     .reconcile_on(config_woken)
     .with_config(config)
+    .graceful_shutdown_on(stopping)
     .run(
         provider_config::reconcile,
         provider_config::error_policy,
@@ -201,6 +256,8 @@ async fn run_controllers(
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
         () = secret_cache => Err(Error::CacheStopped("Secret")),
+        // Ends only when the watches sending to it are gone.
+        () = lenient::report(ctx.events.clone(), unreadable_rx) => Ok(()),
         () = controllers => Ok(()),
     }
 }

@@ -56,3 +56,20 @@ pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action
 pub fn error_policy(bv: Arc<BackupVault>, error: &Error, ctx: Arc<Context>) -> Action {
     engine::error_policy(bv, error, ctx)
 }
+
+impl super::lenient::StandIn for BackupVault {
+    fn stand_in(meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Self {
+        Self {
+            metadata: meta,
+            spec: crate::api::BackupVaultSpec {
+                provider_config_ref: crate::api::ProviderConfigRef {
+                    name: String::new(),
+                },
+                deletion_policy: DeletionPolicy::Orphan,
+                management_policy: ManagementPolicy::ObserveOnly,
+                huawei_cloud: None,
+            },
+            status: None,
+        }
+    }
+}

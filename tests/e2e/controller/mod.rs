@@ -10,6 +10,7 @@ mod leader;
 mod provider_config;
 mod quiet;
 mod rate_budget;
+mod shutdown;
 
 use std::future::Future;
 use std::sync::Arc;

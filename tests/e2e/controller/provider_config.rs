@@ -5,7 +5,7 @@ use coffer::emulator::Operation;
 use coffer::provider::huawei::cbr::CbrVaultApi;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
 use super::{Running, eventually};
@@ -155,4 +155,35 @@ async fn a_provider_config_deleted_while_used_stays_until_its_users_are_gone() {
         run.cbr.get(&id).await.is_err_and(|e| e.is_not_found()),
         "the vault was left at the provider"
     );
+}
+
+#[tokio::test]
+async fn an_unreadable_provider_config_fails_alone_with_an_event() {
+    let run = Running::start("pc-unreadable").await;
+    run.create_provider_config("broken", "creds").await;
+    // A count the schema allows (uint32 has no maximum there) and coffer's
+    // type does not: the object cannot be decoded.
+    let resource = ApiResource::erase::<ProviderConfig>(&());
+    Api::<DynamicObject>::namespaced_with(run.client.clone(), &run.ns, &resource)
+        .patch_status(
+            "broken",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"status": {"users": [{"kind": "BackupVault", "count": 5_000_000_000_u64}]}}),
+            ),
+        )
+        .await
+        .expect("the API server accepts the status");
+    eventually(
+        "an InvalidObject Event about the unreadable config",
+        || async { run.has_event("broken", "InvalidObject").await.then_some(()) },
+    )
+    .await;
+
+    // The controllers of both kinds go on for every other object.
+    run.ready_vault("team-a", json!({})).await;
+    config_when(&run, "the readable config still checked", |pc| {
+        ready(pc).is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
 }
