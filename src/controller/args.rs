@@ -59,7 +59,7 @@ pub struct RunArgs {
     pub leader_election_lease_duration: Duration,
 
     /// How long a retryable provider error (a 5xx, a 429, a timeout) must
-    /// keep an object failing, through at least five attempts in a row,
+    /// keep an object failing, through at least eight attempts in a row,
     /// before coffer shows it in `Synced` and an Event. Shorter failures are
     /// retried with backoff, quietly: the API server is shared by the whole
     /// cluster. Errors no retry can fix are shown at once.

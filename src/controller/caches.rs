@@ -19,8 +19,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
+use super::kinds::Users;
+use crate::api::ProviderConfig;
 use crate::api::provider_config::ProviderConfigUsers;
-use crate::api::{BackupVault, ProviderConfig};
 
 /// The label a Secret needs for coffer to read it.
 pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
@@ -36,7 +37,7 @@ pub fn credentials_selector() -> String {
 pub struct Caches {
     provider_configs: Store<ProviderConfig>,
     secrets: Store<Secret>,
-    vaults: Option<Store<BackupVault>>,
+    users: Vec<Arc<dyn Users>>,
 }
 
 impl Caches {
@@ -44,24 +45,21 @@ impl Caches {
         Self {
             provider_configs,
             secrets,
-            vaults: None,
+            users: Vec::new(),
         }
     }
 
-    /// Adds the BackupVault cache, for counting a ProviderConfig's users.
-    pub fn with_vaults(mut self, vaults: Store<BackupVault>) -> Self {
-        self.vaults = Some(vaults);
+    /// Adds the managed kinds, for counting a ProviderConfig's users.
+    pub fn with_users(mut self, users: Vec<Arc<dyn Users>>) -> Self {
+        self.users = users;
         self
     }
 
     /// The objects in `namespace` that use ProviderConfig `name`, by kind.
     pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
-        let vaults = self
-            .vaults
-            .as_ref()
-            .map_or(0, |store| vaults_using_config(store, namespace, name).len());
-        [("BackupVault", vaults)]
-            .into_iter()
+        self.users
+            .iter()
+            .map(|kind| (kind.kind(), kind.count(namespace, name)))
             .filter(|(_, count)| *count > 0)
             .map(|(kind, count)| ProviderConfigUsers {
                 kind: kind.to_string(),
@@ -111,23 +109,6 @@ impl Caches {
             .map(|pc| ObjectRef::from_obj(pc.as_ref()))
             .collect()
     }
-}
-
-/// BackupVaults in `namespace` that use ProviderConfig `config`. A scan of the
-/// BackupVault cache: ProviderConfigs change rarely, and an index would cost
-/// memory on every object for the sake of that rare event.
-pub fn vaults_using_config(
-    vaults: &Store<BackupVault>,
-    namespace: &str,
-    config: &str,
-) -> Vec<ObjectRef<BackupVault>> {
-    vaults
-        .state()
-        .iter()
-        .filter(|bv| bv.namespace().as_deref() == Some(namespace))
-        .filter(|bv| bv.spec.provider_config_ref.name == config)
-        .map(|bv| ObjectRef::from_obj(bv.as_ref()))
-        .collect()
 }
 
 /// What a cache saw happen to an object, reported after its store has it.
@@ -232,7 +213,7 @@ mod tests {
     use crate::api::provider_config::{
         HuaweiAuthType, HuaweiCloudConfig, HuaweiCredentials, ProviderConfigSpec, SecretRef,
     };
-    use crate::api::{BackupVaultSpec, ProviderConfigRef};
+    use crate::api::{BackupVault, BackupVaultSpec, ProviderConfigRef};
     use kube::runtime::reflector;
 
     fn config(namespace: &str, name: &str, secret: &str, generation: i64) -> ProviderConfig {
@@ -298,7 +279,7 @@ mod tests {
             vault("a", "v2", "other"),
             vault("b", "v3", "cloud"),
         ]);
-        let woken = vaults_using_config(&vaults, "a", "cloud");
+        let woken = crate::controller::kinds::using_config(&vaults, "a", "cloud");
         assert_eq!(woken, vec![ObjectRef::new("v1").within("a")]);
     }
 

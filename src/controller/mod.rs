@@ -15,6 +15,7 @@ pub mod caches;
 pub mod context;
 pub mod engine;
 pub mod events;
+pub mod kinds;
 pub mod leader;
 pub mod lenient;
 pub mod metrics;
@@ -29,8 +30,8 @@ use futures::channel::mpsc;
 use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
 
@@ -42,6 +43,7 @@ pub use providers::{HuaweiApis, HuaweiFactory, ProviderFactory, Session};
 use crate::api::{BackupVault, ProviderConfig};
 use crate::provider::metrics::ProviderMetrics;
 use caches::{Caches, Change, SpecVersions};
+use kinds::{Kind, Users};
 use leader::{Leadership, LeaseConfig};
 
 /// Why `coffer run` stopped.
@@ -173,10 +175,11 @@ async fn run_controllers(
     stopping: Stopping,
 ) -> Result<(), Error> {
     let namespace = settings.watch_namespace.clone();
-    let (vault_store, vault_writer) = reflector::store::<BackupVault>();
+    let vaults = Kind::<BackupVault>::new();
+    let users = vec![vaults.users()];
     let (config_store, config_writer) = reflector::store::<ProviderConfig>();
     let (secret_store, secret_writer) = reflector::store::<Secret>();
-    let caches = Caches::new(config_store.clone(), secret_store).with_vaults(vault_store.clone());
+    let caches = Caches::new(config_store.clone(), secret_store).with_users(users.clone());
     let concurrency = settings.max_concurrent_reconciles;
     let ctx = Arc::new(Context::new(
         client.clone(),
@@ -187,11 +190,9 @@ async fn run_controllers(
     ));
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
-    let (vault_wake, vault_woken) = mpsc::unbounded::<ObjectRef<BackupVault>>();
     let wake = Wake {
         configs: config_wake,
-        vaults: vault_wake,
-        vault_store: vault_store.clone(),
+        users,
         caches: caches.clone(),
     };
 
@@ -213,27 +214,14 @@ async fn run_controllers(
         wake.on_secret_change(),
     );
 
-    let vault_events = lenient::watch::<BackupVault>(
+    let vaults = vaults.run(
         &client,
-        namespace.as_deref(),
-        watcher::Config::default(),
+        ctx.clone(),
+        stopping.clone(),
         unreadable,
-    )
-    .default_backoff()
-    .modify(caches::slim)
-    .reflect(vault_writer)
-    .applied_objects()
-    .predicate_filter(engine::wake_key, PredicateConfig::default());
+        backup_vault::reconcile,
+    );
     let config = controller::Config::default().concurrency(concurrency);
-    let vaults = Controller::for_stream(vault_events, vault_store)
-        .reconcile_on(vault_woken)
-        .with_config(config.clone())
-        .graceful_shutdown_on(stopping.clone())
-        .run(
-            backup_vault::reconcile,
-            backup_vault::error_policy,
-            ctx.clone(),
-        );
     let configs = Controller::for_stream(
         futures::stream::pending::<Result<ProviderConfig, watcher::Error>>(),
         config_store,
@@ -251,7 +239,7 @@ async fn run_controllers(
         caches.wait_until_ready().await;
         readiness.set(true);
         tracing::info!("caches filled; controllers running");
-        futures::join!(drain(vaults), drain(configs));
+        futures::join!(vaults, drain(configs));
     };
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
@@ -266,8 +254,8 @@ async fn run_controllers(
 #[derive(Clone)]
 struct Wake {
     configs: mpsc::UnboundedSender<ObjectRef<ProviderConfig>>,
-    vaults: mpsc::UnboundedSender<ObjectRef<BackupVault>>,
-    vault_store: Store<BackupVault>,
+    /// Every managed kind.
+    users: Vec<Arc<dyn Users>>,
     caches: Caches,
 }
 
@@ -304,7 +292,7 @@ impl Wake {
                 let _ = wake.configs.unbounded_send(ObjectRef::from_obj(pc));
             }
             if spec_changed {
-                wake.vaults_using(&namespace, &name);
+                wake.users_of(&namespace, &name);
             }
         }
     }
@@ -323,15 +311,16 @@ impl Wake {
                 .caches
                 .configs_using_secret(&namespace, &secret.name_any())
             {
-                wake.vaults_using(&namespace, &config.name);
+                wake.users_of(&namespace, &config.name);
                 let _ = wake.configs.unbounded_send(config);
             }
         }
     }
 
-    fn vaults_using(&self, namespace: &str, config: &str) {
-        for vault in caches::vaults_using_config(&self.vault_store, namespace, config) {
-            let _ = self.vaults.unbounded_send(vault);
+    /// Wakes the objects of every kind that use ProviderConfig `config`.
+    fn users_of(&self, namespace: &str, config: &str) {
+        for kind in &self.users {
+            kind.wake(namespace, config);
         }
     }
 }
@@ -347,7 +336,7 @@ where
 }
 
 /// Polls a controller to the end, logging what goes wrong outside reconciles.
-async fn drain<K, E>(
+pub(crate) async fn drain<K, E>(
     results: impl Stream<Item = Result<(ObjectRef<K>, Action), controller::Error<E, watcher::Error>>>,
 ) where
     K: Resource,

@@ -26,9 +26,11 @@ use crate::controller::events::{Note, reason};
 use crate::controller::status;
 
 /// Failures in a row after which (and the failure grace) a retryable error
-/// is shown: at 30 % random faults, five in a row happen to about one
-/// object in forty, and rarely across the whole grace.
-pub const PERSISTENT_FAILURES: u32 = 5;
+/// is shown. At 30 % random faults a reconcile of two calls fails about
+/// half the time, so eight in a row happen to fewer than one object in
+/// two hundred; a provider that is really down is shown after about a
+/// minute of backoff.
+pub const PERSISTENT_FAILURES: u32 = 8;
 
 /// What a reconcile has learned so far; reported whether it ends well or not.
 struct Progress<A> {

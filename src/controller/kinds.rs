@@ -1,0 +1,145 @@
+//! Every managed kind is wired the same way: an untyped watch decoded one
+//! object at a time, a slimmed reflector store, a wake-up channel for
+//! changes of what the objects reference, and a kube-runtime Controller
+//! around the kind's reconcile. Adding a kind is one [`Kind::new`] and one
+//! [`Kind::run`] in `run_controllers`.
+
+use std::sync::Arc;
+
+use futures::Future;
+use futures::channel::mpsc;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
+use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+
+use super::caches;
+use super::context::Context;
+use super::engine::{self, Managed};
+use super::lenient::{self, StandIn, Unreadable};
+
+/// The objects of one kind as the ProviderConfig side sees them: how many
+/// use a config, and a way to wake them when it changes. Type-erased, so
+/// the caches and the wake-ups hold every kind in one list.
+pub trait Users: Send + Sync {
+    fn kind(&self) -> &'static str;
+    /// How many objects in `namespace` use ProviderConfig `config`.
+    fn count(&self, namespace: &str, config: &str) -> usize;
+    /// Reconciles them soon.
+    fn wake(&self, namespace: &str, config: &str);
+}
+
+/// [`Users`] of kind `K`, read from its store.
+struct KindUsers<K: Managed> {
+    store: Store<K>,
+    wake: mpsc::UnboundedSender<ObjectRef<K>>,
+}
+
+impl<K: Managed> KindUsers<K> {
+    /// A scan of the store: ProviderConfigs change rarely, and an index
+    /// would cost memory on every object for the sake of that rare event.
+    fn using(&self, namespace: &str, config: &str) -> Vec<ObjectRef<K>> {
+        using_config(&self.store, namespace, config)
+    }
+}
+
+impl<K: Managed> Users for KindUsers<K> {
+    fn kind(&self) -> &'static str {
+        K::KIND
+    }
+
+    fn count(&self, namespace: &str, config: &str) -> usize {
+        self.using(namespace, config).len()
+    }
+
+    fn wake(&self, namespace: &str, config: &str) {
+        for obj in self.using(namespace, config) {
+            let _ = self.wake.unbounded_send(obj);
+        }
+    }
+}
+
+/// Objects of kind `K` in `namespace` that use ProviderConfig `config`.
+pub fn using_config<K: Managed>(
+    store: &Store<K>,
+    namespace: &str,
+    config: &str,
+) -> Vec<ObjectRef<K>> {
+    store
+        .state()
+        .iter()
+        .filter(|obj| obj.namespace().as_deref() == Some(namespace))
+        .filter(|obj| obj.provider_config() == config)
+        .map(|obj| ObjectRef::from_obj(obj.as_ref()))
+        .collect()
+}
+
+/// One kind's controller, made before the [`Context`] (whose caches count
+/// its users) and run after.
+pub struct Kind<K: Managed> {
+    store: Store<K>,
+    writer: Writer<K>,
+    woken: mpsc::UnboundedReceiver<ObjectRef<K>>,
+    users: Arc<KindUsers<K>>,
+}
+
+impl<K: Managed + StandIn> Kind<K> {
+    pub fn new() -> Self {
+        let (store, writer) = reflector::store::<K>();
+        let (wake, woken) = mpsc::unbounded();
+        Self {
+            users: Arc::new(KindUsers {
+                store: store.clone(),
+                wake,
+            }),
+            store,
+            writer,
+            woken,
+        }
+    }
+
+    pub fn users(&self) -> Arc<dyn Users> {
+        self.users.clone()
+    }
+
+    /// Runs the controller until `stopping` resolves and its running
+    /// reconciles have finished.
+    pub async fn run<F, Fut>(
+        self,
+        client: &Client,
+        ctx: Arc<Context>,
+        stopping: impl Future<Output = ()> + Send + Sync + 'static,
+        unreadable: mpsc::UnboundedSender<Unreadable>,
+        reconcile: F,
+    ) where
+        F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Action, engine::Error>> + Send + 'static,
+    {
+        let namespace = ctx.settings.watch_namespace.clone();
+        let config =
+            controller::Config::default().concurrency(ctx.settings.max_concurrent_reconciles);
+        let events = lenient::watch::<K>(
+            client,
+            namespace.as_deref(),
+            watcher::Config::default(),
+            unreadable,
+        )
+        .default_backoff()
+        .modify(caches::slim)
+        .reflect(self.writer)
+        .applied_objects()
+        .predicate_filter(engine::wake_key, PredicateConfig::default());
+        let results = Controller::for_stream(events, self.store)
+            .reconcile_on(self.woken)
+            .with_config(config)
+            .graceful_shutdown_on(stopping)
+            .run(reconcile, engine::error_policy::<K>, ctx);
+        super::drain(results).await;
+    }
+}
+
+impl<K: Managed + StandIn> Default for Kind<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
