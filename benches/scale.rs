@@ -4,19 +4,35 @@
 //! measured: time to converge, the operator's resident memory (now and
 //! peak), provider calls per object, and the calls a no-op resync makes.
 //!
+//! `COFFER_BENCH_FAULTS=0.3` makes the emulator fail that share of calls
+//! (half 500, half 429 with Retry-After) until every vault is Ready, and the
+//! API server's own `apiserver_request_total` says what converging cost
+//! the cluster in writes.
+//!
 //! Run with `make bench`. It takes minutes, so it is not part of `make test`.
+
+#[path = "scale/apiserver.rs"]
+mod apiserver;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use coffer::api::{BackupVault, ProviderConfig};
 use coffer::controlplane::{ControlPlane, crds};
-use coffer::emulator::{self, EmulatorConfig, Operation};
+use coffer::emulator::{self, EmulatorConfig, FaultConfig, Operation};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ListParams, PostParams};
 
 const NAMESPACE: &str = "bench";
+
+/// The share of provider calls that fail while converging.
+fn fault_rate() -> f64 {
+    std::env::var("COFFER_BENCH_FAULTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
 
 fn objects() -> usize {
     std::env::var("COFFER_BENCH_OBJECTS")
@@ -80,6 +96,22 @@ async fn count_ready(api: &Api<BackupVault>) -> usize {
             _ => return ready,
         }
     }
+}
+
+/// How many Events of each reason the namespace holds.
+async fn event_reasons(client: &kube::Client) -> BTreeMap<String, usize> {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(client.clone(), NAMESPACE);
+    let mut out = BTreeMap::new();
+    for event in events
+        .list(&ListParams::default())
+        .await
+        .expect("Events")
+        .items
+    {
+        *out.entry(event.reason.unwrap_or_default()).or_insert(0) += 1;
+    }
+    out
 }
 
 fn manifest<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
@@ -180,6 +212,19 @@ async fn main() {
     }
     let idle = memory_kib(operator.id());
 
+    let faults = fault_rate();
+    if faults > 0.0 {
+        emu.set_faults(FaultConfig {
+            error_rates: BTreeMap::from([(500, faults / 2.0), (429, faults / 2.0)]),
+            ..FaultConfig::default()
+        })
+        .expect("faults");
+        println!(
+            "scale: {:.0} % of provider calls fail until every vault is Ready",
+            faults * 100.0
+        );
+    }
+    let writes_before = apiserver::writes(&client).await;
     let vaults: Api<BackupVault> = Api::namespaced(client.clone(), NAMESPACE);
     let started = Instant::now();
     futures::stream::iter(0..n)
@@ -217,6 +262,11 @@ async fn main() {
     let converged_in = started.elapsed();
     let converged = memory_kib(operator.id());
     let after_create = emu.counters();
+    emu.set_faults(FaultConfig::default()).expect("faults off");
+    // Late writes (an Event after the last status) land within a moment.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let kube_writes = apiserver::delta(&writes_before, &apiserver::writes(&client).await);
+    let reasons = event_reasons(&client).await;
 
     // One full resync round with nothing to change: only reads are allowed.
     emu.reset_counters();
@@ -235,6 +285,13 @@ async fn main() {
         reads(&after_create),
         (writes(&after_create) + reads(&after_create)) as f64 / n as f64
     );
+    let total: u64 = kube_writes.values().sum();
+    println!(
+        "scale: Kubernetes writes to converge, the bench's own creates included: {total} \
+         ({:.2} per object): {kube_writes:?}",
+        total as f64 / n as f64
+    );
+    println!("scale: Events by reason: {reasons:?}");
     println!(
         "scale: one no-op resync round ({:?}): {} writes, {} reads",
         resync + resync / 5,

@@ -1,0 +1,71 @@
+//! The API server's own count of the writes it served, from its
+//! `apiserver_request_total` metric: what coffer (and the bench) cost the
+//! cluster, by resource, whatever client made them.
+
+use std::collections::BTreeMap;
+
+/// Verbs that change something.
+const WRITES: [&str; 5] = ["POST", "PUT", "PATCH", "APPLY", "DELETE"];
+
+/// Write requests served so far, by `resource` or `resource/subresource`.
+pub async fn writes(client: &kube::Client) -> BTreeMap<String, u64> {
+    let request = http::Request::get("/metrics")
+        .body(Vec::new())
+        .expect("a GET request");
+    let text = client
+        .request_text(request)
+        .await
+        .expect("reading the API server's metrics");
+    parse(&text)
+}
+
+/// Sums `apiserver_request_total` over write verbs, by resource.
+fn parse(text: &str) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+    {
+        let Some((labels, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let label = |name: &str| {
+            let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = labels[start..].find('"')? + start;
+            Some(&labels[start..end])
+        };
+        if !label("verb").is_some_and(|v| WRITES.contains(&v)) {
+            continue;
+        }
+        let resource = match (label("resource"), label("subresource")) {
+            (Some(r), Some(s)) if !s.is_empty() => format!("{r}/{s}"),
+            (Some(r), _) => r.to_string(),
+            _ => continue,
+        };
+        let count = value.parse::<f64>().unwrap_or(0.0) as u64;
+        *out.entry(resource).or_insert(0) += count;
+    }
+    out
+}
+
+/// What was written between two readings, for the resources coffer writes.
+pub fn delta(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .filter(|(resource, _)| {
+            ["backupvaults", "events", "providerconfigs"]
+                .iter()
+                .any(|r| resource.starts_with(r))
+        })
+        .map(|(resource, n)| {
+            (
+                resource.clone(),
+                n - before.get(resource).copied().unwrap_or(0),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
