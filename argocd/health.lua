@@ -15,6 +15,11 @@ local transient = {
 }
 -- Ready=False with these reasons is work in progress.
 local pending = { Creating = true, Deleting = true, Pending = true, DeletionBlocked = true }
+-- BackupShare: waiting on the other side (the owner sharing, the receiver's
+-- vault becoming Ready) or on CBR finishing the backup.
+pending.ShareNotVisible = true
+pending.WaitingForVault = true
+pending.BackupNotAvailable = true
 
 if obj.status == nil or obj.status.conditions == nil then
   return hs

@@ -63,8 +63,10 @@ diff -r "$root/crds" "$chart/files/crds" >/dev/null ||
 step "helm template with the default values"
 default=$work/default.yaml
 helm template coffer "$chart" -n coffer-system >"$default"
-expect_count "$default" '^kind: CustomResourceDefinition$' 2
-expect_count "$default" 'helm.sh/resource-policy: keep' 2
+# One per generated CRD, so a new kind needs no edit here.
+crd_count=$(find "$root/crds" -name '*.yaml' | wc -l)
+expect_count "$default" '^kind: CustomResourceDefinition$' "$crd_count"
+expect_count "$default" 'helm.sh/resource-policy: keep' "$crd_count"
 for kind in ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Service Deployment; do
   expect_count "$default" "^kind: $kind\$" 1
 done
@@ -177,6 +179,22 @@ cannot get configmaps -n team-a
 cannot delete events -n team-a
 cannot update leases.coordination.k8s.io -n team-a
 cannot delete leases.coordination.k8s.io -n coffer-system
+# Agency: the same rights as every managed kind, and no more.
+for verb in get list watch patch update; do
+  can "$verb" agencies.coffer.dev -A
+done
+can patch agencies.coffer.dev --subresource=status -n team-a
+can update agencies.coffer.dev --subresource=finalizers -n team-a
+cannot create agencies.coffer.dev -n team-a
+cannot delete agencies.coffer.dev -n team-a
+# BackupShare: the same rights as every managed kind, and no more.
+for verb in get list watch patch update; do
+  can "$verb" backupshares.coffer.dev -A
+done
+can patch backupshares.coffer.dev --subresource=status -n team-a
+can update backupshares.coffer.dev --subresource=finalizers -n team-a
+cannot create backupshares.coffer.dev -n team-a
+cannot delete backupshares.coffer.dev -n team-a
 
 step "the examples are accepted by the chart's CRDs"
 kubectl create namespace examples >/dev/null

@@ -45,6 +45,19 @@ wait_for() { # what, seconds, test command...
   exit 1
 }
 
+# BackupShare: a checkpoint of the examples' vault shared-servers, as the
+# emulator's default user (a token, so plain curl can sign in).
+make_backup_to_share() {
+  local project=0123456789abcdef0123456789abcdef token vault
+  token=$(curl -fsS -D - -o /dev/null -X POST "$emulator_url/v3/auth/tokens" \
+    -H 'content-type: application/json' \
+    -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"coffer","password":"coffer-password","domain":{"name":"coffer-account"}}}},"scope":{"project":{"id":"'"$project"'"}}}}' \
+    | awk 'tolower($1)=="x-subject-token:" {print $2}' | tr -d '\r')
+  vault=$(kubectl get backupvault shared-servers -o jsonpath='{.status.externalId}')
+  curl -fsS -X POST "$emulator_url/v3/$project/checkpoints" -H "X-Auth-Token: $token" \
+    -H 'content-type: application/json' -d '{"checkpoint":{"vault_id":"'"$vault"'"}}' -o /dev/null
+}
+
 start() {
   stop >/dev/null
   mkdir -p "$demo"
@@ -75,6 +88,14 @@ start() {
   kubectl apply -R -f "$root/examples/"
   kubectl wait --for=condition=Ready providerconfig --all --timeout=60s
   kubectl wait --for=condition=Ready backupvault --all --timeout=90s
+  kubectl wait --for=condition=Ready agency --all --timeout=90s
+
+  # BackupShare: the examples share the first backup of vault shared-servers,
+  # which CBR makes from a checkpoint; make it, then ask both shares to look.
+  say "Making the backup to share (a checkpoint of vault shared-servers)"
+  make_backup_to_share
+  kubectl annotate backupshare --all --overwrite "coffer.dev/reconcile-requested-at=$(date +%s)"
+  kubectl wait --for=condition=Ready backupshare --all --timeout=120s
 
   say "coffer's resources"
   kubectl get coffer -A
@@ -82,6 +103,11 @@ start() {
     echo
     echo "$bv:"
     kubectl get "$bv" -o yaml | sed -n '/^status:/,$p'
+  done
+  for bs in $(kubectl get backupshare -o name); do
+    echo
+    echo "$bs:"
+    kubectl get "$bs" -o yaml | sed -n '/^status:/,$p'
   done
 
   cat <<MSG

@@ -7,11 +7,15 @@
 //! (`maxLength`, `maxItems`, `minimum`, `enum`) use it; character sets,
 //! uniqueness, one-of and transition rules are CEL (`x-kubernetes-validations`).
 
+pub mod agency;
+pub mod backup_share;
 pub mod backup_vault;
 pub mod conditions;
 pub mod managed;
 pub mod provider_config;
 
+pub use agency::{Agency, AgencySpec, AgencyStatus};
+pub use backup_share::{BackupShare, BackupShareSpec, BackupShareStatus};
 pub use backup_vault::{BackupVault, BackupVaultSpec, BackupVaultStatus};
 pub use conditions::{Condition, ConditionStatus};
 pub use managed::{ManagedStatus, ManagementPolicy};
@@ -40,6 +44,8 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         strict_spec(ProviderConfig::crd()),
         strict_spec(BackupVault::crd()),
+        strict_spec(BackupShare::crd()),
+        strict_spec(Agency::crd()),
     ]
 }
 

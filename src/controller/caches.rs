@@ -20,8 +20,8 @@ use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::kinds::Users;
-use crate::api::ProviderConfig;
 use crate::api::provider_config::ProviderConfigUsers;
+use crate::api::{BackupVault, ProviderConfig};
 
 /// The label a Secret needs for coffer to read it.
 pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
@@ -38,6 +38,8 @@ pub struct Caches {
     provider_configs: Store<ProviderConfig>,
     secrets: Store<Secret>,
     users: Vec<Arc<dyn Users>>,
+    /// BackupShare: a receiver's `vaultRef` is read from here.
+    backup_vaults: Option<Store<BackupVault>>,
 }
 
 impl Caches {
@@ -46,7 +48,22 @@ impl Caches {
             provider_configs,
             secrets,
             users: Vec::new(),
+            backup_vaults: None,
         }
+    }
+
+    /// Adds the BackupVault store, which BackupShare receivers read.
+    pub fn with_backup_vaults(mut self, store: Store<BackupVault>) -> Self {
+        self.backup_vaults = Some(store);
+        self
+    }
+
+    /// A BackupVault from the watched store; `None` when absent or when no
+    /// store was added.
+    pub fn backup_vault(&self, namespace: &str, name: &str) -> Option<Arc<BackupVault>> {
+        self.backup_vaults
+            .as_ref()?
+            .get(&ObjectRef::new(name).within(namespace))
     }
 
     /// Adds the managed kinds, for counting a ProviderConfig's users.

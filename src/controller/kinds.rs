@@ -16,7 +16,7 @@ use kube::{Client, ResourceExt};
 use super::caches;
 use super::context::Context;
 use super::engine::{self, Managed};
-use super::lenient::{self, StandIn, Unreadable};
+use super::lenient::{self, Unreadable};
 
 /// The objects of one kind as the ProviderConfig side sees them: how many
 /// use a config, and a way to wake them when it changes. Type-erased, so
@@ -83,7 +83,7 @@ pub struct Kind<K: Managed> {
     users: Arc<KindUsers<K>>,
 }
 
-impl<K: Managed + StandIn> Kind<K> {
+impl<K: Managed> Kind<K> {
     pub fn new() -> Self {
         let (store, writer) = reflector::store::<K>();
         let (wake, woken) = mpsc::unbounded();
@@ -100,6 +100,11 @@ impl<K: Managed + StandIn> Kind<K> {
 
     pub fn users(&self) -> Arc<dyn Users> {
         self.users.clone()
+    }
+
+    /// The kind's store, for other kinds that reference its objects.
+    pub fn store(&self) -> Store<K> {
+        self.store.clone()
     }
 
     /// Runs the controller until `stopping` resolves and its running
@@ -138,7 +143,7 @@ impl<K: Managed + StandIn> Kind<K> {
     }
 }
 
-impl<K: Managed + StandIn> Default for Kind<K> {
+impl<K: Managed> Default for Kind<K> {
     fn default() -> Self {
         Self::new()
     }

@@ -23,10 +23,25 @@ use super::events::{Events, Note};
 /// The Event reason for an object coffer cannot read.
 pub const UNREADABLE: &str = "InvalidObject";
 
-/// A kind whose objects can be stood in for by their metadata alone: what
-/// removes an object from a cache when its new version does not decode.
-pub trait StandIn: Sized {
-    fn stand_in(meta: ObjectMeta) -> Self;
+/// The least spec every coffer kind decodes: no provider block, nothing
+/// managed. Managed kinds need a `providerConfigRef`; ProviderConfigs need
+/// nothing.
+const LEAST_SPECS: [&str; 2] = [r#"{}"#, r#"{"providerConfigRef": {"name": ""}}"#];
+
+/// An object of kind `K` with `meta` and the least spec: what removes an
+/// object from a cache when its new version does not decode. Never
+/// reconciled, only used for its name.
+pub fn stand_in<K: Resource<DynamicType = ()> + DeserializeOwned>(meta: &ObjectMeta) -> Option<K> {
+    LEAST_SPECS.iter().find_map(|spec| {
+        let spec: serde_json::Value = serde_json::from_str(spec).ok()?;
+        let obj = serde_json::json!({
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
+            "metadata": meta,
+            "spec": spec,
+        });
+        serde_json::from_value(obj).ok()
+    })
 }
 
 /// An object that did not decode, and why.
@@ -45,7 +60,7 @@ pub fn watch<K>(
     unreadable: mpsc::UnboundedSender<Unreadable>,
 ) -> impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
 where
-    K: Resource<DynamicType = ()> + StandIn + DeserializeOwned + Clone + Debug + Send + 'static,
+    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug + Send + 'static,
 {
     let resource = ApiResource::erase::<K>(&());
     let api: Api<DynamicObject> = match namespace {
@@ -67,14 +82,14 @@ where
             }
         };
         let typed = event.map(|event| match event {
-            watcher::Event::Apply(obj) => Some(match decode::<K>(&obj) {
-                Ok(typed) => watcher::Event::Apply(typed),
+            watcher::Event::Apply(obj) => match decode::<K>(&obj) {
+                Ok(typed) => Some(watcher::Event::Apply(typed)),
                 // Drop the last good version too: it no longer says what the user wants.
                 Err(e) => {
                     reject(&obj, e);
-                    watcher::Event::Delete(K::stand_in(obj.metadata))
+                    stand_in(&obj.metadata).map(watcher::Event::Delete)
                 }
-            }),
+            },
             watcher::Event::InitApply(obj) => match decode::<K>(&obj) {
                 Ok(typed) => Some(watcher::Event::InitApply(typed)),
                 Err(e) => {
@@ -82,9 +97,10 @@ where
                     None
                 }
             },
-            watcher::Event::Delete(obj) => Some(watcher::Event::Delete(
-                decode::<K>(&obj).unwrap_or_else(|_| K::stand_in(obj.metadata)),
-            )),
+            watcher::Event::Delete(obj) => decode::<K>(&obj)
+                .ok()
+                .or_else(|| stand_in(&obj.metadata))
+                .map(watcher::Event::Delete),
             watcher::Event::Init => Some(watcher::Event::Init),
             watcher::Event::InitDone => Some(watcher::Event::InitDone),
         });
@@ -143,6 +159,19 @@ mod tests {
         }));
         let err = decode::<ProviderConfig>(&obj).expect_err("out of range");
         assert!(err.to_string().contains("5000000000"), "{err}");
+    }
+
+    #[test]
+    fn every_kind_has_a_stand_in() {
+        let meta = ObjectMeta {
+            name: Some("x".into()),
+            namespace: Some("a".into()),
+            ..ObjectMeta::default()
+        };
+        assert!(stand_in::<ProviderConfig>(&meta).is_some());
+        assert!(stand_in::<crate::api::BackupVault>(&meta).is_some());
+        assert!(stand_in::<crate::api::Agency>(&meta).is_some());
+        assert!(stand_in::<crate::api::BackupShare>(&meta).is_some());
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! after each change is in the cache, wake the objects referencing it. So a
 //! reconcile woken by a Secret change always sees that change.
 
+pub mod agency;
 pub mod args;
 pub mod backoff;
+pub mod backup_share;
 pub mod backup_vault;
 pub mod caches;
 pub mod context;
@@ -40,7 +42,7 @@ pub use context::{Context, ReconcileError};
 pub use metrics::{Metrics, Readiness};
 pub use providers::{HuaweiApis, HuaweiFactory, ProviderFactory, Session};
 
-use crate::api::{BackupVault, ProviderConfig};
+use crate::api::{Agency, BackupShare, BackupVault, ProviderConfig};
 use crate::provider::metrics::ProviderMetrics;
 use caches::{Caches, Change, SpecVersions};
 use kinds::{Kind, Users};
@@ -176,10 +178,15 @@ async fn run_controllers(
 ) -> Result<(), Error> {
     let namespace = settings.watch_namespace.clone();
     let vaults = Kind::<BackupVault>::new();
-    let users = vec![vaults.users()];
+    let shares = Kind::<BackupShare>::new();
+    let agencies = Kind::<Agency>::new();
+    let users = vec![vaults.users(), shares.users(), agencies.users()];
     let (config_store, config_writer) = reflector::store::<ProviderConfig>();
     let (secret_store, secret_writer) = reflector::store::<Secret>();
-    let caches = Caches::new(config_store.clone(), secret_store).with_users(users.clone());
+    let caches = Caches::new(config_store.clone(), secret_store)
+        .with_users(users.clone())
+        // BackupShare receivers read their vaultRef from here.
+        .with_backup_vaults(vaults.store());
     let concurrency = settings.max_concurrent_reconciles;
     let ctx = Arc::new(Context::new(
         client.clone(),
@@ -214,6 +221,20 @@ async fn run_controllers(
         wake.on_secret_change(),
     );
 
+    let agencies = agencies.run(
+        &client,
+        ctx.clone(),
+        stopping.clone(),
+        unreadable.clone(),
+        agency::reconcile,
+    );
+    let shares = shares.run(
+        &client,
+        ctx.clone(),
+        stopping.clone(),
+        unreadable.clone(),
+        backup_share::reconcile,
+    );
     let vaults = vaults.run(
         &client,
         ctx.clone(),
@@ -239,7 +260,7 @@ async fn run_controllers(
         caches.wait_until_ready().await;
         readiness.set(true);
         tracing::info!("caches filled; controllers running");
-        futures::join!(vaults, drain(configs));
+        futures::join!(vaults, shares, agencies, drain(configs));
     };
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),

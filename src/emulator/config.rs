@@ -23,6 +23,11 @@ pub const DEFAULT_PASSWORD: &str = "coffer-password";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_DELETE_DELAY: Duration = Duration::from_secs(2);
 pub const DEFAULT_ASSOCIATION_DELAY: Duration = Duration::from_secs(1);
+// BackupShare: the second project and its credentials.
+pub const DEFAULT_PEER_PROJECT_ID: &str = "89abcdef0123456789abcdef01234567";
+pub const DEFAULT_PEER_ACCESS_KEY: &str = "AKPEEREXAMPLE000000";
+pub const DEFAULT_PEER_SECRET_KEY: &str = "SKPEEREXAMPLE000000000000000000000000000";
+pub const DEFAULT_BACKUP_DELAY: Duration = Duration::from_secs(1);
 
 /// Everything the emulator needs to start. `Default` listens on a free
 /// loopback port, which is what an in-process test wants.
@@ -47,6 +52,16 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// How many recent requests `/_emulator/requests` keeps.
     pub request_log_capacity: usize,
+    // BackupShare: a second project to share backups with.
+    /// The second project: its id and its own AK/SK.
+    pub peer_project_id: String,
+    pub peer_access_key: String,
+    pub peer_secret_key: String,
+    /// How long a new backup stays `protecting` before it is `available`.
+    pub backup_delay: Duration,
+    // Agency: IAM's eventual consistency after a create.
+    /// How long GET answers 404 for an agency just created.
+    pub agency_read_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -66,6 +81,11 @@ impl Default for EmulatorConfig {
             association_delay: DEFAULT_ASSOCIATION_DELAY,
             faults: FaultConfig::default(),
             request_log_capacity: DEFAULT_LOG_CAPACITY,
+            peer_project_id: DEFAULT_PEER_PROJECT_ID.to_string(),
+            peer_access_key: DEFAULT_PEER_ACCESS_KEY.to_string(),
+            peer_secret_key: DEFAULT_PEER_SECRET_KEY.to_string(),
+            backup_delay: DEFAULT_BACKUP_DELAY,
+            agency_read_delay: Duration::ZERO,
         }
     }
 }
@@ -139,6 +159,21 @@ pub struct EmulatorArgs {
     /// How many recent requests the admin request log keeps.
     #[arg(long, env = "COFFER_EMULATOR_REQUEST_LOG", default_value_t = DEFAULT_LOG_CAPACITY)]
     pub request_log: usize,
+    /// A second project, to share backups with.
+    #[arg(long, env = "COFFER_EMULATOR_PEER_PROJECT_ID", default_value = DEFAULT_PEER_PROJECT_ID)]
+    pub peer_project_id: String,
+    /// The second project's access key (AK).
+    #[arg(long, env = "COFFER_EMULATOR_PEER_ACCESS_KEY", default_value = DEFAULT_PEER_ACCESS_KEY)]
+    pub peer_access_key: String,
+    /// The second project's secret key (SK).
+    #[arg(long, env = "COFFER_EMULATOR_PEER_SECRET_KEY", default_value = DEFAULT_PEER_SECRET_KEY, hide_env_values = true, hide_default_value = true)]
+    pub peer_secret_key: String,
+    /// How long a new backup stays `protecting` before it is `available`.
+    #[arg(long, env = "COFFER_EMULATOR_BACKUP_DELAY", default_value = "1s", value_parser = parse_duration)]
+    pub backup_delay: Duration,
+    /// How long GET answers 404 for an agency just created (e.g. 3s).
+    #[arg(long, env = "COFFER_EMULATOR_AGENCY_READ_DELAY", default_value = "0s", value_parser = parse_duration)]
+    pub agency_read_delay: Duration,
 }
 
 impl From<EmulatorArgs> for EmulatorConfig {
@@ -170,6 +205,11 @@ impl From<EmulatorArgs> for EmulatorConfig {
                 lost_response_rate: args.lost_response_rate,
             },
             request_log_capacity: args.request_log,
+            peer_project_id: args.peer_project_id,
+            peer_access_key: args.peer_access_key,
+            peer_secret_key: args.peer_secret_key,
+            backup_delay: args.backup_delay,
+            agency_read_delay: args.agency_read_delay,
         }
     }
 }

@@ -34,12 +34,70 @@ pub enum Operation {
     AddVaultResources,
     /// `POST /v3/{project_id}/vaults/{vault_id}/removeresources`
     RemoveVaultResources,
+    // Backups and sharing (BackupShare).
+    /// `POST /v3/{project_id}/checkpoints`
+    CreateCheckpoint,
+    /// `GET /v3/{project_id}/backups`
+    ListBackups,
+    /// `GET /v3/{project_id}/backups/{backup_id}`
+    ShowBackup,
+    /// `DELETE /v3/{project_id}/backups/{backup_id}`
+    DeleteBackup,
+    /// `POST /v3/{project_id}/backups/{backup_id}/members`
+    AddMember,
+    /// `GET /v3/{project_id}/backups/{backup_id}/members`
+    ShowMembersDetail,
+    /// `GET /v3/{project_id}/backups/{backup_id}/members/{member_id}`
+    ShowMemberDetail,
+    /// `PUT /v3/{project_id}/backups/{backup_id}/members/{member_id}`
+    UpdateMemberStatus,
+    /// `DELETE /v3/{project_id}/backups/{backup_id}/members/{member_id}`
+    DeleteMember,
+    // IAM agencies and their grants (Agency).
+    /// `POST /v3.0/OS-AGENCY/agencies`
+    CreateAgency,
+    /// `GET /v3.0/OS-AGENCY/agencies/{agency_id}`
+    ShowAgency,
+    /// `GET /v3.0/OS-AGENCY/agencies`
+    ListAgencies,
+    /// `PUT /v3.0/OS-AGENCY/agencies/{agency_id}`
+    UpdateAgency,
+    /// `DELETE /v3.0/OS-AGENCY/agencies/{agency_id}`
+    DeleteAgency,
+    /// `GET /v3/roles`
+    KeystoneListPermissions,
+    /// `GET /v3/projects`
+    KeystoneListProjects,
+    /// `PUT /v3.0/OS-AGENCY/projects/{project_id}/agencies/{agency_id}/roles/{role_id}`
+    AssociateAgencyWithProjectPermission,
+    /// `HEAD` of the same path
+    CheckProjectPermissionForAgency,
+    /// `DELETE` of the same path
+    RemoveProjectPermissionFromAgency,
+    /// `GET /v3.0/OS-AGENCY/projects/{project_id}/agencies/{agency_id}/roles`
+    ListProjectPermissionsForAgency,
+    /// `PUT /v3.0/OS-AGENCY/domains/{domain_id}/agencies/{agency_id}/roles/{role_id}`
+    AssociateAgencyWithDomainPermission,
+    /// `HEAD` of the same path
+    CheckDomainPermissionForAgency,
+    /// `DELETE` of the same path
+    RemoveDomainPermissionFromAgency,
+    /// `GET /v3.0/OS-AGENCY/domains/{domain_id}/agencies/{agency_id}/roles`
+    ListDomainPermissionsForAgency,
+    /// `PUT /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/{role_id}/inherited_to_projects`
+    AssociateAgencyWithAllProjectsPermission,
+    /// `HEAD` of the same path
+    CheckAllProjectsPermissionForAgency,
+    /// `DELETE` of the same path
+    RemoveAllProjectsPermissionFromAgency,
+    /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
+    ListAllProjectsPermissionsForAgency,
     /// Any path or method the emulated API does not have.
     Unknown,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 41] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -52,6 +110,34 @@ impl Operation {
         Operation::DeleteVaultTag,
         Operation::AddVaultResources,
         Operation::RemoveVaultResources,
+        Operation::CreateCheckpoint,
+        Operation::ListBackups,
+        Operation::ShowBackup,
+        Operation::DeleteBackup,
+        Operation::AddMember,
+        Operation::ShowMembersDetail,
+        Operation::ShowMemberDetail,
+        Operation::UpdateMemberStatus,
+        Operation::DeleteMember,
+        Operation::CreateAgency,
+        Operation::ShowAgency,
+        Operation::ListAgencies,
+        Operation::UpdateAgency,
+        Operation::DeleteAgency,
+        Operation::KeystoneListPermissions,
+        Operation::KeystoneListProjects,
+        Operation::AssociateAgencyWithProjectPermission,
+        Operation::CheckProjectPermissionForAgency,
+        Operation::RemoveProjectPermissionFromAgency,
+        Operation::ListProjectPermissionsForAgency,
+        Operation::AssociateAgencyWithDomainPermission,
+        Operation::CheckDomainPermissionForAgency,
+        Operation::RemoveDomainPermissionFromAgency,
+        Operation::ListDomainPermissionsForAgency,
+        Operation::AssociateAgencyWithAllProjectsPermission,
+        Operation::CheckAllProjectsPermissionForAgency,
+        Operation::RemoveAllProjectsPermissionFromAgency,
+        Operation::ListAllProjectsPermissionsForAgency,
         Operation::Unknown,
     ];
 
@@ -69,6 +155,40 @@ impl Operation {
             Operation::DeleteVaultTag => "DeleteVaultTag",
             Operation::AddVaultResources => "AddVaultResources",
             Operation::RemoveVaultResources => "RemoveVaultResources",
+            Operation::CreateCheckpoint => "CreateCheckpoint",
+            Operation::ListBackups => "ListBackups",
+            Operation::ShowBackup => "ShowBackup",
+            Operation::DeleteBackup => "DeleteBackup",
+            Operation::AddMember => "AddMember",
+            Operation::ShowMembersDetail => "ShowMembersDetail",
+            Operation::ShowMemberDetail => "ShowMemberDetail",
+            Operation::UpdateMemberStatus => "UpdateMemberStatus",
+            Operation::DeleteMember => "DeleteMember",
+            Operation::CreateAgency => "CreateAgency",
+            Operation::ShowAgency => "ShowAgency",
+            Operation::ListAgencies => "ListAgencies",
+            Operation::UpdateAgency => "UpdateAgency",
+            Operation::DeleteAgency => "DeleteAgency",
+            Operation::KeystoneListPermissions => "KeystoneListPermissions",
+            Operation::KeystoneListProjects => "KeystoneListProjects",
+            Operation::AssociateAgencyWithProjectPermission => {
+                "AssociateAgencyWithProjectPermission"
+            }
+            Operation::CheckProjectPermissionForAgency => "CheckProjectPermissionForAgency",
+            Operation::RemoveProjectPermissionFromAgency => "RemoveProjectPermissionFromAgency",
+            Operation::ListProjectPermissionsForAgency => "ListProjectPermissionsForAgency",
+            Operation::AssociateAgencyWithDomainPermission => "AssociateAgencyWithDomainPermission",
+            Operation::CheckDomainPermissionForAgency => "CheckDomainPermissionForAgency",
+            Operation::RemoveDomainPermissionFromAgency => "RemoveDomainPermissionFromAgency",
+            Operation::ListDomainPermissionsForAgency => "ListDomainPermissionsForAgency",
+            Operation::AssociateAgencyWithAllProjectsPermission => {
+                "AssociateAgencyWithAllProjectsPermission"
+            }
+            Operation::CheckAllProjectsPermissionForAgency => "CheckAllProjectsPermissionForAgency",
+            Operation::RemoveAllProjectsPermissionFromAgency => {
+                "RemoveAllProjectsPermissionFromAgency"
+            }
+            Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
             Operation::Unknown => "Unknown",
         }
     }

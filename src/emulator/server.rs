@@ -151,6 +151,11 @@ impl RunningEmulator {
         admin::vaults_of(&self.shared)
     }
 
+    /// Agency: how long GET answers 404 for agencies created from now on.
+    pub fn set_agency_read_delay(&self, delay: std::time::Duration) {
+        lock(&self.shared.huawei.agencies).set_read_delay(delay);
+    }
+
     /// Stops accepting, lets open requests finish (up to a few seconds)
     /// and waits for the server to end.
     pub async fn stop(mut self) -> Result<(), EmulatorError> {

@@ -51,25 +51,3 @@ pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action
     // (admission refuses it) is reported by the pair's connect.
     engine::reconcile::<huawei::CbrVault>(bv, ctx).await
 }
-
-/// When to look at a BackupVault again after a failed reconcile.
-pub fn error_policy(bv: Arc<BackupVault>, error: &Error, ctx: Arc<Context>) -> Action {
-    engine::error_policy(bv, error, ctx)
-}
-
-impl super::lenient::StandIn for BackupVault {
-    fn stand_in(meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Self {
-        Self {
-            metadata: meta,
-            spec: crate::api::BackupVaultSpec {
-                provider_config_ref: crate::api::ProviderConfigRef {
-                    name: String::new(),
-                },
-                deletion_policy: DeletionPolicy::Orphan,
-                management_policy: ManagementPolicy::ObserveOnly,
-                huawei_cloud: None,
-            },
-            status: None,
-        }
-    }
-}

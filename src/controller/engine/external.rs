@@ -48,6 +48,22 @@ pub trait Managed:
     fn managed_status(&self) -> Option<&ManagedStatus<Self::AtProvider>>;
 }
 
+/// The provider session of the ProviderConfig `obj` names, in its own
+/// namespace: what every pair's `connect` starts from.
+pub fn session_of<K: Managed>(
+    obj: &K,
+    ctx: &Context,
+) -> Result<crate::controller::providers::Session, Error> {
+    let namespace = obj
+        .meta()
+        .namespace
+        .as_deref()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    Ok(ctx
+        .providers
+        .session(&ctx.caches, namespace, obj.provider_config())?)
+}
+
 /// How a cloud object can be found again when coffer holds no id for it,
 /// which decides whether a create needs the pending marker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,7 +21,9 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
 pub use error::Error;
-pub use external::{Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan};
+pub use external::{
+    Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, session_of,
+};
 pub use policy::{Policy, wake_key};
 
 use super::context::Context;

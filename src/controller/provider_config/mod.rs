@@ -196,16 +196,3 @@ async fn check(pc: &ProviderConfig, ctx: &Context) -> Result<(), Error> {
     let session = ctx.providers.session_for(&ctx.caches, pc)?;
     session.check_credentials().await.map_err(Error::Provider)
 }
-
-impl super::lenient::StandIn for ProviderConfig {
-    fn stand_in(meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Self {
-        Self {
-            metadata: meta,
-            spec: crate::api::ProviderConfigSpec {
-                huawei_cloud: None,
-                rate_limit: None,
-            },
-            status: None,
-        }
-    }
-}

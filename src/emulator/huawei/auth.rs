@@ -90,7 +90,7 @@ fn token_project(tokens: &TokenIssuer, token: &str, now: Timestamp) -> Result<St
 
 /// Verifies an AK/SK signature and returns the project it is for: the
 /// signed `X-Project-Id`, or the configured one when the header is absent.
-fn verify_signature(
+pub(super) fn verify_signature(
     identity: &Identity,
     authorization: &str,
     req: &RequestView<'_>,

@@ -75,10 +75,27 @@ fn refusal(shared: &Shared, op: Operation, req: &Request, request_id: &str) -> O
             body: &body,
         };
         let huawei = &shared.huawei;
-        if let Err(failure) =
-            auth::authenticate(&huawei.identity, &huawei.tokens, &view, Timestamp::now())
-        {
-            return Some(failure.into_response_with_id(request_id));
+        // Agency: IAM is global, so its callers prove the account, not a project.
+        if super::iam_agency::is_domain_scoped(op) {
+            let now = Timestamp::now();
+            let checked = super::iam_agency::auth::authenticate(
+                &huawei.identity,
+                &huawei.tokens,
+                &view,
+                now,
+                request_id,
+            );
+            if let Err(refusal) = checked {
+                return Some(*refusal);
+            }
+        } else {
+            // Each project has its own credentials (BackupShare's second project).
+            let identity = huawei.identity_for(req.uri().path());
+            if let Err(failure) =
+                auth::authenticate(identity, &huawei.tokens, &view, Timestamp::now())
+            {
+                return Some(failure.into_response_with_id(request_id));
+            }
         }
     }
     let injected = lock(&shared.faults).before(op, Instant::now(), rand::random());

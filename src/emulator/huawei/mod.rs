@@ -6,6 +6,7 @@ pub mod cbr;
 pub mod error;
 pub mod gate;
 pub mod iam;
+pub mod iam_agency;
 pub mod token;
 
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,9 @@ use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
+use self::cbr::backups::BackupStore;
 use self::cbr::handlers;
+use self::cbr::share_handlers as shares;
 use self::cbr::store::VaultStore;
 use self::error::GatewayError;
 use self::gate::Gate;
@@ -58,6 +61,17 @@ impl Identity {
             secret_key: config.secret_key.clone(),
         }
     }
+
+    /// The second project (BackupShare): same account and region, its own
+    /// project id and AK/SK. Signed requests only; IAM serves the main user.
+    pub fn peer_from_config(config: &EmulatorConfig) -> Self {
+        Self {
+            project_id: config.peer_project_id.clone(),
+            access_key: config.peer_access_key.clone(),
+            secret_key: config.peer_secret_key.clone(),
+            ..Self::from_config(config)
+        }
+    }
 }
 
 /// Huawei's state: who may call, and the vaults.
@@ -66,6 +80,11 @@ pub struct HuaweiState {
     pub tokens: TokenIssuer,
     pub token_ttl: Duration,
     pub vaults: Mutex<VaultStore>,
+    /// BackupShare: a second project with its own AK/SK, and the backups.
+    pub peer: Identity,
+    pub backups: Mutex<BackupStore>,
+    /// Agency: IAM agencies of the main account and their grants.
+    pub agencies: Mutex<iam_agency::store::AgencyStore>,
 }
 
 impl HuaweiState {
@@ -78,6 +97,20 @@ impl HuaweiState {
                 config.association_delay,
                 config.delete_delay,
             )),
+            peer: Identity::peer_from_config(config),
+            backups: Mutex::new(BackupStore::new(config.backup_delay)),
+            agencies: Mutex::new(iam_agency::store::AgencyStore::new(
+                config.agency_read_delay,
+            )),
+        }
+    }
+
+    /// The identity a CBR path's project names: the peer project's, else
+    /// the main one (whose checks then refuse a stranger's project).
+    pub fn identity_for(&self, path: &str) -> &Identity {
+        match path.split('/').nth(2) {
+            Some(project) if project == self.peer.project_id => &self.peer,
+            _ => &self.identity,
         }
     }
 }
@@ -141,6 +174,45 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             "/v3/{project_id}/vault/{vault_id}/tags/{key}",
             gated(DeleteVaultTag, delete(handlers::delete_tag)),
         )
+        // BackupShare: checkpoints, backups and share members.
+        .route(
+            "/v3/{project_id}/checkpoints",
+            gated(CreateCheckpoint, post(shares::create_checkpoint)),
+        )
+        .route(
+            "/v3/{project_id}/backups",
+            gated(ListBackups, get(shares::list_backups)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}",
+            gated(ShowBackup, get(shares::show_backup)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}",
+            gated(DeleteBackup, delete(shares::delete_backup)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/members",
+            gated(AddMember, post(shares::add_members)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/members",
+            gated(ShowMembersDetail, get(shares::list_members)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/members/{member_id}",
+            gated(ShowMemberDetail, get(shares::show_member)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/members/{member_id}",
+            gated(UpdateMemberStatus, put(shares::update_member)),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/members/{member_id}",
+            gated(DeleteMember, delete(shares::delete_member)),
+        )
+        // Agency: IAM agencies, their grants and the catalogs.
+        .merge(iam_agency::routes(&gated))
         // The gateway answers an unknown method like an unknown path.
         .method_not_allowed_fallback(api_not_found)
         .fallback(api_not_found)

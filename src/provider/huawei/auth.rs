@@ -80,6 +80,23 @@ pub type UsedToken = Option<Arc<CachedToken>>;
 
 impl Authenticator {
     pub fn new(credentials: &HuaweiCredentials, iam_base: Url, project_id: &str) -> Self {
+        Self::scoped(
+            credentials,
+            iam_base,
+            TokenScope::Project(project_id.to_string()),
+        )
+    }
+
+    /// For IAM's own APIs (agencies), which need a domain-scoped token.
+    pub fn for_domain(credentials: &HuaweiCredentials, iam_base: Url, domain_id: &str) -> Self {
+        Self::scoped(
+            credentials,
+            iam_base,
+            TokenScope::Domain(domain_id.to_string()),
+        )
+    }
+
+    fn scoped(credentials: &HuaweiCredentials, iam_base: Url, scope: TokenScope) -> Self {
         match credentials.clone() {
             HuaweiCredentials::AccessKey {
                 access_key,
@@ -97,7 +114,7 @@ impl Authenticator {
                 username,
                 password,
                 domain_name,
-                project_id: project_id.to_string(),
+                scope,
                 slot: Mutex::new(None),
             }),
         }
@@ -223,13 +240,21 @@ pub fn token_lifetime(
     }
 }
 
+/// What a password token is scoped to: a project for CBR, the account
+/// (domain) for IAM's own APIs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenScope {
+    Project(String),
+    Domain(String),
+}
+
 /// A password token, fetched on demand and shared by all calls.
 pub struct TokenCache {
     iam_base: Url,
     username: String,
     password: String,
     domain_name: String,
-    project_id: String,
+    scope: TokenScope,
     /// Held across the fetch, so concurrent callers wait for one request
     /// instead of each asking IAM.
     slot: Mutex<Option<Arc<CachedToken>>>,
@@ -242,7 +267,7 @@ impl std::fmt::Debug for TokenCache {
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .field("domain_name", &self.domain_name)
-            .field("project_id", &self.project_id)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -286,12 +311,21 @@ impl TokenCache {
     /// `X-Subject-Token` header, its expiry in the body.
     async fn fetch(&self, transport: &Transport) -> Result<CachedToken, ProviderError> {
         let query = vec![("nocatalog".to_string(), "true".to_string())];
-        let body = TokenRequest::password(
-            &self.username,
-            &self.password,
-            &self.domain_name,
-            &self.project_id,
-        );
+        let (body, what) = match &self.scope {
+            TokenScope::Project(id) => (
+                TokenRequest::password(&self.username, &self.password, &self.domain_name, id),
+                format!("IAM project {id}"),
+            ),
+            TokenScope::Domain(id) => (
+                TokenRequest::password_for_domain(
+                    &self.username,
+                    &self.password,
+                    &self.domain_name,
+                    id,
+                ),
+                format!("IAM domain {id}"),
+            ),
+        };
         let body = serde_json::to_vec(&body).map_err(|e| ProviderError::Invalid {
             code: "InvalidCredentials".to_string(),
             message: format!("could not encode the token request: {e}"),
@@ -299,7 +333,7 @@ impl TokenCache {
         let req = Request {
             service: Service::Iam,
             operation: "create_token",
-            what: format!("IAM project {}", self.project_id),
+            what,
             method: Method::POST,
             url: build_url(&self.iam_base, &["v3", "auth", "tokens"], &query),
             query,

@@ -9,9 +9,10 @@ use reqwest::Method;
 use url::Url;
 
 use super::auth::{Authenticator, HuaweiCredentials};
-use super::errors::{config_error, map_cbr_error};
+use super::authorized;
+use super::errors::{FailedResponse, config_error, map_cbr_error};
 use super::signer;
-use super::transport::{Failure, Request, Response, Service, Transport};
+use super::transport::{Request, Response, Service, Transport};
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::metrics::ProviderMetrics;
@@ -214,27 +215,21 @@ impl CbrClient {
         call: &Call,
         decode: impl Fn(&Response) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
-        let mut retried = false;
-        loop {
-            let mut req = self.request(call);
-            let used = self.auth.authorize(&self.transport, &mut req).await?;
-            match self.transport.send(&req, map_cbr_error, &decode).await {
-                Err(Failure {
-                    status: Some(401),
-                    error,
-                }) if !retried => {
-                    if !self.auth.refused(&used).await {
-                        return Err(error);
-                    }
-                    tracing::info!(
-                        operation = call.operation,
-                        "CBR refused the IAM token; retrying with a new one"
-                    );
-                    retried = true;
-                }
-                other => return other.map_err(|f| f.error),
-            }
-        }
+        self.call_mapped(call, map_cbr_error, decode).await
+    }
+
+    /// As [`Self::call`], with the call's own error mapping. A 401 that the
+    /// mapping does not call `Unauthorized` (CBR's "Malformed request url"
+    /// for a deleted backup's members) is no credential problem, so it
+    /// never costs a token refresh.
+    pub async fn call_mapped<T>(
+        &self,
+        call: &Call,
+        map_error: fn(&FailedResponse<'_>) -> ProviderError,
+        decode: impl Fn(&Response) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        let build = || self.request(call);
+        authorized::send(&self.auth, &self.transport, build, map_error, decode).await
     }
 }
 

@@ -1,12 +1,16 @@
 //! Huawei Cloud: IAM authentication and the CBR vault API.
 
 pub mod auth;
+pub mod authorized;
 pub mod cbr;
 pub mod client;
 #[cfg(test)]
 mod client_tests;
 pub mod convert;
 pub mod errors;
+pub mod iam;
+pub mod share;
+pub mod shares;
 pub mod signer;
 pub mod transport;
 pub mod vaults;

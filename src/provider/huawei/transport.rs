@@ -33,7 +33,7 @@ pub enum Service {
 }
 
 impl Service {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Service::Cbr => "cbr",
             Service::Iam => "iam",

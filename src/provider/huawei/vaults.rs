@@ -116,11 +116,11 @@ fn checked_id(id: &str) -> Result<&str, ProviderError> {
 }
 
 /// Decodes a JSON answer; one that cannot be read is a transient failure.
-fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+pub(super) fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| undecodable("CBR", &e, &resp.body))
 }
 
-fn ignore_body(_: &Response) -> Result<(), ProviderError> {
+pub(super) fn ignore_body(_: &Response) -> Result<(), ProviderError> {
     Ok(())
 }
 

@@ -345,10 +345,26 @@ impl<'a> TokenRequest<'a> {
                     },
                 },
                 scope: Scope {
-                    project: ById { id: project_id },
+                    project: Some(ById { id: project_id }),
+                    domain: None,
                 },
             },
         }
+    }
+
+    /// The same user, with a token scoped to the account (IAM agencies).
+    pub fn password_for_domain(
+        user: &'a str,
+        password: &'a str,
+        domain: &'a str,
+        domain_id: &'a str,
+    ) -> Self {
+        let mut request = Self::password(user, password, domain, domain_id);
+        request.auth.scope = Scope {
+            project: None,
+            domain: Some(ById { id: domain_id }),
+        };
+        request
     }
 }
 
@@ -390,7 +406,10 @@ pub struct Named<'a> {
 
 #[derive(Serialize)]
 pub struct Scope<'a> {
-    pub project: ById<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<ById<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<ById<'a>>,
 }
 
 #[derive(Serialize)]

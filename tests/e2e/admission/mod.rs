@@ -11,6 +11,8 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
+mod agency;
+mod backup_share;
 mod kubectl_get;
 mod provider_config;
 mod vault;

@@ -3,6 +3,8 @@
 //! sent over HTTP and counted. Each test runs its own controllers and its
 //! own emulator in-process, watching only its own namespace.
 
+mod agency;
+mod backup_share;
 mod backup_vault;
 mod engine;
 mod engine_create;

@@ -3,6 +3,7 @@
 //! plan with the pure [`plan`]; make one CBR call per planned step.
 
 pub mod drift;
+pub mod in_flight;
 pub mod plan;
 
 use std::collections::BTreeSet;
@@ -17,7 +18,7 @@ use crate::api::backup_vault::{HuaweiVault, ObservedResource, VaultObservation};
 use crate::api::managed::PlannedCall;
 use crate::controller::context::Context;
 use crate::controller::engine::{
-    self, Blocked, Candidate, Created, Error, External, Health, Lookup, Managed,
+    self, Blocked, Candidate, Created, Error, External, Health, Lookup,
 };
 use crate::provider::ProviderError;
 use crate::provider::huawei::cbr::{CbrVaultApi, Vault};
@@ -57,11 +58,7 @@ impl External for CbrVault {
             message: "spec.huaweiCloud is not set; Huawei Cloud is the only provider of BackupVaults today: add a huaweiCloud block".into(),
         })?;
         let uid = bv.uid().ok_or(Error::MissingMetadata("uid"))?;
-        let namespace = bv.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-        let session = ctx
-            .providers
-            .session(&ctx.caches, &namespace, bv.provider_config())?;
-        let cbr = session.huawei()?.cbr.clone();
+        let cbr = engine::session_of(bv, ctx)?.huawei()?.cbr.clone();
         Ok(Self::new(spec, uid, cbr))
     }
 

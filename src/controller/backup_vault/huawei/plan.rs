@@ -15,6 +15,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::drift;
+pub use super::in_flight::{InFlight, awaits, awaits_created, settled};
 use crate::api::backup_vault::{HuaweiResource, HuaweiVault};
 use crate::api::managed::Drift;
 use crate::provider::huawei::cbr::{Tag, Vault, VaultCreate, VaultResource, VaultUpdate};
@@ -170,80 +171,6 @@ pub fn updated_fields(u: &VaultUpdate) -> Vec<String> {
     push("threshold", u.threshold.map(|v| v.to_string()));
     push("locked", u.locked.map(|v| v.to_string()));
     out
-}
-
-/// Resource changes coffer asked for and the provider may not show yet:
-/// CBR associates and dissociates resources asynchronously, and asking again
-/// while it works would fail or flap. The engine keeps the keys in status
-/// (`addResource/<id>`, `removeResource/<id>`) and drops them once
-/// [`settled`] or too old.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct InFlight {
-    added: BTreeSet<String>,
-    removed: BTreeSet<String>,
-}
-
-const ADD: &str = "addResource/";
-const REMOVE: &str = "removeResource/";
-
-impl InFlight {
-    /// The resource changes among the engine's in-flight keys.
-    pub fn from_keys(keys: &BTreeSet<String>) -> Self {
-        let ids = |prefix: &str| {
-            keys.iter()
-                .filter_map(|k| k.strip_prefix(prefix).map(str::to_owned))
-                .collect()
-        };
-        Self {
-            added: ids(ADD),
-            removed: ids(REMOVE),
-        }
-    }
-
-    /// Remembers a resource call (tests; the engine keeps [`awaits`]).
-    pub fn record(&mut self, call: &Call) {
-        *self = Self::from_keys(
-            &awaits(call)
-                .into_iter()
-                .chain(self.added.iter().map(|id| format!("{ADD}{id}")))
-                .chain(self.removed.iter().map(|id| format!("{REMOVE}{id}")))
-                .collect(),
-        );
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty()
-    }
-}
-
-/// What `call` leaves in flight until the vault shows it.
-pub fn awaits(call: &Call) -> Vec<String> {
-    match call {
-        Call::AddResources(r) => r.iter().map(|r| format!("{ADD}{}", r.id)).collect(),
-        Call::RemoveResources(ids) => ids.iter().map(|id| format!("{REMOVE}{id}")).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// What a create request leaves in flight: the resources it associates.
-pub fn awaits_created(request: &VaultCreate) -> Vec<String> {
-    request
-        .resources
-        .iter()
-        .map(|r| format!("{ADD}{}", r.id))
-        .collect()
-}
-
-/// Whether `vault` shows the effect of in-flight `key`.
-pub fn settled(vault: &Vault, key: &str) -> bool {
-    let present = |id: &str| vault.resources.iter().any(|r| r.id == id);
-    if let Some(id) = key.strip_prefix(ADD) {
-        return present(id);
-    }
-    if let Some(id) = key.strip_prefix(REMOVE) {
-        return !present(id);
-    }
-    true
 }
 
 /// The create request for `spec`, carrying the ownership tag so that a vault

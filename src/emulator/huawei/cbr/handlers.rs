@@ -46,11 +46,14 @@ fn vault_response(status: StatusCode, vault: serde_json::Value) -> Response {
 /// `POST /v3/{project_id}/vaults`
 pub async fn create_vault(
     State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let new = validate::new_vault(parse::<CreateVaultBody>(&body)?.vault)?;
     let mut store = vaults(&shared);
     let record = store.create(new, Timestamp::now())?;
+    // BackupShare: a receiver accepts only into a vault of its own project.
+    lock(&shared.huawei.backups).note_vault(&record.id.to_string(), &project);
     let vault = view::created_vault(record, &shared.huawei.identity);
     Ok(vault_response(StatusCode::OK, vault))
 }

@@ -1,0 +1,99 @@
+//! Reading an agency's whole state from IAM: the agency, its grants on
+//! every scope, and the spec's role and project names resolved through the
+//! catalogs. Reads only; what to do about it is `plan.rs`'s job.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::plan::{Observed, Resolved, scope_of};
+use crate::api::agency::HuaweiAgency;
+use crate::provider::ProviderError;
+use crate::provider::huawei::iam::{Agency, Grant, GrantScope, IamAgencyApi, Project};
+
+/// The agency with its grants and the resolved spec.
+pub async fn observe(
+    iam: &dyn IamAgencyApi,
+    spec: &HuaweiAgency,
+    agency: Agency,
+) -> Result<Observed, ProviderError> {
+    let projects = iam.list_projects().await?;
+    let resolved = resolve(iam, spec, &projects).await?;
+    let grants = grants(iam, &agency.id, &projects).await?;
+    Ok(Observed {
+        agency,
+        grants,
+        resolved,
+    })
+}
+
+/// The same, for an agency just created: it has no grants yet.
+pub async fn observe_created(
+    iam: &dyn IamAgencyApi,
+    spec: &HuaweiAgency,
+    agency: Agency,
+) -> Result<Observed, ProviderError> {
+    let projects = iam.list_projects().await?;
+    Ok(Observed {
+        agency,
+        grants: BTreeSet::new(),
+        resolved: resolve(iam, spec, &projects).await?,
+    })
+}
+
+/// What is granted on the account, on all projects, and on each project.
+async fn grants(
+    iam: &dyn IamAgencyApi,
+    id: &str,
+    projects: &[Project],
+) -> Result<BTreeSet<Grant>, ProviderError> {
+    let mut scopes = vec![GrantScope::Domain, GrantScope::AllProjects];
+    scopes.extend(projects.iter().map(|p| GrantScope::Project(p.id.clone())));
+    let mut found = BTreeSet::new();
+    for scope in scopes {
+        for role_id in iam.list_grants(id, &scope).await? {
+            found.insert(Grant {
+                scope: scope.clone(),
+                role_id,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The spec's grants by id; names IAM does not know are listed, not fatal.
+async fn resolve(
+    iam: &dyn IamAgencyApi,
+    spec: &HuaweiAgency,
+    projects: &[Project],
+) -> Result<Resolved, ProviderError> {
+    let mut roles: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for grant in &spec.roles {
+        if !roles.contains_key(grant.role.as_str()) {
+            let found = iam.find_role(&grant.role).await?.map(|r| r.id);
+            roles.insert(&grant.role, found);
+        }
+    }
+    let mut resolved = Resolved::default();
+    for grant in &spec.roles {
+        let project = grant.project.as_deref().map(|wanted| {
+            projects
+                .iter()
+                .find(|p| p.name == wanted || p.id == wanted)
+                .map(|p| p.id.clone())
+        });
+        let role = roles.get(grant.role.as_str()).cloned().flatten();
+        let project_known = !matches!(project, Some(None));
+        if role.is_none() {
+            resolved.unknown.push(format!("role {:?}", grant.role));
+        }
+        if !project_known && let Some(name) = &grant.project {
+            resolved.unknown.push(format!("project {name:?}"));
+        }
+        let scope = scope_of(grant.scope, project.flatten());
+        if let (Some(role_id), Some(scope)) = (role, scope) {
+            resolved.grants.insert(Grant { scope, role_id });
+        }
+    }
+    resolved.unknown.sort();
+    resolved.unknown.dedup();
+    Ok(resolved)
+}

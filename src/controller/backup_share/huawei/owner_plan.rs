@@ -1,0 +1,262 @@
+//! The owner's pure plan: the spec's member set against the backup's
+//! member list. Missing members are added in as few calls as CBR allows
+//! (at most 10 each), extra members removed one by one; a backup CBR will
+//! not share (deleted, not available yet, not a server backup) plans no
+//! call and says why.
+
+use std::collections::BTreeSet;
+
+use crate::api::managed::{Drift, DriftAction};
+use crate::controller::engine::{Blocked, Health, Plan};
+use crate::provider::huawei::share::{Backup, MAX_MEMBERS_PER_ADD, Member};
+
+/// The only backups CBR shares.
+pub const SERVER_TYPE: &str = "OS::Nova::Server";
+/// The `Ready` reason of a share whose backup CBR does not have (deleted
+/// outside coffer, or never made in this project).
+pub const BACKUP_NOT_FOUND: &str = "BackupNotFound";
+
+/// The owner's member set as observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    pub backup_id: String,
+    /// `None`: CBR no longer has the backup.
+    pub backup: Option<Backup>,
+    pub members: Vec<Member>,
+}
+
+/// One owner call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// Add these members (1 to 10) in one call.
+    Add(Vec<String>),
+    /// Remove one member.
+    Remove(String),
+}
+
+/// The spec's members not shared yet, in calls of at most 10.
+pub fn adds(desired: &BTreeSet<String>, members: &[Member]) -> Vec<Vec<String>> {
+    let present: BTreeSet<&str> = members.iter().map(|m| m.project_id.as_str()).collect();
+    let missing: Vec<String> = desired
+        .iter()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    missing
+        .chunks(MAX_MEMBERS_PER_ADD)
+        .map(<[String]>::to_vec)
+        .collect()
+}
+
+/// The calls that make the member list match `desired`.
+pub fn plan(desired: &BTreeSet<String>, observed: &Observed) -> Plan<Call> {
+    let id = &observed.backup_id;
+    let Some(backup) = &observed.backup else {
+        return blocked(
+            BACKUP_NOT_FOUND,
+            format!(
+                "backup {id} no longer exists at CBR (deleted outside coffer); nothing can be shared: delete this BackupShare or point it at another backup"
+            ),
+        );
+    };
+    let mut plan = Plan::default();
+    let present: BTreeSet<&str> = observed
+        .members
+        .iter()
+        .map(|m| m.project_id.as_str())
+        .collect();
+    for project in desired.iter().filter(|p| !present.contains(p.as_str())) {
+        plan.drift
+            .push(drift(project, "member", "absent", DriftAction::Update));
+    }
+    for project in present.iter().filter(|p| !desired.contains(**p)) {
+        plan.drift
+            .push(drift(project, "absent", "member", DriftAction::Update));
+        plan.calls.push(Call::Remove(project.to_string()));
+    }
+    let adds = adds(desired, &observed.members);
+    if adds.is_empty() {
+        return plan;
+    }
+    if backup.resource_type != SERVER_TYPE {
+        plan.blocked.push(Blocked {
+            reason: "BackupNotShareable",
+            message: format!(
+                "backup {id} is a backup of {:?}; CBR shares only cloud-server backups",
+                backup.resource_type
+            ),
+        });
+        set_blocked(&mut plan, "CBR shares only cloud-server backups");
+        return plan;
+    }
+    if backup.status != "available" {
+        // Not an error: a new backup is `protecting` for a while.
+        plan.awaiting
+            .push(format!("backup {id} available (it is {})", backup.status));
+        set_blocked(&mut plan, "CBR shares only available backups");
+        return plan;
+    }
+    plan.calls.splice(0..0, adds.into_iter().map(Call::Add));
+    plan
+}
+
+fn set_blocked(plan: &mut Plan<Call>, why: &str) {
+    for d in plan.drift.iter_mut().filter(|d| d.desired == "member") {
+        d.action = DriftAction::Blocked;
+        d.reason = Some(why.to_string());
+    }
+}
+
+fn blocked(reason: &'static str, message: String) -> Plan<Call> {
+    Plan {
+        blocked: vec![Blocked { reason, message }],
+        ..Plan::default()
+    }
+}
+
+fn drift(project: &str, desired: &str, observed: &str, action: DriftAction) -> Drift {
+    Drift {
+        field: format!("owner.members[{project}]"),
+        desired: desired.to_string(),
+        observed: observed.to_string(),
+        action,
+        reason: None,
+    }
+}
+
+/// `Ready` of the owner's share.
+pub fn health(observed: &Observed) -> Health {
+    let id = &observed.backup_id;
+    let Some(backup) = &observed.backup else {
+        return Health::Degraded {
+            reason: BACKUP_NOT_FOUND.into(),
+            message: format!(
+                "backup {id} does not exist at CBR in this project (deleted outside coffer, or never made here); coffer looks again at the next drift check"
+            ),
+        };
+    };
+    if backup.status != "available" {
+        return Health::Progressing {
+            reason: "BackupNotAvailable".into(),
+            message: format!(
+                "backup {id} is {}; CBR shares it once it is available",
+                backup.status
+            ),
+        };
+    }
+    let count = |s: &str| observed.members.iter().filter(|m| m.status == s).count();
+    Health::Available {
+        message: format!(
+            "backup {id} is shared with {} project(s): {} accepted, {} pending, {} rejected",
+            observed.members.len(),
+            count("accepted"),
+            count("pending"),
+            count("rejected")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(p: &str, status: &str) -> Member {
+        Member {
+            project_id: p.into(),
+            status: status.into(),
+            vault_id: None,
+            image_id: None,
+            updated_at: None,
+        }
+    }
+
+    fn observed(members: Vec<Member>) -> Observed {
+        Observed {
+            backup_id: "b1".into(),
+            backup: Some(Backup {
+                id: "b1".into(),
+                status: "available".into(),
+                resource_type: SERVER_TYPE.into(),
+                project_id: "owner".into(),
+            }),
+            members,
+        }
+    }
+
+    fn set(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn three_missing_members_are_one_add() {
+        let p = plan(&set(&["a", "b", "c"]), &observed(vec![]));
+        assert_eq!(
+            p.calls,
+            [Call::Add(vec!["a".into(), "b".into(), "c".into()])]
+        );
+        assert_eq!(p.drift.len(), 3);
+    }
+
+    #[test]
+    fn adds_go_in_calls_of_at_most_ten() {
+        let many: Vec<String> = (0..23).map(|i| format!("p{i:02}")).collect();
+        let desired: BTreeSet<String> = many.iter().cloned().collect();
+        let sizes: Vec<usize> = adds(&desired, &[]).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [10, 10, 3]);
+    }
+
+    #[test]
+    fn an_extra_member_is_one_remove() {
+        let p = plan(
+            &set(&["a"]),
+            &observed(vec![member("a", "pending"), member("x", "accepted")]),
+        );
+        assert_eq!(p.calls, [Call::Remove("x".into())]);
+    }
+
+    #[test]
+    fn a_matching_member_set_plans_nothing() {
+        let p = plan(
+            &set(&["a", "b"]),
+            &observed(vec![member("b", "accepted"), member("a", "pending")]),
+        );
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn a_deleted_backup_plans_nothing_and_says_so() {
+        let gone = Observed {
+            backup: None,
+            ..observed(vec![])
+        };
+        let p = plan(&set(&["a"]), &gone);
+        assert!(p.calls.is_empty());
+        assert_eq!(p.blocked[0].reason, BACKUP_NOT_FOUND);
+        assert!(p.blocked[0].message.contains("backup b1"));
+        assert!(
+            matches!(health(&gone), Health::Degraded { reason, .. } if reason == BACKUP_NOT_FOUND)
+        );
+    }
+
+    #[test]
+    fn a_protecting_backup_waits_without_calls() {
+        let mut o = observed(vec![]);
+        if let Some(b) = o.backup.as_mut() {
+            b.status = "protecting".into();
+        }
+        let p = plan(&set(&["a"]), &o);
+        assert!(p.calls.is_empty());
+        assert_eq!(p.awaiting.len(), 1);
+    }
+
+    #[test]
+    fn a_disk_backup_is_blocked() {
+        let mut o = observed(vec![]);
+        if let Some(b) = o.backup.as_mut() {
+            b.resource_type = "OS::Cinder::Volume".into();
+        }
+        let p = plan(&set(&["a"]), &o);
+        assert!(p.calls.is_empty());
+        assert_eq!(p.blocked[0].reason, "BackupNotShareable");
+    }
+}

@@ -1,0 +1,184 @@
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use k8s_openapi::ByteString;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+
+use super::*;
+use crate::api::ProviderConfigSpec;
+use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
+use crate::provider::memory::MemoryVaults;
+
+fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
+    let mut pc = ProviderConfig::new(
+        "cloud",
+        ProviderConfigSpec {
+            rate_limit: None,
+            huawei_cloud: Some(HuaweiCloudConfig {
+                region: "ap-southeast-1".into(),
+                project_id: "0123456789abcdef0123456789abcdef".into(),
+                domain_id: None,
+                endpoints: None,
+                credentials: CredentialsRef {
+                    auth_type: auth,
+                    secret_ref: SecretRef {
+                        name: "creds".into(),
+                    },
+                },
+                ca_bundle: None,
+            }),
+        },
+    );
+    pc.metadata.namespace = Some("team-a".into());
+    pc.metadata.uid = Some("pc-uid".into());
+    pc.metadata.generation = Some(generation);
+    pc
+}
+
+fn secret(data: &[(&str, &str)], version: &str) -> Secret {
+    let mut s = Secret::default();
+    s.metadata.name = Some("creds".into());
+    s.metadata.namespace = Some("team-a".into());
+    s.metadata.resource_version = Some(version.into());
+    s.data = Some(
+        data.iter()
+            .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+            .collect::<BTreeMap<_, _>>(),
+    );
+    s
+}
+
+fn store_of<K>(objects: Vec<K>) -> Store<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (store, mut writer) = reflector::store();
+    for obj in objects {
+        writer.apply_watcher_event(&watcher::Event::Apply(obj));
+    }
+    store
+}
+
+#[derive(Default)]
+struct CountingFactory(AtomicUsize);
+
+impl ProviderFactory for CountingFactory {
+    fn huawei(
+        &self,
+        conn: HuaweiConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<HuaweiApis, ProviderError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(HuaweiApis {
+            iam: None,
+            cbr: Arc::new(MemoryVaults::default()),
+            // Built, never called: these tests count sessions.
+            shares: Arc::new(HuaweiShares::with_budget(conn, Arc::default(), budget)?),
+        })
+    }
+}
+
+#[test]
+fn access_keys_are_read_and_trimmed_with_default_endpoints() {
+    let conn = resolve(
+        &config(HuaweiAuthType::AccessKey, 1),
+        &secret(&[("accessKey", "AK\n"), ("secretKey", " SK ")], "1"),
+    )
+    .expect("resolved");
+    assert_eq!(
+        conn.credentials,
+        HuaweiCredentials::AccessKey {
+            access_key: "AK".into(),
+            secret_key: "SK".into()
+        }
+    );
+    assert_eq!(
+        conn.cbr_endpoint,
+        "https://cbr.ap-southeast-1.myhuaweicloud.com"
+    );
+    assert_eq!(
+        conn.iam_endpoint,
+        "https://iam.ap-southeast-1.myhuaweicloud.com"
+    );
+}
+
+#[test]
+fn a_missing_or_empty_key_is_named() {
+    let err = resolve(
+        &config(HuaweiAuthType::Password, 1),
+        &secret(
+            &[("username", "u"), ("password", ""), ("domainName", "d")],
+            "1",
+        ),
+    )
+    .expect_err("password is empty");
+    assert_eq!(err.reason(), "SecretKeyMissing");
+    assert!(err.to_string().contains("\"password\""), "{err}");
+    assert!(
+        err.to_string().contains("username, password, domainName"),
+        "{err}"
+    );
+}
+
+#[test]
+fn secret_values_never_reach_debug_output() {
+    let conn = resolve(
+        &config(HuaweiAuthType::AccessKey, 1),
+        &secret(
+            &[("accessKey", "AKVISIBLE"), ("secretKey", "TOPSECRET")],
+            "1",
+        ),
+    )
+    .expect("resolved");
+    let printed = format!("{conn:?}");
+    assert!(
+        !printed.contains("TOPSECRET") && !printed.contains("AKVISIBLE"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn an_unlabelled_secret_is_reported_as_not_found_with_the_label() {
+    let caches = Caches::new(
+        store_of(vec![config(HuaweiAuthType::AccessKey, 1)]),
+        store_of(vec![]),
+    );
+    let clients = ProviderClients::new(
+        Arc::new(CountingFactory::default()),
+        BudgetMetrics::default(),
+    );
+    let err = clients
+        .session(&caches, "team-a", "cloud")
+        .err()
+        .expect("no secret");
+    assert_eq!(
+        err.to_string(),
+        "Secret creds in namespace team-a not found (coffer only reads Secrets labelled coffer.dev/credentials=true)"
+    );
+}
+
+#[test]
+fn one_client_per_config_until_config_or_secret_changes() {
+    let factory = Arc::new(CountingFactory::default());
+    let clients = ProviderClients::new(factory.clone(), BudgetMetrics::default());
+    let keys = [("accessKey", "AK"), ("secretKey", "SK")];
+    let caches = |generation, version| {
+        Caches::new(
+            store_of(vec![config(HuaweiAuthType::AccessKey, generation)]),
+            store_of(vec![secret(&keys, version)]),
+        )
+    };
+    let first = caches(1, "10");
+    clients.session(&first, "team-a", "cloud").expect("built");
+    clients.session(&first, "team-a", "cloud").expect("reused");
+    assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+    clients
+        .session(&caches(1, "11"), "team-a", "cloud")
+        .expect("new secret");
+    clients
+        .session(&caches(2, "11"), "team-a", "cloud")
+        .expect("new spec");
+    assert_eq!(factory.0.load(Ordering::SeqCst), 3);
+}

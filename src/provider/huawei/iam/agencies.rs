@@ -1,0 +1,332 @@
+//! [`IamAgencyApi`] over HTTP: agencies, grants on the three scopes, and
+//! the role and project catalogs, in provider-neutral types.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::client::IamClient;
+use super::wire::{
+    AgencyEnvelope, AgencyList, CreateAgency, CreateAgencyBody, ProjectList, RoleList,
+    UpdateAgency, UpdateAgencyBody, WireAgency,
+};
+use super::{
+    Agency, AgencyCreate, AgencyUpdate, Grant, GrantScope, IamAgencyApi, Project, Role, Validity,
+};
+use crate::provider::ProviderError;
+use crate::provider::budget::RateBudget;
+use crate::provider::huawei::client::{Call, HuaweiConnection};
+use crate::provider::huawei::errors::undecodable;
+use crate::provider::huawei::transport::Response;
+use crate::provider::metrics::ProviderMetrics;
+
+/// The largest page IAM's agency list serves.
+const PER_PAGE: u32 = 500;
+
+/// IAM agencies of one account.
+#[derive(Debug)]
+pub struct HuaweiAgencies {
+    iam: IamClient,
+}
+
+impl HuaweiAgencies {
+    pub fn new(
+        conn: &HuaweiConnection,
+        metrics: Arc<ProviderMetrics>,
+        budget: Arc<RateBudget>,
+    ) -> Result<Self, ProviderError> {
+        Ok(Self {
+            iam: IamClient::new(conn, metrics, budget)?,
+        })
+    }
+
+    async fn agency_call(&self, call: Call) -> Result<Agency, ProviderError> {
+        let env = self.iam.call(&call, json::<AgencyEnvelope>).await?;
+        Ok(agency_from_wire(env.agency))
+    }
+
+    /// The path of one grant (PUT, HEAD, DELETE) or, without a role, of
+    /// the grant list.
+    fn grant_path(&self, id: &str, scope: &GrantScope, role: Option<&str>) -> Vec<String> {
+        let domain = self.iam.domain_id().to_string();
+        let mut path: Vec<String> = match scope {
+            GrantScope::Project(project) => vec![
+                "v3.0".into(),
+                "OS-AGENCY".into(),
+                "projects".into(),
+                project.clone(),
+            ],
+            GrantScope::Domain => vec!["v3.0".into(), "OS-AGENCY".into(), "domains".into(), domain],
+            GrantScope::AllProjects => {
+                vec!["v3.0".into(), "OS-INHERIT".into(), "domains".into(), domain]
+            }
+        };
+        path.extend(["agencies".to_string(), id.to_string(), "roles".to_string()]);
+        if let Some(role) = role {
+            path.push(role.to_string());
+        }
+        if matches!(scope, GrantScope::AllProjects) {
+            path.push("inherited_to_projects".to_string());
+        }
+        path
+    }
+}
+
+/// The duration as a request carries it: `"FOREVER"` or days.
+pub fn validity_to_wire(validity: Validity) -> Value {
+    match validity {
+        Validity::Forever => json!("FOREVER"),
+        Validity::Days(days) => json!(days),
+    }
+}
+
+/// IAM answers in hours (`"24"`, `"480"`), `"FOREVER"` or `null`; some
+/// clouds answer the request's words. All read as days.
+pub fn validity_from_wire(value: &Value) -> Option<Validity> {
+    let hours = |h: u64| {
+        (h > 0 && h.is_multiple_of(24))
+            .then(|| u32::try_from(h / 24).ok().map(Validity::Days))
+            .flatten()
+    };
+    match value {
+        Value::Null => Some(Validity::Forever),
+        Value::String(s) if s.eq_ignore_ascii_case("FOREVER") || s.is_empty() => {
+            Some(Validity::Forever)
+        }
+        Value::String(s) if s.eq_ignore_ascii_case("ONEDAY") => Some(Validity::Days(1)),
+        Value::String(s) => s.parse().ok().and_then(hours),
+        Value::Number(n) => n.as_u64().and_then(hours),
+        _ => None,
+    }
+}
+
+pub fn agency_from_wire(wire: WireAgency) -> Agency {
+    Agency {
+        validity: validity_from_wire(&wire.duration),
+        id: wire.id,
+        name: wire.name,
+        trust_domain_id: wire.trust_domain_id.unwrap_or_default(),
+        trust_domain_name: wire.trust_domain_name,
+        description: wire.description.unwrap_or_default(),
+        expire_time: wire.expire_time,
+        create_time: wire.create_time,
+        urn: wire.agency_urn,
+    }
+}
+
+#[async_trait]
+impl IamAgencyApi for HuaweiAgencies {
+    async fn get_agency(&self, id: &str) -> Result<Agency, ProviderError> {
+        let id = checked_id(id)?;
+        let call = Call::new("get_agency", Method::GET, agency_what(id)).path(&[
+            "v3.0",
+            "OS-AGENCY",
+            "agencies",
+            id,
+        ]);
+        self.agency_call(call).await
+    }
+
+    async fn find_agencies(&self, name: &str) -> Result<Vec<Agency>, ProviderError> {
+        let call = Call::new(
+            "list_agencies",
+            Method::GET,
+            format!("agencies named {name:?}"),
+        )
+        .path(&["v3.0", "OS-AGENCY", "agencies"])
+        .query(&[
+            ("domain_id", self.iam.domain_id().to_string()),
+            ("name", name.to_string()),
+            ("page", "1".to_string()),
+            ("per_page", PER_PAGE.to_string()),
+        ]);
+        let list = self.iam.call(&call, json::<AgencyList>).await?;
+        // Names are unique in an account; the filter guards against a
+        // server that ignores `name`.
+        Ok(list
+            .agencies
+            .into_iter()
+            .filter(|a| a.name == name)
+            .map(agency_from_wire)
+            .collect())
+    }
+
+    async fn create_agency(&self, create: &AgencyCreate) -> Result<Agency, ProviderError> {
+        let body = CreateAgencyBody {
+            agency: CreateAgency {
+                name: &create.name,
+                domain_id: self.iam.domain_id(),
+                trust_domain_id: create.trust.id.as_deref(),
+                trust_domain_name: create.trust.name.as_deref(),
+                description: &create.description,
+                duration: validity_to_wire(create.validity),
+            },
+        };
+        let call = Call::new(
+            "create_agency",
+            Method::POST,
+            format!("agency {}", create.name),
+        )
+        .path(&["v3.0", "OS-AGENCY", "agencies"])
+        .json(&body)?;
+        self.agency_call(call).await
+    }
+
+    async fn update_agency(
+        &self,
+        id: &str,
+        update: &AgencyUpdate,
+    ) -> Result<Agency, ProviderError> {
+        let id = checked_id(id)?;
+        let body = UpdateAgencyBody {
+            agency: UpdateAgency {
+                trust_domain_id: update.trust.as_ref().map(|(id, _)| id.as_str()),
+                trust_domain_name: update.trust.as_ref().map(|(_, name)| name.as_str()),
+                description: update.description.as_deref(),
+                duration: update.validity.map(validity_to_wire),
+            },
+        };
+        let call = Call::new("update_agency", Method::PUT, agency_what(id))
+            .path(&["v3.0", "OS-AGENCY", "agencies", id])
+            .json(&body)?;
+        self.agency_call(call).await
+    }
+
+    async fn delete_agency(&self, id: &str) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        let call = Call::new("delete_agency", Method::DELETE, agency_what(id)).path(&[
+            "v3.0",
+            "OS-AGENCY",
+            "agencies",
+            id,
+        ]);
+        match self.iam.call(&call, ignore_body).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn list_grants(
+        &self,
+        id: &str,
+        scope: &GrantScope,
+    ) -> Result<Vec<String>, ProviderError> {
+        let id = checked_id(id)?;
+        let path = self.grant_path(id, scope, None);
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        let call = Call::new("list_agency_grants", Method::GET, agency_what(id)).path(&segments);
+        let list = self.iam.call(&call, json::<RoleList>).await?;
+        Ok(list.roles.into_iter().map(|r| r.id).collect())
+    }
+
+    async fn grant(&self, id: &str, grant: &Grant) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        let path = self.grant_path(id, &grant.scope, Some(checked_id(&grant.role_id)?));
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        let call = Call::new("grant_agency_role", Method::PUT, agency_what(id)).path(&segments);
+        self.iam.call(&call, ignore_body).await
+    }
+
+    async fn revoke(&self, id: &str, grant: &Grant) -> Result<(), ProviderError> {
+        let id = checked_id(id)?;
+        let path = self.grant_path(id, &grant.scope, Some(checked_id(&grant.role_id)?));
+        let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+        let call = Call::new("revoke_agency_role", Method::DELETE, agency_what(id)).path(&segments);
+        match self.iam.call(&call, ignore_body).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn find_role(&self, name: &str) -> Result<Option<Role>, ProviderError> {
+        for key in ["display_name", "name"] {
+            let call = Call::new("list_roles", Method::GET, format!("role {name:?}"))
+                .path(&["v3", "roles"])
+                .query(&[(key, name.to_string())]);
+            let list = self.iam.call(&call, json::<RoleList>).await?;
+            let found = list
+                .roles
+                .into_iter()
+                .find(|r| r.display_name.as_deref() == Some(name) || r.name == name);
+            if let Some(role) = found {
+                return Ok(Some(Role {
+                    id: role.id,
+                    name: role.name,
+                    display_name: role.display_name,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>, ProviderError> {
+        let call = Call::new("list_projects", Method::GET, "projects")
+            .path(&["v3", "projects"])
+            .query(&[("domain_id", self.iam.domain_id().to_string())]);
+        let list = self.iam.call(&call, json::<ProjectList>).await?;
+        // `MOS` is a hidden project IAM lists but nothing can be granted on.
+        Ok(list
+            .projects
+            .into_iter()
+            .filter(|p| p.name != "MOS")
+            .map(|p| Project {
+                id: p.id,
+                name: p.name,
+            })
+            .collect())
+    }
+}
+
+fn agency_what(id: &str) -> String {
+    format!("agency {id}")
+}
+
+/// An empty or dot id would address another resource, and its 404 would
+/// read as "deleted".
+fn checked_id(id: &str) -> Result<&str, ProviderError> {
+    if matches!(id.trim(), "" | "." | "..") {
+        return Err(ProviderError::Invalid {
+            code: "InvalidAgencyId".to_string(),
+            message: format!("{id:?} is not an agency or role id"),
+        });
+    }
+    Ok(id)
+}
+
+fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+    serde_json::from_slice(&resp.body).map_err(|e| undecodable("IAM", &e, &resp.body))
+}
+
+fn ignore_body(_: &Response) -> Result<(), ProviderError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_hours_read_as_days() {
+        assert_eq!(validity_from_wire(&json!("480")), Some(Validity::Days(20)));
+        assert_eq!(validity_from_wire(&json!("24")), Some(Validity::Days(1)));
+        assert_eq!(
+            validity_from_wire(&json!("ONEDAY")),
+            Some(Validity::Days(1))
+        );
+        assert_eq!(
+            validity_from_wire(&json!("FOREVER")),
+            Some(Validity::Forever)
+        );
+        assert_eq!(validity_from_wire(&Value::Null), Some(Validity::Forever));
+        assert_eq!(validity_from_wire(&json!("25")), None);
+    }
+
+    #[test]
+    fn durations_are_sent_in_days() {
+        assert_eq!(validity_to_wire(Validity::Days(20)), json!(20));
+        assert_eq!(validity_to_wire(Validity::Forever), json!("FOREVER"));
+    }
+}
