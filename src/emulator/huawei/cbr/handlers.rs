@@ -34,6 +34,18 @@ fn vaults(shared: &Shared) -> MutexGuard<'_, VaultStore> {
     store
 }
 
+/// The store, once `vault_id` is known to be `project`'s: CBR answers
+/// another project's vault as not found.
+fn project_vaults<'a>(
+    shared: &'a Shared,
+    project: &str,
+    vault_id: &str,
+) -> Result<MutexGuard<'a, VaultStore>, CbrError> {
+    let store = vaults(shared);
+    store.get_in(project, vault_id)?;
+    Ok(store)
+}
+
 /// Parses a body against the wire schema; any mismatch is a 400.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, CbrError> {
     serde_json::from_slice(body).map_err(|e| CbrError::invalid(format!("request body: {e}")))
@@ -51,7 +63,7 @@ pub async fn create_vault(
 ) -> Result<Response, CbrError> {
     let new = validate::new_vault(parse::<CreateVaultBody>(&body)?.vault)?;
     let mut store = vaults(&shared);
-    let record = store.create(new, Timestamp::now())?;
+    let record = store.create(&project, new, Timestamp::now())?;
     // BackupShare: a receiver accepts only into a vault of its own project.
     lock(&shared.huawei.backups).note_vault(&record.id.to_string(), &project);
     let vault = view::created_vault(record, &shared.huawei.identity);
@@ -61,10 +73,12 @@ pub async fn create_vault(
 /// `GET /v3/{project_id}/vaults/{vault_id}`
 pub async fn show_vault(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
 ) -> Result<Response, CbrError> {
     let store = vaults(&shared);
-    let record = store.get(&vault_id).map_err(CbrError::on_read)?;
+    let record = store
+        .get_in(&project, &vault_id)
+        .map_err(CbrError::on_read)?;
     Ok(vault_response(
         StatusCode::OK,
         view::vault(record, &shared.huawei.identity),
@@ -74,11 +88,12 @@ pub async fn show_vault(
 /// `GET /v3/{project_id}/vaults`
 pub async fn list_vaults(
     State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
     uri: Uri,
 ) -> Result<Response, CbrError> {
     let query = ListQuery::parse(&decode_query_pairs(uri.query()))?;
     let store = vaults(&shared);
-    let page = query.page(store.newest_first());
+    let page = query.page(store.newest_first_in(&project));
     let identity = &shared.huawei.identity;
     let body = json!({
         "vaults": page.vaults.iter().map(|v| view::vault(v, identity)).collect::<Vec<_>>(),
@@ -92,11 +107,11 @@ pub async fn list_vaults(
 /// `PUT /v3/{project_id}/vaults/{vault_id}`
 pub async fn update_vault(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let update = parse::<UpdateVaultBody>(&body)?.vault;
-    let mut store = vaults(&shared);
+    let mut store = project_vaults(&shared, &project, &vault_id)?;
     let record = store.update(&vault_id, update)?;
     Ok(vault_response(
         StatusCode::OK,
@@ -107,41 +122,51 @@ pub async fn update_vault(
 /// `DELETE /v3/{project_id}/vaults/{vault_id}`
 pub async fn delete_vault(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
 ) -> Result<StatusCode, CbrError> {
-    vaults(&shared).delete(&vault_id, Instant::now())?;
+    project_vaults(&shared, &project, &vault_id)?.delete(&vault_id, Instant::now())?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v3/{project_id}/vaults/{vault_id}/addresources`
 pub async fn add_resources(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let body = parse::<AddResourcesBody>(&body)?;
-    let ids = vaults(&shared).add_resources(&vault_id, &body.resources, Instant::now())?;
+    let ids = project_vaults(&shared, &project, &vault_id)?.add_resources(
+        &vault_id,
+        &body.resources,
+        Instant::now(),
+    )?;
     Ok((StatusCode::OK, Json(json!({ "add_resource_ids": ids }))).into_response())
 }
 
 /// `POST /v3/{project_id}/vaults/{vault_id}/removeresources`
 pub async fn remove_resources(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let body = parse::<RemoveResourcesBody>(&body)?;
-    let ids = vaults(&shared).remove_resources(&vault_id, &body.resource_ids, Instant::now())?;
+    let ids = project_vaults(&shared, &project, &vault_id)?.remove_resources(
+        &vault_id,
+        &body.resource_ids,
+        Instant::now(),
+    )?;
     Ok((StatusCode::OK, Json(json!({ "remove_resource_ids": ids }))).into_response())
 }
 
 /// `GET /v3/{project_id}/vault/{vault_id}/tags`
 pub async fn show_tags(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
 ) -> Result<Response, CbrError> {
     let store = vaults(&shared);
-    let record = store.get(&vault_id).map_err(CbrError::on_read)?;
+    let record = store
+        .get_in(&project, &vault_id)
+        .map_err(CbrError::on_read)?;
     let body = json!({"tags": view::tags(&record.tags), "sys_tags": []});
     Ok((StatusCode::OK, Json(body)).into_response())
 }
@@ -149,18 +174,18 @@ pub async fn show_tags(
 /// `POST /v3/{project_id}/vault/{vault_id}/tags`: add one, or replace its value.
 pub async fn create_tag(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<StatusCode, CbrError> {
     let tag = validate::tag(&parse::<CreateTagBody>(&body)?.tag)?;
-    vaults(&shared).upsert_tags(&vault_id, vec![tag])?;
+    project_vaults(&shared, &project, &vault_id)?.upsert_tags(&vault_id, vec![tag])?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v3/{project_id}/vault/{vault_id}/tags/action`
 pub async fn batch_tags(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id)): VaultPath,
+    Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<StatusCode, CbrError> {
     let body = parse::<BatchTagsBody>(&body)?;
@@ -173,7 +198,7 @@ pub async fn batch_tags(
     match body.action {
         TagAction::Create => {
             let tags = validate::tag_list(&tags, MAX_TAGS, "tags")?;
-            vaults(&shared).upsert_tags(&vault_id, tags)?;
+            project_vaults(&shared, &project, &vault_id)?.upsert_tags(&vault_id, tags)?;
         }
         TagAction::Delete => {
             // A value is optional when deleting; only the key is checked.
@@ -181,7 +206,7 @@ pub async fn batch_tags(
                 .iter()
                 .map(|t| validate::tag_key(&t.key))
                 .collect::<Result<Vec<_>, _>>()?;
-            vaults(&shared).delete_tags(&vault_id, &keys)?;
+            project_vaults(&shared, &project, &vault_id)?.delete_tags(&vault_id, &keys)?;
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -190,9 +215,9 @@ pub async fn batch_tags(
 /// `DELETE /v3/{project_id}/vault/{vault_id}/tags/{key}`
 pub async fn delete_tag(
     State(shared): State<Arc<Shared>>,
-    Path((_, vault_id, key)): Path<(String, String, String)>,
+    Path((project, vault_id, key)): Path<(String, String, String)>,
 ) -> Result<StatusCode, CbrError> {
     let key = validate::tag_key(&key)?;
-    vaults(&shared).delete_tags(&vault_id, &[key])?;
+    project_vaults(&shared, &project, &vault_id)?.delete_tags(&vault_id, &[key])?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -182,7 +182,9 @@ mod tests {
             }}))
             .expect("shape");
             let new = validate::new_vault(body.vault).expect("valid");
-            store.create(new, jiff::Timestamp::now()).expect("created");
+            store
+                .create("p", new, jiff::Timestamp::now())
+                .expect("created");
         }
         store
     }

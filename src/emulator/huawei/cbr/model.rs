@@ -70,6 +70,8 @@ pub struct NewVault {
 #[derive(Clone, Debug)]
 pub struct VaultRecord {
     pub id: Uuid,
+    /// The project that created it: the only one that sees it, as in CBR.
+    pub project_id: String,
     pub created_at: Timestamp,
     /// Set by DELETE; the vault disappears when the delete delay has passed.
     pub deleting: bool,

@@ -127,6 +127,23 @@ impl VaultStore {
         self.vaults.values().rev()
     }
 
+    /// A vault of `project` by the id in a path: another project's vault is
+    /// not found, as CBR answers.
+    pub fn get_in(&self, project: &str, id: &str) -> Result<&VaultRecord, CbrError> {
+        self.get(id)
+            .ok()
+            .filter(|v| v.project_id == project)
+            .ok_or(CbrError::VaultNotFound)
+    }
+
+    /// Newest first, only `project`'s.
+    pub fn newest_first_in<'a>(
+        &'a self,
+        project: &'a str,
+    ) -> impl Iterator<Item = &'a VaultRecord> + 'a {
+        self.newest_first().filter(move |v| v.project_id == project)
+    }
+
     /// A vault by the id in a path; an id that is not a UUID names no vault.
     pub fn get(&self, id: &str) -> Result<&VaultRecord, CbrError> {
         let uuid = Uuid::try_parse(id).map_err(|_| CbrError::VaultNotFound)?;
@@ -170,6 +187,7 @@ impl VaultStore {
     /// Creates a vault; its initial resources are associated at once.
     pub fn create(
         &mut self,
+        project_id: &str,
         new: NewVault,
         created_at: Timestamp,
     ) -> Result<&VaultRecord, CbrError> {
@@ -183,6 +201,7 @@ impl VaultStore {
         self.seq_by_id.insert(id, seq);
         let record = VaultRecord {
             id,
+            project_id: project_id.to_string(),
             created_at,
             deleting: false,
             settings: new.settings,

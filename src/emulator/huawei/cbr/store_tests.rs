@@ -33,7 +33,7 @@ fn server(id: &str) -> ResourceCreate {
 
 fn create(store: &mut VaultStore, name: &str) -> String {
     store
-        .create(new_vault(name, json!([])), Timestamp::now())
+        .create("p", new_vault(name, json!([])), Timestamp::now())
         .expect("created")
         .id
         .to_string()
@@ -54,6 +54,7 @@ fn created_resources_are_associated_at_once() {
     let mut store = store();
     let vault = store
         .create(
+            "p",
             new_vault("a", json!([{"id": "s1", "type": "OS::Nova::Server"}])),
             Timestamp::now(),
         )
@@ -173,6 +174,7 @@ fn deleting_vault_keeps_its_resources_until_it_is_gone() {
     let t0 = Instant::now();
     let a = store
         .create(
+            "p",
             new_vault("a", json!([{"id": "s1", "type": "OS::Nova::Server"}])),
             Timestamp::now(),
         )
@@ -285,4 +287,17 @@ fn deleted_vault_frees_resources_it_was_about_to_take() {
         store.add_resources(&b, &[server("s1")], t1),
         Ok(vec!["s1".to_string()])
     );
+}
+
+#[test]
+fn a_vault_is_seen_only_by_the_project_that_made_it() {
+    let mut store = VaultStore::new(Duration::ZERO, Duration::ZERO);
+    let id = create(&mut store, "mine");
+    assert!(store.get_in("p", &id).is_ok());
+    assert!(matches!(
+        store.get_in("other", &id),
+        Err(CbrError::VaultNotFound)
+    ));
+    assert_eq!(store.newest_first_in("p").count(), 1);
+    assert_eq!(store.newest_first_in("other").count(), 0);
 }

@@ -92,7 +92,7 @@ pub fn vault(record: &VaultRecord, identity: &Identity) -> Value {
     let mut vault = json!({
         "id": record.id.to_string(),
         "name": s.name,
-        "project_id": identity.project_id,
+        "project_id": record.project_id,
         "provider_id": provider_id(b.object_type),
         "user_id": identity.user_id,
         "created_at": cbr_time(record.created_at),
