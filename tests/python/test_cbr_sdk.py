@@ -6,14 +6,14 @@ real ones. Run through scripts/python-tests.sh.
 """
 
 import json
-import os
-import socket
-import subprocess
 import time
 import urllib.request
 import uuid
 
 import pytest
+
+import coffer_emulator
+from coffer_emulator import admin
 from huaweicloudsdkcbr.v1 import (
     BillingCreate,
     BillingUpdate,
@@ -55,28 +55,15 @@ PASSWORD = "sdk-password"
 # Long enough that a loaded machine does not outrun it between two calls.
 DELETE_DELAY_S = 2.0
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def admin(base, path):
-    with urllib.request.urlopen(base + path, timeout=5) as response:
-        return json.load(response)
 
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    binary = os.environ.get("COFFER_BIN", os.path.join(ROOT, "target", "debug", "coffer"))
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    args = [
-        binary, "emulator",
-        "--listen", f"127.0.0.1:{port}",
+    yield from coffer_emulator.run(tmp_path_factory, [
         "--project-id", PROJECT_ID,
         "--domain-id", DOMAIN_ID,
         "--domain-name", DOMAIN_NAME,
@@ -87,30 +74,7 @@ def endpoint(tmp_path_factory):
         "--password", PASSWORD,
         "--delete-delay", f"{int(DELETE_DELAY_S * 1000)}ms",
         "--association-delay", "1s",
-    ]
-    with open(log, "w") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"emulator exited with {process.returncode}: {log.read_text()}")
-            try:
-                admin(base, "/_emulator/counters")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"emulator did not answer within 30 s: {log.read_text()}")
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    ])
 
 
 def cbr(endpoint, sk=SK):

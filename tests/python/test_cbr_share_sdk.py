@@ -5,14 +5,12 @@ into its own vault with seed 001's body, or rejects it; the owner removes
 the member. Run through scripts/python-tests.sh.
 """
 
-import json
-import os
-import socket
-import subprocess
 import time
-import urllib.request
 
 import pytest
+
+import coffer_emulator
+from coffer_emulator import admin
 from huaweicloudsdkcbr.v1 import (
     AddMemberRequest,
     AddMembersReq,
@@ -44,52 +42,18 @@ RECEIVER_AK = "AKSDKRECEIVER000000"
 RECEIVER_SK = "SKSDKRECEIVER0000000000000000000000000"
 SERVER = "7b3f0e7c-4a57-4f0e-9c1a-2d5e8b6a9f10"
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    binary = os.environ.get("COFFER_BIN", os.path.join(ROOT, "target", "debug", "coffer"))
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    args = [
-        binary, "emulator",
-        "--listen", f"127.0.0.1:{port}",
+    yield from coffer_emulator.run(tmp_path_factory, [
         "--project-id", OWNER, "--access-key", OWNER_AK, "--secret-key", OWNER_SK,
         "--peer-project-id", RECEIVER,
         "--peer-access-key", RECEIVER_AK, "--peer-secret-key", RECEIVER_SK,
         "--backup-delay", "500ms",
-    ]
-    with open(log, "w") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"emulator exited with {process.returncode}: {log.read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/_emulator/counters", timeout=5) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"emulator did not answer within 30 s: {log.read_text()}")
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    ])
 
 
 def client(endpoint, ak, sk, project):
