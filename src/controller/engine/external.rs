@@ -212,6 +212,14 @@ pub trait External: Sized + Send + Sync {
     /// `call` as status and Events show it.
     fn describe(&self, call: &Self::Call) -> PlannedCall;
 
+    /// How an object taken over without an id was found, for its Event.
+    fn found_how(&self) -> &'static str {
+        match Self::LOOKUP {
+            Lookup::OwnershipTag => "found by name and ownership tag",
+            _ => "found by name after a create whose answer was lost",
+        }
+    }
+
     /// What `call` leaves in flight until the provider shows it (keys the
     /// pair chooses, e.g. `addResource/srv-1`).
     fn awaits(&self, _call: &Self::Call) -> Vec<String> {

@@ -242,10 +242,7 @@ impl<'a, K: Managed> Run<'a, K> {
         };
         match adopt::decide(&facts, candidates, P::id)? {
             Decision::Adopt(observed) => {
-                let how = match P::LOOKUP {
-                    Lookup::OwnershipTag => "found by name and ownership tag",
-                    _ => "found by name after a create whose answer was lost",
-                };
+                let how = ext.found_how();
                 progress.create_pending = None;
                 self.ctx.metrics.acted(K::KIND, "adopt");
                 let message = format!("adopted {} {} {how}", K::NOUN, P::id(&observed));

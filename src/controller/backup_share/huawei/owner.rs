@@ -105,6 +105,10 @@ impl External for OwnerShare {
         &self.backup_id
     }
 
+    fn found_how(&self) -> &'static str {
+        "found at the provider: the backup and its members"
+    }
+
     async fn get(&self, _id: &str) -> Result<Option<Observed>, ProviderError> {
         let observed = self.observe().await?;
         let gone = observed.backup.is_none() || !self.shares_any(&observed);

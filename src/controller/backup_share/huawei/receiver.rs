@@ -100,6 +100,10 @@ impl External for ReceiverShare {
         &self.desired.backup_id
     }
 
+    fn found_how(&self) -> &'static str {
+        "found at the provider: this project's member record"
+    }
+
     async fn get(&self, _id: &str) -> Result<Option<Observed>, ProviderError> {
         let d = &self.desired;
         let member = match self.api.show_member(&d.backup_id, &d.project_id).await {
