@@ -59,11 +59,11 @@ pub struct RunArgs {
     pub leader_election_lease_duration: Duration,
 
     /// How long a retryable provider error (a 5xx, a 429, a timeout) must
-    /// keep an object failing, through at least eight attempts in a row,
+    /// keep an object failing, through at least twelve attempts in a row,
     /// before coffer shows it in `Synced` and an Event. Shorter failures are
     /// retried with backoff, quietly: the API server is shared by the whole
     /// cluster. Errors no retry can fix are shown at once.
-    #[arg(long, env = "COFFER_FAILURE_GRACE", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "COFFER_FAILURE_GRACE", default_value = "60s", value_parser = parse_duration)]
     pub failure_grace: Duration,
 
     /// How long a SIGTERM waits for running reconciles to finish before
@@ -120,7 +120,7 @@ impl Default for Settings {
             backoff_max: Duration::from_secs(300),
             poll_interval: Duration::from_secs(10),
             settle_time: Duration::from_secs(120),
-            failure_grace: Duration::from_secs(30),
+            failure_grace: Duration::from_secs(60),
             instance: std::env::var("POD_NAME").ok(),
         }
     }

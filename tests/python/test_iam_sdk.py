@@ -10,12 +10,18 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkiam.v3 import (
+    AgencyTokenAssumerole,
+    AgencyTokenAuth,
+    AgencyTokenIdentity,
+    AgencyTokenScope,
+    AgencyTokenScopeProject,
     AssociateAgencyWithAllProjectsPermissionRequest,
     AssociateAgencyWithDomainPermissionRequest,
     AssociateAgencyWithProjectPermissionRequest,
@@ -27,6 +33,8 @@ from huaweicloudsdkiam.v3 import (
     CreateAgencyRequestBody,
     DeleteAgencyRequest,
     IamClient,
+    KeystoneCreateAgencyTokenRequest,
+    KeystoneCreateAgencyTokenRequestBody,
     KeystoneListPermissionsRequest,
     KeystoneListProjectsRequest,
     ListAgenciesRequest,
@@ -245,3 +253,41 @@ def test_grants_at_project_domain_and_all_projects(endpoint):
             check(check_req(agency_id=agency, role_id=role, **where))
         assert absent.value.status_code == 404
         assert list_(list_req(agency_id=agency, **where)).roles == []
+
+
+def agency_token(client, agency_name):
+    identity = AgencyTokenIdentity(
+        methods=["assume_role"],
+        assume_role=AgencyTokenAssumerole(domain_id=DOMAIN_ID, agency_name=agency_name),
+    )
+    scope = AgencyTokenScope(project=AgencyTokenScopeProject(id=PROJECT_ID))
+    body = KeystoneCreateAgencyTokenRequestBody(auth=AgencyTokenAuth(identity=identity, scope=scope))
+    request = KeystoneCreateAgencyTokenRequest(nocatalog="true", body=body)
+    return client.keystone_create_agency_token(request).x_subject_token
+
+
+def vaults_status(endpoint, token):
+    request = urllib.request.Request(
+        f"{endpoint}/v3/{PROJECT_ID}/vaults", headers={"X-Auth-Token": token}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_agency_token_dies_with_an_update_or_delete(endpoint):
+    client = iam(endpoint)
+    # The emulator signs in one account, so the agency trusts that account.
+    created = create(client, "assumed", trust_domain_id=DOMAIN_ID)
+    before = agency_token(client, "assumed")
+    assert vaults_status(endpoint, before) == 200
+    option = UpdateAgencyOption(description="rotated")
+    request = UpdateAgencyRequest(agency_id=created.id, body=UpdateAgencyRequestBody(agency=option))
+    client.update_agency(request)
+    assert vaults_status(endpoint, before) == 401
+    after = agency_token(client, "assumed")
+    assert vaults_status(endpoint, after) == 200
+    client.delete_agency(DeleteAgencyRequest(agency_id=created.id))
+    assert vaults_status(endpoint, after) == 401

@@ -329,6 +329,7 @@ mod tests {
                 scope,
                 issued_at: now,
                 expires_at,
+                agency: None,
             });
             headers.insert(
                 "x-auth-token",

@@ -75,6 +75,17 @@ fn refusal(shared: &Shared, op: Operation, req: &Request, request_id: &str) -> O
             body: &body,
         };
         let huawei = &shared.huawei;
+        // A token issued through an agency dies with the agency's next update
+        // or its delete (seed 004), whichever service it is presented to.
+        let void = super::assume_role::refuse_void_agency_token(
+            huawei,
+            req.headers(),
+            Timestamp::now(),
+            request_id,
+        );
+        if void.is_some() {
+            return void;
+        }
         // Agency: IAM is global, so its callers prove the account, not a project.
         if super::iam_agency::is_domain_scoped(op) {
             let now = Timestamp::now();

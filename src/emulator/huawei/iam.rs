@@ -1,20 +1,24 @@
 //! IAM's `POST /v3/auth/tokens` with the password method: checks the one
 //! configured user and answers 201 with the token in `X-Subject-Token` and
-//! the documented body, so clients exercise their real token flow.
+//! the documented body, so clients exercise their real token flow. The
+//! `assume_role` method (agency tokens) is handed to [`super::assume_role`].
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Identity;
+use super::assume_role::{self, AssumeRole};
+use super::auth::RequestView;
 use super::error::IamError;
 use super::token::{Scope, TokenClaims};
+use crate::emulator::observe::RequestId;
 use crate::emulator::query::decode_query_pairs;
 use crate::emulator::state::Shared;
 
@@ -24,15 +28,16 @@ struct AuthBody {
 }
 
 #[derive(Deserialize)]
-struct Auth {
-    identity: AuthIdentity,
-    scope: Option<AuthScope>,
+pub(super) struct Auth {
+    pub(super) identity: AuthIdentity,
+    pub(super) scope: Option<AuthScope>,
 }
 
 #[derive(Deserialize)]
-struct AuthIdentity {
+pub(super) struct AuthIdentity {
     methods: Vec<String>,
     password: Option<PasswordIdentity>,
+    pub(super) assume_role: Option<AssumeRole>,
 }
 
 #[derive(Deserialize)]
@@ -49,13 +54,13 @@ struct PasswordUser {
 }
 
 #[derive(Deserialize)]
-struct AuthScope {
+pub(super) struct AuthScope {
     project: Option<NameOrId>,
     domain: Option<NameOrId>,
 }
 
 #[derive(Deserialize)]
-struct NameOrId {
+pub(super) struct NameOrId {
     id: Option<String>,
     name: Option<String>,
 }
@@ -81,15 +86,33 @@ impl NameOrId {
 /// `POST /v3/auth/tokens[?nocatalog=true]`
 pub async fn create_token(
     axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request_id: Option<axum::Extension<RequestId>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    raw: Bytes,
 ) -> Response {
     let identity = &shared.huawei.identity;
-    let body: AuthBody = match serde_json::from_slice(&body) {
+    let body: AuthBody = match serde_json::from_slice(&raw) {
         Ok(body) => body,
         Err(e) => return IamError::InvalidBody(e.to_string()).into_response(),
     };
+    let req = RequestView {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &raw,
+    };
+    if body
+        .auth
+        .identity
+        .methods
+        .iter()
+        .any(|m| m == "assume_role")
+    {
+        let request_id = request_id.map(|id| id.0.0).unwrap_or_default();
+        return assume_role::create_agency_token(&shared, &body.auth, &req, &request_id);
+    }
     let scope = match authenticate(identity, &body.auth) {
         Ok(scope) => scope,
         Err(e) => return e.into_response(),
@@ -102,16 +125,32 @@ pub async fn create_token(
         scope,
         issued_at,
         expires_at,
+        agency: None,
     };
-    let token = shared.huawei.tokens.issue(&claims);
-    let no_catalog = decode_query_pairs(uri.query())
+    let body = token_body(identity, &claims);
+    token_response(&shared, &req, &claims, body)
+}
+
+/// Issues the token for `claims` and answers 201 with it in
+/// `X-Subject-Token` and `body`, plus the catalog unless `nocatalog`.
+pub(super) fn token_response(
+    shared: &Shared,
+    req: &RequestView<'_>,
+    claims: &TokenClaims,
+    mut body: Value,
+) -> Response {
+    let token = shared.huawei.tokens.issue(claims);
+    let no_catalog = decode_query_pairs(req.uri.query())
         .iter()
         .any(|(k, v)| k == "nocatalog" && !v.is_empty());
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let body = token_body(identity, &claims, (!no_catalog).then_some(host));
+    if !no_catalog {
+        let host = req
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        body["token"]["catalog"] = catalog(&shared.huawei.identity, host);
+    }
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&token) {
         response.headers_mut().insert("x-subject-token", value);
@@ -152,10 +191,15 @@ fn authenticate(identity: &Identity, auth: &Auth) -> Result<Scope, IamError> {
     if !known_user || user.password != identity.password {
         return Err(IamError::WrongCredentials);
     }
-    let scope = auth
-        .scope
-        .as_ref()
-        .ok_or_else(|| IamError::InvalidBody("auth.scope is required".to_string()))?;
+    resolve_scope(identity, auth.scope.as_ref())
+}
+
+/// The project or domain of the one account that a token asks for.
+pub(super) fn resolve_scope(
+    identity: &Identity,
+    scope: Option<&AuthScope>,
+) -> Result<Scope, IamError> {
+    let scope = scope.ok_or_else(|| IamError::InvalidBody("auth.scope is required".to_string()))?;
     match (&scope.project, &scope.domain) {
         (Some(project), None) => {
             if project.matches(&identity.project_id, &identity.region) {
@@ -183,8 +227,9 @@ fn authenticate(identity: &Identity, auth: &Auth) -> Result<Scope, IamError> {
     }
 }
 
-/// The documented token body; the catalog points at the emulator itself.
-fn token_body(identity: &Identity, claims: &TokenClaims, catalog_host: Option<&str>) -> Value {
+/// The documented token body, without the catalog ([`token_response`] adds
+/// it, pointing at the emulator itself).
+pub(super) fn token_body(identity: &Identity, claims: &TokenClaims) -> Value {
     let domain = json!({"id": identity.domain_id, "name": identity.domain_name});
     let mut token = json!({
         "expires_at": iam_time(claims.expires_at),
@@ -203,9 +248,6 @@ fn token_body(identity: &Identity, claims: &TokenClaims, catalog_host: Option<&s
             token["project"] = json!({"domain": domain, "id": id, "name": identity.region});
         }
         Scope::Domain(_) => token["domain"] = domain.clone(),
-    }
-    if let Some(host) = catalog_host {
-        token["catalog"] = catalog(identity, host);
     }
     json!({ "token": token })
 }

@@ -1,6 +1,7 @@
 //! Huawei Cloud as the emulator serves it: IAM tokens and CBR vaults behind
 //! one gateway, mirroring `src/provider/huawei/`.
 
+pub mod assume_role;
 pub mod auth;
 pub mod cbr;
 pub mod error;

@@ -26,6 +26,20 @@ pub struct TokenClaims {
     pub scope: Scope,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Set on a token issued through an agency (`assume_role`).
+    pub agency: Option<AgencyBinding>,
+}
+
+/// The agency a token was issued through, as it stood then. The token is
+/// self-contained, so it carries what the gate needs to tell that the
+/// agency has since been updated or deleted (the update invalidates the
+/// delegated party's tokens: seed 004).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgencyBinding {
+    pub agency_id: String,
+    /// The agency's `tokens_valid_from` at issue, to the nanosecond: any
+    /// later update moves it, so an exact match means "not updated since".
+    pub epoch: Timestamp,
 }
 
 /// Why a presented token was refused.
@@ -35,6 +49,9 @@ pub enum TokenError {
     Malformed,
     #[error("the token expired at {0}")]
     Expired(Timestamp),
+    /// Issued through an agency that was updated or deleted since.
+    #[error("the token was issued through agency {0}, which has been updated or deleted since")]
+    AgencyChanged(String),
 }
 
 /// Issues and verifies tokens with a key that lives as long as the emulator:
@@ -65,8 +82,13 @@ impl TokenIssuer {
         };
         // The nonce makes two tokens issued in the same millisecond differ.
         let nonce: u64 = rand::random();
+        // "-" for a user's own token; an agency id is hex, so never "-".
+        let (agency_id, epoch) = match &claims.agency {
+            Some(binding) => (binding.agency_id.as_str(), binding.epoch.as_nanosecond()),
+            None => ("-", 0),
+        };
         let payload = format!(
-            "v1\n{kind}\n{id}\n{}\n{}\n{nonce:016x}",
+            "v1\n{kind}\n{id}\n{}\n{}\n{nonce:016x}\n{agency_id}\n{epoch}",
             claims.issued_at.as_millisecond(),
             claims.expires_at.as_millisecond()
         );
@@ -116,6 +138,14 @@ fn parse_payload(payload: &[u8]) -> Option<TokenClaims> {
     let id = fields.next()?.to_string();
     let issued_at = Timestamp::from_millisecond(fields.next()?.parse().ok()?).ok()?;
     let expires_at = Timestamp::from_millisecond(fields.next()?.parse().ok()?).ok()?;
+    let _nonce = fields.next()?;
+    let agency = match (fields.next()?, fields.next()?) {
+        ("-", _) => None,
+        (agency_id, epoch) => Some(AgencyBinding {
+            agency_id: agency_id.to_string(),
+            epoch: Timestamp::from_nanosecond(epoch.parse().ok()?).ok()?,
+        }),
+    };
     let scope = match kind {
         "p" => Scope::Project(id),
         "d" => Scope::Domain(id),
@@ -125,6 +155,7 @@ fn parse_payload(payload: &[u8]) -> Option<TokenClaims> {
         scope,
         issued_at,
         expires_at,
+        agency,
     })
 }
 
@@ -137,6 +168,7 @@ mod tests {
             scope: Scope::Project("p1".to_string()),
             issued_at: now,
             expires_at: now + jiff::SignedDuration::from_secs(ttl_secs),
+            agency: None,
         }
     }
 
@@ -152,6 +184,19 @@ mod tests {
         let token = issuer.issue(&claims(now, 60));
         assert!(token.starts_with("MII"));
         assert_eq!(issuer.verify(&token, now), Ok(claims(now, 60)));
+    }
+
+    #[test]
+    fn agency_binding_survives_the_round_trip() {
+        let issuer = TokenIssuer::default();
+        let now = now();
+        let mut claims = claims(now, 60);
+        claims.agency = Some(AgencyBinding {
+            agency_id: "c1a06ec7387f430c8122d6f336c66dcf".to_string(),
+            epoch: Timestamp::from_nanosecond(1_700_000_000_123_456_789).expect("in range"),
+        });
+        let token = issuer.issue(&claims);
+        assert_eq!(issuer.verify(&token, now), Ok(claims));
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct AgencyRecord {
     /// Before this, GET answers 404.
     pub visible_at: Instant,
     /// Tokens of the delegated party issued before this are void: every
-    /// update moves it (the seed's note).
+    /// update moves it (the seed's note). Agency tokens carry the value they
+    /// were issued under, and the gate refuses one that no longer matches.
     pub tokens_valid_from: Timestamp,
 }
 
@@ -194,8 +195,19 @@ impl AgencyStore {
             record.duration = duration;
             record.expire_time = duration.expiry(record.create_time);
         }
-        record.tokens_valid_from = now;
+        // Strictly later even if the wall clock stalled or stepped back, so
+        // a token issued before this update can never match it.
+        record.tokens_valid_from =
+            now.max(record.tokens_valid_from + SignedDuration::from_nanos(1));
         Ok(record)
+    }
+
+    /// Whether a token bound to `epoch` of agency `id` is still good: the
+    /// agency exists and has not been updated since the token was issued.
+    pub fn token_still_valid(&self, id: &str, epoch: Timestamp) -> bool {
+        self.agencies
+            .get(id)
+            .is_some_and(|a| a.tokens_valid_from == epoch)
     }
 
     /// Deletes the agency and, with it, every grant it had.

@@ -108,3 +108,20 @@ fn only_reads_carry_the_trust_name_and_urn() {
     assert_eq!(read["trust_domain_name"], "central-ops");
     assert_eq!(read["agency_urn"], "iam::d:agency:a");
 }
+
+#[test]
+fn an_update_or_delete_voids_the_tokens_bound_to_the_old_epoch() {
+    let mut store = AgencyStore::new(Duration::ZERO);
+    let id = create(&mut store, "a", StoredDuration::Unset);
+    let issued_under = store.get(&id).expect("present").tokens_valid_from;
+    assert!(store.token_still_valid(&id, issued_under));
+    // Even an update stamped with the same instant moves the epoch.
+    store
+        .update(&id, super::store::AgencyChange::default(), issued_under)
+        .expect("updated");
+    assert!(!store.token_still_valid(&id, issued_under));
+    let current = store.get(&id).expect("present").tokens_valid_from;
+    assert!(store.token_still_valid(&id, current));
+    store.delete(&id).expect("deleted");
+    assert!(!store.token_still_valid(&id, current));
+}
