@@ -25,6 +25,9 @@ pub const DEFAULT_DELETE_DELAY: Duration = Duration::from_secs(2);
 pub const DEFAULT_ASSOCIATION_DELAY: Duration = Duration::from_secs(1);
 // BackupShare: the second project and its credentials.
 pub const DEFAULT_PEER_PROJECT_ID: &str = "89abcdef0123456789abcdef01234567";
+/// A project of the same account in another region: CBR refuses to share
+/// a backup with it.
+pub const DEFAULT_OTHER_REGION_PROJECT_ID: &str = "5e0a0b0c0d0e0f000000000000000001";
 pub const DEFAULT_PEER_ACCESS_KEY: &str = "AKPEEREXAMPLE000000";
 pub const DEFAULT_PEER_SECRET_KEY: &str = "SKPEEREXAMPLE000000000000000000000000000";
 pub const DEFAULT_BACKUP_DELAY: Duration = Duration::from_secs(1);
@@ -57,6 +60,8 @@ pub struct EmulatorConfig {
     pub peer_project_id: String,
     pub peer_access_key: String,
     pub peer_secret_key: String,
+    /// A project in another region: sharing with it is refused.
+    pub other_region_project_id: String,
     /// How long a new backup stays `protecting` before it is `available`.
     pub backup_delay: Duration,
     // Agency: IAM's eventual consistency after a create.
@@ -84,6 +89,7 @@ impl Default for EmulatorConfig {
             peer_project_id: DEFAULT_PEER_PROJECT_ID.to_string(),
             peer_access_key: DEFAULT_PEER_ACCESS_KEY.to_string(),
             peer_secret_key: DEFAULT_PEER_SECRET_KEY.to_string(),
+            other_region_project_id: DEFAULT_OTHER_REGION_PROJECT_ID.to_string(),
             backup_delay: DEFAULT_BACKUP_DELAY,
             agency_read_delay: Duration::ZERO,
         }
@@ -168,6 +174,9 @@ pub struct EmulatorArgs {
     /// The second project's secret key (SK).
     #[arg(long, env = "COFFER_EMULATOR_PEER_SECRET_KEY", default_value = DEFAULT_PEER_SECRET_KEY, hide_env_values = true, hide_default_value = true)]
     pub peer_secret_key: String,
+    /// A project in another region, that no backup may be shared with.
+    #[arg(long, env = "COFFER_EMULATOR_OTHER_REGION_PROJECT_ID", default_value = DEFAULT_OTHER_REGION_PROJECT_ID)]
+    pub other_region_project_id: String,
     /// How long a new backup stays `protecting` before it is `available`.
     #[arg(long, env = "COFFER_EMULATOR_BACKUP_DELAY", default_value = "1s", value_parser = parse_duration)]
     pub backup_delay: Duration,
@@ -208,6 +217,7 @@ impl From<EmulatorArgs> for EmulatorConfig {
             peer_project_id: args.peer_project_id,
             peer_access_key: args.peer_access_key,
             peer_secret_key: args.peer_secret_key,
+            other_region_project_id: args.other_region_project_id,
             backup_delay: args.backup_delay,
             agency_read_delay: args.agency_read_delay,
         }

@@ -21,17 +21,9 @@ use crate::api::DeletionPolicy;
 use crate::api::conditions::{self, SYNCED};
 use crate::api::managed::{CreatePending, InFlightCall, ManagedStatus};
 use crate::controller::backoff::jittered;
-use crate::controller::context::{Context, ReconcileError, object_key};
+use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
 use crate::controller::status;
-
-/// Failures in a row after which (and the failure grace) a retryable error
-/// is shown. At 30 % random faults a reconcile of two calls fails about
-/// half the time, so twelve in a row happen to about one object in three
-/// thousand; eight, tried first, still showed in one run of a forty-vault
-/// test in ten. A provider that is really down is shown after a couple of
-/// minutes of backoff.
-pub const PERSISTENT_FAILURES: u32 = 12;
 
 /// What a reconcile has learned so far; reported whether it ends well or not.
 struct Progress<A> {
@@ -413,18 +405,8 @@ impl<'a, K: Managed> Run<'a, K> {
         Ok(())
     }
 
-    /// Whether this object's failure persists: it has been failing for the
-    /// whole failure grace, and through [`PERSISTENT_FAILURES`] attempts in
-    /// a row — a slow, congested account is not a persistent failure.
     fn failure_persists(&self) -> bool {
-        let key = object_key(K::KIND, self.obj);
-        self.ctx
-            .backoff
-            .failing(&key)
-            .is_some_and(|(count, since)| {
-                // This failure is not counted yet.
-                count + 1 >= PERSISTENT_FAILURES && since >= self.ctx.settings.failure_grace
-            })
+        self.ctx.failure_persists(K::KIND, self.obj)
     }
 
     /// Whether the last reconcile left the object matching this very spec,

@@ -170,12 +170,20 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
     let checked = check(pc, ctx).await;
     let current = pc.status.clone().unwrap_or_default();
-    let mut desired = report::status(
-        &current,
-        pc.meta().generation,
-        checked.as_ref().err(),
-        Timestamp::now(),
-    );
+    // A provider hiccup is retried quietly, as for every other kind: the
+    // status stays as it is until the failure persists.
+    let quiet = checked.as_ref().err().is_some_and(|e| {
+        !e.is_config_problem() && e.is_retryable() && !ctx.failure_persists(KIND, pc)
+    });
+    let mut desired = match quiet {
+        true => current.clone(),
+        false => report::status(
+            &current,
+            pc.meta().generation,
+            checked.as_ref().err(),
+            Timestamp::now(),
+        ),
+    };
     desired.users = ctx.caches.users_of(&namespace, &pc.name_any());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);

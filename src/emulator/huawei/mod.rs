@@ -99,7 +99,10 @@ impl HuaweiState {
                 config.delete_delay,
             )),
             peer: Identity::peer_from_config(config),
-            backups: Mutex::new(BackupStore::new(config.backup_delay)),
+            backups: Mutex::new(
+                BackupStore::new(config.backup_delay)
+                    .with_other_region(&config.other_region_project_id),
+            ),
             agencies: Mutex::new(iam_agency::store::AgencyStore::new(
                 config.agency_read_delay,
             )),

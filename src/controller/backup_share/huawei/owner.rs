@@ -52,10 +52,23 @@ impl OwnerShare {
             backup_id: self.backup_id.clone(),
             backup: None,
             members: Vec::new(),
+            not_owner: false,
         };
         let members = match self.api.list_members(&self.backup_id).await {
             Ok(members) => members,
             Err(e) if e.is_not_found() => return Ok(gone),
+            // Only the owner may list members. When this project sees the
+            // backup but is not its owner, say so instead of CBR's refusal.
+            Err(e @ ProviderError::Invalid { .. }) => {
+                return match self.api.show_backup(&self.backup_id).await {
+                    Ok(backup) if backup.project_id != self.api.project_id() => Ok(Observed {
+                        backup: Some(backup),
+                        not_owner: true,
+                        ..gone
+                    }),
+                    _ => Err(e),
+                };
+            }
             Err(e) => return Err(e),
         };
         let backup = match self.api.show_backup(&self.backup_id).await {
@@ -67,6 +80,7 @@ impl OwnerShare {
             backup_id: self.backup_id.clone(),
             backup: Some(backup),
             members,
+            not_owner: false,
         })
     }
 
@@ -120,8 +134,9 @@ impl External for OwnerShare {
 
     async fn find(&self) -> Result<Vec<Candidate<Observed>>, ProviderError> {
         let observed = self.observe().await?;
-        // Nothing of this spec is shared yet: let the engine create.
-        if observed.backup.is_some() && !self.shares_any(&observed) {
+        // Nothing of this spec is shared yet: let the engine create. Not
+        // for another project's backup: that is reported, never shared.
+        if observed.backup.is_some() && !observed.not_owner && !self.shares_any(&observed) {
             return Ok(Vec::new());
         }
         Ok(vec![Candidate {

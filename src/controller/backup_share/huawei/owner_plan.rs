@@ -23,6 +23,19 @@ pub struct Observed {
     /// `None`: CBR no longer has the backup.
     pub backup: Option<Backup>,
     pub members: Vec<Member>,
+    /// This project sees the backup (it was shared with it) but does not
+    /// own it, so CBR refuses every owner call.
+    pub not_owner: bool,
+}
+
+/// The reason of an owner share whose backup another project owns.
+pub const NOT_OWNER: &str = "NotBackupOwner";
+
+fn not_owner_message(id: &str, owner: &str) -> String {
+    format!(
+        "backup {id} belongs to project {owner}, and CBR lets only its owner share it: \
+         this project can accept or reject it with a receiver BackupShare"
+    )
 }
 
 /// One owner call.
@@ -59,6 +72,9 @@ pub fn plan(desired: &BTreeSet<String>, observed: &Observed) -> Plan<Call> {
             ),
         );
     };
+    if observed.not_owner {
+        return blocked(NOT_OWNER, not_owner_message(id, &backup.project_id));
+    }
     let mut plan = Plan::default();
     let present: BTreeSet<&str> = observed
         .members
@@ -135,6 +151,12 @@ pub fn health(observed: &Observed) -> Health {
             ),
         };
     };
+    if observed.not_owner {
+        return Health::Degraded {
+            reason: NOT_OWNER.into(),
+            message: not_owner_message(id, &backup.project_id),
+        };
+    }
     if backup.status != "available" {
         return Health::Progressing {
             reason: "BackupNotAvailable".into(),
@@ -180,7 +202,25 @@ mod tests {
                 project_id: "owner".into(),
             }),
             members,
+            not_owner: false,
         }
+    }
+
+    #[test]
+    fn a_backup_of_another_project_is_refused_with_its_own_reason() {
+        let theirs = Observed {
+            not_owner: true,
+            ..observed(vec![])
+        };
+        let p = plan(&set(&["a"]), &theirs);
+        assert!(p.calls.is_empty());
+        assert_eq!(p.blocked[0].reason, NOT_OWNER);
+        assert!(
+            p.blocked[0].message.contains("project owner"),
+            "{}",
+            p.blocked[0].message
+        );
+        assert!(matches!(health(&theirs), Health::Degraded { reason, .. } if reason == NOT_OWNER));
     }
 
     fn set(ids: &[&str]) -> BTreeSet<String> {

@@ -111,9 +111,17 @@ impl External for ReceiverShare {
             Err(e) if e.is_not_found() => None,
             Err(e) => return Err(e),
         };
+        // No member record: the one case worth a second read is this
+        // project's own backup, which no share will ever make visible.
+        let own_backup = member.is_none()
+            && matches!(
+                self.api.show_backup(&d.backup_id).await,
+                Ok(backup) if backup.project_id == d.project_id
+            );
         Ok(Some(Observed {
             backup_id: d.backup_id.clone(),
             member,
+            own_backup,
         }))
     }
 
@@ -166,6 +174,7 @@ impl External for ReceiverShare {
         Ok(Some(Observed {
             backup_id: d.backup_id.clone(),
             member: Some(member),
+            own_backup: false,
         }))
     }
 

@@ -20,7 +20,13 @@ pub const WAITING_FOR_VAULT: &str = "WaitingForVault";
 pub struct Observed {
     pub backup_id: String,
     pub member: Option<Member>,
+    /// The backup is this project's own: CBR lets a project answer only
+    /// shares of other projects' backups.
+    pub own_backup: bool,
 }
+
+/// The `Ready` reason of a receiver naming a backup its own project owns.
+pub const OWN_BACKUP: &str = "OwnBackup";
 
 /// Where an accepted backup goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +120,16 @@ fn drift(member: &Member, desired: &str) -> Drift {
 /// `Ready` of the receiver's share.
 pub fn health(desired: &Desired, observed: &Observed) -> Health {
     let id = &desired.backup_id;
+    if observed.own_backup {
+        return Health::Degraded {
+            reason: OWN_BACKUP.into(),
+            message: format!(
+                "backup {id} belongs to project {} itself, and a project only accepts or rejects \
+                 backups other projects share with it: share it with an owner BackupShare instead",
+                desired.project_id
+            ),
+        };
+    }
     let Some(member) = &observed.member else {
         return Health::Progressing {
             reason: NOT_VISIBLE.into(),
@@ -176,7 +192,22 @@ mod tests {
                 image_id: None,
                 updated_at: None,
             }),
+            own_backup: false,
         }
+    }
+
+    #[test]
+    fn a_receiver_of_its_own_backup_is_degraded_with_its_reason() {
+        let d = desired(Decision::Reject, Vault::None);
+        let own = Observed {
+            backup_id: "b1".into(),
+            member: None,
+            own_backup: true,
+        };
+        assert!(plan(&d, &own).calls.is_empty());
+        assert!(
+            matches!(health(&d, &own), Health::Degraded { reason, .. } if reason == OWN_BACKUP)
+        );
     }
 
     #[test]
@@ -239,6 +270,7 @@ mod tests {
         let none = Observed {
             backup_id: "b1".into(),
             member: None,
+            own_backup: false,
         };
         assert!(plan(&d, &none).calls.is_empty());
         assert!(

@@ -114,6 +114,8 @@ pub struct BackupStore {
     /// The project that created each vault: the vault store knows no
     /// projects, and a receiver may accept only into a vault of its own.
     vault_projects: HashMap<String, String>,
+    /// Projects known to be in another region.
+    other_region: HashSet<String>,
     backup_delay: Duration,
 }
 
@@ -124,8 +126,15 @@ impl BackupStore {
             deleted: HashSet::new(),
             made: HashMap::new(),
             vault_projects: HashMap::new(),
+            other_region: HashSet::new(),
             backup_delay,
         }
+    }
+
+    /// Makes `project` one of another region, that nothing is shared with.
+    pub fn with_other_region(mut self, project: &str) -> Self {
+        self.other_region.insert(project.to_string());
+        self
     }
 
     /// Makes one backup per resource of the vault (or of those listed).
@@ -270,6 +279,10 @@ impl BackupStore {
         if members.is_empty() || members.len() > MAX_MEMBERS_PER_ADD {
             return Err(ShareError::MemberCount(members.len()));
         }
+        let foreign = members
+            .iter()
+            .find(|m| self.other_region.contains(*m))
+            .cloned();
         let backup = self.owned(project, id)?;
         if backup.resource_type != SERVER_TYPE {
             return Err(ShareError::NotServerBackup(backup.resource_type.clone()));
@@ -284,6 +297,9 @@ impl BackupStore {
             }
             if member == project {
                 return Err(ShareError::ShareWithSelf);
+            }
+            if foreign.as_ref() == Some(member) {
+                return Err(ShareError::OtherRegion(member.clone()));
             }
             let exists = backup.members.iter().any(|m| &m.dest_project_id == member);
             if exists || !seen.insert(member) {

@@ -143,3 +143,20 @@ fn the_demo_backup_has_the_id_the_examples_name() {
         "47594e14-6edd-4b1c-b772-3ac96f5a9cea"
     );
 }
+
+#[test]
+fn a_project_of_another_region_is_refused_as_a_member() {
+    let (store, id, t0) = store_with_backup();
+    let far = "5e0a0b0c0d0e0f000000000000000009";
+    let mut store = store.with_other_region(far);
+    assert_eq!(
+        store
+            .add_members(OWNER, &id, &[PEER.into(), far.into()], later(t0))
+            .err(),
+        Some(ShareError::OtherRegion(far.into()))
+    );
+    assert!(
+        store.members(OWNER, &id).expect("members").is_empty(),
+        "nothing was added"
+    );
+}

@@ -39,6 +39,8 @@ pub enum ShareError {
     BadProjectId(String),
     #[error("A backup cannot be shared with the project that owns it.")]
     ShareWithSelf,
+    #[error("Project {0} is in another region; backups are shared only within a region.")]
+    OtherRegion(String),
     #[error("Project {0} is already a member of the backup.")]
     MemberExists(String),
     #[error("Member {0} not found.")]
@@ -65,6 +67,7 @@ impl ShareError {
             Self::MemberExists(_) => "BackupService.6508",
             Self::MemberNotFound(_) => "BackupService.6509",
             Self::VaultRequired => "BackupService.6510",
+            Self::OtherRegion(_) => "BackupService.6511",
             Self::VaultNotFound(_) => "BackupService.6105",
         }
     }
