@@ -17,6 +17,7 @@ pub mod caches;
 pub mod context;
 pub mod engine;
 pub mod events;
+pub mod finalizing;
 pub mod kinds;
 pub mod leader;
 pub mod lenient;

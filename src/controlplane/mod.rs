@@ -44,6 +44,16 @@ pub enum ControlPlaneError {
     Crds(String),
 }
 
+/// How many times a start is tried when a picked port was taken meanwhile.
+const PORT_ATTEMPTS: u32 = 3;
+
+impl ControlPlaneError {
+    /// A process could not listen on the port picked for it.
+    pub fn is_port_taken(&self) -> bool {
+        matches!(self, Self::Exited { tail, .. } if tail.contains("address already in use"))
+    }
+}
+
 fn setup<T>(what: &str, r: std::io::Result<T>) -> Result<T, ControlPlaneError> {
     r.map_err(|source| ControlPlaneError::Setup {
         what: what.to_string(),
@@ -72,7 +82,28 @@ impl ControlPlane {
     /// Starts etcd and kube-apiserver on free loopback ports. With `dir`, state
     /// and logs go there and stay; without, into a temporary directory that is
     /// removed on drop.
+    ///
+    /// A port is free when it is picked and taken a moment later by the
+    /// process; another process on the machine may take it in between. That
+    /// start is thrown away and tried again on new ports.
     pub async fn start(dir: Option<&Path>) -> Result<Self, ControlPlaneError> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(dir).await {
+                Err(e) if e.is_port_taken() && attempt < PORT_ATTEMPTS => {
+                    eprintln!("control plane: a port was taken meanwhile ({e}); trying new ports");
+                    if let Some(dir) = dir {
+                        // The next etcd must not find a member advertised on the old port.
+                        let _ = std::fs::remove_dir_all(dir.join("etcd"));
+                    }
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(dir: Option<&Path>) -> Result<Self, ControlPlaneError> {
         let binaries = Binaries::locate()?;
         let (tempdir, dir) = match dir {
             Some(d) => {
@@ -334,4 +365,27 @@ fn kubeconfig_yaml(url: &str, token: &str, ca_pem: &str) -> String {
         "apiVersion: v1\nkind: Config\nclusters:\n- name: coffer\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: coffer\n  context:\n    cluster: coffer\n    user: admin\ncurrent-context: coffer\n"
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exited(tail: &str) -> ControlPlaneError {
+        ControlPlaneError::Exited {
+            name: "kube-apiserver",
+            status: "exit status: 1".into(),
+            log: PathBuf::from("kube-apiserver.log"),
+            tail: tail.into(),
+        }
+    }
+
+    #[test]
+    fn only_a_taken_port_is_worth_another_start() {
+        assert!(exited("listen tcp 127.0.0.1:46653: bind: address already in use").is_port_taken());
+        assert!(!exited("etcdserver: corrupt data").is_port_taken());
+        assert!(
+            !ControlPlaneError::NotReady(Duration::from_secs(1), PathBuf::new()).is_port_taken()
+        );
+    }
 }

@@ -5,15 +5,13 @@ errors, and grants at project, domain and all-projects scope.
 Run through scripts/python-tests.sh.
 """
 
-import json
-import os
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
+
+import coffer_emulator
+from coffer_emulator import admin
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkiam.v3 import (
@@ -61,57 +59,21 @@ TRUST_ID = "3ebe1024db46485cb02ef08d3c348477"
 OTHER_NAME = "partner-account"
 OTHER_ID = "35d7706cedbc49a18df0783d00269c20"
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def admin(base, path):
-    with urllib.request.urlopen(base + path, timeout=5) as response:
-        return json.load(response)
 
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    binary = os.environ.get("COFFER_BIN", os.path.join(ROOT, "target", "debug", "coffer"))
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    args = [
-        binary, "emulator",
-        "--listen", f"127.0.0.1:{port}",
+    yield from coffer_emulator.run(tmp_path_factory, [
         "--project-id", PROJECT_ID,
         "--domain-id", DOMAIN_ID,
         "--region", REGION,
         "--access-key", AK,
         "--secret-key", SK,
-    ]
-    with open(log, "w") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"emulator exited with {process.returncode}: {log.read_text()}")
-            try:
-                admin(base, "/_emulator/counters")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"emulator did not answer within 30 s: {log.read_text()}")
-                time.sleep(0.05)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    ])
 
 
 def iam(endpoint):

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::api::managed::{EXTERNAL_ID_ANNOTATION, RETRY_CREATE_ANNOTATION};
 use crate::controller::ReconcileError;
+use crate::controller::finalizing::FinalizerFailure;
 use crate::controller::providers;
 use crate::provider::ProviderError;
 
@@ -91,23 +92,6 @@ impl Error {
         move |source| Self::Kube { operation, source }
     }
 
-    /// Unwraps the errors of kube-runtime's finalizer helper, which wraps ours.
-    pub fn from_finalizer(error: kube::runtime::finalizer::Error<Error>) -> Self {
-        use kube::runtime::finalizer::Error as F;
-        match error {
-            F::ApplyFailed(e) | F::CleanupFailed(e) => e,
-            F::AddFinalizer(source) => Self::Kube {
-                operation: "add the finalizer",
-                source,
-            },
-            F::RemoveFinalizer(source) => Self::Kube {
-                operation: "remove the finalizer",
-                source,
-            },
-            other => Self::Finalizer(other.to_string()),
-        }
-    }
-
     /// The condition reason a user sees.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -135,6 +119,16 @@ impl Error {
             Self::Provider { source, .. } => matches!(source, ProviderError::Unauthorized { .. }),
             _ => false,
         }
+    }
+}
+
+impl FinalizerFailure for Error {
+    fn kube(operation: &'static str, source: kube::Error) -> Self {
+        Self::Kube { operation, source }
+    }
+
+    fn other(message: String) -> Self {
+        Self::Finalizer(message)
     }
 }
 

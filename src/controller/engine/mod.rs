@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::finalizer::Event as Finalizer;
 
 pub use error::Error;
 pub use external::{
@@ -27,6 +27,7 @@ pub use external::{
 pub use policy::{Policy, wake_key};
 
 use super::context::Context;
+use super::finalizing;
 use run::{Run, namespace_of};
 
 /// Reconciles one object through pair `P`, with metrics and backoff bookkeeping.
@@ -50,12 +51,11 @@ async fn reconcile_with_finalizer<P: External>(
     let namespace = namespace_of(obj.as_ref())?;
     let api: Api<P::Kind> = Api::namespaced(ctx.client.clone(), &namespace);
     let policy = Policy::of(obj.as_ref())?;
-    finalizer(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
+    finalizing::run(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
         match event {
             Finalizer::Apply(obj) => Run::new(ctx, &api, &obj, policy).apply::<P>().await,
             Finalizer::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
         }
     })
     .await
-    .map_err(Error::from_finalizer)
 }

@@ -16,10 +16,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Resource, ResourceExt};
 
 use super::context::{Context, ReconcileError};
+use super::finalizing::{self, FinalizerFailure};
 use super::providers;
 use super::status;
 use crate::api::ProviderConfig;
@@ -65,14 +66,6 @@ impl Error {
         }
     }
 
-    fn from_finalizer(error: kube::runtime::finalizer::Error<Error>) -> Self {
-        use kube::runtime::finalizer::Error as F;
-        match error {
-            F::ApplyFailed(e) | F::CleanupFailed(e) => e,
-            other => Self::Finalizer(other.to_string()),
-        }
-    }
-
     /// Whether the problem is the configuration itself, so `Ready` must say
     /// False even if it was True before; a provider hiccup is not.
     pub fn is_config_problem(&self) -> bool {
@@ -81,6 +74,16 @@ impl Error {
             Self::Provider(e) => !e.is_retryable(),
             Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } => false,
         }
+    }
+}
+
+impl FinalizerFailure for Error {
+    fn kube(operation: &'static str, source: kube::Error) -> Self {
+        Self::Finalizer(format!("could not {operation}: {source}"))
+    }
+
+    fn other(message: String) -> Self {
+        Self::Finalizer(message)
     }
 }
 
@@ -127,14 +130,13 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Context>) -> Result<Act
 async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, pc, |event| async {
+    finalizing::run(&api, FINALIZER, pc, |event| async {
         match event {
             Finalizer::Apply(pc) => check_and_report(&pc, ctx).await,
             Finalizer::Cleanup(pc) => release(&pc, ctx).await,
         }
     })
     .await
-    .map_err(Error::from_finalizer)
 }
 
 /// Lets a deleted ProviderConfig go once nothing uses it; until then shows

@@ -12,6 +12,7 @@ pub mod iam;
 pub mod share;
 pub mod shares;
 pub mod signer;
+pub mod token_wire;
 pub mod transport;
 pub mod vaults;
 pub mod wire;
