@@ -18,6 +18,7 @@ use super::error::Error;
 use crate::api::DeletionPolicy;
 use crate::api::managed::{Drift, ManagedStatus, ManagementPolicy, PlannedCall};
 use crate::controller::context::Context;
+use crate::controller::events::Note;
 use crate::provider::ProviderError;
 
 /// What the engine needs of a managed Kubernetes kind.
@@ -211,6 +212,13 @@ pub trait External: Sized + Send + Sync {
 
     /// `call` as status and Events show it.
     fn describe(&self, call: &Self::Call) -> PlannedCall;
+
+    /// Events a successful `call` on object `id` deserves beyond the
+    /// engine's own (an IAM agency update voids the delegated tokens). The
+    /// engine publishes them; a pair never holds an Event recorder.
+    fn notes_after(&self, _id: &str, _call: &Self::Call) -> Vec<Note> {
+        Vec::new()
+    }
 
     /// How an object taken over without an id was found, for its Event.
     fn found_how(&self) -> &'static str {

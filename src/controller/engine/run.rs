@@ -163,6 +163,9 @@ impl<'a, K: Managed> Run<'a, K> {
         for (done, call) in plan.calls.iter().enumerate() {
             match ext.call(&id, call).await {
                 Ok(updated) => {
+                    for note in ext.notes_after(&id, call) {
+                        self.publish(note).await;
+                    }
                     if let Some(updated) = updated {
                         let health = ext.health(&updated);
                         progress.observed = Some((ext.at_provider(&updated), health));

@@ -10,8 +10,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use k8s_openapi::api::core::v1::ObjectReference;
-use kube::Resource;
 
 use self::plan::{Call, Observed, create_request, show_grant, show_validity, updated_fields};
 use crate::api::Agency;
@@ -21,7 +19,7 @@ use crate::controller::context::Context;
 use crate::controller::engine::{
     self, Blocked, Candidate, Created, Error, External, Health, Lookup, Managed,
 };
-use crate::controller::events::{Events, Note};
+use crate::controller::events::Note;
 use crate::provider::ProviderError;
 use crate::provider::huawei::iam::IamAgencyApi;
 
@@ -32,17 +30,11 @@ pub const TOKENS_INVALIDATED: &str = "DelegatedTokensInvalidated";
 pub struct IamAgency {
     spec: HuaweiAgency,
     iam: Arc<dyn IamAgencyApi>,
-    /// Where the token warning goes.
-    events: Option<(Events, ObjectReference)>,
 }
 
 impl IamAgency {
     pub fn new(spec: HuaweiAgency, iam: Arc<dyn IamAgencyApi>) -> Self {
-        Self {
-            spec,
-            iam,
-            events: None,
-        }
+        Self { spec, iam }
     }
 
     fn target(&self) -> String {
@@ -71,9 +63,7 @@ impl External for IamAgency {
                 agency.provider_config()
             ),
         })?;
-        let mut pair = Self::new(spec, iam);
-        pair.events = Some((ctx.events.clone(), agency.object_ref(&())));
-        Ok(pair)
+        Ok(Self::new(spec, iam))
     }
 
     fn name(&self) -> &str {
@@ -162,7 +152,6 @@ impl External for IamAgency {
         match call {
             Call::Update(update) => {
                 self.iam.update_agency(id, update).await?;
-                self.warn_tokens_invalidated(id).await;
             }
             Call::Grant(grant) => self.iam.grant(id, grant).await?,
             Call::Revoke(grant) => self.iam.revoke(id, grant).await?,
@@ -188,6 +177,21 @@ impl External for IamAgency {
         observed.agency.id.clone()
     }
 
+    /// An update voids the tokens the delegated party holds; say so where
+    /// the agency's owner looks.
+    fn notes_after(&self, id: &str, call: &Call) -> Vec<Note> {
+        match call {
+            Call::Update(_) => vec![Note::warning(
+                TOKENS_INVALIDATED,
+                "Update",
+                format!(
+                    "agency {id} was updated: IAM has invalidated the delegated party's existing tokens for it, so they must obtain new ones"
+                ),
+            )],
+            Call::Grant(_) | Call::Revoke(_) => Vec::new(),
+        }
+    }
+
     fn describe(&self, call: &Call) -> PlannedCall {
         let (operation, fields) = match call {
             Call::Update(update) => ("update", updated_fields(update)),
@@ -198,24 +202,6 @@ impl External for IamAgency {
             operation: operation.into(),
             target: self.target(),
             fields,
-        }
-    }
-}
-
-impl IamAgency {
-    /// An update voids the tokens the delegated party holds; say so where
-    /// the agency's owner looks.
-    async fn warn_tokens_invalidated(&self, id: &str) {
-        if let Some((events, regarding)) = &self.events {
-            let message = format!(
-                "agency {id} was updated: IAM has invalidated the delegated party's existing tokens for it, so they must obtain new ones"
-            );
-            events
-                .publish(
-                    regarding,
-                    Note::warning(TOKENS_INVALIDATED, "Update", message),
-                )
-                .await;
         }
     }
 }
