@@ -9,6 +9,7 @@
 //! is available over HTTP under `/_emulator/`.
 
 pub(crate) mod admin;
+pub mod commvault;
 mod config;
 pub mod faults;
 pub(crate) mod huawei;
@@ -20,6 +21,7 @@ mod server;
 pub(crate) mod state;
 pub mod throttle;
 
+pub use commvault::CommvaultSettings;
 pub use config::{EmulatorArgs, EmulatorConfig};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;

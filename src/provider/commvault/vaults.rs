@@ -38,6 +38,16 @@ impl CommvaultVaults {
         })
     }
 
+    /// A client outside any ProviderConfig: no rate budget (tests, tools).
+    pub fn unbudgeted(
+        conn: CommvaultConnection,
+        metrics: Arc<ProviderMetrics>,
+    ) -> Result<Self, ProviderError> {
+        use crate::provider::budget::{BudgetLimits, BudgetMetrics};
+        let budget = RateBudget::new("unlimited", BudgetLimits::UNLIMITED, BudgetMetrics::default());
+        Self::new(conn, metrics, Arc::new(budget))
+    }
+
     /// The session, for calls outside the trait (logout in tests).
     pub fn client(&self) -> &CommvaultClient {
         &self.client
@@ -192,31 +202,31 @@ impl S3VaultApi for CommvaultVaults {
     }
 
     async fn delete(&self, client_id: i64) -> Result<(), ProviderError> {
+        // Inferred, not documented for S3 vaults: the vault is a client
+        // entity, and cvpysdk retires a client with `DELETE Client/{id}/Retire`
+        // and then removes it with `DELETE Client/{id}?forceDelete=1`.
         let what = format!("S3 vault client {client_id}");
         let retire_path = format!("Client/{client_id}/Retire");
-        let retire = Call {
-            operation: "retire_client",
-            method: Method::POST,
-            path: &retire_path,
-            body: None,
-            what: what.clone(),
-        };
-        match self.client.authorized(&retire).await {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other.map(|_| ())?,
+        let delete_path = format!("Client/{client_id}?forceDelete=1");
+        for (operation, path) in [
+            ("retire_client", &retire_path),
+            ("delete_client", &delete_path),
+        ] {
+            let call = Call {
+                operation,
+                method: Method::DELETE,
+                path,
+                body: None,
+                what: what.clone(),
+            };
+            let answer = match self.client.authorized(&call).await {
+                // Retired and deleted already: what a delete wants.
+                Err(e) if e.is_not_found() => return Ok(()),
+                other => other?,
+            };
+            check_client_answer(&answer.body)?;
         }
-        let delete_path = format!("Client/{client_id}");
-        let delete = Call {
-            operation: "delete_client",
-            method: Method::DELETE,
-            path: &delete_path,
-            body: None,
-            what,
-        };
-        match self.client.authorized(&delete).await {
-            Err(e) if e.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        Ok(())
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {
@@ -231,6 +241,27 @@ impl S3VaultApi for CommvaultVaults {
     }
 }
 
+/// The body of a retire or delete: `{"response":{"errorCode"}}` or
+/// `{"response":[{"errorCode","errorString"}]}`; a non-zero code is a refusal.
+fn check_client_answer(body: &[u8]) -> Result<(), ProviderError> {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let response = &value["response"];
+    let entry = match response {
+        serde_json::Value::Array(entries) => entries.first().unwrap_or(&serde_json::Value::Null),
+        other => other,
+    };
+    match entry["errorCode"].as_i64() {
+        Some(code) if code != 0 => Err(ProviderError::Invalid {
+            code: format!("errorCode {code}"),
+            message: entry["errorString"]
+                .as_str()
+                .unwrap_or("Commvault refused to retire or delete the client")
+                .to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +269,15 @@ mod tests {
 
     fn parse(json: &str) -> CreateResponse {
         serde_json::from_str(json).expect("parses")
+    }
+
+    #[test]
+    fn a_refused_retire_or_delete_is_an_error() {
+        assert!(check_client_answer(br#"{"response":{"errorCode":0}}"#).is_ok());
+        assert!(check_client_answer(br#"{"response":[{"errorCode":0}]}"#).is_ok());
+        let err = check_client_answer(br#"{"response":[{"errorCode":5,"errorString":"in use"}]}"#)
+            .expect_err("refused");
+        assert!(err.to_string().contains("in use"));
     }
 
     #[test]

@@ -86,19 +86,19 @@ pub struct ErrorBody {
     pub error_code: Option<Code>,
 }
 
-/// `POST V4/CVS3Store` (seed 002).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+/// `POST V4/CVS3Store` (seed 002). The emulator reads it too.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateStore {
     pub bucket: Bucket,
     pub plan: PlanRef,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cvs3_endpoints: Vec<ClientRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<UserRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub user_groups: Vec<GroupRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotate_keys: Option<bool>,
 }
 
