@@ -257,6 +257,7 @@ impl From<EmulatorArgs> for EmulatorConfig {
                 job_duration: args.commvault_job_duration,
                 job_failure: args.commvault_job_failure,
                 soft_error_rate: args.commvault_soft_error_rate,
+                list_delay: Duration::ZERO,
             },
         }
     }

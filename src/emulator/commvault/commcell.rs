@@ -32,6 +32,8 @@ pub struct Store {
     pub job_id: i64,
     /// Retired: no longer listed, waiting to be deleted.
     pub retired: bool,
+    /// Not listed before this instant (the list's delay).
+    pub listed_from: Instant,
 }
 
 /// An endpoint job.
@@ -204,6 +206,7 @@ impl CommCell {
         req: &CreateStore,
         job_duration: Duration,
         job_failure: Option<String>,
+        list_delay: Duration,
         now: Instant,
     ) -> (i32, i64) {
         let client_id = self.next_client_id;
@@ -223,6 +226,7 @@ impl CommCell {
                 user_groups: req.user_groups.iter().map(|g| g.user_group_id).collect(),
                 job_id,
                 retired: false,
+                listed_from: now + list_delay,
             },
         );
         self.jobs.insert(
@@ -240,9 +244,12 @@ impl CommCell {
         (client_id, job_id)
     }
 
-    /// The vaults a list shows: not retired, by id.
-    pub fn listed(&self) -> impl Iterator<Item = &Store> {
-        self.stores.values().filter(|s| !s.retired)
+    /// The vaults a list shows at `now`: not retired, past the list's
+    /// delay, by id.
+    pub fn listed(&self, now: Instant) -> impl Iterator<Item = &Store> {
+        self.stores
+            .values()
+            .filter(move |s| !s.retired && s.listed_from <= now)
     }
 
     /// Retires client `id`; false when there is no such client.

@@ -38,14 +38,14 @@ fn a_valid_create_makes_a_vault_and_a_running_job() {
     let mut c = cell();
     let t0 = Instant::now();
     assert_eq!(c.validate(&request("team-a")), Ok(()));
-    let (client, job) = c.create(&request("team-a"), Duration::from_secs(10), None, t0);
-    assert_eq!(c.listed().count(), 1);
+    let (client, job) = c.create(&request("team-a"), Duration::from_secs(10), None, Duration::ZERO, t0);
+    assert_eq!(c.listed(t0).count(), 1);
     let running = c.jobs[&job].state(t0 + Duration::from_secs(5));
     assert_eq!((running.status, running.percent), ("Running", 50));
     let done = c.jobs[&job].state(t0 + Duration::from_secs(11));
     assert_eq!(done.status, "Completed");
     assert!(c.retire(client));
-    assert_eq!(c.listed().count(), 0, "a retired vault is not listed");
+    assert_eq!(c.listed(t0).count(), 0, "a retired vault is not listed");
     assert!(c.delete(client));
     assert!(!c.delete(client));
 }
@@ -53,7 +53,7 @@ fn a_valid_create_makes_a_vault_and_a_running_job() {
 #[test]
 fn duplicate_names_unknown_entities_and_wrong_types_are_refused() {
     let mut c = cell();
-    c.create(&request("team-a"), Duration::ZERO, None, Instant::now());
+    c.create(&request("team-a"), Duration::ZERO, None, Duration::ZERO, Instant::now());
     assert!(matches!(
         c.validate(&request("TEAM-A")),
         Err(Refusal::Duplicate(_))
@@ -81,7 +81,7 @@ fn a_failing_job_ends_failed_with_its_reason() {
     let mut c = cell();
     let t0 = Instant::now();
     let reason = Some("client mediaagent01 is offline".to_string());
-    let (_, job) = c.create(&request("a"), Duration::from_secs(1), reason, t0);
+    let (_, job) = c.create(&request("a"), Duration::from_secs(1), reason, Duration::ZERO, t0);
     let state = c.jobs[&job].state(t0 + Duration::from_secs(2));
     assert_eq!(state.status, "Failed");
     assert_eq!(state.reason, "client mediaagent01 is offline");

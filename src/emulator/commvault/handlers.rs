@@ -228,9 +228,9 @@ fn serve(shared: &Shared, route: &Route, req: &Incoming) -> Response {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(100);
             let cell = lock(&cv.commcell);
-            let total = cell.listed().count();
+            let total = cell.listed(now).count();
             let page: Vec<Value> = cell
-                .listed()
+                .listed(now)
                 .skip(start)
                 .take(limit)
                 .map(|s| {
@@ -339,7 +339,13 @@ fn create(shared: &Shared, body: &[u8], now: Instant) -> Response {
             "errorMessage": "Failed to create the S3 vault: the storage pool of the plan is offline"}}))
         .into_response();
     }
-    let (client_id, job_id) = cell.create(&req, settings.job_duration, settings.job_failure, now);
+    let (client_id, job_id) = cell.create(
+        &req,
+        settings.job_duration,
+        settings.job_failure,
+        settings.list_delay,
+        now,
+    );
     Json(json!({
         "response": {
             "entity": {"clientId": client_id, "clientName": req.bucket.client_name.trim()},

@@ -37,6 +37,10 @@ pub struct CommvaultSettings {
     /// Probability that a valid create answers HTTP 200 with a non-zero
     /// `errorCode` and makes nothing, as real servers sometimes do.
     pub soft_error_rate: f64,
+    /// How long a new S3 vault stays out of the list (its name is taken
+    /// at once): the window in which a retried create meets a 409.
+    #[serde(with = "humantime_secs")]
+    pub list_delay: Duration,
 }
 
 impl Default for CommvaultSettings {
@@ -46,6 +50,7 @@ impl Default for CommvaultSettings {
             job_duration: Duration::from_secs(3),
             job_failure: None,
             soft_error_rate: 0.0,
+            list_delay: Duration::ZERO,
         }
     }
 }
