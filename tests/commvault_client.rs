@@ -60,10 +60,7 @@ fn count(emu: &RunningEmulator, op: Operation) -> usize {
 #[tokio::test]
 async fn a_wrong_password_answered_with_http_200_is_refused() {
     let emu = emulator().await;
-    let err = client(&emu, "wrong")
-        .list()
-        .await
-        .expect_err("refused");
+    let err = client(&emu, "wrong").list().await.expect_err("refused");
     assert!(
         matches!(&err, ProviderError::Unauthorized { message, .. } if message.contains("Invalid Username or Password")),
         "{err}"

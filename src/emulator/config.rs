@@ -211,7 +211,11 @@ pub struct EmulatorArgs {
     pub commvault_job_failure: Option<String>,
     /// Commvault: probability that a valid create answers HTTP 200 with a
     /// non-zero errorCode and makes nothing.
-    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_SOFT_ERROR_RATE", default_value_t = 0.0)]
+    #[arg(
+        long,
+        env = "COFFER_EMULATOR_COMMVAULT_SOFT_ERROR_RATE",
+        default_value_t = 0.0
+    )]
     pub commvault_soft_error_rate: f64,
 }
 

@@ -14,9 +14,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::commvault::{self, CommvaultSettings, CommvaultState};
 use super::config::{EmulatorArgs, EmulatorConfig};
 use super::faults::{FaultConfig, FaultError, FaultState};
-use super::commvault::{self, CommvaultSettings, CommvaultState};
 use super::huawei::{self, HuaweiState};
 use super::operation::Operation;
 use super::recorder::{OperationCounter, RecordedRequest, Recorder};
@@ -56,8 +56,7 @@ pub struct RunningEmulator {
 fn app(shared: &Arc<Shared>) -> Router {
     let provider =
         huawei::router(shared).layer(from_fn_with_state(shared.clone(), observe::observe));
-    let commvault =
-        commvault::router().layer(from_fn_with_state(shared.clone(), observe::observe));
+    let commvault = commvault::router().layer(from_fn_with_state(shared.clone(), observe::observe));
     admin::router()
         .merge(commvault)
         .merge(provider)

@@ -38,7 +38,9 @@ pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<CommvaultConnecti
         .spec
         .commvault
         .as_ref()
-        .ok_or_else(|| Error::NoProviderBlock { name: pc.name_any() })?;
+        .ok_or_else(|| Error::NoProviderBlock {
+            name: pc.name_any(),
+        })?;
     Ok(CommvaultConnection {
         api_url: commvault.api_url.clone(),
         username: key(secret, "username")?,

@@ -38,7 +38,13 @@ fn a_valid_create_makes_a_vault_and_a_running_job() {
     let mut c = cell();
     let t0 = Instant::now();
     assert_eq!(c.validate(&request("team-a")), Ok(()));
-    let (client, job) = c.create(&request("team-a"), Duration::from_secs(10), None, Duration::ZERO, t0);
+    let (client, job) = c.create(
+        &request("team-a"),
+        Duration::from_secs(10),
+        None,
+        Duration::ZERO,
+        t0,
+    );
     assert_eq!(c.listed(t0).count(), 1);
     let running = c.jobs[&job].state(t0 + Duration::from_secs(5));
     assert_eq!((running.status, running.percent), ("Running", 50));
@@ -53,7 +59,13 @@ fn a_valid_create_makes_a_vault_and_a_running_job() {
 #[test]
 fn duplicate_names_unknown_entities_and_wrong_types_are_refused() {
     let mut c = cell();
-    c.create(&request("team-a"), Duration::ZERO, None, Duration::ZERO, Instant::now());
+    c.create(
+        &request("team-a"),
+        Duration::ZERO,
+        None,
+        Duration::ZERO,
+        Instant::now(),
+    );
     assert!(matches!(
         c.validate(&request("TEAM-A")),
         Err(Refusal::Duplicate(_))
@@ -73,7 +85,10 @@ fn duplicate_names_unknown_entities_and_wrong_types_are_refused() {
         c.validate(&bad_client),
         Err(Refusal::NotFound("INVALID_ENTITY_ID", _))
     ));
-    assert!(matches!(c.validate(&request(" ")), Err(Refusal::Invalid(_))));
+    assert!(matches!(
+        c.validate(&request(" ")),
+        Err(Refusal::Invalid(_))
+    ));
 }
 
 #[test]
@@ -81,7 +96,13 @@ fn a_failing_job_ends_failed_with_its_reason() {
     let mut c = cell();
     let t0 = Instant::now();
     let reason = Some("client mediaagent01 is offline".to_string());
-    let (_, job) = c.create(&request("a"), Duration::from_secs(1), reason, Duration::ZERO, t0);
+    let (_, job) = c.create(
+        &request("a"),
+        Duration::from_secs(1),
+        reason,
+        Duration::ZERO,
+        t0,
+    );
     let state = c.jobs[&job].state(t0 + Duration::from_secs(2));
     assert_eq!(state.status, "Failed");
     assert_eq!(state.reason, "client mediaagent01 is offline");

@@ -156,8 +156,8 @@ async fn gated(shared: &Shared, route: &Route, req: &Incoming) -> Response {
         }
     }
     let response = serve(shared, route, req);
-    let lose = response.status().is_success()
-        && lock(&shared.faults).lose_response(op, rand::random());
+    let lose =
+        response.status().is_success() && lock(&shared.faults).lose_response(op, rand::random());
     if lose {
         tracing::info!(%op, "losing the answer of a successful Commvault call");
         let mut lost = error(
@@ -242,7 +242,11 @@ fn serve(shared: &Shared, route: &Route, req: &Incoming) -> Response {
         }
         Route::Job(id) => {
             let Ok(id) = id.parse::<i64>() else {
-                return error(StatusCode::BAD_REQUEST, json!(2), "the job id is not a number");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    json!(2),
+                    "the job id is not a number",
+                );
             };
             match lock(&cv.commcell).job_summary(id, now) {
                 Some(summary) => Json(json!({"totalRecordsWithoutPaging": 1,
@@ -265,14 +269,18 @@ fn serve(shared: &Shared, route: &Route, req: &Incoming) -> Response {
         Route::Retire(id) => {
             let done = id.parse().is_ok_and(|id| lock(&cv.commcell).retire(id));
             match done {
-                true => Json(json!({"response": {"errorCode": 0, "errorString": ""}})).into_response(),
+                true => {
+                    Json(json!({"response": {"errorCode": 0, "errorString": ""}})).into_response()
+                }
                 false => client_not_found(id),
             }
         }
         Route::Delete(id) => {
             let done = id.parse().is_ok_and(|id| lock(&cv.commcell).delete(id));
             match done {
-                true => Json(json!({"response": [{"errorCode": 0, "errorString": ""}]})).into_response(),
+                true => {
+                    Json(json!({"response": [{"errorCode": 0, "errorString": ""}]})).into_response()
+                }
                 false => client_not_found(id),
             }
         }
@@ -301,7 +309,11 @@ fn login(shared: &Shared, body: &[u8]) -> Response {
         password: String,
     }
     let Ok(login) = serde_json::from_slice::<Login>(body) else {
-        return error(StatusCode::BAD_REQUEST, json!(2), "username and password are required");
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!(2),
+            "username and password are required",
+        );
     };
     let cv = &shared.commvault;
     let user = lock(&cv.commcell).user.clone();
@@ -309,9 +321,13 @@ fn login(shared: &Shared, body: &[u8]) -> Response {
         .decode(login.password.as_bytes())
         .ok()
         .and_then(|p| String::from_utf8(p).ok());
-    if !login.username.eq_ignore_ascii_case(&user.name) || password.as_deref() != Some(&user.password) {
-        return Json(json!({"errList": [{"errLogMessage": "Invalid Username or Password", "errorCode": 5}]}))
-            .into_response();
+    if !login.username.eq_ignore_ascii_case(&user.name)
+        || password.as_deref() != Some(&user.password)
+    {
+        return Json(
+            json!({"errList": [{"errLogMessage": "Invalid Username or Password", "errorCode": 5}]}),
+        )
+        .into_response();
     }
     let token = lock(&cv.sessions).issue(user.id, Instant::now());
     Json(json!({"token": token, "userName": user.name, "userGUID": "00000000-0000-0000-0000-000000000001",
@@ -323,7 +339,13 @@ fn login(shared: &Shared, body: &[u8]) -> Response {
 fn create(shared: &Shared, body: &[u8], now: Instant) -> Response {
     let req: CreateStore = match serde_json::from_slice(body) {
         Ok(req) => req,
-        Err(e) => return error(StatusCode::BAD_REQUEST, json!(2), format!("invalid request: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                json!(2),
+                format!("invalid request: {e}"),
+            );
+        }
     };
     let cv = &shared.commvault;
     let settings = lock(&cv.settings).clone();

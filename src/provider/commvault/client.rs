@@ -202,8 +202,8 @@ impl CommvaultClient {
         };
         let call = self.post("login", "Login", &request)?;
         let answer = self.send(&call, None).await.map_err(|(_, e)| e)?;
-        let login: LoginResponse = serde_json::from_slice(&answer.body)
-            .map_err(|e| errors::unreadable("Login", &e))?;
+        let login: LoginResponse =
+            serde_json::from_slice(&answer.body).map_err(|e| errors::unreadable("Login", &e))?;
         match (login.token, login.user_name) {
             (Some(token), Some(_)) if !token.is_empty() => Ok(token),
             _ => Err(errors::login_refused(

@@ -44,7 +44,11 @@ impl CommvaultVaults {
         metrics: Arc<ProviderMetrics>,
     ) -> Result<Self, ProviderError> {
         use crate::provider::budget::{BudgetLimits, BudgetMetrics};
-        let budget = RateBudget::new("unlimited", BudgetLimits::UNLIMITED, BudgetMetrics::default());
+        let budget = RateBudget::new(
+            "unlimited",
+            BudgetLimits::UNLIMITED,
+            BudgetMetrics::default(),
+        );
         Self::new(conn, metrics, Arc::new(budget))
     }
 

@@ -101,7 +101,11 @@ fn the_credentials_secret_is_required() {
 #[test]
 fn the_name_is_required_and_not_empty() {
     let out = apply_s3("adm-cv-name", |cv| cv["name"] = json!(""));
-    assert_rejected(&out, "spec.commvault.name", "should be at least 1 chars long");
+    assert_rejected(
+        &out,
+        "spec.commvault.name",
+        "should be at least 1 chars long",
+    );
     let out = apply_s3("adm-cv-noname", |cv| remove(cv, "name"));
     assert_rejected(&out, "spec.commvault.name", "Required value");
 }
@@ -110,7 +114,9 @@ fn the_name_is_required_and_not_empty() {
 fn the_plan_is_required_with_an_int32_id() {
     let out = apply_s3("adm-cv-noplan", |cv| remove(cv, "plan"));
     assert_rejected(&out, "spec.commvault.plan", "Required value");
-    let out = apply_s3("adm-cv-planid", |cv| cv["plan"]["id"] = json!(2147483648i64));
+    let out = apply_s3("adm-cv-planid", |cv| {
+        cv["plan"]["id"] = json!(2147483648i64)
+    });
     assert_rejected(
         &out,
         "spec.commvault.plan.id",

@@ -117,7 +117,8 @@ async fn a_new_s3_vault_is_progressing_while_its_job_runs_then_ready() {
     create(&run, "team-a").await;
     let progressing = run
         .vault_when("team-a", "Progressing with the job's percentage", |bv| {
-            condition(bv, "Ready").is_some_and(|(s, r, _)| s == "False" && r == "EndpointJobRunning")
+            condition(bv, "Ready")
+                .is_some_and(|(s, r, _)| s == "False" && r == "EndpointJobRunning")
                 && commvault(bv).percent_complete.is_some()
         })
         .await;
@@ -149,15 +150,23 @@ async fn a_create_answered_200_with_an_error_code_records_nothing() {
     let run = start("cv-soft", settings).await;
     create(&run, "team-a").await;
     let refused = run
-        .vault_when("team-a", "Synced=False with the errorCode's message", |bv| {
-            condition(bv, "Synced").is_some_and(|(s, _, m)| {
-                s == "False" && m.contains("the storage pool of the plan is offline")
-            })
-        })
+        .vault_when(
+            "team-a",
+            "Synced=False with the errorCode's message",
+            |bv| {
+                condition(bv, "Synced").is_some_and(|(s, _, m)| {
+                    s == "False" && m.contains("the storage pool of the plan is offline")
+                })
+            },
+        )
         .await;
     assert_eq!(external_id(&refused), None, "nothing recorded as created");
     let status = refused.status.as_ref().expect("status");
-    assert!(status.create_pending.is_none(), "{:?}", status.create_pending);
+    assert!(
+        status.create_pending.is_none(),
+        "{:?}",
+        status.create_pending
+    );
     assert!(s3_vaults(&run).is_empty());
 
     run.emulator.set_commvault_settings(CommvaultSettings {
@@ -194,7 +203,9 @@ async fn a_lost_create_answer_is_adopted_after_the_409_without_a_duplicate() {
             .then_some(())
     })
     .await;
-    let bv = run.vault_when("team-a", "adopted", |bv| external_id(bv).is_some()).await;
+    let bv = run
+        .vault_when("team-a", "adopted", |bv| external_id(bv).is_some())
+        .await;
 
     let vaults = s3_vaults(&run);
     assert_eq!(vaults.len(), 1, "a duplicate was made: {vaults:?}");
@@ -320,7 +331,10 @@ async fn a_vault_missing_from_the_list_is_reported_and_recreated() {
         .await
         .expect("json");
     let token = login["token"].as_str().expect("token");
-    for path in [format!("Client/{id}/Retire"), format!("Client/{id}?forceDelete=1")] {
+    for path in [
+        format!("Client/{id}/Retire"),
+        format!("Client/{id}?forceDelete=1"),
+    ] {
         let status = http
             .delete(format!("{base}/{path}"))
             .header("Authtoken", token)

@@ -81,7 +81,10 @@ fn failed_killed_and_unstarted_jobs_are_degraded_with_their_reason() {
         match health(&o) {
             Health::Degraded { reason, message } => {
                 assert_eq!(reason, JOB_FAILED);
-                assert!(message.contains("client mediaagent01 is offline"), "{message}");
+                assert!(
+                    message.contains("client mediaagent01 is offline"),
+                    "{message}"
+                );
                 assert!(message.contains(status), "{message}");
             }
             other => panic!("{status}: {other:?}"),
@@ -106,7 +109,11 @@ fn changed_endpoints_and_owners_are_blocked_not_called() {
     let fields: Vec<&str> = p.drift.iter().map(|d| d.field.as_str()).collect();
     assert_eq!(fields, ["commvault.endpoints", "commvault.owners"]);
     assert!(p.blocked.iter().all(|b| b.reason == "UpdateUnsupported"));
-    assert!(p.blocked[0].message.contains("[2, 5]"), "{}", p.blocked[0].message);
+    assert!(
+        p.blocked[0].message.contains("[2, 5]"),
+        "{}",
+        p.blocked[0].message
+    );
 }
 
 #[test]
@@ -135,7 +142,10 @@ fn an_adopted_vault_on_another_plan_is_immutable() {
 fn the_create_request_carries_every_field() {
     let request = new_vault(&spec());
     assert_eq!(request.name, "team-a-s3");
-    assert_eq!((request.plan_id, request.plan_name.as_str()), (3, "s3-plan"));
+    assert_eq!(
+        (request.plan_id, request.plan_name.as_str()),
+        (3, "s3-plan")
+    );
     assert_eq!(request.endpoints, [(2, Some("mediaagent01".to_string()))]);
     assert_eq!(request.owners, [1]);
 }
