@@ -140,6 +140,25 @@ async fn concurrent_callers_refused_with_an_idle_token_share_one_renewal() {
 }
 
 #[tokio::test]
+async fn the_list_reads_every_page() {
+    let emu = emulator().await;
+    let cv = good(&emu);
+    for i in 0..130 {
+        cv.create(&vault(&format!("v-{i:03}")))
+            .await
+            .expect("created");
+    }
+    let listed = cv.list().await.expect("list");
+    assert_eq!(listed.len(), 130);
+    let pages: Vec<String> = emu
+        .requests(Some(Operation::ListS3Vaults))
+        .iter()
+        .map(|r| r.query.get("start").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(pages, ["0", "100"]);
+}
+
+#[tokio::test]
 async fn delete_retires_then_deletes_the_client() {
     let emu = emulator().await;
     let cv = good(&emu);

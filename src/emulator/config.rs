@@ -107,8 +107,9 @@ impl Default for EmulatorConfig {
     }
 }
 
-/// `coffer emulator`: a stateful Huawei IAM + CBR emulator with fault
-/// injection, for tests and demos. Admin API under `/_emulator/`.
+/// `coffer emulator`: a stateful Huawei IAM + CBR and Commvault Command
+/// Center emulator with fault injection, for tests and demos. Admin API
+/// under `/_emulator/`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free one (logged at start).

@@ -1,5 +1,6 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
-//! (vaults) on one HTTP listener, strict about requests the way the real
+//! (vaults), and a Commvault Command Center (S3 vaults and their endpoint
+//! jobs, under `/commandcenter/api`), on one HTTP listener, strict about requests the way the real
 //! service is, with fault injection and request counters so controllers can
 //! be tested for retries, idempotency and "exactly these calls".
 //!

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use coffer::api::{BackupVault, ProviderConfig};
 use coffer::emulator::{CommvaultSettings, FaultConfig, Operation};
+use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -109,6 +110,48 @@ async fn gone(run: &Running, name: &str) {
             .then_some(())
     })
     .await;
+}
+
+/// The Ready condition of ProviderConfig `commvault`.
+async fn config_ready(run: &Running) -> Option<(String, String, String)> {
+    let pc = run
+        .api::<ProviderConfig>()
+        .get_opt("commvault")
+        .await
+        .ok()??;
+    pc.status?
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status, c.reason, c.message))
+}
+
+#[tokio::test]
+async fn the_provider_config_is_ready_and_a_wrong_password_is_named() {
+    let run = start("cv-pc", CommvaultSettings::default()).await;
+    eventually("ProviderConfig commvault Ready", || async {
+        config_ready(&run)
+            .await
+            .filter(|(s, r, _)| s == "True" && r == "CredentialsValid")
+    })
+    .await;
+    run.api::<Secret>()
+        .patch(
+            "commvault-creds",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"password": "wrong"}})),
+        )
+        .await
+        .expect("changing the Secret");
+    let (_, reason, message) = eventually("the refused login shown", || async {
+        config_ready(&run).await.filter(|(s, _, _)| s == "False")
+    })
+    .await;
+    assert_eq!(reason, "Unauthorized");
+    assert!(
+        message.contains("Invalid Username or Password"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
