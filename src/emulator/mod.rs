@@ -1,8 +1,9 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
 //! (vaults), and a Commvault Command Center (S3 vaults and their endpoint
-//! jobs, under `/commandcenter/api`), on one HTTP listener, strict about requests the way the real
-//! service is, with fault injection and request counters so controllers can
-//! be tested for retries, idempotency and "exactly these calls".
+//! jobs, under `/commandcenter/api`), on one HTTP listener, strict about
+//! requests the way the real services are, with fault injection and
+//! request counters so controllers can be tested for retries, idempotency
+//! and "exactly these calls".
 //!
 //! In-process use: `emulator::start(EmulatorConfig::default())` returns a
 //! [`RunningEmulator`] whose `base_url()` serves both IAM and CBR, and whose
