@@ -69,3 +69,83 @@ fn key(secret: &Secret, key: &'static str) -> Result<String, Error> {
         text => Ok(text.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::ByteString;
+
+    use super::*;
+    use crate::api::provider_config::{CommvaultConfig, ProviderConfigSpec, SecretRef};
+    use crate::controller::providers::Session;
+
+    fn config() -> ProviderConfig {
+        ProviderConfig::new(
+            "commvault",
+            ProviderConfigSpec {
+                huawei_cloud: None,
+                rate_limit: None,
+                commvault: Some(CommvaultConfig {
+                    api_url: "https://cc.example.com/commandcenter/api".into(),
+                    credentials_secret_ref: SecretRef { name: "cv".into() },
+                    ca_bundle: None,
+                }),
+            },
+        )
+    }
+
+    fn secret(data: &[(&str, &str)]) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some("cv".into());
+        s.data = Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        s
+    }
+
+    #[test]
+    fn the_secret_gives_user_and_password_and_never_shows_the_password() {
+        let conn = resolve(
+            &config(),
+            &secret(&[("username", "admin\n"), ("password", "s3cret")]),
+        )
+        .expect("resolved");
+        assert_eq!(conn.username, "admin");
+        assert_eq!(conn.password, "s3cret");
+        assert!(!format!("{conn:?}").contains("s3cret"));
+        assert_eq!(config().spec.secret_name(), Some("cv"));
+    }
+
+    #[test]
+    fn a_missing_password_is_named() {
+        let err = resolve(&config(), &secret(&[("username", "admin")])).expect_err("missing");
+        assert_eq!(err.reason(), "SecretKeyMissing");
+        assert!(err.to_string().contains("\"password\""), "{err}");
+    }
+
+    #[test]
+    fn a_commvault_session_is_the_wrong_provider_for_a_huawei_object() {
+        let apis = CommvaultApis {
+            vaults: Arc::new(
+                crate::provider::commvault::CommvaultVaults::new(
+                    resolve(&config(), &secret(&[("username", "a"), ("password", "b")]))
+                        .expect("resolved"),
+                    Arc::new(ProviderMetrics::default()),
+                    Arc::new(RateBudget::new(
+                        "t",
+                        crate::provider::budget::BudgetLimits::UNLIMITED,
+                        crate::provider::budget::BudgetMetrics::default(),
+                    )),
+                )
+                .expect("client"),
+            ),
+        };
+        let session = Session::Commvault(Arc::new(apis));
+        assert!(session.commvault().is_ok());
+        let err = session.huawei().err().expect("wrong provider");
+        assert_eq!(err.reason(), "ProviderConfigInvalid");
+    }
+}
