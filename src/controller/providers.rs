@@ -283,25 +283,24 @@ fn read_credentials(
 /// One key of the Secret, without the trailing newline that `kubectl create
 /// secret --from-file` so often leaves behind.
 fn secret_value(secret: &Secret, key: &'static str, auth: HuaweiAuthType) -> Result<String, Error> {
-    let missing = || Error::SecretKeyMissing {
+    secret_text(secret, key)?.ok_or_else(|| Error::SecretKeyMissing {
         secret: secret.name_any(),
         key,
         auth,
+    })
+}
+
+/// The text of `key`, trimmed; `None` when the key is missing or blank.
+/// Shared by every cloud's credentials.
+pub(crate) fn secret_text(secret: &Secret, key: &'static str) -> Result<Option<String>, Error> {
+    let Some(bytes) = secret.data.as_ref().and_then(|data| data.get(key)) else {
+        return Ok(None);
     };
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|data| data.get(key))
-        .ok_or_else(missing)?;
     let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
         secret: secret.name_any(),
         key,
     })?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(missing());
-    }
-    Ok(text.to_string())
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for

@@ -51,23 +51,10 @@ pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<CommvaultConnecti
 
 /// One key of the Secret, trimmed of the newline `--from-file` leaves.
 fn key(secret: &Secret, key: &'static str) -> Result<String, Error> {
-    let missing = || Error::CommvaultKeyMissing {
+    super::secret_text(secret, key)?.ok_or_else(|| Error::CommvaultKeyMissing {
         secret: secret.name_any(),
         key,
-    };
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|data| data.get(key))
-        .ok_or_else(missing)?;
-    let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
-        secret: secret.name_any(),
-        key,
-    })?;
-    match text.trim() {
-        "" => Err(missing()),
-        text => Ok(text.to_string()),
-    }
+    })
 }
 
 #[cfg(test)]
