@@ -71,7 +71,7 @@ start() {
   kubectl version
   kubectl get crds
 
-  say "Starting the provider emulator (Huawei IAM + CBR) on $emulator_url"
+  say "Starting the provider emulator (Huawei IAM + CBR, Commvault under /commandcenter/api) on $emulator_url"
   if curl -fs "$emulator_url/_emulator/faults" >/dev/null 2>&1; then
     echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
     exit 1
@@ -114,7 +114,8 @@ start() {
 
 The demo is running in the background:
   control plane  $(cat "$demo/control-plane/ready")
-  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults)
+  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults;
+                 Commvault's S3 vaults: curl $emulator_url/_emulator/s3-vaults)
   operator       metrics on http://$metrics_addr/metrics
 
 Use kubectl against it:

@@ -1,10 +1,15 @@
-//! `BackupVault`: a backup vault on a cloud. Today the Huawei Cloud CBR vault;
-//! `rackspace` and `commvault` blocks join `huaweiCloud` as a one-of.
+//! `BackupVault`: a backup vault on a cloud: a Huawei Cloud CBR vault or a
+//! Commvault S3 vault (`commvault.rs`), one provider block per object.
 
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub mod commvault;
+
+pub use self::commvault::{
+    CommvaultEndpoint, CommvaultPlanRef, CommvaultVault, CommvaultVaultObservation,
+};
 use super::managed::{ManagedStatus, ManagementPolicy};
 use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
@@ -14,7 +19,7 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
     group = "coffer.dev",
     version = "v1alpha1",
     kind = "BackupVault",
-    doc = "A backup vault in a cloud (today a Huawei Cloud CBR vault) that coffer creates, keeps as declared, and deletes.",
+    doc = "A backup vault in a cloud (a Huawei Cloud CBR vault or a Commvault S3 vault) that coffer creates, keeps as declared, and deletes.",
     namespaced,
     status = "BackupVaultStatus",
     shortname = "bv",
@@ -28,15 +33,19 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 )]
 #[serde(rename_all = "camelCase")]
 // One entry per provider block: `rackspace` and `commvault` join the list.
-#[x_kube(validation = Rule::new("[has(self.huaweiCloud)].exists_one(p, p)").message(
-    "spec must set exactly one provider block, and huaweiCloud is the only provider supported today."
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.commvault)].exists_one(p, p)").message(
+    "spec must set exactly one provider block: huaweiCloud or commvault."
 ))]
 pub struct BackupVaultSpec {
     /// The ProviderConfig, in this namespace, that says where the cloud is
     /// and holds the credentials.
     pub provider_config_ref: ProviderConfigRef,
     /// `Delete` (default) deletes the vault, and every backup in it, when this
-    /// object is deleted; `Orphan` leaves the vault in the cloud.
+    /// object is deleted; `Orphan` leaves the vault in the cloud. On
+    /// Commvault, which documents no S3-vault delete, `Delete` retires the
+    /// vault's client entity and then deletes it (`POST Client/{id}/Retire`,
+    /// `DELETE Client/{id}`): a path inferred from the vault being a client
+    /// entity, not documented for S3 vaults.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
     /// `Full` (default): coffer creates, updates and deletes the vault.
@@ -48,6 +57,10 @@ pub struct BackupVaultSpec {
     /// A Huawei Cloud CBR vault (`/v3/{project_id}/vaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiVault>,
+    /// A Commvault S3 vault (Unified Data Vault, `POST V4/CVS3Store`) with
+    /// the clients that serve it as S3 endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commvault: Option<CommvaultVault>,
 }
 
 /// A CBR vault as the user wants it. Fields left out keep the provider's default.
@@ -286,6 +299,9 @@ pub struct VaultObservation {
     /// Resources associated with the vault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ObservedResource>,
+    /// A Commvault S3 vault and its endpoint job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commvault: Option<CommvaultVaultObservation>,
 }
 
 /// A resource as the provider reports it.

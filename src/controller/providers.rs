@@ -11,11 +11,16 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
+mod commvault;
+
+pub use self::commvault::CommvaultApis;
+
 use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
+use crate::provider::commvault::CommvaultConnection;
 use crate::provider::huawei::iam::{HuaweiAgencies, IamAgencyApi};
 use crate::provider::huawei::share::CbrShareApi;
 use crate::provider::huawei::shares::HuaweiShares;
@@ -31,8 +36,19 @@ pub enum Error {
         "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
     )]
     ProviderConfigNotFound { namespace: String, name: String },
-    #[error("ProviderConfig {name} has no huaweiCloud block: add one")]
+    #[error("ProviderConfig {name} has no provider block: add huaweiCloud or commvault")]
     NoProviderBlock { name: String },
+    #[error(
+        "the ProviderConfig is for {has}, but this object needs {wanted}: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
+    )]
+    WrongProvider {
+        has: &'static str,
+        wanted: &'static str,
+    },
+    #[error(
+        "Secret {secret} has no non-empty key {key:?}; Commvault credentials need the keys username, password"
+    )]
+    CommvaultKeyMissing { secret: String, key: &'static str },
     #[error(
         "Secret {name} in namespace {namespace} not found (coffer only reads Secrets labelled {CREDENTIALS_LABEL}=true)"
     )]
@@ -61,9 +77,11 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::ProviderConfigNotFound { .. } => "ProviderConfigNotFound",
-            Self::NoProviderBlock { .. } => "ProviderConfigInvalid",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "ProviderConfigInvalid",
             Self::SecretNotFound { .. } => "SecretNotFound",
-            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "SecretKeyMissing",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. } => "SecretKeyMissing",
             Self::Client { source, .. } => source.reason(),
         }
     }
@@ -72,9 +90,11 @@ impl Error {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::ProviderConfigNotFound { .. } => "provider_config_not_found",
-            Self::NoProviderBlock { .. } => "provider_config_invalid",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "provider_config_invalid",
             Self::SecretNotFound { .. } => "secret_not_found",
-            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "secret_key_missing",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. } => "secret_key_missing",
             Self::Client { source, .. } => source.metric_label(),
         }
     }
@@ -108,6 +128,7 @@ pub struct HuaweiApis {
 #[derive(Clone)]
 pub enum Session {
     Huawei(Arc<HuaweiApis>),
+    Commvault(Arc<CommvaultApis>),
 }
 
 impl Session {
@@ -115,6 +136,21 @@ impl Session {
     pub fn huawei(&self) -> Result<&HuaweiApis, Error> {
         match self {
             Self::Huawei(apis) => Ok(apis),
+            Self::Commvault(_) => Err(Error::WrongProvider {
+                has: "commvault",
+                wanted: "huaweiCloud",
+            }),
+        }
+    }
+
+    /// The Commvault APIs, or an error naming the ProviderConfig's cloud.
+    pub fn commvault(&self) -> Result<&CommvaultApis, Error> {
+        match self {
+            Self::Commvault(apis) => Ok(apis),
+            Self::Huawei(_) => Err(Error::WrongProvider {
+                has: "huaweiCloud",
+                wanted: "commvault",
+            }),
         }
     }
 
@@ -122,6 +158,7 @@ impl Session {
     pub async fn check_credentials(&self) -> Result<(), ProviderError> {
         match self {
             Self::Huawei(apis) => apis.cbr.check_credentials().await,
+            Self::Commvault(apis) => apis.vaults.check_credentials().await,
         }
     }
 }
@@ -136,6 +173,15 @@ pub trait ProviderFactory: Send + Sync + 'static {
         conn: HuaweiConnection,
         budget: Arc<RateBudget>,
     ) -> Result<HuaweiApis, ProviderError>;
+
+    /// Every Commvault client for one ProviderConfig (one session token).
+    fn commvault(
+        &self,
+        conn: CommvaultConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<CommvaultApis, ProviderError> {
+        CommvaultApis::connect(conn, Arc::new(ProviderMetrics::default()), budget)
+    }
 }
 
 /// The production factory: Huawei Cloud's CBR client, all clients sharing
@@ -178,6 +224,14 @@ impl ProviderFactory for HuaweiFactory {
                 budget,
             )?),
         })
+    }
+
+    fn commvault(
+        &self,
+        conn: CommvaultConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<CommvaultApis, ProviderError> {
+        CommvaultApis::connect(conn, self.metrics.clone(), budget)
     }
 }
 
@@ -229,25 +283,24 @@ fn read_credentials(
 /// One key of the Secret, without the trailing newline that `kubectl create
 /// secret --from-file` so often leaves behind.
 fn secret_value(secret: &Secret, key: &'static str, auth: HuaweiAuthType) -> Result<String, Error> {
-    let missing = || Error::SecretKeyMissing {
+    secret_text(secret, key)?.ok_or_else(|| Error::SecretKeyMissing {
         secret: secret.name_any(),
         key,
         auth,
+    })
+}
+
+/// The text of `key`, trimmed; `None` when the key is missing or blank.
+/// Shared by every cloud's credentials.
+pub(crate) fn secret_text(secret: &Secret, key: &'static str) -> Result<Option<String>, Error> {
+    let Some(bytes) = secret.data.as_ref().and_then(|data| data.get(key)) else {
+        return Ok(None);
     };
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|data| data.get(key))
-        .ok_or_else(missing)?;
     let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
         secret: secret.name_any(),
         key,
     })?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(missing());
-    }
-    Ok(text.to_string())
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for
@@ -322,12 +375,10 @@ impl ProviderClients {
     pub fn session_for(&self, caches: &Caches, pc: &ProviderConfig) -> Result<Session, Error> {
         let namespace = pc.namespace().unwrap_or_default();
         let name = pc.name_any();
-        let huawei = pc
+        let secret_name = pc
             .spec
-            .huawei_cloud
-            .as_ref()
+            .secret_name()
             .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
-        let secret_name = &huawei.credentials.secret_ref.name;
         let Some(secret) = caches.secret(&namespace, secret_name) else {
             // Deleted together with the ProviderConfig (`kubectl delete -f`
             // on a whole directory): the objects still being cleaned up keep
@@ -339,7 +390,7 @@ impl ProviderClients {
             }
             return Err(Error::SecretNotFound {
                 namespace: namespace.clone(),
-                name: secret_name.clone(),
+                name: secret_name.to_string(),
             });
         };
         let fingerprint = Fingerprint {
@@ -355,13 +406,25 @@ impl ProviderClients {
         {
             return Ok(cached.session.clone());
         }
-        let conn = resolve(pc, &secret)?;
         let budget = self.budget(&key, pc);
-        let apis = self
-            .factory
-            .huawei(conn, budget)
-            .map_err(|source| Error::Client { name, source })?;
-        let session = Session::Huawei(Arc::new(apis));
+        let session = match pc.spec.commvault.is_some() {
+            true => {
+                let conn = commvault::resolve(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .commvault(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Commvault(Arc::new(apis))
+            }
+            false => {
+                let conn = resolve(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .huawei(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Huawei(Arc::new(apis))
+            }
+        };
         clients.insert(
             key,
             Cached {

@@ -1,7 +1,9 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
-//! (vaults) on one HTTP listener, strict about requests the way the real
-//! service is, with fault injection and request counters so controllers can
-//! be tested for retries, idempotency and "exactly these calls".
+//! (vaults), and a Commvault Command Center (S3 vaults and their endpoint
+//! jobs, under `/commandcenter/api`), on one HTTP listener, strict about
+//! requests the way the real services are, with fault injection and
+//! request counters so controllers can be tested for retries, idempotency
+//! and "exactly these calls".
 //!
 //! In-process use: `emulator::start(EmulatorConfig::default())` returns a
 //! [`RunningEmulator`] whose `base_url()` serves both IAM and CBR, and whose
@@ -9,6 +11,7 @@
 //! is available over HTTP under `/_emulator/`.
 
 pub(crate) mod admin;
+pub mod commvault;
 mod config;
 pub mod faults;
 pub(crate) mod huawei;
@@ -20,6 +23,7 @@ mod server;
 pub(crate) mod state;
 pub mod throttle;
 
+pub use commvault::CommvaultSettings;
 pub use config::{EmulatorArgs, EmulatorConfig};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;

@@ -92,12 +92,33 @@ pub enum Operation {
     RemoveAllProjectsPermissionFromAgency,
     /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
     ListAllProjectsPermissionsForAgency,
+    // Commvault (BackupVault on an S3 vault).
+    /// `GET {base}/`, the probe cvpysdk makes before it logs in
+    CommvaultProbe,
+    /// `POST {base}/Login`
+    CommvaultLogin,
+    /// `POST {base}/RenewLoginToken`
+    CommvaultRenewLoginToken,
+    /// `POST {base}/Logout`
+    CommvaultLogout,
+    /// `POST {base}/V4/CVS3Store`
+    CreateS3Vault,
+    /// `GET {base}/V4/cvS3Stores`
+    ListS3Vaults,
+    /// `GET {base}/Job/{id}`
+    GetJob,
+    /// `POST {base}/JobDetails`
+    GetJobDetails,
+    /// `DELETE` (or `POST`) `{base}/Client/{id}/Retire`
+    RetireClient,
+    /// `DELETE {base}/Client/{id}`
+    DeleteClient,
     /// Any path or method the emulated API does not have.
     Unknown,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 51] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -138,6 +159,16 @@ impl Operation {
         Operation::CheckAllProjectsPermissionForAgency,
         Operation::RemoveAllProjectsPermissionFromAgency,
         Operation::ListAllProjectsPermissionsForAgency,
+        Operation::CommvaultProbe,
+        Operation::CommvaultLogin,
+        Operation::CommvaultRenewLoginToken,
+        Operation::CommvaultLogout,
+        Operation::CreateS3Vault,
+        Operation::ListS3Vaults,
+        Operation::GetJob,
+        Operation::GetJobDetails,
+        Operation::RetireClient,
+        Operation::DeleteClient,
         Operation::Unknown,
     ];
 
@@ -189,6 +220,16 @@ impl Operation {
                 "RemoveAllProjectsPermissionFromAgency"
             }
             Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
+            Operation::CommvaultProbe => "CommvaultProbe",
+            Operation::CommvaultLogin => "CommvaultLogin",
+            Operation::CommvaultRenewLoginToken => "CommvaultRenewLoginToken",
+            Operation::CommvaultLogout => "CommvaultLogout",
+            Operation::CreateS3Vault => "CreateS3Vault",
+            Operation::ListS3Vaults => "ListS3Vaults",
+            Operation::GetJob => "GetJob",
+            Operation::GetJobDetails => "GetJobDetails",
+            Operation::RetireClient => "RetireClient",
+            Operation::DeleteClient => "DeleteClient",
             Operation::Unknown => "Unknown",
         }
     }
@@ -196,7 +237,14 @@ impl Operation {
     /// Whether the caller must present a token or an AK/SK signature.
     /// Getting a token is how a caller obtains credentials, so it needs none.
     pub fn requires_auth(self) -> bool {
-        !matches!(self, Operation::CreateToken | Operation::Unknown)
+        !matches!(
+            self,
+            Operation::CreateToken
+                | Operation::CommvaultProbe
+                | Operation::CommvaultLogin
+                | Operation::CommvaultRenewLoginToken
+                | Operation::Unknown
+        )
     }
 }
 

@@ -4,12 +4,14 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::commvault::CommvaultState;
 use super::faults::FaultState;
 use super::huawei::HuaweiState;
 use super::recorder::Recorder;
 
 pub struct Shared {
     pub huawei: HuaweiState,
+    pub commvault: CommvaultState,
     pub faults: Mutex<FaultState>,
     pub recorder: Mutex<Recorder>,
 }

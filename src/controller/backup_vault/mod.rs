@@ -1,7 +1,9 @@
 //! The BackupVault controller: the kind as the reconcile engine sees it,
-//! and the dispatch to its (kind, cloud) pair. Today one pair, a CBR vault
-//! on Huawei Cloud (`huawei/`); every pair runs on the same engine.
+//! and the dispatch to its (kind, cloud) pair: a CBR vault on Huawei Cloud
+//! (`huawei/`) or an S3 vault on Commvault (`commvault/`); every pair runs
+//! on the same engine.
 
+pub mod commvault;
 pub mod huawei;
 
 #[cfg(test)]
@@ -47,7 +49,10 @@ impl Managed for BackupVault {
 
 /// Reconciles one BackupVault through the pair its provider block names.
 pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action, Error> {
-    // `huaweiCloud` is the only provider block today; an object without one
-    // (admission refuses it) is reported by the pair's connect.
-    engine::reconcile::<huawei::CbrVault>(bv, ctx).await
+    // Admission lets exactly one provider block through; an object without
+    // one is reported by the Huawei pair's connect.
+    match bv.spec.commvault.is_some() {
+        true => engine::reconcile::<commvault::CommvaultS3Vault>(bv, ctx).await,
+        false => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
+    }
 }
