@@ -12,8 +12,9 @@ fn is_auth(op: Operation) -> bool {
     matches!(op, Operation::CreateToken)
 }
 
+/// Shows, lists, gets and checks (`KeystoneListProjects` is a list too).
 fn is_read(op: Operation) -> bool {
-    let name = op.as_str();
+    let name = op.as_str().trim_start_matches("Keystone");
     ["Show", "List", "Get", "Check"]
         .iter()
         .any(|verb| name.starts_with(verb))
