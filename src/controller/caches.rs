@@ -73,6 +73,14 @@ impl Caches {
     }
 
     /// The objects in `namespace` that use ProviderConfig `name`, by kind.
+    /// Resolves once every kind's cache has been filled, or after a few
+    /// seconds: a kind whose watch cannot list (its CRD missing, RBAC
+    /// refused) must not hold the ProviderConfigs' reconciles forever.
+    pub async fn users_filled(&self) {
+        let all = futures::future::join_all(self.users.iter().map(|kind| kind.filled()));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), all).await;
+    }
+
     pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
         self.users
             .iter()

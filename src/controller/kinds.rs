@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use futures::Future;
 use futures::channel::mpsc;
+use kube::Client;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
-use kube::runtime::{PredicateConfig, WatchStreamExt, watcher};
-use kube::{Client, ResourceExt};
+use kube::runtime::{WatchStreamExt, watcher};
 
 use super::caches;
+use super::changes;
 use super::context::Context;
 use super::engine::{self, Managed};
 use super::lenient::{self, Unreadable};
@@ -27,6 +28,9 @@ pub trait Users: Send + Sync {
     fn count(&self, namespace: &str, config: &str) -> usize;
     /// Reconciles them soon.
     fn wake(&self, namespace: &str, config: &str);
+    /// Resolves once the kind's cache has been filled, so that a count is
+    /// not taken from a cache still empty after a start.
+    fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
 }
 
 /// [`Users`] of kind `K`, read from its store.
@@ -49,7 +53,18 @@ impl<K: Managed> Users for KindUsers<K> {
     }
 
     fn count(&self, namespace: &str, config: &str) -> usize {
-        self.using(namespace, config).len()
+        self.store
+            .state()
+            .iter()
+            .filter(|obj| uses(obj.as_ref(), namespace, config))
+            .count()
+    }
+
+    fn filled(&self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async {
+            // A dropped writer means the process is stopping: nothing to wait for.
+            let _ = self.store.wait_until_ready().await;
+        })
     }
 
     fn wake(&self, namespace: &str, config: &str) {
@@ -68,10 +83,13 @@ pub fn using_config<K: Managed>(
     store
         .state()
         .iter()
-        .filter(|obj| obj.namespace().as_deref() == Some(namespace))
-        .filter(|obj| obj.provider_config() == config)
+        .filter(|obj| uses(obj.as_ref(), namespace, config))
         .map(|obj| ObjectRef::from_obj(obj.as_ref()))
         .collect()
+}
+
+fn uses<K: Managed>(obj: &K, namespace: &str, config: &str) -> bool {
+    obj.meta().namespace.as_deref() == Some(namespace) && obj.provider_config() == config
 }
 
 /// One kind's controller, made before the [`Context`] (whose caches count
@@ -131,9 +149,8 @@ impl<K: Managed> Kind<K> {
         )
         .default_backoff()
         .modify(caches::slim)
-        .reflect(self.writer)
-        .applied_objects()
-        .predicate_filter(engine::wake_key, PredicateConfig::default());
+        .reflect(self.writer);
+        let events = changes::only_changed(events).applied_objects();
         let results = Controller::for_stream(events, self.store)
             .reconcile_on(self.woken)
             .with_config(config)

@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod backup_share;
 pub mod backup_vault;
 pub mod caches;
+pub mod changes;
 pub mod context;
 pub mod engine;
 pub mod events;

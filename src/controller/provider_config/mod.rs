@@ -185,6 +185,9 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
             Timestamp::now(),
         ),
     };
+    // Counted from full caches only: right after a start (or a takeover)
+    // an empty cache would write a wrong count, then the right one.
+    ctx.caches.users_filled().await;
     desired.users = ctx.caches.users_of(&namespace, &pc.name_any());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
