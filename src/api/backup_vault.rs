@@ -1,5 +1,6 @@
-//! `BackupVault`: a backup vault on a cloud. Today the Huawei Cloud CBR vault;
-//! `rackspace` and `commvault` blocks join `huaweiCloud` as a one-of.
+//! `BackupVault`: a backup vault on a cloud: a Huawei Cloud CBR vault, or
+//! the vault of a Rackspace Cloud Backup agent (`backup_vault_rackspace.rs`);
+//! the provider blocks are a one-of.
 
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -8,13 +9,17 @@ use serde::{Deserialize, Serialize};
 use super::managed::{ManagedStatus, ManagementPolicy};
 use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
+#[path = "backup_vault_rackspace.rs"]
+mod rackspace;
+pub use rackspace::*;
+
 /// A backup vault that coffer creates, keeps as declared, and deletes.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[kube(
     group = "coffer.dev",
     version = "v1alpha1",
     kind = "BackupVault",
-    doc = "A backup vault in a cloud (today a Huawei Cloud CBR vault) that coffer creates, keeps as declared, and deletes.",
+    doc = "A backup vault in a cloud that coffer keeps as declared: a Huawei Cloud CBR vault it creates and deletes, or the vault of a Rackspace Cloud Backup agent whose encryption and agent settings it manages.",
     namespaced,
     status = "BackupVaultStatus",
     shortname = "bv",
@@ -27,16 +32,23 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
     printcolumn = r#"{"name":"REASON","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].reason"}"#
 )]
 #[serde(rename_all = "camelCase")]
-// One entry per provider block: `rackspace` and `commvault` join the list.
-#[x_kube(validation = Rule::new("[has(self.huaweiCloud)].exists_one(p, p)").message(
-    "spec must set exactly one provider block, and huaweiCloud is the only provider supported today."
+// One entry per provider block: `commvault` joins the list.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.rackspace)].exists_one(p, p)").message(
+    "spec must set exactly one provider block: huaweiCloud or rackspace."
+))]
+// A vault never moves between clouds: the old one would be left unmanaged.
+#[x_kube(validation = Rule::new("has(self.huaweiCloud) == has(oldSelf.huaweiCloud) && has(self.rackspace) == has(oldSelf.rackspace)").message(
+    "the provider block of an existing BackupVault cannot change: create a new BackupVault for a vault on another cloud."
 ))]
 pub struct BackupVaultSpec {
     /// The ProviderConfig, in this namespace, that says where the cloud is
     /// and holds the credentials.
     pub provider_config_ref: ProviderConfigRef,
     /// `Delete` (default) deletes the vault, and every backup in it, when this
-    /// object is deleted; `Orphan` leaves the vault in the cloud.
+    /// object is deleted; `Orphan` leaves the vault in the cloud. On
+    /// Rackspace the vault belongs to the agent and Cloud Backup cannot
+    /// delete it: `Delete` and `Orphan` both leave the agent's vault and its
+    /// encryption in place.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
     /// `Full` (default): coffer creates, updates and deletes the vault.
@@ -48,6 +60,11 @@ pub struct BackupVaultSpec {
     /// A Huawei Cloud CBR vault (`/v3/{project_id}/vaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiVault>,
+    /// The vault of a Rackspace Cloud Backup agent: its encryption and the
+    /// agent's settings. The vault itself is made when the agent registers
+    /// and is never deleted by coffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rackspace: Option<RackspaceVault>,
 }
 
 /// A CBR vault as the user wants it. Fields left out keep the provider's default.
@@ -286,6 +303,10 @@ pub struct VaultObservation {
     /// Resources associated with the vault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ObservedResource>,
+    /// Rackspace: the agent, its vault and the vault's encryption (never the
+    /// passphrase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rackspace: Option<RackspaceVaultObservation>,
 }
 
 /// A resource as the provider reports it.

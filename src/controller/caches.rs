@@ -117,12 +117,7 @@ impl Caches {
             .state()
             .iter()
             .filter(|pc| pc.namespace().as_deref() == Some(namespace))
-            .filter(|pc| {
-                pc.spec
-                    .huawei_cloud
-                    .as_ref()
-                    .is_some_and(|h| h.credentials.secret_ref.name == secret)
-            })
+            .filter(|pc| pc.spec.secret_name() == Some(secret))
             .map(|pc| ObjectRef::from_obj(pc.as_ref()))
             .collect()
     }
@@ -238,6 +233,7 @@ mod tests {
             name,
             ProviderConfigSpec {
                 rate_limit: None,
+                rackspace: None,
                 huawei_cloud: Some(HuaweiCloudConfig {
                     region: "ap-southeast-1".into(),
                     project_id: "0".repeat(32),
@@ -269,6 +265,7 @@ mod tests {
                 deletion_policy: Default::default(),
                 management_policy: Default::default(),
                 huawei_cloud: None,
+                rackspace: None,
             },
         );
         bv.metadata.namespace = Some(namespace.into());

@@ -5,6 +5,7 @@
 pub mod budget;
 pub mod error;
 pub mod huawei;
+pub mod rackspace;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;

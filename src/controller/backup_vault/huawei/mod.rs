@@ -240,6 +240,7 @@ pub fn at_provider(vault: &Vault) -> VaultObservation {
                 protect_status: r.protect_status.clone(),
             })
             .collect(),
+        rackspace: None,
     }
 }
 
