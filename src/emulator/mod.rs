@@ -1,5 +1,6 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
-//! (vaults) on one HTTP listener, strict about requests the way the real
+//! (vaults), and Rackspace Identity and Cloud Backup (agent vaults, with a
+//! simulated agent), on one HTTP listener, strict about requests the way the real
 //! service is, with fault injection and request counters so controllers can
 //! be tested for retries, idempotency and "exactly these calls".
 //!
@@ -15,12 +16,14 @@ pub(crate) mod huawei;
 pub(crate) mod observe;
 pub mod operation;
 pub(crate) mod query;
+pub(crate) mod rackspace;
 pub mod recorder;
 mod server;
 pub(crate) mod state;
 pub mod throttle;
 
-pub use config::{EmulatorArgs, EmulatorConfig};
+pub use config::{EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
+pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
 pub use recorder::{OperationCounter, RecordedRequest};

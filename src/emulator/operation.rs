@@ -92,12 +92,31 @@ pub enum Operation {
     RemoveAllProjectsPermissionFromAgency,
     /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
     ListAllProjectsPermissionsForAgency,
+    // Rackspace Cloud Backup (BackupVault on Rackspace).
+    /// `POST /v2.0/tokens` (Rackspace Identity)
+    RaxCreateToken,
+    /// `GET /v2/{project_id}/agents` (Rackspace Cloud Backup)
+    RaxListAgents,
+    /// `GET /v2/{project_id}/agents/{agent_id}`
+    RaxGetAgent,
+    /// `GET /v2/{project_id}/agents/{agent_id}/status`
+    RaxGetAgentStatus,
+    /// `PATCH /v2/{project_id}/agents/{agent_id}`
+    RaxUpdateAgent,
+    /// `GET /v2/{project_id}/agents/{agent_id}/events`
+    RaxListAgentEvents,
+    /// `POST /v2/{project_id}/agents/{agent_id}/vault-encryption-requests`
+    RaxRequestVaultEncryption,
+    /// `GET /v2/{project_id}/agents/{agent_id}/vault-encryption-requests/{request_id}`
+    RaxGetVaultEncryptionResult,
+    /// `POST` of the same path: the agent's report (seed 000)
+    RaxReportVaultEncryptionResult,
     /// Any path or method the emulated API does not have.
     Unknown,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 50] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -138,6 +157,15 @@ impl Operation {
         Operation::CheckAllProjectsPermissionForAgency,
         Operation::RemoveAllProjectsPermissionFromAgency,
         Operation::ListAllProjectsPermissionsForAgency,
+        Operation::RaxCreateToken,
+        Operation::RaxListAgents,
+        Operation::RaxGetAgent,
+        Operation::RaxGetAgentStatus,
+        Operation::RaxUpdateAgent,
+        Operation::RaxListAgentEvents,
+        Operation::RaxRequestVaultEncryption,
+        Operation::RaxGetVaultEncryptionResult,
+        Operation::RaxReportVaultEncryptionResult,
         Operation::Unknown,
     ];
 
@@ -189,6 +217,15 @@ impl Operation {
                 "RemoveAllProjectsPermissionFromAgency"
             }
             Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
+            Operation::RaxCreateToken => "RaxCreateToken",
+            Operation::RaxListAgents => "RaxListAgents",
+            Operation::RaxGetAgent => "RaxGetAgent",
+            Operation::RaxGetAgentStatus => "RaxGetAgentStatus",
+            Operation::RaxUpdateAgent => "RaxUpdateAgent",
+            Operation::RaxListAgentEvents => "RaxListAgentEvents",
+            Operation::RaxRequestVaultEncryption => "RaxRequestVaultEncryption",
+            Operation::RaxGetVaultEncryptionResult => "RaxGetVaultEncryptionResult",
+            Operation::RaxReportVaultEncryptionResult => "RaxReportVaultEncryptionResult",
             Operation::Unknown => "Unknown",
         }
     }
@@ -196,7 +233,10 @@ impl Operation {
     /// Whether the caller must present a token or an AK/SK signature.
     /// Getting a token is how a caller obtains credentials, so it needs none.
     pub fn requires_auth(self) -> bool {
-        !matches!(self, Operation::CreateToken | Operation::Unknown)
+        !matches!(
+            self,
+            Operation::CreateToken | Operation::RaxCreateToken | Operation::Unknown
+        )
     }
 }
 
