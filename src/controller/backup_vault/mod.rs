@@ -43,6 +43,14 @@ impl Managed for BackupVault {
     fn managed_status(&self) -> Option<&BackupVaultStatus> {
         self.status.as_ref()
     }
+
+    fn referenced_secrets(&self) -> Vec<&str> {
+        let passphrase = self.spec.rackspace.as_ref().and_then(|r| r.encryption.as_ref());
+        passphrase
+            .map(|e| e.passphrase_secret_ref.name.as_str())
+            .into_iter()
+            .collect()
+    }
 }
 
 /// Reconciles one BackupVault through the pair its provider block names.

@@ -14,12 +14,14 @@ use kube::runtime::controller::Action;
 
 use super::adopt::{self, Decision, Facts};
 use super::error::Error;
-use super::external::{External, Health, Lookup, Managed, Plan};
+use super::external::{Blocked, External, Health, Lookup, Managed, Plan, Recovery};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use crate::api::DeletionPolicy;
 use crate::api::conditions::{self, SYNCED};
-use crate::api::managed::{CreatePending, InFlightCall, ManagedStatus};
+use crate::api::managed::{
+    CallPending, CreatePending, InFlightCall, ManagedStatus, RETRY_CALL_ANNOTATION,
+};
 use crate::controller::backoff::jittered;
 use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
@@ -32,6 +34,7 @@ struct Progress<A> {
     plan: Option<PlanView>,
     in_flight: Vec<InFlightCall>,
     create_pending: Option<CreatePending>,
+    call_pending: Option<CallPending>,
 }
 
 impl<A> Progress<A> {
@@ -42,6 +45,7 @@ impl<A> Progress<A> {
             plan: None,
             in_flight: status.in_flight.clone(),
             create_pending: status.create_pending.clone(),
+            call_pending: status.call_pending.clone(),
         }
     }
 }
@@ -89,17 +93,17 @@ impl<'a, K: Managed> Run<'a, K> {
             self.report(&progress, None, true).await?;
             return Err(Error::Paused);
         }
-        if self.obj.deletion_policy() == DeletionPolicy::Orphan || self.policy.observe_only() {
+        if self.obj.deletion_policy() == DeletionPolicy::Orphan
+            || self.policy.observe_only()
+            || P::KEPT_ON_DELETE.is_some()
+        {
             if let Some(id) = &self.status.external_id {
                 self.ctx.metrics.acted(K::KIND, "orphan");
+                let why = P::KEPT_ON_DELETE.unwrap_or_else(|| self.why_kept());
                 self.publish(Note::normal(
                     reason::ORPHANED,
                     "Delete",
-                    format!(
-                        "left {} {id} at the provider ({})",
-                        K::NOUN,
-                        self.why_kept()
-                    ),
+                    format!("left {} {id} at the provider ({why})", K::NOUN),
                 ))
                 .await;
             }
@@ -121,7 +125,7 @@ impl<'a, K: Managed> Run<'a, K> {
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {
         let ext = P::connect(self.obj, self.ctx)?;
-        let observed = match self.observe(&ext, progress).await? {
+        let mut observed = match self.observe(&ext, progress).await? {
             Some(observed) => observed,
             None if self.policy.observe_only() => {
                 progress.plan = Some(PlanView {
@@ -142,6 +146,9 @@ impl<'a, K: Managed> Run<'a, K> {
             // Deleted outside coffer and on its way out: recreate once it is gone.
             return Ok(self.ctx.poll());
         }
+        if progress.call_pending.is_some() {
+            observed = self.recover(&ext, &id, observed, progress).await?;
+        }
 
         let now = Timestamp::now();
         let settle = SignedDuration::try_from(self.ctx.settings.settle_time)
@@ -149,9 +156,13 @@ impl<'a, K: Managed> Run<'a, K> {
         progress
             .in_flight
             .retain(|f| now.duration_since(f.since.0) < settle && !ext.settled(&observed, &f.call));
-        let in_flight: BTreeSet<String> =
+        let mut in_flight: BTreeSet<String> =
             progress.in_flight.iter().map(|f| f.call.clone()).collect();
-        let plan = ext.plan(&observed, &in_flight);
+        in_flight.extend(progress.call_pending.iter().map(|p| p.call.clone()));
+        let mut plan = ext.plan(&observed, &in_flight);
+        if let Some(pending) = &progress.call_pending {
+            withhold(&ext, &mut plan, pending);
+        }
         let view = view_of(&ext, &plan);
         progress.plan = Some(view.clone());
         if self.policy.observe_only() || plan.calls.is_empty() {
@@ -161,6 +172,10 @@ impl<'a, K: Managed> Run<'a, K> {
         let drift = self.was_in_sync();
         let mut awaiting = Vec::new();
         for (done, call) in plan.calls.iter().enumerate() {
+            let once = ext.once_only(call);
+            if let Some(key) = &once {
+                self.fence_call(progress, key).await?;
+            }
             match ext.call(&id, call).await {
                 Ok(updated) => {
                     for note in ext.notes_after(&id, call) {
@@ -169,6 +184,11 @@ impl<'a, K: Managed> Run<'a, K> {
                     if let Some(updated) = updated {
                         let health = ext.health(&updated);
                         progress.observed = Some((ext.at_provider(&updated), health));
+                    }
+                    if once.is_some() {
+                        // Its answer is recorded before anything else can fail.
+                        progress.call_pending = None;
+                        self.report(progress, None, false).await?;
                     }
                     for key in ext.awaits(call) {
                         progress.in_flight.push(InFlightCall {
@@ -179,6 +199,10 @@ impl<'a, K: Managed> Run<'a, K> {
                     }
                 }
                 Err(e) => {
+                    // Only an answer that proves nothing was done lifts the marker.
+                    if once.is_some() && !e.leaves_doubt() {
+                        progress.call_pending = None;
+                    }
                     // Show what is still to do: the calls from the failed one on.
                     if let Some(view) = progress.plan.as_mut() {
                         view.calls.drain(..done);
@@ -329,6 +353,71 @@ impl<'a, K: Managed> Run<'a, K> {
         Ok(created.observed)
     }
 
+    /// Writes the call-pending marker for once-only call `key`, fenced by
+    /// resourceVersion like the create-pending marker: two writers cannot
+    /// both start the call, and a crash after the call leaves the marker.
+    async fn fence_call(
+        &mut self,
+        progress: &mut Progress<K::AtProvider>,
+        key: &str,
+    ) -> Result<(), Error> {
+        let marker = CallPending {
+            call: key.to_string(),
+            since: Timestamp::now().to_string(),
+        };
+        let mut fenced = self.status.clone();
+        fenced.call_pending = Some(marker.clone());
+        status::apply_fenced(self.api, self.obj, &fenced)
+            .await
+            .map_err(Error::kube("record that a call is starting"))?;
+        self.status = fenced;
+        progress.call_pending = Some(marker);
+        Ok(())
+    }
+
+    /// A once-only call was started and its answer never recorded: asks
+    /// the pair whether the provider made it. Made: its record is written
+    /// at once. Not made, or the user allows it with
+    /// `coffer.dev/retry-call`: the marker goes and the plan may make it.
+    async fn recover<P: External<Kind = K>>(
+        &mut self,
+        ext: &P,
+        id: &str,
+        observed: P::Observed,
+        progress: &mut Progress<K::AtProvider>,
+    ) -> Result<P::Observed, Error> {
+        let Some(pending) = progress.call_pending.clone() else {
+            return Ok(observed);
+        };
+        if self.policy.retry_call.as_deref() == Some(pending.since.as_str()) {
+            progress.call_pending = None;
+            return Ok(observed);
+        }
+        let found = ext
+            .recover(id, &observed, &pending)
+            .await
+            .map_err(Error::provider(format!("find out whether {} was made", pending.call)))?;
+        match found {
+            Recovery::Made(found) => {
+                progress.call_pending = None;
+                progress.observed = Some((ext.at_provider(&found), ext.health(&found)));
+                self.report(progress, None, false).await?;
+                let message = format!(
+                    "{} was made at {} but its answer was lost; found it at the provider and recorded it",
+                    pending.call, pending.since
+                );
+                self.publish(Note::normal(reason::RECOVERED, "Observe", message))
+                    .await;
+                Ok(found)
+            }
+            Recovery::NotMade => {
+                progress.call_pending = None;
+                Ok(observed)
+            }
+            Recovery::Unknown => Ok(observed),
+        }
+    }
+
     async fn delete<P: External<Kind = K>>(
         &mut self,
         progress: &mut Progress<K::AtProvider>,
@@ -387,6 +476,7 @@ impl<'a, K: Managed> Run<'a, K> {
             plan: progress.plan.as_ref(),
             in_flight: &progress.in_flight,
             create_pending: progress.create_pending.as_ref(),
+            call_pending: progress.call_pending.as_ref(),
             error,
             quiet,
             cleanup,
@@ -464,6 +554,21 @@ fn view_of<P: External>(ext: &P, plan: &Plan<P::Call>) -> PlanView {
         blocked: plan.blocked.clone(),
         awaiting: plan.awaiting.clone(),
     }
+}
+
+/// Takes out of `plan` every once-only call of the change still `pending`,
+/// whatever the pair planned: the engine never makes such a call twice.
+fn withhold<P: External>(ext: &P, plan: &mut Plan<P::Call>, pending: &CallPending) {
+    plan.calls
+        .retain(|c| ext.once_only(c).as_deref() != Some(pending.call.as_str()));
+    plan.blocked.push(Blocked {
+            reason: "CallOutcomeUnknown",
+            message: format!(
+                "coffer started {} at {} but never learned whether the provider made it, and cannot find out; \
+                 it is not made again: once you have checked that it was not made, set annotation {RETRY_CALL_ANNOTATION}={} to make it again",
+                pending.call, pending.since, pending.since
+            ),
+        });
 }
 
 /// The namespace of `obj`, which every managed kind has.
