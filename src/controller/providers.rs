@@ -21,6 +21,11 @@ use crate::provider::huawei::share::CbrShareApi;
 use crate::provider::huawei::shares::HuaweiShares;
 use crate::provider::huawei::{CbrVaultApi, HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::rackspace::{AgentVaultApi, RackspaceAgents, RackspaceConnection};
+
+#[path = "providers_rackspace.rs"]
+mod rackspace;
+pub use rackspace::resolve_rackspace;
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,
@@ -31,8 +36,19 @@ pub enum Error {
         "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
     )]
     ProviderConfigNotFound { namespace: String, name: String },
-    #[error("ProviderConfig {name} has no huaweiCloud block: add one")]
+    #[error("ProviderConfig {name} has no provider block: add huaweiCloud or rackspace")]
     NoProviderBlock { name: String },
+    #[error(
+        "the ProviderConfig is for {found}, but this object needs a {wanted} one: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
+    )]
+    WrongProvider {
+        wanted: &'static str,
+        found: &'static str,
+    },
+    #[error(
+        "Secret {secret} must hold a non-empty {key:?}: Rackspace credentials are `username` and either `apiKey` or `password`"
+    )]
+    RackspaceKeyMissing { secret: String, key: &'static str },
     #[error(
         "Secret {name} in namespace {namespace} not found (coffer only reads Secrets labelled {CREDENTIALS_LABEL}=true)"
     )]
@@ -61,9 +77,11 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::ProviderConfigNotFound { .. } => "ProviderConfigNotFound",
-            Self::NoProviderBlock { .. } => "ProviderConfigInvalid",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "ProviderConfigInvalid",
             Self::SecretNotFound { .. } => "SecretNotFound",
-            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "SecretKeyMissing",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::RackspaceKeyMissing { .. } => "SecretKeyMissing",
             Self::Client { source, .. } => source.reason(),
         }
     }
@@ -72,9 +90,11 @@ impl Error {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::ProviderConfigNotFound { .. } => "provider_config_not_found",
-            Self::NoProviderBlock { .. } => "provider_config_invalid",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "provider_config_invalid",
             Self::SecretNotFound { .. } => "secret_not_found",
-            Self::SecretKeyMissing { .. } | Self::SecretKeyNotText { .. } => "secret_key_missing",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::RackspaceKeyMissing { .. } => "secret_key_missing",
             Self::Client { source, .. } => source.metric_label(),
         }
     }
@@ -104,10 +124,17 @@ pub struct HuaweiApis {
     pub iam: Option<Arc<dyn IamAgencyApi>>,
 }
 
+/// Every Rackspace API coffer uses, for one account and region.
+pub struct RackspaceApis {
+    /// Cloud Backup agents and their vaults (BackupVault).
+    pub agents: Arc<dyn AgentVaultApi>,
+}
+
 /// The clients of one ProviderConfig: every API of its cloud.
 #[derive(Clone)]
 pub enum Session {
     Huawei(Arc<HuaweiApis>),
+    Rackspace(Arc<RackspaceApis>),
 }
 
 impl Session {
@@ -115,13 +142,31 @@ impl Session {
     pub fn huawei(&self) -> Result<&HuaweiApis, Error> {
         match self {
             Self::Huawei(apis) => Ok(apis),
+            _ => Err(self.wrong("huaweiCloud")),
         }
+    }
+
+    /// The Rackspace APIs, or an error naming the ProviderConfig's cloud.
+    pub fn rackspace(&self) -> Result<&RackspaceApis, Error> {
+        match self {
+            Self::Rackspace(apis) => Ok(apis),
+            _ => Err(self.wrong("rackspace")),
+        }
+    }
+
+    fn wrong(&self, wanted: &'static str) -> Error {
+        let found = match self {
+            Self::Huawei(_) => "huaweiCloud",
+            Self::Rackspace(_) => "rackspace",
+        };
+        Error::WrongProvider { wanted, found }
     }
 
     /// One cheap authenticated call, to check that the credentials work.
     pub async fn check_credentials(&self) -> Result<(), ProviderError> {
         match self {
             Self::Huawei(apis) => apis.cbr.check_credentials().await,
+            Self::Rackspace(apis) => apis.agents.check_credentials().await,
         }
     }
 }
@@ -136,6 +181,19 @@ pub trait ProviderFactory: Send + Sync + 'static {
         conn: HuaweiConnection,
         budget: Arc<RateBudget>,
     ) -> Result<HuaweiApis, ProviderError>;
+
+    /// Every Rackspace client for one ProviderConfig. By default the real
+    /// HTTP clients, so a factory that fakes only Huawei still serves it.
+    fn rackspace(
+        &self,
+        conn: RackspaceConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<RackspaceApis, ProviderError> {
+        let metrics = Arc::new(ProviderMetrics::default());
+        Ok(RackspaceApis {
+            agents: Arc::new(RackspaceAgents::new(conn, metrics, budget)?),
+        })
+    }
 }
 
 /// The production factory: Huawei Cloud's CBR client, all clients sharing
@@ -177,6 +235,16 @@ impl ProviderFactory for HuaweiFactory {
                 self.metrics.clone(),
                 budget,
             )?),
+        })
+    }
+
+    fn rackspace(
+        &self,
+        conn: RackspaceConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<RackspaceApis, ProviderError> {
+        Ok(RackspaceApis {
+            agents: Arc::new(RackspaceAgents::new(conn, self.metrics.clone(), budget)?),
         })
     }
 }
@@ -322,12 +390,10 @@ impl ProviderClients {
     pub fn session_for(&self, caches: &Caches, pc: &ProviderConfig) -> Result<Session, Error> {
         let namespace = pc.namespace().unwrap_or_default();
         let name = pc.name_any();
-        let huawei = pc
+        let secret_name = pc
             .spec
-            .huawei_cloud
-            .as_ref()
+            .secret_name()
             .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
-        let secret_name = &huawei.credentials.secret_ref.name;
         let Some(secret) = caches.secret(&namespace, secret_name) else {
             // Deleted together with the ProviderConfig (`kubectl delete -f`
             // on a whole directory): the objects still being cleaned up keep
@@ -339,7 +405,7 @@ impl ProviderClients {
             }
             return Err(Error::SecretNotFound {
                 namespace: namespace.clone(),
-                name: secret_name.clone(),
+                name: secret_name.to_string(),
             });
         };
         let fingerprint = Fingerprint {
@@ -355,13 +421,25 @@ impl ProviderClients {
         {
             return Ok(cached.session.clone());
         }
-        let conn = resolve(pc, &secret)?;
         let budget = self.budget(&key, pc);
-        let apis = self
-            .factory
-            .huawei(conn, budget)
-            .map_err(|source| Error::Client { name, source })?;
-        let session = Session::Huawei(Arc::new(apis));
+        let session = match pc.spec.rackspace.is_some() && pc.spec.huawei_cloud.is_none() {
+            true => {
+                let conn = resolve_rackspace(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .rackspace(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Rackspace(Arc::new(apis))
+            }
+            false => {
+                let conn = resolve(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .huawei(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Huawei(Arc::new(apis))
+            }
+        };
         clients.insert(
             key,
             Cached {

@@ -1,8 +1,10 @@
 //! The BackupVault controller: the kind as the reconcile engine sees it,
-//! and the dispatch to its (kind, cloud) pair. Today one pair, a CBR vault
-//! on Huawei Cloud (`huawei/`); every pair runs on the same engine.
+//! and the dispatch to its (kind, cloud) pair: a CBR vault on Huawei Cloud
+//! (`huawei/`) or an agent vault on Rackspace Cloud Backup (`rackspace/`);
+//! every pair runs on the same engine.
 
 pub mod huawei;
+pub mod rackspace;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -55,7 +57,10 @@ impl Managed for BackupVault {
 
 /// Reconciles one BackupVault through the pair its provider block names.
 pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action, Error> {
-    // `huaweiCloud` is the only provider block today; an object without one
-    // (admission refuses it) is reported by the pair's connect.
-    engine::reconcile::<huawei::CbrVault>(bv, ctx).await
+    // Admission allows exactly one provider block; an object without one is
+    // reported by the Huawei pair's connect.
+    match bv.spec.rackspace.is_some() {
+        true => engine::reconcile::<rackspace::AgentVault>(bv, ctx).await,
+        false => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
+    }
 }

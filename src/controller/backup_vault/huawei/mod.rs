@@ -55,7 +55,7 @@ impl External for CbrVault {
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {
         let spec = bv.spec.huawei_cloud.clone().ok_or(Error::InvalidSpec {
             reason: "InvalidSpec",
-            message: "spec.huaweiCloud is not set; Huawei Cloud is the only provider of BackupVaults today: add a huaweiCloud block".into(),
+            message: "spec sets no provider block: add huaweiCloud or rackspace".into(),
         })?;
         let uid = bv.uid().ok_or(Error::MissingMetadata("uid"))?;
         let cbr = engine::session_of(bv, ctx)?.huawei()?.cbr.clone();
