@@ -22,7 +22,7 @@ mod server;
 pub(crate) mod state;
 pub mod throttle;
 
-pub use config::{EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
+pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
 pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;

@@ -12,6 +12,8 @@ mod engine_create;
 mod leader;
 mod provider_config;
 mod quiet;
+mod rackspace;
+mod rackspace_process;
 mod rate_budget;
 mod shutdown;
 
