@@ -11,12 +11,17 @@ use crate::api::provider_config::RACKSPACE_IDENTITY_ENDPOINT;
 use crate::provider::rackspace::{RackspaceConnection, RackspaceSecret};
 
 /// Reads `rackspace` and the Secret; an API key wins over a password.
-pub fn resolve_rackspace(pc: &ProviderConfig, secret: &Secret) -> Result<RackspaceConnection, Error> {
+pub fn resolve_rackspace(
+    pc: &ProviderConfig,
+    secret: &Secret,
+) -> Result<RackspaceConnection, Error> {
     let rackspace = pc
         .spec
         .rackspace
         .as_ref()
-        .ok_or_else(|| Error::NoProviderBlock { name: pc.name_any() })?;
+        .ok_or_else(|| Error::NoProviderBlock {
+            name: pc.name_any(),
+        })?;
     let value = |key: &'static str| -> Result<Option<String>, Error> {
         let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) else {
             return Ok(None);

@@ -23,9 +23,9 @@ pub(crate) mod state;
 pub mod throttle;
 
 pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
-pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
+pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use recorder::{OperationCounter, RecordedRequest};
 pub use server::{EmulatorError, RunningEmulator, serve, start};
 pub use throttle::ThrottleConfig;

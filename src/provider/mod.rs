@@ -5,9 +5,9 @@
 pub mod budget;
 pub mod error;
 pub mod huawei;
-pub mod rackspace;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;
+pub mod rackspace;
 
 pub use error::ProviderError;

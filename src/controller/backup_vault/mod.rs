@@ -47,7 +47,11 @@ impl Managed for BackupVault {
     }
 
     fn referenced_secrets(&self) -> Vec<&str> {
-        let passphrase = self.spec.rackspace.as_ref().and_then(|r| r.encryption.as_ref());
+        let passphrase = self
+            .spec
+            .rackspace
+            .as_ref()
+            .and_then(|r| r.encryption.as_ref());
         passphrase
             .map(|e| e.passphrase_secret_ref.name.as_str())
             .into_iter()

@@ -396,7 +396,10 @@ impl<'a, K: Managed> Run<'a, K> {
         let found = ext
             .recover(id, &observed, &pending)
             .await
-            .map_err(Error::provider(format!("find out whether {} was made", pending.call)))?;
+            .map_err(Error::provider(format!(
+                "find out whether {} was made",
+                pending.call
+            )))?;
         match found {
             Recovery::Made(found) => {
                 progress.call_pending = None;

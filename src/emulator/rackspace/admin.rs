@@ -89,7 +89,11 @@ async fn set_behaviour(
             agent.behaviour = behaviour;
             Json(view(agent)).into_response()
         }
-        Err(_) => (StatusCode::NOT_FOUND, Json(json!({"error": "no such agent"}))).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such agent"})),
+        )
+            .into_response(),
     }
 }
 

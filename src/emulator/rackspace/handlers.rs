@@ -60,7 +60,12 @@ pub async fn list_agents(
     let agents = lock(&shared.rackspace.agents);
     let list: Vec<Value> = agents
         .all()
-        .filter(|a| query.host_machine_id.as_ref().is_none_or(|m| *m == a.machine_id))
+        .filter(|a| {
+            query
+                .host_machine_id
+                .as_ref()
+                .is_none_or(|m| *m == a.machine_id)
+        })
         .map(|a| a.view(&project, &base))
         .collect();
     Json(json!({"agents": list, "links": []})).into_response()

@@ -32,7 +32,10 @@ pub async fn create_token(
         (Some(key), _) => key.username == account.username && key.api_key == account.api_key,
         (None, Some(pw)) => pw.username == account.username && pw.password == account.password,
         (None, None) => {
-            return fault(StatusCode::BAD_REQUEST, "Invalid request: no credentials given.");
+            return fault(
+                StatusCode::BAD_REQUEST,
+                "Invalid request: no credentials given.",
+            );
         }
     };
     if !accepted {

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, patch, post};
-use axum::Router;
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -90,21 +90,28 @@ impl RackspaceState {
     /// A new token, valid for the configured time.
     pub fn issue_token(&self, now: Timestamp) -> (String, Timestamp) {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let ttl = jiff::SignedDuration::try_from(self.token_ttl).unwrap_or(jiff::SignedDuration::from_hours(24));
+        let ttl = jiff::SignedDuration::try_from(self.token_ttl)
+            .unwrap_or(jiff::SignedDuration::from_hours(24));
         let expires = now + ttl;
         lock(&self.tokens).insert(id.clone(), expires);
         (id, expires)
     }
 
     fn token_valid(&self, token: &str, now: Timestamp) -> bool {
-        lock(&self.tokens).get(token).is_some_and(|expires| now < *expires)
+        lock(&self.tokens)
+            .get(token)
+            .is_some_and(|expires| now < *expires)
     }
 }
 
 /// A Rackspace fault: `{"message", "errors"}` with a status.
 pub fn fault(status: StatusCode, message: impl Into<String>) -> Response {
     let message = message.into();
-    (status, Json(json!({"message": message, "errors": [message]}))).into_response()
+    (
+        status,
+        Json(json!({"message": message, "errors": [message]})),
+    )
+        .into_response()
 }
 
 /// Every Identity and Cloud Backup route, each behind the gate for its operation.
@@ -122,8 +129,14 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     const REQUEST: &str =
         "/v2/{project_id}/agents/{agent_id}/vault-encryption-requests/{request_id}";
     Router::new()
-        .route("/v2.0/tokens", gated(RaxCreateToken, post(identity::create_token)))
-        .route("/v2/{project_id}/agents", gated(RaxListAgents, get(handlers::list_agents)))
+        .route(
+            "/v2.0/tokens",
+            gated(RaxCreateToken, post(identity::create_token)),
+        )
+        .route(
+            "/v2/{project_id}/agents",
+            gated(RaxListAgents, get(handlers::list_agents)),
+        )
         .route(
             AGENT,
             gated(RaxGetAgent, get(handlers::get_agent))
@@ -139,11 +152,18 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route(
             REQUESTS,
-            gated(RaxRequestVaultEncryption, post(handlers::request_encryption)),
+            gated(
+                RaxRequestVaultEncryption,
+                post(handlers::request_encryption),
+            ),
         )
         .route(
             REQUEST,
-            gated(RaxGetVaultEncryptionResult, get(handlers::encryption_result)).merge(gated(
+            gated(
+                RaxGetVaultEncryptionResult,
+                get(handlers::encryption_result),
+            )
+            .merge(gated(
                 RaxReportVaultEncryptionResult,
                 post(handlers::report_result),
             )),

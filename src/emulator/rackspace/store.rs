@@ -170,20 +170,33 @@ impl AgentStore {
         let agent = self.get_mut(id)?;
         let mut next = agent.clone();
         for op in ops {
-            let bad = |why: &str| StoreError::BadRequest(format!("Invalid patch operation {op}: {why}"));
-            let kind = op.get("op").and_then(Value::as_str).ok_or_else(|| bad("no op"))?;
+            let bad =
+                |why: &str| StoreError::BadRequest(format!("Invalid patch operation {op}: {why}"));
+            let kind = op
+                .get("op")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("no op"))?;
             if !matches!(kind, "replace" | "add") {
                 return Err(bad("only replace and add are supported"));
             }
-            let path = op.get("path").and_then(Value::as_str).ok_or_else(|| bad("no path"))?;
+            let path = op
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("no path"))?;
             let value = op.get("value").ok_or_else(|| bad("no value"))?;
-            let flag = || value.as_bool().ok_or_else(|| bad("the value must be a boolean"));
+            let flag = || {
+                value
+                    .as_bool()
+                    .ok_or_else(|| bad("the value must be a boolean"))
+            };
             match path {
                 "/enabled" => next.enabled = flag()?,
                 "/vault/use_internal" => next.use_internal = flag()?,
                 // The doc's parameter table spells it with a dash.
                 "/log_level" | "/log-level" => {
-                    let level = value.as_str().ok_or_else(|| bad("the value must be a string"))?;
+                    let level = value
+                        .as_str()
+                        .ok_or_else(|| bad("the value must be a string"))?;
                     const LEVELS: [&str; 7] =
                         ["all", "trace", "debug", "info", "warn", "error", "fatal"];
                     if !LEVELS.contains(&level) {
@@ -195,7 +208,9 @@ impl AgentStore {
                     if !agent.vault_empty {
                         return Err(StoreError::VaultNotEmpty);
                     }
-                    let region = value.as_str().ok_or_else(|| bad("the value must be a string"))?;
+                    let region = value
+                        .as_str()
+                        .ok_or_else(|| bad("the value must be a string"))?;
                     next.region = region.to_string();
                 }
                 _ => return Err(bad("unknown path")),
@@ -266,9 +281,7 @@ impl AgentStore {
             .events
             .iter()
             .rev()
-            .find(|e| {
-                e["request_id"] == request_id && e["event"] == request.kind.report_event()
-            })
+            .find(|e| e["request_id"] == request_id && e["event"] == request.kind.report_event())
             .cloned()
             .map(|mut e| {
                 e["succeeded"] = json!(succeeded);
@@ -406,11 +419,18 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(s.result("a", &id, t0).expect("known"), None);
         let body = json!({"action": "enabled", "succeeded": true});
-        s.report("a", &id, &body, (t0, Timestamp::now())).expect("reported");
+        s.report("a", &id, &body, (t0, Timestamp::now()))
+            .expect("reported");
         assert!(s.get("a").expect("agent").encrypted);
-        let read = s.result("a", &id, t0 + Duration::from_secs(30)).expect("known");
+        let read = s
+            .result("a", &id, t0 + Duration::from_secs(30))
+            .expect("known");
         assert_eq!(read.expect("readable")["succeeded"], json!(true));
-        assert_eq!(s.result("a", &id, t0 + Duration::from_secs(61)).expect("known"), None);
+        assert_eq!(
+            s.result("a", &id, t0 + Duration::from_secs(61))
+                .expect("known"),
+            None
+        );
         assert_eq!(
             s.report("a", &id, &body, (t0, Timestamp::now())),
             Err(StoreError::AlreadyReported)
@@ -425,10 +445,17 @@ mod tests {
             .expect("request");
         let at = (Instant::now(), Timestamp::now());
         let bad = json!({"action": "enabled", "succeeded": "maybe"});
-        assert!(matches!(s.report("a", &id, &bad, at), Err(StoreError::BadRequest(_))));
+        assert!(matches!(
+            s.report("a", &id, &bad, at),
+            Err(StoreError::BadRequest(_))
+        ));
         let ok = json!({"action": "enabled", "succeeded": false});
-        assert_eq!(s.report("a", "nope", &ok, at), Err(StoreError::RequestNotFound));
-        s.report("a", &id, &ok, at).expect("a failure is reported too");
+        assert_eq!(
+            s.report("a", "nope", &ok, at),
+            Err(StoreError::RequestNotFound)
+        );
+        s.report("a", &id, &ok, at)
+            .expect("a failure is reported too");
         assert!(!s.get("a").expect("agent").encrypted);
     }
 

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::client::{Answer, Call, Client, JSON_PATCH, id_from_location};
 use super::wire::{self, EncryptionRequest, PatchOp, events};
 use super::{
-    Agent, AgentChange, AgentVault, AgentVaultApi, EncryptionEvent, PublicKey,
-    RackspaceConnection, RequestKind,
+    Agent, AgentChange, AgentVault, AgentVaultApi, EncryptionEvent, PublicKey, RackspaceConnection,
+    RequestKind,
 };
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;

@@ -191,7 +191,10 @@ impl Client {
         };
         let body = serde_json::to_vec(&TokenRequest { auth })
             .map_err(|e| config(format!("cannot encode the token request: {e}")))?;
-        let url = format!("{}/tokens", self.conn.identity_endpoint.trim_end_matches('/'));
+        let url = format!(
+            "{}/tokens",
+            self.conn.identity_endpoint.trim_end_matches('/')
+        );
         let builder = self
             .http
             .post(url)
@@ -264,7 +267,10 @@ impl Client {
                     Err(e) => Err((
                         Some(status),
                         ProviderError::Transient {
-                            message: format!("{operation}: reading the answer failed: {}", chain(&e)),
+                            message: format!(
+                                "{operation}: reading the answer failed: {}",
+                                chain(&e)
+                            ),
                         },
                     )),
                     Ok(body) if (200..300).contains(&status) => Ok(Answer {
@@ -393,7 +399,10 @@ mod tests {
         let body = br#"{"message":"An old password was supplied, but the vault is unencrypted"}"#;
         let e = map_fault(403, &HeaderMap::new(), body, "agent a");
         assert!(!e.is_retryable());
-        assert!(e.to_string().contains("but the vault is unencrypted"), "{e}");
+        assert!(
+            e.to_string().contains("but the vault is unencrypted"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub const AGENT: &str = coffer::emulator::DEFAULT_RAX_AGENT_ID;
 /// The Secret, ProviderConfig `rax` and passphrase Secret `pass` a test needs.
 pub async fn rackspace_objects(run: &Running, passphrase: &str) {
     let c = run.emulator.config().rackspace.clone();
-    run.create_secret("rax-creds", &[("username", &c.username), ("apiKey", &c.api_key)])
-        .await;
+    run.create_secret(
+        "rax-creds",
+        &[("username", &c.username), ("apiKey", &c.api_key)],
+    )
+    .await;
     let pc = json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
         "metadata": {"name": "rax"},
@@ -36,10 +39,14 @@ pub async fn rackspace_objects(run: &Running, passphrase: &str) {
         }},
     });
     run.api::<coffer::api::ProviderConfig>()
-        .create(&PostParams::default(), &serde_json::from_value(pc).expect("pc"))
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(pc).expect("pc"),
+        )
         .await
         .expect("creating the ProviderConfig");
-    run.create_secret("pass", &[("passphrase", passphrase)]).await;
+    run.create_secret("pass", &[("passphrase", passphrase)])
+        .await;
 }
 
 /// A BackupVault for the default agent's vault, with `extra` merged into `rackspace`.
@@ -57,7 +64,10 @@ pub async fn create_agent_vault(run: &Running, name: &str, extra: Value) {
         "spec": {"providerConfigRef": {"name": "rax"}, "rackspace": rackspace},
     });
     run.api::<BackupVault>()
-        .create(&PostParams::default(), &serde_json::from_value(bv).expect("bv"))
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(bv).expect("bv"),
+        )
         .await
         .expect("creating the BackupVault");
 }
@@ -85,7 +95,8 @@ pub fn encrypted(bv: &BackupVault) -> bool {
     has_condition(bv, "Ready", "True", "Available")
         && has_condition(bv, "Synced", "True", "ReconcileSuccess")
         && o.encrypted
-        && o.request.is_some_and(|r| r.state == EncryptionRequestState::Succeeded)
+        && o.request
+            .is_some_and(|r| r.state == EncryptionRequestState::Succeeded)
 }
 
 /// The encryption requests the emulator received (answered or not).
@@ -95,7 +106,9 @@ pub fn encryption_requests(emulator: &RunningEmulator) -> Vec<RecordedRequest> {
 
 /// What the agent's private key reads from one hex ciphertext.
 pub fn decrypt(emulator: &RunningEmulator, hex_text: &str) -> String {
-    let key = emulator.rackspace_private_key(AGENT).expect("the agent's key");
+    let key = emulator
+        .rackspace_private_key(AGENT)
+        .expect("the agent's key");
     let bytes = hex::decode(hex_text).expect("the ciphertext is hex");
     let plain = key
         .decrypt(Pkcs1v15Encrypt, &bytes)
@@ -120,10 +133,22 @@ pub async fn owned_copy(run: &Running, name: &str) -> BTreeMap<String, String> {
 
 /// Every status and Event about the namespace's objects, as text.
 pub async fn shown(run: &Running) -> String {
-    let vaults = run.api::<BackupVault>().list(&ListParams::default()).await.expect("list");
-    let events = run.api::<Event>().list(&ListParams::default()).await.expect("events");
+    let vaults = run
+        .api::<BackupVault>()
+        .list(&ListParams::default())
+        .await
+        .expect("list");
+    let events = run
+        .api::<Event>()
+        .list(&ListParams::default())
+        .await
+        .expect("events");
     let statuses: Vec<_> = vaults.items.iter().map(|v| json!(v.status)).collect();
-    let notes: Vec<_> = events.items.iter().map(|e| json!([e.reason, e.note])).collect();
+    let notes: Vec<_> = events
+        .items
+        .iter()
+        .map(|e| json!([e.reason, e.note]))
+        .collect();
     format!("{statuses:?}{notes:?}")
 }
 
@@ -136,7 +161,9 @@ async fn enabling_sends_one_request_the_agent_can_decrypt() {
     let run = Running::start_bare("rax-enable").await;
     rackspace_objects(&run, "correct horse battery").await;
     create_agent_vault(&run, "vault", json!({})).await;
-    let bv = run.vault_when("vault", "Ready and encrypted", encrypted).await;
+    let bv = run
+        .vault_when("vault", "Ready and encrypted", encrypted)
+        .await;
 
     let requests = encryption_requests(&run.emulator);
     assert_eq!(requests.len(), 1, "{requests:#?}");
@@ -149,7 +176,10 @@ async fn enabling_sends_one_request_the_agent_can_decrypt() {
         run.emulator.rackspace_agent_passphrase(AGENT).as_deref(),
         Some("correct horse battery")
     );
-    assert_eq!(owned_copy(&run, "vault").await["passphrase"], "correct horse battery");
+    assert_eq!(
+        owned_copy(&run, "vault").await["passphrase"],
+        "correct horse battery"
+    );
     let o = observation(&bv);
     assert!(o.online && o.passphrase_fingerprint.is_some());
     tokio::time::sleep(RESYNC * 3).await;
@@ -179,11 +209,17 @@ async fn a_new_passphrase_is_one_change_carrying_old_and_new() {
     assert_eq!(decrypt(&run.emulator, old), "first passphrase");
     assert_eq!(decrypt(&run.emulator, new), "second passphrase");
     let copy = owned_copy(&run, "vault").await;
-    assert_eq!(copy.get("passphrase").map(String::as_str), Some("second passphrase"));
+    assert_eq!(
+        copy.get("passphrase").map(String::as_str),
+        Some("second passphrase")
+    );
     assert_eq!(copy.get("pending"), None);
     let shown = shown(&run).await;
     for secret in ["first passphrase", "second passphrase"] {
-        assert!(!shown.contains(secret), "{secret:?} shown in status or Events: {shown}");
+        assert!(
+            !shown.contains(secret),
+            "{secret:?} shown in status or Events: {shown}"
+        );
     }
 }
 
@@ -212,7 +248,10 @@ async fn an_offline_agent_is_polled_at_a_bounded_rate_then_completes() {
     let bound = (window.as_millis() / 300) as usize + 2;
     assert!(polled <= bound, "{polled} agent reads in {window:?}");
     assert!(polled >= 2, "the offline agent was not polled: {polled}");
-    assert!(encryption_requests(&run.emulator).is_empty(), "asked an offline agent");
+    assert!(
+        encryption_requests(&run.emulator).is_empty(),
+        "asked an offline agent"
+    );
 
     run.emulator.set_rackspace_behaviour(
         AGENT,
@@ -221,7 +260,8 @@ async fn an_offline_agent_is_polled_at_a_bounded_rate_then_completes() {
             ..behaviour(&run)
         },
     );
-    run.vault_when("vault", "encrypted once online", encrypted).await;
+    run.vault_when("vault", "encrypted once online", encrypted)
+        .await;
     assert_eq!(encryption_requests(&run.emulator).len(), 1);
 }
 
@@ -243,9 +283,16 @@ async fn a_reported_failure_is_not_retried_until_the_secret_changes() {
         })
         .await;
     let (_, _, message) = condition(&bv, "Synced").expect("Synced");
-    assert!(message.contains("until the spec or the passphrase Secret changes"), "{message}");
+    assert!(
+        message.contains("until the spec or the passphrase Secret changes"),
+        "{message}"
+    );
     tokio::time::sleep(RESYNC * 4).await;
-    assert_eq!(encryption_requests(&run.emulator).len(), 1, "retried a failure");
+    assert_eq!(
+        encryption_requests(&run.emulator).len(),
+        1,
+        "retried a failure"
+    );
 
     run.emulator.set_rackspace_behaviour(
         AGENT,
@@ -291,7 +338,10 @@ async fn agent_settings_are_one_json_patch_of_what_differs() {
         }},
     });
     run.api::<BackupVault>()
-        .create(&PostParams::default(), &serde_json::from_value(bv).expect("bv"))
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(bv).expect("bv"),
+        )
         .await
         .expect("creating");
     run.vault_when("settings", "Ready", |bv| {
@@ -325,17 +375,30 @@ async fn deleting_leaves_the_vault_and_says_so() {
         .await
         .expect("deleting");
     super::eventually("the BackupVault gone", || async {
-        run.api::<BackupVault>().get_opt("vault").await.ok().flatten().is_none().then_some(())
+        run.api::<BackupVault>()
+            .get_opt("vault")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+            .then_some(())
     })
     .await;
-    let events = run.api::<Event>().list(&ListParams::default()).await.expect("events");
+    let events = run
+        .api::<Event>()
+        .list(&ListParams::default())
+        .await
+        .expect("events");
     let orphaned = events
         .items
         .iter()
         .find(|e| e.reason.as_deref() == Some("Orphaned"))
         .and_then(|e| e.note.clone())
         .expect("an Orphaned Event");
-    assert!(orphaned.contains("leave the vault and its encryption in place"), "{orphaned}");
+    assert!(
+        orphaned.contains("leave the vault and its encryption in place"),
+        "{orphaned}"
+    );
     let agents = run.emulator.rackspace_agents();
     assert_eq!(agents["agents"][0]["encrypted"], json!(true));
 }

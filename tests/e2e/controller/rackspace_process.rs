@@ -51,15 +51,21 @@ fn assert_not_logged(log: &Path, secrets: &[&str]) {
     let text = std::fs::read_to_string(log).expect("the operator's log");
     assert!(!text.is_empty(), "the operator logged nothing");
     for secret in secrets {
-        assert!(!text.contains(secret), "{secret:?} logged in {}", log.display());
+        assert!(
+            !text.contains(secret),
+            "{secret:?} logged in {}",
+            log.display()
+        );
     }
 }
 
 #[tokio::test]
 async fn killed_between_the_post_and_its_record_no_second_request_is_made() {
-    let run = Running::start_instead("rax-kill", |_| {}, |_, _, _| futures::future::pending()).await;
+    let run =
+        Running::start_instead("rax-kill", |_| {}, |_, _, _| futures::future::pending()).await;
     let dir = tempfile::tempdir().expect("a log directory");
-    run.emulator.set_rackspace_answer_delay(Duration::from_secs(30));
+    run.emulator
+        .set_rackspace_answer_delay(Duration::from_secs(30));
     rackspace_objects(&run, "crash passphrase").await;
     create_agent_vault(&run, "vault", json!({})).await;
 
@@ -78,18 +84,34 @@ async fn killed_between_the_post_and_its_record_no_second_request_is_made() {
         assert!(Instant::now() < deadline, "coffer run survived SIGKILL");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let bv = run.api::<BackupVault>().get("vault").await.expect("the vault");
+    let bv = run
+        .api::<BackupVault>()
+        .get("vault")
+        .await
+        .expect("the vault");
     let status = bv.status.clone().unwrap_or_default();
-    assert!(status.call_pending.is_some(), "no callPending marker: {status:?}");
-    assert!(observation(&bv).request.is_none(), "the request id was recorded");
+    assert!(
+        status.call_pending.is_some(),
+        "no callPending marker: {status:?}"
+    );
+    assert!(
+        observation(&bv).request.is_none(),
+        "the request id was recorded"
+    );
 
     run.emulator.set_rackspace_answer_delay(Duration::ZERO);
     let second_log = dir.path().join("second.log");
     let _second = operator(&run, &second_log);
-    let bv = run.vault_when("vault", "encrypted after the restart", encrypted).await;
+    let bv = run
+        .vault_when("vault", "encrypted after the restart", encrypted)
+        .await;
     assert_eq!(bv.status.clone().unwrap_or_default().call_pending, None);
     tokio::time::sleep(RESYNC * 3).await;
-    assert_eq!(requests_at_agent(&run), 1, "a second request for the same change");
+    assert_eq!(
+        requests_at_agent(&run),
+        1,
+        "a second request for the same change"
+    );
     // The killed request was never answered, so the log has no entry for
     // it; any entry would be a POST by the second process.
     let posted = encryption_requests(&run.emulator);
@@ -101,7 +123,8 @@ async fn killed_between_the_post_and_its_record_no_second_request_is_made() {
 
 #[tokio::test]
 async fn the_passphrase_reaches_no_log_status_or_event() {
-    let run = Running::start_instead("rax-logs", |_| {}, |_, _, _| futures::future::pending()).await;
+    let run =
+        Running::start_instead("rax-logs", |_| {}, |_, _, _| futures::future::pending()).await;
     let dir = tempfile::tempdir().expect("a log directory");
     let log = dir.path().join("operator.log");
     let _operator = operator(&run, &log);

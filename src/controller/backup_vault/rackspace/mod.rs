@@ -154,7 +154,9 @@ impl External for AgentVault {
                 .into_iter()
                 .map(|b| Blocked {
                     reason: b.reason,
-                    message: b.message.replace("<name>-coffer-passphrase", self.keeper.name()),
+                    message: b
+                        .message
+                        .replace("<name>-coffer-passphrase", self.keeper.name()),
                 })
                 .collect(),
             awaiting: plan.awaiting,
@@ -245,7 +247,10 @@ impl External for AgentVault {
         if let Some(r) = pending {
             return Health::Progressing {
                 reason: "EncryptionPending".into(),
-                message: format!("waiting for agent {id} to report encryption request {}", r.id),
+                message: format!(
+                    "waiting for agent {id} to report encryption request {}",
+                    r.id
+                ),
             };
         }
         if self.desired.is_some() && !view.agent.vault.encrypted {
@@ -275,7 +280,11 @@ impl External for AgentVault {
                 enabled: agent.enabled,
                 use_internal: agent.vault.use_internal,
                 log_level: agent.log_level.clone(),
-                passphrase_fingerprint: view.kept.current.as_ref().map(|p| p.fingerprint(&self.uid)),
+                passphrase_fingerprint: view
+                    .kept
+                    .current
+                    .as_ref()
+                    .map(|p| p.fingerprint(&self.uid)),
                 request: view.request.clone(),
             }),
             ..VaultObservation::default()

@@ -8,7 +8,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::passphrase::Keeper;
 use super::plan::AgentView;
-use crate::api::backup_vault::{EncryptionAction, EncryptionRequestState, RackspaceEncryptionRequest};
+use crate::api::backup_vault::{
+    EncryptionAction, EncryptionRequestState, RackspaceEncryptionRequest,
+};
 use crate::api::managed::CallPending;
 use crate::controller::engine::Recovery;
 use crate::provider::ProviderError;
@@ -97,8 +99,7 @@ pub async fn recover(
     let made = events.into_iter().find(|e| {
         e.succeeded.is_none()
             && Some(e.request_id.as_str()) != known
-            && e
-                .time
+            && e.time
                 .as_deref()
                 .and_then(|t| t.parse::<Timestamp>().ok())
                 .is_some_and(|t| t >= since - SKEW)

@@ -86,12 +86,13 @@ pub fn desired(
 ) -> Result<Passphrase, PassphraseError> {
     let name = secret_ref.name.clone();
     let key = secret_ref.key.clone();
-    let secret = caches
-        .secret(namespace, &name)
-        .ok_or_else(|| PassphraseError::SecretNotFound {
-            namespace: namespace.to_string(),
-            name: name.clone(),
-        })?;
+    let secret =
+        caches
+            .secret(namespace, &name)
+            .ok_or_else(|| PassphraseError::SecretNotFound {
+                namespace: namespace.to_string(),
+                name: name.clone(),
+            })?;
     match read_key(&secret, &key) {
         Ok(Some(text)) => Ok(Passphrase(text)),
         Ok(None) => Err(PassphraseError::KeyMissing { name, key }),
@@ -138,7 +139,11 @@ impl Keeper {
 
     /// Reads the copy; empty when there is none yet.
     pub async fn read(&self) -> Result<Kept, ProviderError> {
-        let secret = self.api.get_opt(&self.name).await.map_err(|e| kube(&self.name, e))?;
+        let secret = self
+            .api
+            .get_opt(&self.name)
+            .await
+            .map_err(|e| kube(&self.name, e))?;
         let Some(secret) = secret else {
             return Ok(Kept::default());
         };
@@ -190,7 +195,9 @@ impl Keeper {
 /// so a marker around the call it belongs to stays until recovery decides.
 fn kube(name: &str, e: kube::Error) -> ProviderError {
     ProviderError::Transient {
-        message: format!("could not read or write Secret {name} (coffer's copy of the passphrase): {e}"),
+        message: format!(
+            "could not read or write Secret {name} (coffer's copy of the passphrase): {e}"
+        ),
     }
 }
 
@@ -210,7 +217,10 @@ mod tests {
     #[test]
     fn fingerprints_differ_by_passphrase_and_by_object() {
         let p = Passphrase::new("hunter2");
-        assert_ne!(p.fingerprint("a"), Passphrase::new("hunter3").fingerprint("a"));
+        assert_ne!(
+            p.fingerprint("a"),
+            Passphrase::new("hunter3").fingerprint("a")
+        );
         assert_ne!(p.fingerprint("a"), p.fingerprint("b"));
         assert_eq!(p.fingerprint("a").len(), 16);
         assert!(!p.fingerprint("a").contains("hunter2"));

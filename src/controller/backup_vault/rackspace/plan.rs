@@ -113,16 +113,31 @@ fn settings(spec: &RackspaceVault, agent: &Agent, plan: &mut Plan) {
     };
     let shown = |v: Option<bool>| v.map_or("unset".to_string(), |b| b.to_string());
     if let Some(on) = spec.enabled {
-        differs("rackspace.enabled", on.to_string(), shown(agent.enabled), AgentChange::Enabled(on));
+        differs(
+            "rackspace.enabled",
+            on.to_string(),
+            shown(agent.enabled),
+            AgentChange::Enabled(on),
+        );
     }
     if let Some(on) = spec.use_internal {
         let observed = shown(agent.vault.use_internal);
-        differs("rackspace.useInternal", on.to_string(), observed, AgentChange::UseInternal(on));
+        differs(
+            "rackspace.useInternal",
+            on.to_string(),
+            observed,
+            AgentChange::UseInternal(on),
+        );
     }
     if let Some(level) = spec.log_level {
         let observed = agent.log_level.clone().unwrap_or_else(|| "unset".into());
         let change = AgentChange::LogLevel(level.as_str().to_string());
-        differs("rackspace.logLevel", level.as_str().to_string(), observed, change);
+        differs(
+            "rackspace.logLevel",
+            level.as_str().to_string(),
+            observed,
+            change,
+        );
     }
     if !changes.is_empty() {
         plan.calls.push(Call::UpdateAgent(changes));
@@ -150,7 +165,8 @@ fn encryption(
     let fingerprint = passphrase.fingerprint(uid);
     let request = view.request.as_ref();
     if let Some(r) = request.filter(|r| r.state == EncryptionRequestState::Pending) {
-        plan.awaiting.push(format!("the agent's report of encryption request {}", r.id));
+        plan.awaiting
+            .push(format!("the agent's report of encryption request {}", r.id));
         return;
     }
     // A confirmed passphrase not kept yet is kept first: it is the old one
@@ -158,7 +174,12 @@ fn encryption(
     let mut current = view.kept.current.clone();
     let confirmed = request
         .filter(|r| r.state == EncryptionRequestState::Succeeded)
-        .and_then(|r| view.kept.pending.clone().filter(|p| p.fingerprint(uid) == r.fingerprint));
+        .and_then(|r| {
+            view.kept
+                .pending
+                .clone()
+                .filter(|p| p.fingerprint(uid) == r.fingerprint)
+        });
     // Encrypted with nothing kept: an enable whose result expired unseen.
     let unseen = match (&current, &view.kept.pending) {
         (None, Some(p)) if view.agent.vault.encrypted && p.fingerprint(uid) == fingerprint => {

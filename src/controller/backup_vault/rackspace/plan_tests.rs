@@ -48,7 +48,11 @@ fn view(encrypted: bool, online: bool) -> AgentView {
     }
 }
 
-fn request(state: EncryptionRequestState, passphrase: &str, generation: i64) -> RackspaceEncryptionRequest {
+fn request(
+    state: EncryptionRequestState,
+    passphrase: &str,
+    generation: i64,
+) -> RackspaceEncryptionRequest {
     RackspaceEncryptionRequest {
         id: "r-1".into(),
         action: EncryptionAction::Enable,
@@ -109,7 +113,9 @@ fn a_confirmed_enable_is_kept_and_then_nothing_differs() {
     v.kept.pending = Some(Passphrase::new("one"));
     v.request = Some(request(EncryptionRequestState::Succeeded, "one", 1));
     let plan = run(&spec(), "one", &v);
-    assert!(matches!(plan.calls.as_slice(), [Call::KeepPassphrase(k)] if k.passphrase == Passphrase::new("one")));
+    assert!(
+        matches!(plan.calls.as_slice(), [Call::KeepPassphrase(k)] if k.passphrase == Passphrase::new("one"))
+    );
     assert!(plan.drift.is_empty());
 }
 
@@ -133,9 +139,15 @@ fn a_reported_failure_blocks_until_the_passphrase_or_spec_changes() {
     let plan = run(&spec(), "one", &v);
     assert!(plan.calls.is_empty());
     assert_eq!(plan.blocked[0].reason, "EncryptionFailed");
-    assert!(encrypt(&run(&spec(), "two", &v)).is_some(), "new passphrase");
+    assert!(
+        encrypt(&run(&spec(), "two", &v)).is_some(),
+        "new passphrase"
+    );
     v.request = Some(request(EncryptionRequestState::Failed, "one", 0));
-    assert!(encrypt(&run(&spec(), "one", &v)).is_some(), "new generation");
+    assert!(
+        encrypt(&run(&spec(), "one", &v)).is_some(),
+        "new generation"
+    );
 }
 
 #[test]
@@ -171,7 +183,10 @@ fn settings_are_one_patch_with_only_what_differs() {
     match plan.calls.as_slice() {
         [Call::UpdateAgent(changes)] => assert_eq!(
             changes,
-            &[AgentChange::UseInternal(true), AgentChange::LogLevel("debug".into())]
+            &[
+                AgentChange::UseInternal(true),
+                AgentChange::LogLevel("debug".into())
+            ]
         ),
         other => panic!("{other:?}"),
     }
