@@ -15,6 +15,7 @@ mod agency;
 mod backup_share;
 mod kubectl_get;
 mod provider_config;
+mod rackspace;
 mod vault;
 mod vault_updates;
 
