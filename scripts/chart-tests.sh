@@ -172,7 +172,9 @@ can update leases.coordination.k8s.io -n coffer-system
 cannot create backupvaults.coffer.dev -n team-a
 cannot delete backupvaults.coffer.dev -n team-a
 cannot delete providerconfigs.coffer.dev -n team-a
-cannot create secrets -n team-a
+# Rackspace: coffer's copy of a vault passphrase, written by server-side apply.
+can create secrets -n team-a
+can patch secrets -n team-a
 cannot update secrets -n team-a
 cannot delete secrets -n team-a
 cannot get configmaps -n team-a

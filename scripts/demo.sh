@@ -71,7 +71,7 @@ start() {
   kubectl version
   kubectl get crds
 
-  say "Starting the provider emulator (Huawei IAM + CBR) on $emulator_url"
+  say "Starting the provider emulator (Huawei IAM + CBR, Rackspace Identity + Cloud Backup) on $emulator_url"
   if curl -fs "$emulator_url/_emulator/faults" >/dev/null 2>&1; then
     echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
     exit 1
@@ -114,7 +114,8 @@ start() {
 
 The demo is running in the background:
   control plane  $(cat "$demo/control-plane/ready")
-  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults)
+  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults,
+                 and Rackspace's agents: curl $emulator_url/_emulator/rackspace/agents)
   operator       metrics on http://$metrics_addr/metrics
 
 Use kubectl against it:
@@ -122,6 +123,8 @@ Use kubectl against it:
   export PATH=$(dirname "$KUBECTL"):\$PATH
   kubectl get coffer
   kubectl patch bv web-servers --type merge -p '{"spec":{"huaweiCloud":{"billing":{"size":200}}}}'
+Change the Rackspace vault's passphrase (coffer sends old and new to the agent):
+  kubectl patch secret vault-passphrase --type merge -p '{"stringData":{"passphrase":"another passphrase"}}'
 Make the cloud misbehave (30% errors) and watch coffer cope:
   curl -X PUT $emulator_url/_emulator/faults -H 'content-type: application/json' -d '{"error_rates":{"500":0.15,"429":0.15}}'
 Logs are in $demo/. Stop everything with: make demo-stop
