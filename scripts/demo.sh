@@ -7,7 +7,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$root/.demo
-bin=$root/target/debug/coffer
+# Where cargo builds: CARGO_TARGET_DIR when set.
+bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer
 kubeconfig=$demo/control-plane/kubeconfig
 # The examples' ProviderConfig points at this address.
 emulator_url=http://127.0.0.1:8780
@@ -62,7 +63,7 @@ start() {
   stop >/dev/null
   mkdir -p "$demo"
   say "Building coffer"
-  (cd "$root" && cargo build -q)
+  (cd "$root" && ${CARGO:-cargo} build -q)
 
   say "Starting etcd and kube-apiserver on loopback"
   rm -rf "$demo/control-plane"

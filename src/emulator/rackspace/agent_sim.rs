@@ -132,10 +132,11 @@ async fn report(shared: &Arc<Shared>, http: &reqwest::Client, base_url: &str, jo
             return false;
         }
     };
-    if status == 204 && job.succeeded {
-        if let Ok(agent) = lock(&shared.rackspace.agents).get_mut(&job.agent_id) {
-            agent.passphrase = job.passphrase.clone();
-        }
+    if status == 204
+        && job.succeeded
+        && let Ok(agent) = lock(&shared.rackspace.agents).get_mut(&job.agent_id)
+    {
+        agent.passphrase = job.passphrase.clone();
     }
     // 5xx and 429 (injected faults) are retried; anything else is final.
     !(status >= 500 || status == 429)

@@ -338,6 +338,18 @@ impl External for AgentVault {
         }
     }
 
+    /// A request is awaited until the agent reports: the engine polls
+    /// meanwhile instead of waiting for the next resync.
+    fn awaits(&self, call: &Call) -> Vec<String> {
+        self.once_only(call).into_iter().collect()
+    }
+
+    fn settled(&self, view: &AgentView, key: &str) -> bool {
+        !view.request.as_ref().is_some_and(|r| {
+            r.state == EncryptionRequestState::Pending && encrypt_key(&r.fingerprint) == key
+        })
+    }
+
     fn once_only(&self, call: &Call) -> Option<String> {
         match call {
             Call::Encrypt(e) => Some(encrypt_key(&e.fingerprint)),

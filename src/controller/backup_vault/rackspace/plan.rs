@@ -187,15 +187,15 @@ fn encryption(
         }
         _ => None,
     };
-    if let Some(keep) = confirmed.or(unseen) {
-        if current.as_ref() != Some(&keep) {
-            plan.calls.push(Call::KeepPassphrase(Box::new(Keep {
-                fingerprint: keep.fingerprint(uid),
-                passphrase: keep.clone(),
-                base: view.clone(),
-            })));
-            current = Some(keep);
-        }
+    if let Some(keep) = confirmed.or(unseen)
+        && current.as_ref() != Some(&keep)
+    {
+        plan.calls.push(Call::KeepPassphrase(Box::new(Keep {
+            fingerprint: keep.fingerprint(uid),
+            passphrase: keep.clone(),
+            base: view.clone(),
+        })));
+        current = Some(keep);
     }
     let action = match (view.agent.vault.encrypted, &current) {
         (false, _) => EncryptionAction::Enable,
