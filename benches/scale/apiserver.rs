@@ -48,6 +48,25 @@ fn parse(text: &str) -> BTreeMap<String, u64> {
     out
 }
 
+/// What coffer writes: its kinds (and their status) and Events. Leases
+/// are left out: a leader renews its Lease whatever it manages.
+const COFFER_RESOURCES: [&str; 5] = [
+    "backupvaults",
+    "agencies",
+    "backupshares",
+    "providerconfigs",
+    "events",
+];
+
+/// Writes to coffer's resources in one reading.
+pub fn coffer_writes(writes: &BTreeMap<String, u64>) -> u64 {
+    writes
+        .iter()
+        .filter(|(resource, _)| COFFER_RESOURCES.iter().any(|r| resource.starts_with(r)))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// What was written between two readings, for the resources coffer writes.
 pub fn delta(
     before: &BTreeMap<String, u64>,
@@ -55,11 +74,7 @@ pub fn delta(
 ) -> BTreeMap<String, u64> {
     after
         .iter()
-        .filter(|(resource, _)| {
-            ["backupvaults", "events", "providerconfigs"]
-                .iter()
-                .any(|r| resource.starts_with(r))
-        })
+        .filter(|(resource, _)| COFFER_RESOURCES.iter().any(|r| resource.starts_with(r)))
         .map(|(resource, n)| {
             (
                 resource.clone(),

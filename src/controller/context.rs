@@ -12,6 +12,7 @@ use kube::{Client, Resource, ResourceExt};
 use super::args::Settings;
 use super::backoff::{Backoff, jittered};
 use super::caches::Caches;
+use super::engine::first_look::FirstLook;
 use super::events::Events;
 use super::metrics::Metrics;
 use super::providers::ProviderClients;
@@ -40,6 +41,8 @@ pub struct Context {
     pub caches: Caches,
     pub providers: ProviderClients,
     pub backoff: Backoff,
+    /// Spreads the first provider reads after a start over the resync interval.
+    pub first_look: FirstLook,
     pub settings: Settings,
 }
 
@@ -58,6 +61,7 @@ impl Context {
             caches,
             providers,
             backoff: Backoff::new(settings.backoff_base, settings.backoff_max),
+            first_look: FirstLook::new(settings.resync_interval),
             settings,
         }
     }

@@ -1,31 +1,46 @@
-//! The one place that runs kube-runtime's finalizer helper: every kind's
+//! The one place that adds and removes coffer's finalizers: every kind's
 //! reconcile goes through it (the engine for managed kinds, and the
-//! ProviderConfig's in-use protection), so adding and removing finalizers
-//! and unwrapping the helper's errors are written once.
+//! ProviderConfig's in-use protection).
+//!
+//! Unlike kube-runtime's `finalizer()` helper, adding the finalizer does not
+//! end the reconcile: the same reconcile goes on with the patched object,
+//! and says it is [`Step::Apply`] with `fresh: true`. That saves a second
+//! reconcile per new object and tells the engine something only this moment
+//! knows: the finalizer was not there, so coffer cannot have created
+//! anything for this object yet (it never creates without the finalizer),
+//! and a search for a lost create can be skipped.
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
 use kube::Resource;
-use kube::api::Api;
+use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{self, Event};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::json;
 
-/// An error a reconcile under a finalizer can fail with, and what the
-/// finalizer helper's own failures become.
+/// What a reconcile under a finalizer is asked to do.
+pub enum Step<K> {
+    /// The object lives and holds the finalizer. `fresh`: the finalizer was
+    /// added by this very reconcile.
+    Apply { obj: Arc<K>, fresh: bool },
+    /// The object is being deleted; the finalizer comes off when this
+    /// returns `Ok`.
+    Cleanup(Arc<K>),
+}
+
+/// An error a reconcile under a finalizer can fail with, and what adding or
+/// removing the finalizer becomes when Kubernetes refuses it.
 pub trait FinalizerFailure: std::error::Error + Send + 'static {
     /// Adding or removing the finalizer failed in Kubernetes.
     fn kube(operation: &'static str, source: kube::Error) -> Self;
-    /// Anything else the helper refused (an object without a name, …).
+    /// Anything else that makes the object unusable (no name, …).
     fn other(message: String) -> Self;
 }
 
-/// Runs `reconcile` for `obj` under `finalizer`: `Event::Apply` while the
-/// object lives (after the finalizer is on), `Event::Cleanup` once it is
-/// deleted (the finalizer comes off when cleanup returns `Ok`).
+/// Runs `reconcile` for `obj` under `finalizer`.
 pub async fn run<K, E, F, Fut>(
     api: &Api<K>,
     finalizer: &str,
@@ -42,20 +57,82 @@ where
         + Sync
         + 'static,
     E: FinalizerFailure,
-    F: FnOnce(Event<K>) -> Fut,
+    F: FnOnce(Step<K>) -> Fut,
     Fut: Future<Output = Result<Action, E>>,
 {
-    finalizer::finalizer(api, finalizer, obj, reconcile)
-        .await
-        .map_err(unwrap)
+    let meta = obj.meta();
+    if meta.name.is_none() {
+        return Err(E::other("the object has no name".to_string()));
+    }
+    let held = meta.finalizers.iter().flatten().any(|f| f == finalizer);
+    let deleting = meta.deletion_timestamp.is_some();
+    match (deleting, held) {
+        (false, true) => reconcile(Step::Apply { obj, fresh: false }).await,
+        (false, false) => {
+            let obj = add(api, finalizer, &obj).await?;
+            reconcile(Step::Apply {
+                obj: Arc::new(obj),
+                fresh: true,
+            })
+            .await
+        }
+        (true, true) => {
+            let action = reconcile(Step::Cleanup(obj.clone())).await?;
+            remove(api, finalizer, &obj).await?;
+            Ok(action)
+        }
+        // Deleted and not ours (any more): nothing to do.
+        (true, false) => Ok(Action::await_change()),
+    }
 }
 
-fn unwrap<E: FinalizerFailure>(error: finalizer::Error<E>) -> E {
-    use finalizer::Error as F;
-    match error {
-        F::ApplyFailed(e) | F::CleanupFailed(e) => e,
-        F::AddFinalizer(source) => E::kube("add the finalizer", source),
-        F::RemoveFinalizer(source) => E::kube("remove the finalizer", source),
-        other => E::other(other.to_string()),
+/// Adds `finalizer`, fenced by resourceVersion so that a concurrent change
+/// of the list is never overwritten; answers the object as it is now.
+async fn add<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<K, E>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
+    E: FinalizerFailure,
+{
+    let mut finalizers = obj.meta().finalizers.clone().unwrap_or_default();
+    finalizers.push(finalizer.to_string());
+    patch(api, obj, finalizers)
+        .await
+        .map_err(|source| E::kube("add the finalizer", source))
+}
+
+async fn remove<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), E>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
+    E: FinalizerFailure,
+{
+    let finalizers: Vec<String> = obj
+        .meta()
+        .finalizers
+        .iter()
+        .flatten()
+        .filter(|f| *f != finalizer)
+        .cloned()
+        .collect();
+    match patch(api, obj, finalizers).await {
+        Ok(_) => Ok(()),
+        // Already gone with the finalizer: what removing it wanted.
+        Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
+        Err(source) => Err(E::kube("remove the finalizer", source)),
     }
+}
+
+/// A merge patch of the whole finalizer list, with the resourceVersion it
+/// was computed from: a stale view gets a 409 and is retried from the
+/// watch, instead of dropping another controller's finalizer.
+async fn patch<K>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
+{
+    let meta = obj.meta();
+    let name = meta.name.as_deref().unwrap_or_default();
+    let body = json!({
+        "metadata": {"finalizers": finalizers, "resourceVersion": meta.resource_version}
+    });
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
+        .await
 }

@@ -83,12 +83,16 @@ pub enum Lookup {
     UniqueName,
     /// The object cannot be searched at all.
     None,
+    /// The spec names the cloud object itself (a share is the member list
+    /// of the backup the spec names): finding it is reading it, which a
+    /// first reconcile needs like any other, and it carries no marker.
+    SpecNamed,
 }
 
 impl Lookup {
     /// Whether a create must be fenced by the create-pending marker.
     pub fn needs_marker(self) -> bool {
-        self != Self::OwnershipTag
+        !matches!(self, Self::OwnershipTag | Self::SpecNamed)
     }
 }
 

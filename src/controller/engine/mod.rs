@@ -10,6 +10,7 @@
 pub mod adopt;
 pub mod error;
 pub mod external;
+pub mod first_look;
 pub mod policy;
 pub mod report;
 pub mod run;
@@ -18,7 +19,6 @@ use std::sync::Arc;
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::Event as Finalizer;
 
 pub use error::Error;
 pub use external::{
@@ -27,7 +27,7 @@ pub use external::{
 pub use policy::{Policy, wake_key};
 
 use super::context::Context;
-use super::finalizing;
+use super::finalizing::{self, Step};
 use run::{Run, namespace_of};
 
 /// Reconciles one object through pair `P`, with metrics and backoff bookkeeping.
@@ -53,8 +53,16 @@ async fn reconcile_with_finalizer<P: External>(
     let policy = Policy::of(obj.as_ref())?;
     finalizing::run(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
         match event {
-            Finalizer::Apply(obj) => Run::new(ctx, &api, &obj, policy).apply::<P>().await,
-            Finalizer::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
+            Step::Apply { obj, fresh } => {
+                if let Some(delay) = ctx.first_look.defer(obj.as_ref(), &policy, fresh) {
+                    return Ok(Action::requeue(delay));
+                }
+                Run::new(ctx, &api, &obj, policy)
+                    .fresh(fresh)
+                    .apply::<P>()
+                    .await
+            }
+            Step::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
         }
     })
     .await

@@ -89,8 +89,10 @@ impl Policy {
 }
 
 /// What makes a change of an object worth a reconcile: its spec, its
-/// deletion, its finalizers and the steering annotations — not its status,
-/// which coffer writes itself.
+/// deletion and the steering annotations — not its status, which coffer
+/// writes itself, nor its finalizers: coffer adds its own in the reconcile
+/// that goes on to create, so the change would only cost a second reconcile
+/// (and a provider read) per new object.
 pub fn wake_key<K: Resource>(obj: &K) -> Option<u64> {
     let meta = obj.meta();
     let mut hasher = DefaultHasher::new();
@@ -98,7 +100,6 @@ pub fn wake_key<K: Resource>(obj: &K) -> Option<u64> {
         meta.uid.as_deref(),
         meta.generation,
         meta.deletion_timestamp.is_some(),
-        meta.finalizers.as_deref(),
     )
         .hash(&mut hasher);
     for key in STEERING {

@@ -56,6 +56,9 @@ pub struct Run<'a, K: Managed> {
     api: &'a Api<K>,
     obj: &'a K,
     policy: Policy,
+    /// The finalizer was added by this reconcile: coffer has created nothing
+    /// for this object yet (see `finalizing`).
+    fresh: bool,
     /// The status as last written, starting from the object's.
     status: ManagedStatus<K::AtProvider>,
 }
@@ -67,8 +70,15 @@ impl<'a, K: Managed> Run<'a, K> {
             api,
             obj,
             policy,
+            fresh: false,
             status: obj.managed_status().cloned().unwrap_or_default(),
         }
+    }
+
+    /// Marks the object as new to coffer: its finalizer was just added.
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.fresh = fresh;
+        self
     }
 
     /// Makes the cloud object match the spec, as far as the policy allows.
@@ -244,7 +254,7 @@ impl<'a, K: Managed> Run<'a, K> {
                 None => {}
             }
         }
-        let searchable = P::LOOKUP != Lookup::None;
+        let searchable = P::LOOKUP != Lookup::None && !self.nothing_to_find::<P>(progress);
         let candidates = match searchable {
             true => ext
                 .find()
@@ -278,6 +288,19 @@ impl<'a, K: Managed> Run<'a, K> {
             }
             Decision::Create | Decision::NotFound => Ok(None),
         }
+    }
+
+    /// A search by ownership tag can only find what coffer created for this
+    /// object, and a fresh object has had nothing created for it: the search
+    /// would cost a list call per new object and find nothing. A name
+    /// search is still made, since a name can be taken by a stranger, and
+    /// observing only needs it to import.
+    fn nothing_to_find<P: External<Kind = K>>(&self, progress: &Progress<K::AtProvider>) -> bool {
+        self.fresh
+            && P::LOOKUP == Lookup::OwnershipTag
+            && !self.policy.observe_only()
+            && self.policy.external_id.is_none()
+            && progress.create_pending.is_none()
     }
 
     /// The id in status names an object the provider no longer has.

@@ -16,11 +16,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Resource, ResourceExt};
 
 use super::context::{Context, ReconcileError};
-use super::finalizing::{self, FinalizerFailure};
+use super::finalizing::{self, FinalizerFailure, Step};
 use super::providers;
 use super::status;
 use crate::api::ProviderConfig;
@@ -132,8 +131,8 @@ async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
     finalizing::run(&api, FINALIZER, pc, |event| async {
         match event {
-            Finalizer::Apply(pc) => check_and_report(&pc, ctx).await,
-            Finalizer::Cleanup(pc) => release(&pc, ctx).await,
+            Step::Apply { obj: pc, .. } => check_and_report(&pc, ctx).await,
+            Step::Cleanup(pc) => release(&pc, ctx).await,
         }
     })
     .await

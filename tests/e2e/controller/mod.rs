@@ -12,6 +12,7 @@ mod engine_create;
 mod leader;
 mod provider_config;
 mod quiet;
+mod quiet_start;
 mod rackspace;
 mod rackspace_process;
 mod rate_budget;
@@ -59,6 +60,7 @@ pub struct Running {
     /// A client of its own, to change the cloud behind the controllers' back.
     pub cbr: HuaweiVaults,
     pub metrics: Arc<Metrics>,
+    settings: Settings,
     task: JoinHandle<()>,
 }
 
@@ -141,7 +143,7 @@ impl Running {
             ..Settings::default()
         };
         configure(&mut settings);
-        let task = tokio::spawn(controllers(client.clone(), settings, metrics.clone()));
+        let task = tokio::spawn(controllers(client.clone(), settings.clone(), metrics.clone()));
         let c = emulator.config();
         let cbr = HuaweiVaults::new(
             HuaweiConnection {
@@ -165,8 +167,21 @@ impl Running {
             emulator,
             cbr,
             metrics,
+            settings,
             task,
         }
+    }
+
+    /// Kills coffer's controllers, as a crash or an eviction would, and
+    /// starts new ones with the same settings, caches empty.
+    pub async fn restart_controllers(&mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+        self.task = tokio::spawn(coffers_controllers(
+            self.client.clone(),
+            self.settings.clone(),
+            Arc::new(Metrics::default()),
+        ));
     }
 
     pub fn api<K>(&self) -> Api<K>

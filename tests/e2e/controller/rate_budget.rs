@@ -51,8 +51,9 @@ async fn a_hundred_vaults_never_exceed_the_budget_and_all_converge() {
         .iter()
         .map(|r| r.received_at.as_millisecond())
         .collect();
+    // At least a create per vault (a new vault needs no search first).
     assert!(
-        starts.len() >= 2 * VAULTS,
+        starts.len() > VAULTS,
         "only {} calls were made for {VAULTS} vaults",
         starts.len()
     );

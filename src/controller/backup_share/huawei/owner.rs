@@ -98,7 +98,7 @@ impl External for OwnerShare {
     type Observed = Observed;
     type Call = Call;
 
-    const LOOKUP: Lookup = Lookup::OwnershipTag;
+    const LOOKUP: Lookup = Lookup::SpecNamed;
 
     fn connect(share: &BackupShare, ctx: &Context) -> Result<Self, Error> {
         let owner = share.spec.owner.clone().ok_or(Error::InvalidSpec {

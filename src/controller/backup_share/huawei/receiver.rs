@@ -72,7 +72,7 @@ impl External for ReceiverShare {
     type Observed = Observed;
     type Call = Answer;
 
-    const LOOKUP: Lookup = Lookup::OwnershipTag;
+    const LOOKUP: Lookup = Lookup::SpecNamed;
 
     fn connect(share: &BackupShare, ctx: &Context) -> Result<Self, Error> {
         let spec = share.spec.receiver.clone().ok_or(Error::InvalidSpec {

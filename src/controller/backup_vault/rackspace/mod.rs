@@ -73,8 +73,9 @@ impl External for AgentVault {
     type Observed = AgentView;
     type Call = Call;
 
-    // An agent is found by what identifies it and is coffer's to manage.
-    const LOOKUP: Lookup = Lookup::OwnershipTag;
+    // The spec names the agent; finding it is reading it, on the first
+    // reconcile too, and nothing is ever created.
+    const LOOKUP: Lookup = Lookup::SpecNamed;
     const KEPT_ON_DELETE: Option<&'static str> = Some(KEPT);
 
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {

@@ -1,0 +1,157 @@
+//! What a run stands on: a real kube-apiserver and etcd, coffer's CRDs, the
+//! emulator, and per namespace a credentials Secret and a ProviderConfig.
+//! Also the objects a run creates: a mix of every kind the emulator can
+//! serve without other setup (BackupVaults, and every tenth an Agency).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coffer::api::{Agency, BackupVault, ProviderConfig};
+use coffer::controlplane::{ControlPlane, crds};
+use coffer::emulator::{self, EmulatorConfig, RunningEmulator};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use serde_json::json;
+
+/// Every `AGENCY_EVERY`th object is an Agency, the rest BackupVaults.
+pub const AGENCY_EVERY: usize = 10;
+/// Creates in flight at once, as a CI job or Argo CD applying a folder would.
+const PARALLEL_CREATES: usize = 16;
+
+pub struct Cluster {
+    pub cp: ControlPlane,
+    pub client: kube::Client,
+    pub emu: Arc<RunningEmulator>,
+}
+
+fn manifest<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("a valid manifest")
+}
+
+impl Cluster {
+    pub async fn start() -> Cluster {
+        let cp = ControlPlane::start(None).await.expect("control plane");
+        let client = cp.client().await.expect("client");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
+        crds::install(&client, &crds::read_dir(&dir).expect("crds"))
+            .await
+            .expect("installing CRDs");
+        let emu = emulator::start(EmulatorConfig {
+            request_log_capacity: 1,
+            delete_delay: Duration::from_millis(100),
+            association_delay: Duration::from_millis(100),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator");
+        Cluster {
+            cp,
+            client,
+            emu: Arc::new(emu),
+        }
+    }
+
+    /// A namespace with the credentials and the ProviderConfig `huawei`.
+    pub async fn namespace(&self, name: &str) {
+        Api::<Namespace>::all(self.client.clone())
+            .create(
+                &PostParams::default(),
+                &manifest(json!({"metadata": {"name": name}})),
+            )
+            .await
+            .expect("namespace");
+        let config = self.emu.config().clone();
+        let secret: Secret = manifest(json!({
+            "metadata": {"name": "huawei", "labels": {"coffer.dev/credentials": "true"}},
+            "stringData": {"accessKey": config.access_key, "secretKey": config.secret_key}
+        }));
+        Api::<Secret>::namespaced(self.client.clone(), name)
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("secret");
+        let pc: ProviderConfig = manifest(json!({
+            "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig", "metadata": {"name": "huawei"},
+            "spec": {"huaweiCloud": {
+                "region": config.region, "projectId": config.project_id, "domainId": config.domain_id,
+                "endpoints": {"iam": self.emu.base_url(), "cbr": self.emu.base_url()},
+                "credentials": {"type": "AccessKey", "secretRef": {"name": "huawei"}}
+            }}
+        }));
+        Api::<ProviderConfig>::namespaced(self.client.clone(), name)
+            .create(&PostParams::default(), &pc)
+            .await
+            .expect("ProviderConfig");
+    }
+
+    /// Creates objects `0..n` in `namespace`; how long the API server took.
+    pub async fn create(&self, namespace: &str, n: usize) -> Duration {
+        let vaults: Api<BackupVault> = Api::namespaced(self.client.clone(), namespace);
+        let agencies: Api<Agency> = Api::namespaced(self.client.clone(), namespace);
+        let region = self.emu.config().region.clone();
+        let started = Instant::now();
+        futures::stream::iter(0..n)
+            .map(|i| {
+                let (vaults, agencies, region) = (vaults.clone(), agencies.clone(), region.clone());
+                async move {
+                    let params = PostParams::default();
+                    match i % AGENCY_EVERY == AGENCY_EVERY - 1 {
+                        true => agencies
+                            .create(&params, &agency(i, &region))
+                            .await
+                            .map(|_| ()),
+                        false => vaults.create(&params, &vault(i)).await.map(|_| ()),
+                    }
+                }
+            })
+            .buffer_unordered(PARALLEL_CREATES)
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("creating objects");
+        started.elapsed()
+    }
+
+    /// Deletes every object in `namespace` (none holds a finalizer yet).
+    pub async fn clear(&self, namespace: &str) {
+        let params = (DeleteParams::default(), ListParams::default());
+        Api::<BackupVault>::namespaced(self.client.clone(), namespace)
+            .delete_collection(&params.0, &params.1)
+            .await
+            .expect("deleting vaults");
+        Api::<Agency>::namespaced(self.client.clone(), namespace)
+            .delete_collection(&params.0, &params.1)
+            .await
+            .expect("deleting agencies");
+    }
+}
+
+/// The number of agencies among objects `0..n`.
+pub fn agencies_in(n: usize) -> usize {
+    n / AGENCY_EVERY
+}
+
+fn vault(i: usize) -> BackupVault {
+    manifest(json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "BackupVault",
+        "metadata": {"name": format!("vault-{i:05}")},
+        "spec": {"providerConfigRef": {"name": "huawei"}, "huaweiCloud": {
+            "name": format!("bench-vault-{i:05}"),
+            "billing": {"consistentLevel": "crash_consistent", "objectType": "server",
+                        "protectType": "backup", "size": 100},
+            "threshold": 80, "tags": [{"key": "team", "value": "bench"}]
+        }}
+    }))
+}
+
+fn agency(i: usize, region: &str) -> Agency {
+    manifest(json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "Agency",
+        "metadata": {"name": format!("agency-{i:05}")},
+        "spec": {"providerConfigRef": {"name": "huawei"}, "huaweiCloud": {
+            "name": format!("bench-agency-{i:05}"),
+            "trustDomain": {"name": "central-ops"},
+            "duration": 1,
+            "roles": [{"role": "CBR ReadOnlyAccess", "scope": "Project", "project": region}]
+        }}
+    }))
+}

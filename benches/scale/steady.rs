@@ -1,0 +1,324 @@
+//! The steady mode: objects created while coffer runs, then idle, a leader
+//! failover and a restart with everything converged.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use coffer::api::{Agency, BackupVault};
+use coffer::emulator::FaultConfig;
+use kube::api::{Api, ListParams};
+use serde_json::json;
+
+use super::cluster::{Cluster, agencies_in};
+use super::operator::{Flags, Operator, mib};
+use super::provider::{self, Counters};
+use super::record::{Run, Target};
+use super::sampler::{ReadyCount, Sample, Sampler};
+use super::{apiserver, converge, machine, refuse};
+
+const NAMESPACE: &str = "bench";
+/// The leader's resync interval while converging and idle: long enough
+/// that no resync falls in the idle minute.
+const RESYNC: Duration = Duration::from_secs(300);
+/// The standby's and the restarted operator's: a quiet start spreads its
+/// first reads over it, and the bench watches one whole interval.
+const TAKEOVER_RESYNC: Duration = Duration::from_secs(60);
+const IDLE: Duration = Duration::from_secs(60);
+
+pub async fn run(n: usize, faults: f64) -> Run {
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
+
+    // The floor: the same creates, with no operator running.
+    cluster.namespace("floor").await;
+    let floor = cluster.create("floor", n).await;
+    cluster.clear("floor").await;
+    println!(
+        "scale: the API server accepted {n} creates in {:.1}s",
+        floor.as_secs_f64()
+    );
+
+    cluster.namespace(NAMESPACE).await;
+    let origin = Instant::now();
+    let mut phases = vec![("start".to_string(), 0.0)];
+    let leader = Flags {
+        resync: RESYNC,
+        concurrency: 16,
+        leader: Some("bench-a"),
+    };
+    let a = Operator::start(&cluster.cp, "operator-a", &leader);
+    a.ready(Duration::from_secs(60)).await;
+    let idle_memory = a.memory();
+    let standby = Flags {
+        resync: TAKEOVER_RESYNC,
+        leader: Some("bench-b"),
+        ..leader.clone()
+    };
+    let b = Operator::start(&cluster.cp, "operator-b", &standby);
+
+    let ready = ReadyCount::default();
+    ready.follow(Api::<BackupVault>::namespaced(client.clone(), NAMESPACE));
+    ready.follow(Api::<Agency>::namespaced(client.clone(), NAMESPACE));
+    let sampler = Sampler::start(
+        client.clone(),
+        cluster.emu.clone(),
+        ready.clone(),
+        a.pid(),
+        origin,
+    );
+    if faults > 0.0 {
+        cluster
+            .emu
+            .set_faults(FaultConfig {
+                error_rates: BTreeMap::from([(500, faults / 2.0), (429, faults / 2.0)]),
+                ..FaultConfig::default()
+            })
+            .expect("faults");
+        println!(
+            "scale: {:.0} % of provider calls fail until everything is Ready",
+            faults * 100.0
+        );
+    }
+    cluster.emu.reset_counters();
+    let writes_before = apiserver::writes(&client).await;
+    phases.push(("create".into(), origin.elapsed().as_secs_f64()));
+    let created_in = cluster.create(NAMESPACE, n).await;
+    let Some(ready_in) = converge(&ready, n, Duration::from_secs(1800) - created_in).await else {
+        refuse(
+            &format!("{}/{n} objects Ready after 30 minutes", ready.get()),
+            &a.log,
+        );
+    };
+    let ready_in = created_in + ready_in;
+    phases.push(("Ready".into(), origin.elapsed().as_secs_f64()));
+    let converge_calls = cluster.emu.counters();
+    cluster
+        .emu
+        .set_faults(FaultConfig::default())
+        .expect("faults off");
+    // Late writes (an Event after the last status) land within a moment.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let kube_writes = apiserver::delta(&writes_before, &apiserver::writes(&client).await);
+    let converged_memory = a.memory();
+    let reasons = event_reasons(&client).await;
+
+    // Idle: between resyncs, nothing to do.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    phases.push(("idle".into(), origin.elapsed().as_secs_f64()));
+    let cpu_before = a.cpu_seconds();
+    tokio::time::sleep(IDLE).await;
+    let idle_cpu = 100.0 * (a.cpu_seconds() - cpu_before) / IDLE.as_secs_f64();
+    let idle_memory_after = a.memory();
+
+    // A leader failover: the standby takes over.
+    phases.push(("failover".into(), origin.elapsed().as_secs_f64()));
+    let failover = quiet_takeover(&cluster, &sampler, origin, n, || {
+        a.stop();
+        b.pid()
+    })
+    .await;
+
+    // A restart: the new leader stops, a new process starts and leads.
+    phases.push(("restart".into(), origin.elapsed().as_secs_f64()));
+    let mut restart_ready = Duration::ZERO;
+    let restart = {
+        let cp = &cluster.cp;
+        let flags = Flags {
+            leader: Some("bench-c"),
+            ..standby.clone()
+        };
+        let mut c = None;
+        let figures = quiet_takeover(&cluster, &sampler, origin, n, || {
+            b.stop();
+            let op = Operator::start(cp, "operator-c", &flags);
+            let pid = op.pid();
+            c = Some(op);
+            pid
+        })
+        .await;
+        if let Some(c) = &c {
+            // Spawned inside the takeover; time from spawn to ready.
+            restart_ready = c.ready(Duration::from_secs(60)).await;
+        }
+        figures
+    };
+    let samples = sampler.finish();
+
+    let coffer_writes: u64 = kube_writes.values().sum::<u64>() - n as u64;
+    let per_object = |x: u64| x as f64 / n as f64;
+    let vault_calls = calls_matching(&converge_calls, &["Vault"]);
+    let agency_calls = calls_matching(&converge_calls, &["Agenc", "Role", "Permission"]);
+    let vaults = n - agencies_in(n);
+    let figures = json!({
+        "objects": n, "vaults": vaults, "agencies": agencies_in(n),
+        "floor_seconds": floor.as_secs_f64(),
+        "created_seconds": created_in.as_secs_f64(),
+        "ready_seconds": ready_in.as_secs_f64(),
+        "ready_over_floor": ready_in.as_secs_f64() / floor.as_secs_f64(),
+        "kube_writes_by_resource_including_the_bench_creates": kube_writes,
+        "kube_writes_per_object": per_object(coffer_writes),
+        "events_by_reason": reasons,
+        "provider_calls": provider::by_operation(&converge_calls),
+        "provider_calls_per_object": per_object(provider::total(&converge_calls)),
+        "provider_calls_per_vault": vault_calls as f64 / vaults as f64,
+        "provider_calls_per_agency": agency_calls as f64 / agencies_in(n).max(1) as f64,
+        "rss_mib": {"idle": mib(idle_memory.rss_kib), "converged": mib(converged_memory.rss_kib),
+                     "after_idle": mib(idle_memory_after.rss_kib), "peak": mib(idle_memory_after.peak_kib)},
+        "idle_cpu_percent": idle_cpu,
+        "failover": failover.json(),
+        "restart": restart.json(),
+        "restart_ready_seconds": restart_ready.as_secs_f64(),
+    });
+    println!(
+        "scale: {}",
+        serde_json::to_string_pretty(&figures).unwrap_or_default()
+    );
+    let mut targets = vec![
+        Target::at_most(
+            "RSS after converging",
+            mib(converged_memory.rss_kib),
+            40.0,
+            "MiB",
+        ),
+        Target::at_most("RSS peak", mib(idle_memory_after.peak_kib), 45.0, "MiB"),
+        Target::at_most(
+            "time to Ready / API-server floor",
+            ready_in.as_secs_f64() / floor.as_secs_f64(),
+            1.2,
+            "x",
+        ),
+        Target::at_most(
+            "Kubernetes writes per new object",
+            per_object(coffer_writes),
+            3.0,
+            "writes",
+        ),
+        Target::at_most("idle CPU", idle_cpu, 1.0, "% of a core"),
+        Target::at_most(
+            "restart: start to /readyz",
+            restart_ready.as_secs_f64(),
+            3.0,
+            "s",
+        ),
+    ];
+    if faults == 0.0 {
+        targets.push(Target::at_most(
+            "provider calls per new vault",
+            vault_calls as f64 / vaults as f64,
+            1.1,
+            "calls",
+        ));
+    }
+    for (name, quiet) in [("failover", &failover), ("restart", &restart)] {
+        targets.push(Target::at_most(
+            &format!("{name}: provider writes"),
+            quiet.provider_writes as f64,
+            0.0,
+            "calls",
+        ));
+        targets.push(Target::at_most(
+            &format!("{name}: Kubernetes writes"),
+            quiet.kube_writes as f64,
+            0.0,
+            "writes",
+        ));
+        targets.push(Target::at_most(
+            &format!("{name}: busiest 5 s of reads / even share"),
+            quiet.burst_ratio,
+            2.0,
+            "x",
+        ));
+    }
+    Run {
+        mode: if faults > 0.0 {
+            "steady-faults".into()
+        } else {
+            "steady".into()
+        },
+        finished_at: jiff::Timestamp::now().to_string(),
+        machine: machine::describe(),
+        parameters: json!({
+            "objects": n, "faults": faults, "leader_resync_seconds": RESYNC.as_secs(),
+            "takeover_resync_seconds": TAKEOVER_RESYNC.as_secs(), "concurrency": 16,
+            "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        }),
+        figures,
+        targets,
+        phases,
+        samples,
+    }
+}
+
+/// What a takeover cost over one resync interval of the new leader.
+struct Quiet {
+    provider_writes: u64,
+    provider_reads: u64,
+    kube_writes: u64,
+    /// The busiest 5 s of provider reads over the share of an even spread.
+    burst_ratio: f64,
+}
+
+impl Quiet {
+    fn json(&self) -> serde_json::Value {
+        json!({"provider_writes": self.provider_writes, "provider_reads": self.provider_reads,
+               "kube_writes": self.kube_writes, "busiest_5s_over_even_share": self.burst_ratio})
+    }
+}
+
+/// Hands over to a new leader (`switch` stops the old one and answers the
+/// new one's pid) and watches one resync interval.
+async fn quiet_takeover(
+    cluster: &Cluster,
+    sampler: &Sampler,
+    origin: Instant,
+    n: usize,
+    switch: impl FnOnce() -> u32,
+) -> Quiet {
+    cluster.emu.reset_counters();
+    let before = apiserver::writes(&cluster.client).await;
+    let from = origin.elapsed().as_secs_f64();
+    sampler.follow(switch());
+    tokio::time::sleep(TAKEOVER_RESYNC).await;
+    let counters = cluster.emu.counters();
+    let after = apiserver::writes(&cluster.client).await;
+    let samples: Vec<Sample> = sampler.samples.lock().unwrap().clone();
+    let window: Vec<&Sample> = samples.iter().filter(|s| s.t >= from).collect();
+    let busiest = window
+        .windows(6)
+        .map(|w| w[5].provider_calls.saturating_sub(w[0].provider_calls))
+        .max()
+        .unwrap_or(0);
+    let even = n as f64 * 5.0 / TAKEOVER_RESYNC.as_secs_f64();
+    Quiet {
+        provider_writes: provider::writes(&counters),
+        provider_reads: provider::reads(&counters),
+        kube_writes: apiserver::delta(&before, &after).values().sum(),
+        burst_ratio: busiest as f64 / even,
+    }
+}
+
+fn calls_matching(counters: &Counters, names: &[&str]) -> u64 {
+    provider::by_operation(counters)
+        .iter()
+        .filter(|(op, _)| names.iter().any(|n| op.contains(n)))
+        .map(|(_, c)| c)
+        .sum()
+}
+
+/// How many Events of each reason the namespace holds.
+async fn event_reasons(client: &kube::Client) -> BTreeMap<String, usize> {
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(client.clone(), NAMESPACE);
+    let mut out = BTreeMap::new();
+    let mut params = ListParams::default().limit(2000);
+    loop {
+        let page = events.list(&params).await.expect("Events");
+        for event in page.items {
+            *out.entry(event.reason.unwrap_or_default()).or_insert(0) += 1;
+        }
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => return out,
+        }
+    }
+}
