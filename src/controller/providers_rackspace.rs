@@ -52,3 +52,82 @@ pub fn resolve_rackspace(
         secret: secret_value,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ProviderConfigSpec;
+    use crate::api::provider_config::{RackspaceConfig, SecretRef};
+
+    fn config(identity: Option<&str>) -> ProviderConfig {
+        ProviderConfig::new(
+            "rax",
+            ProviderConfigSpec {
+                huawei_cloud: None,
+                rackspace: Some(RackspaceConfig {
+                    identity_endpoint: identity.map(str::to_owned),
+                    region: "DFW".into(),
+                    secret_ref: SecretRef {
+                        name: "creds".into(),
+                    },
+                }),
+                rate_limit: None,
+            },
+        )
+    }
+
+    fn secret(data: &[(&str, &str)]) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some("creds".into());
+        s.data = Some(
+            data.iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        k8s_openapi::ByteString(v.as_bytes().to_vec()),
+                    )
+                })
+                .collect(),
+        );
+        s
+    }
+
+    #[test]
+    fn an_api_key_wins_and_the_public_identity_endpoint_is_the_default() {
+        let conn = resolve_rackspace(
+            &config(None),
+            &secret(&[("username", "u\n"), ("apiKey", "k"), ("password", "p")]),
+        )
+        .expect("resolved");
+        assert_eq!(conn.identity_endpoint, RACKSPACE_IDENTITY_ENDPOINT);
+        assert_eq!(conn.username, "u");
+        assert!(matches!(conn.secret, RackspaceSecret::ApiKey(k) if k == "k"));
+    }
+
+    #[test]
+    fn a_password_serves_without_an_api_key() {
+        let conn = resolve_rackspace(
+            &config(Some("http://127.0.0.1:8780/v2.0")),
+            &secret(&[("username", "u"), ("password", "p")]),
+        )
+        .expect("resolved");
+        assert_eq!(conn.identity_endpoint, "http://127.0.0.1:8780/v2.0");
+        assert!(matches!(conn.secret, RackspaceSecret::Password(p) if p == "p"));
+    }
+
+    #[test]
+    fn missing_keys_are_named() {
+        let no_user = resolve_rackspace(&config(None), &secret(&[("apiKey", "k")]));
+        assert!(matches!(
+            no_user,
+            Err(Error::RackspaceKeyMissing {
+                key: "username",
+                ..
+            })
+        ));
+        let no_secret = resolve_rackspace(&config(None), &secret(&[("username", "u")]))
+            .expect_err("refused")
+            .to_string();
+        assert!(no_secret.contains("`apiKey` or `password`"), "{no_secret}");
+    }
+}

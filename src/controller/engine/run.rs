@@ -14,18 +14,20 @@ use kube::runtime::controller::Action;
 
 use super::adopt::{self, Decision, Facts};
 use super::error::Error;
-use super::external::{Blocked, External, Health, Lookup, Managed, Plan, Recovery};
+use super::external::{External, Health, Lookup, Managed, Plan};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use crate::api::DeletionPolicy;
 use crate::api::conditions::{self, SYNCED};
-use crate::api::managed::{
-    CallPending, CreatePending, InFlightCall, ManagedStatus, RETRY_CALL_ANNOTATION,
-};
+use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatus};
 use crate::controller::backoff::jittered;
 use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
 use crate::controller::status;
+
+#[path = "run_once.rs"]
+mod once;
+use once::withhold;
 
 /// What a reconcile has learned so far; reported whether it ends well or not.
 struct Progress<A> {
@@ -331,12 +333,9 @@ impl<'a, K: Managed> Run<'a, K> {
             let marker = CreatePending {
                 since: Timestamp::now().to_string(),
             };
-            let mut fenced = self.status.clone();
-            fenced.create_pending = Some(marker.clone());
-            status::apply_fenced(self.api, self.obj, &fenced)
-                .await
-                .map_err(Error::kube("record that a create is starting"))?;
-            self.status = fenced;
+            let set =
+                |s: &mut ManagedStatus<K::AtProvider>| s.create_pending = Some(marker.clone());
+            self.fence(set, "record that a create is starting").await?;
             progress.create_pending = Some(marker);
         }
         let created = match ext.create().await {
@@ -374,74 +373,6 @@ impl<'a, K: Managed> Run<'a, K> {
         ))
         .await;
         Ok(created.observed)
-    }
-
-    /// Writes the call-pending marker for once-only call `key`, fenced by
-    /// resourceVersion like the create-pending marker: two writers cannot
-    /// both start the call, and a crash after the call leaves the marker.
-    async fn fence_call(
-        &mut self,
-        progress: &mut Progress<K::AtProvider>,
-        key: &str,
-    ) -> Result<(), Error> {
-        let marker = CallPending {
-            call: key.to_string(),
-            since: Timestamp::now().to_string(),
-        };
-        let mut fenced = self.status.clone();
-        fenced.call_pending = Some(marker.clone());
-        status::apply_fenced(self.api, self.obj, &fenced)
-            .await
-            .map_err(Error::kube("record that a call is starting"))?;
-        self.status = fenced;
-        progress.call_pending = Some(marker);
-        Ok(())
-    }
-
-    /// A once-only call was started and its answer never recorded: asks
-    /// the pair whether the provider made it. Made: its record is written
-    /// at once. Not made, or the user allows it with
-    /// `coffer.dev/retry-call`: the marker goes and the plan may make it.
-    async fn recover<P: External<Kind = K>>(
-        &mut self,
-        ext: &P,
-        id: &str,
-        observed: P::Observed,
-        progress: &mut Progress<K::AtProvider>,
-    ) -> Result<P::Observed, Error> {
-        let Some(pending) = progress.call_pending.clone() else {
-            return Ok(observed);
-        };
-        if self.policy.retry_call.as_deref() == Some(pending.since.as_str()) {
-            progress.call_pending = None;
-            return Ok(observed);
-        }
-        let found = ext
-            .recover(id, &observed, &pending)
-            .await
-            .map_err(Error::provider(format!(
-                "find out whether {} was made",
-                pending.call
-            )))?;
-        match found {
-            Recovery::Made(found) => {
-                progress.call_pending = None;
-                progress.observed = Some((ext.at_provider(&found), ext.health(&found)));
-                self.report(progress, None, false).await?;
-                let message = format!(
-                    "{} was made at {} but its answer was lost; found it at the provider and recorded it",
-                    pending.call, pending.since
-                );
-                self.publish(Note::normal(reason::RECOVERED, "Observe", message))
-                    .await;
-                Ok(found)
-            }
-            Recovery::NotMade => {
-                progress.call_pending = None;
-                Ok(observed)
-            }
-            Recovery::Unknown => Ok(observed),
-        }
     }
 
     async fn delete<P: External<Kind = K>>(
@@ -580,21 +511,6 @@ fn view_of<P: External>(ext: &P, plan: &Plan<P::Call>) -> PlanView {
         blocked: plan.blocked.clone(),
         awaiting: plan.awaiting.clone(),
     }
-}
-
-/// Takes out of `plan` every once-only call of the change still `pending`,
-/// whatever the pair planned: the engine never makes such a call twice.
-fn withhold<P: External>(ext: &P, plan: &mut Plan<P::Call>, pending: &CallPending) {
-    plan.calls
-        .retain(|c| ext.once_only(c).as_deref() != Some(pending.call.as_str()));
-    plan.blocked.push(Blocked {
-            reason: "CallOutcomeUnknown",
-            message: format!(
-                "coffer started {} at {} but never learned whether the provider made it, and cannot find out; \
-                 it is not made again: once you have checked that it was not made, set annotation {RETRY_CALL_ANNOTATION}={} to make it again",
-                pending.call, pending.since, pending.since
-            ),
-        });
 }
 
 /// The namespace of `obj`, which every managed kind has.

@@ -143,7 +143,11 @@ impl Running {
             ..Settings::default()
         };
         configure(&mut settings);
-        let task = tokio::spawn(controllers(client.clone(), settings.clone(), metrics.clone()));
+        let task = tokio::spawn(controllers(
+            client.clone(),
+            settings.clone(),
+            metrics.clone(),
+        ));
         let c = emulator.config();
         let cbr = HuaweiVaults::new(
             HuaweiConnection {

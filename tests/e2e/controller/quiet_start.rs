@@ -46,19 +46,29 @@ async fn a_new_vault_is_one_call_and_a_restart_spreads_its_reads_and_writes_noth
         .into_iter()
         .filter(|r| r.query.contains_key("name"))
         .count();
-    assert_eq!(searches, 0, "a new vault was searched for before its create");
+    assert_eq!(
+        searches, 0,
+        "a new vault was searched for before its create"
+    );
 
     let before = run.last_seq();
     run.restart_controllers().await;
     // Twelve vaults spread over 20 s: about two reads in the first 3 s.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let early = calls(&run, Operation::ShowVault, before);
-    assert!(early <= 8, "{early} of {VAULTS} vaults read in the first 3 s");
+    assert!(
+        early <= 8,
+        "{early} of {VAULTS} vaults read in the first 3 s"
+    );
 
     tokio::time::sleep(RESYNC + Duration::from_secs(2)).await;
     let reads = calls(&run, Operation::ShowVault, before);
     assert!(reads >= VAULTS, "only {reads} reads in a resync interval");
-    assert_eq!(run.writes_after(before), vec![], "a provider write after a restart");
+    assert_eq!(
+        run.writes_after(before),
+        vec![],
+        "a provider write after a restart"
+    );
     let vaults = run.api::<BackupVault>();
     for (name, version) in versions {
         let now = vaults.get(&name).await.expect("vault").resource_version();
