@@ -135,12 +135,12 @@ impl External for AgentVault {
         };
         let mut found = Vec::new();
         for agent in agents {
-            if let Some(observed) = self.get(&agent.id).await? {
-                found.push(Candidate {
-                    observed,
-                    owned: true,
-                });
-            }
+            let observed =
+                observe::view_of(&*self.agents, &self.keeper, agent, self.request.clone()).await?;
+            found.push(Candidate {
+                observed,
+                owned: true,
+            });
         }
         Ok(found)
     }

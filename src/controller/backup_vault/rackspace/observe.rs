@@ -14,7 +14,7 @@ use crate::api::backup_vault::{
 use crate::api::managed::CallPending;
 use crate::controller::engine::Recovery;
 use crate::provider::ProviderError;
-use crate::provider::rackspace::{AgentVaultApi, RequestKind};
+use crate::provider::rackspace::{Agent, AgentVaultApi, RequestKind};
 
 /// How far before the marker an event may be dated and still be its
 /// request: room for clock skew between coffer and Cloud Backup.
@@ -32,6 +32,17 @@ pub async fn view(
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
+    view_of(agents, keeper, agent, request).await.map(Some)
+}
+
+/// [`view`] of an agent already read (found by machine id, say).
+pub async fn view_of(
+    agents: &dyn AgentVaultApi,
+    keeper: &Keeper,
+    agent: Agent,
+    request: Option<RackspaceEncryptionRequest>,
+) -> Result<AgentView, ProviderError> {
+    let id = agent.id.as_str();
     let online = agents.agent_online(id).await?;
     let kept = keeper.read().await?;
     let request = match request {
@@ -45,12 +56,12 @@ pub async fn view(
         }
         other => other,
     };
-    Ok(Some(AgentView {
+    Ok(AgentView {
         agent,
         online,
         kept,
         request,
-    }))
+    })
 }
 
 /// The agent's report of request `request_id`: the result while it lasts,
