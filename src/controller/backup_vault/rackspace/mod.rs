@@ -271,8 +271,8 @@ impl External for AgentVault {
 
     fn at_provider(&self, view: &AgentView) -> VaultObservation {
         let agent = &view.agent;
+        // The top-level fields are CBR's; the agent's vault has its own block.
         VaultObservation {
-            status: agent.vault.state.clone(),
             rackspace: Some(RackspaceVaultObservation {
                 vault_id: agent.vault.id.clone(),
                 vault_state: agent.vault.state.clone(),
