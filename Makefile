@@ -29,9 +29,13 @@ test: tools
 	scripts/python-tests.sh
 	scripts/chart-tests.sh
 
-## bench: coffer at scale (COFFER_BENCH_OBJECTS, default 10000); minutes, so not in `make test`.
+## bench: coffer at scale (COFFER_BENCH_OBJECTS, default 10000): the steady
+## mode, then the latency mode (50 ms ± 25 ms); each run is written to
+## target/bench/*.json with a PNG. Minutes, so not in `make test`.
+## `make bench BENCH_MODES=latency` runs one mode.
+BENCH_MODES ?= steady latency
 bench: tools
-	$(CARGO) bench --bench scale
+	for mode in $(BENCH_MODES); do COFFER_BENCH_MODE=$$mode $(CARGO) bench --bench scale || exit 1; done
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -20,6 +20,8 @@ local pending = { Creating = true, Deleting = true, Pending = true, DeletionBloc
 pending.ShareNotVisible = true
 pending.WaitingForVault = true
 pending.BackupNotAvailable = true
+-- BackupVault on Commvault: the job that installs the S3 endpoints is running.
+pending.EndpointJobRunning = true
 
 if obj.status == nil or obj.status.conditions == nil then
   return hs

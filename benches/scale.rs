@@ -20,6 +20,8 @@
 
 #[path = "scale/apiserver.rs"]
 mod apiserver;
+#[path = "scale/census.rs"]
+mod census;
 #[path = "scale/cluster.rs"]
 mod cluster;
 #[path = "scale/latency.rs"]
@@ -42,6 +44,9 @@ mod steady;
 use std::time::{Duration, Instant};
 
 use sampler::ReadyCount;
+
+#[global_allocator]
+static ALLOCATOR: census::Counting = census::Counting;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

@@ -72,7 +72,7 @@ start() {
   kubectl version
   kubectl get crds
 
-  say "Starting the provider emulator (Huawei IAM + CBR, Rackspace Identity + Cloud Backup) on $emulator_url"
+  say "Starting the provider emulator (Huawei IAM + CBR, Rackspace Identity + Cloud Backup, Commvault under /commandcenter/api) on $emulator_url"
   if curl -fs "$emulator_url/_emulator/faults" >/dev/null 2>&1; then
     echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
     exit 1
@@ -115,8 +115,9 @@ start() {
 
 The demo is running in the background:
   control plane  $(cat "$demo/control-plane/ready")
-  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults,
-                 and Rackspace's agents: curl $emulator_url/_emulator/rackspace/agents)
+  emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults;
+                 Commvault's S3 vaults: curl $emulator_url/_emulator/s3-vaults;
+                 Rackspace's agents: curl $emulator_url/_emulator/rackspace/agents)
   operator       metrics on http://$metrics_addr/metrics
 
 Use kubectl against it:

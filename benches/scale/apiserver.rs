@@ -9,14 +9,17 @@ const WRITES: [&str; 5] = ["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 
 /// Write requests served so far, by `resource` or `resource/subresource`.
 pub async fn writes(client: &kube::Client) -> BTreeMap<String, u64> {
+    try_writes(client)
+        .await
+        .expect("reading the API server's metrics")
+}
+
+/// Like [`writes`], for a sampler that may outlive the API server.
+pub async fn try_writes(client: &kube::Client) -> Result<BTreeMap<String, u64>, kube::Error> {
     let request = http::Request::get("/metrics")
         .body(Vec::new())
         .expect("a GET request");
-    let text = client
-        .request_text(request)
-        .await
-        .expect("reading the API server's metrics");
-    parse(&text)
+    Ok(parse(&client.request_text(request).await?))
 }
 
 /// Sums `apiserver_request_total` over write verbs, by resource.

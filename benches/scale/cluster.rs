@@ -30,8 +30,12 @@ fn manifest<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
 }
 
 impl Cluster {
-    pub async fn start() -> Cluster {
-        let cp = ControlPlane::start(None).await.expect("control plane");
+    /// Starts everything, keeping the control plane's and the operators'
+    /// logs in `dir` (emptied first) for a look after the run.
+    pub async fn start(dir: &std::path::Path) -> Cluster {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("the run's directory");
+        let cp = ControlPlane::start(Some(dir)).await.expect("control plane");
         let client = cp.client().await.expect("client");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
         crds::install(&client, &crds::read_dir(&dir).expect("crds"))

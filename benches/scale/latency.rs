@@ -24,7 +24,7 @@ const LATENCY_JITTER_MS: u64 = 50;
 const MEAN_LATENCY: Duration = Duration::from_millis(50);
 
 pub async fn run(n: usize) -> Run {
-    let cluster = Cluster::start().await;
+    let cluster = Cluster::start(&super::record::dir().join("last-latency")).await;
     let client = cluster.client.clone();
     cluster.namespace("floor").await;
     let floor = cluster.create("floor", n).await;

@@ -22,6 +22,7 @@ pub struct Flags {
 
 pub struct Operator {
     process: Supervised,
+    metrics_port: u16,
     spawned: Instant,
     /// When `/readyz` first answered 200, since the spawn: watched from the
     /// start, so it is known however late the bench asks.
@@ -79,6 +80,7 @@ impl Operator {
         });
         Operator {
             process,
+            metrics_port,
             spawned,
             ready_after,
             log,
@@ -98,6 +100,10 @@ impl Operator {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    pub fn metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.metrics_port)
     }
 
     pub fn pid(&self) -> u32 {

@@ -48,7 +48,7 @@ pub struct Run {
 }
 
 /// Where runs are written: `target/bench`, under CARGO_TARGET_DIR when set.
-fn dir() -> PathBuf {
+pub fn dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));

@@ -106,7 +106,10 @@ impl Sampler {
                 tick.tick().await;
                 let pid = current.load(Ordering::Relaxed);
                 if n.is_multiple_of(3) {
-                    writes = apiserver::coffer_writes(&apiserver::writes(&client).await);
+                    match apiserver::try_writes(&client).await {
+                        Ok(now) => writes = apiserver::coffer_writes(&now),
+                        Err(_) => return,
+                    }
                 }
                 n += 1;
                 let cpu = cpu_seconds(pid);

@@ -26,7 +26,7 @@ const TAKEOVER_RESYNC: Duration = Duration::from_secs(60);
 const IDLE: Duration = Duration::from_secs(60);
 
 pub async fn run(n: usize, faults: f64) -> Run {
-    let cluster = Cluster::start().await;
+    let cluster = Cluster::start(&super::record::dir().join("last-steady")).await;
     let client = cluster.client.clone();
 
     // The floor: the same creates, with no operator running.
@@ -100,7 +100,12 @@ pub async fn run(n: usize, faults: f64) -> Run {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let kube_writes = apiserver::delta(&writes_before, &apiserver::writes(&client).await);
     let converged_memory = a.memory();
+    let converged_heap = operator_heap(&a).await;
     let reasons = event_reasons(&client).await;
+    let census = json!([
+        super::census::of(Api::<BackupVault>::namespaced(client.clone(), NAMESPACE)).await,
+        super::census::of(Api::<Agency>::namespaced(client.clone(), NAMESPACE)).await,
+    ]);
 
     // Idle: between resyncs, nothing to do.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -164,6 +169,8 @@ pub async fn run(n: usize, faults: f64) -> Run {
         "provider_calls_per_agency": agency_calls as f64 / agencies_in(n).max(1) as f64,
         "rss_mib": {"idle": mib(idle_memory.rss_kib), "converged": mib(converged_memory.rss_kib),
                      "after_idle": mib(idle_memory_after.rss_kib), "peak": mib(idle_memory_after.peak_kib)},
+        "operator_heap_mib_after_converging": converged_heap,
+        "census": census,
         "idle_cpu_percent": idle_cpu,
         "failover": failover.json(),
         "restart": restart.json(),
@@ -249,8 +256,27 @@ pub async fn run(n: usize, faults: f64) -> Run {
     }
 }
 
+/// The operator's own account of its heap (`coffer_heap_bytes`), in MiB.
+async fn operator_heap(op: &Operator) -> serde_json::Value {
+    let text = reqwest::get(op.metrics_url()).await.ok();
+    let text = match text {
+        Some(r) => r.text().await.unwrap_or_default(),
+        None => String::new(),
+    };
+    let gauge = |state: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("coffer_heap_bytes{{state=\"{state}\"}}")))
+            .and_then(|l| l.rsplit_once(' '))
+            .and_then(|(_, v)| v.parse::<f64>().ok())
+            .map(|b| b / 1048576.0)
+    };
+    json!({"in_use": gauge("in_use"), "free": gauge("free")})
+}
+
 /// What a takeover cost over one resync interval of the new leader.
 struct Quiet {
+    provider_calls: BTreeMap<String, u64>,
+    kube_writes_by_resource: BTreeMap<String, u64>,
     provider_writes: u64,
     provider_reads: u64,
     kube_writes: u64,
@@ -261,7 +287,9 @@ struct Quiet {
 impl Quiet {
     fn json(&self) -> serde_json::Value {
         json!({"provider_writes": self.provider_writes, "provider_reads": self.provider_reads,
-               "kube_writes": self.kube_writes, "busiest_5s_over_even_share": self.burst_ratio})
+               "kube_writes": self.kube_writes, "busiest_5s_over_even_share": self.burst_ratio,
+               "provider_calls": self.provider_calls,
+               "kube_writes_by_resource": self.kube_writes_by_resource})
     }
 }
 
@@ -289,10 +317,13 @@ async fn quiet_takeover(
         .max()
         .unwrap_or(0);
     let even = n as f64 * 5.0 / TAKEOVER_RESYNC.as_secs_f64();
+    let kube_writes = apiserver::delta(&before, &after);
     Quiet {
+        provider_calls: provider::by_operation(&counters),
         provider_writes: provider::writes(&counters),
         provider_reads: provider::reads(&counters),
-        kube_writes: apiserver::delta(&before, &after).values().sum(),
+        kube_writes: kube_writes.values().sum(),
+        kube_writes_by_resource: kube_writes,
         burst_ratio: busiest as f64 / even,
     }
 }

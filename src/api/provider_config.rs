@@ -25,9 +25,9 @@ use super::conditions::Condition;
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
-// One entry per provider block: `commvault` joins the list.
-#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.rackspace)].exists_one(p, p)").message(
-    "spec must set exactly one provider block: huaweiCloud or rackspace."
+// One entry per provider block.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.rackspace), has(self.commvault)].exists_one(p, p)").message(
+    "spec must set exactly one provider block: huaweiCloud, rackspace or commvault."
 ))]
 pub struct ProviderConfigSpec {
     /// Huawei Cloud: IAM for authentication, CBR for backup vaults.
@@ -37,23 +37,16 @@ pub struct ProviderConfigSpec {
     /// the service catalog) for agent vaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rackspace: Option<RackspaceConfig>,
+    /// Commvault: a Command Center's REST API, signed in to with a user
+    /// name and password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commvault: Option<CommvaultConfig>,
     /// How fast coffer may call the provider through this ProviderConfig,
     /// shared by every object that uses it, reads and writes alike. Left
     /// out, calls are not limited by coffer (the provider's own limits
     /// still answer 429, which coffer honours).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
-}
-
-impl ProviderConfigSpec {
-    /// The credentials Secret the provider block names.
-    pub fn secret_name(&self) -> Option<&str> {
-        match (&self.huawei_cloud, &self.rackspace) {
-            (Some(huawei), _) => Some(&huawei.credentials.secret_ref.name),
-            (None, Some(rackspace)) => Some(&rackspace.secret_ref.name),
-            (None, None) => None,
-        }
-    }
 }
 
 /// A token bucket plus a cap on concurrent calls.
@@ -167,6 +160,27 @@ pub struct HuaweiEndpoints {
     pub cbr: Option<String>,
 }
 
+/// Where a Commvault Command Center's API is and how to sign in to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommvaultConfig {
+    /// The REST API's base URL, `http://` or `https://`, for example
+    /// `https://commandcenter.example.com/commandcenter/api` (or the legacy
+    /// `https://webserver.example.com/webconsole/api`).
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
+        "commvault.apiUrl must be an http:// or https:// URL with a host, such as https://commandcenter.example.com/commandcenter/api."
+    ))]
+    pub api_url: String,
+    /// The Secret, in the same namespace, with the keys `username` and
+    /// `password` of a Commvault user. coffer signs in with `POST Login`
+    /// and renews the session token when it expires.
+    pub credentials_secret_ref: SecretRef,
+    /// PEM bundle of CA certificates to trust in addition to the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<String>,
+}
+
 /// An absolute http(s) URL with a host. `isURL` first, so `url()` never
 /// sees a string it cannot parse.
 const HTTP_URL_RULE: &str =
@@ -234,4 +248,19 @@ pub struct ProviderConfigUsers {
     pub kind: String,
     /// How many objects of that kind in this namespace name this ProviderConfig.
     pub count: u32,
+}
+
+impl ProviderConfigSpec {
+    /// The credentials Secret of whichever provider block is set.
+    pub fn secret_name(&self) -> Option<&str> {
+        if let Some(huawei) = &self.huawei_cloud {
+            return Some(&huawei.credentials.secret_ref.name);
+        }
+        if let Some(rackspace) = &self.rackspace {
+            return Some(&rackspace.secret_ref.name);
+        }
+        self.commvault
+            .as_ref()
+            .map(|c| c.credentials_secret_ref.name.as_str())
+    }
 }

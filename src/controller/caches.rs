@@ -234,6 +234,7 @@ mod tests {
             ProviderConfigSpec {
                 rate_limit: None,
                 rackspace: None,
+                commvault: None,
                 huawei_cloud: Some(HuaweiCloudConfig {
                     region: "ap-southeast-1".into(),
                     project_id: "0".repeat(32),
@@ -266,6 +267,7 @@ mod tests {
                 management_policy: Default::default(),
                 huawei_cloud: None,
                 rackspace: None,
+                commvault: None,
             },
         );
         bv.metadata.namespace = Some(namespace.into());

@@ -18,6 +18,7 @@ pub mod context;
 pub mod engine;
 pub mod events;
 pub mod finalizing;
+pub mod heap;
 pub mod kinds;
 pub mod leader;
 pub mod lenient;
@@ -72,6 +73,9 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     metrics.register(&mut registry);
     let provider_metrics = Arc::new(ProviderMetrics::default());
     provider_metrics.register(registry.sub_registry_with_prefix("coffer"));
+    let heap = heap::HeapMetrics::default();
+    heap.register(registry.sub_registry_with_prefix("coffer"));
+    heap.run();
     let factory: Arc<dyn ProviderFactory> = Arc::new(HuaweiFactory::new(provider_metrics));
     let readiness = Readiness::default();
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)

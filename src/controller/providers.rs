@@ -11,21 +11,24 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
+mod commvault;
+mod rackspace;
+
+pub use self::commvault::CommvaultApis;
+pub use self::rackspace::resolve_rackspace;
+
 use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
+use crate::provider::commvault::CommvaultConnection;
 use crate::provider::huawei::iam::{HuaweiAgencies, IamAgencyApi};
 use crate::provider::huawei::share::CbrShareApi;
 use crate::provider::huawei::shares::HuaweiShares;
 use crate::provider::huawei::{CbrVaultApi, HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use crate::provider::metrics::ProviderMetrics;
 use crate::provider::rackspace::{AgentVaultApi, RackspaceAgents, RackspaceConnection};
-
-#[path = "providers_rackspace.rs"]
-mod rackspace;
-pub use rackspace::resolve_rackspace;
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,
@@ -36,15 +39,19 @@ pub enum Error {
         "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
     )]
     ProviderConfigNotFound { namespace: String, name: String },
-    #[error("ProviderConfig {name} has no provider block: add huaweiCloud or rackspace")]
+    #[error("ProviderConfig {name} has no provider block: add huaweiCloud, rackspace or commvault")]
     NoProviderBlock { name: String },
     #[error(
-        "the ProviderConfig is for {found}, but this object needs a {wanted} one: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
+        "the ProviderConfig is for {has}, but this object needs {wanted}: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
     )]
     WrongProvider {
+        has: &'static str,
         wanted: &'static str,
-        found: &'static str,
     },
+    #[error(
+        "Secret {secret} has no non-empty key {key:?}; Commvault credentials need the keys username, password"
+    )]
+    CommvaultKeyMissing { secret: String, key: &'static str },
     #[error(
         "Secret {secret} must hold a non-empty {key:?}: Rackspace credentials are `username` and either `apiKey` or `password`"
     )]
@@ -81,6 +88,7 @@ impl Error {
             Self::SecretNotFound { .. } => "SecretNotFound",
             Self::SecretKeyMissing { .. }
             | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. }
             | Self::RackspaceKeyMissing { .. } => "SecretKeyMissing",
             Self::Client { source, .. } => source.reason(),
         }
@@ -94,6 +102,7 @@ impl Error {
             Self::SecretNotFound { .. } => "secret_not_found",
             Self::SecretKeyMissing { .. }
             | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. }
             | Self::RackspaceKeyMissing { .. } => "secret_key_missing",
             Self::Client { source, .. } => source.metric_label(),
         }
@@ -134,6 +143,7 @@ pub struct RackspaceApis {
 #[derive(Clone)]
 pub enum Session {
     Huawei(Arc<HuaweiApis>),
+    Commvault(Arc<CommvaultApis>),
     Rackspace(Arc<RackspaceApis>),
 }
 
@@ -146,6 +156,14 @@ impl Session {
         }
     }
 
+    /// The Commvault APIs, or an error naming the ProviderConfig's cloud.
+    pub fn commvault(&self) -> Result<&CommvaultApis, Error> {
+        match self {
+            Self::Commvault(apis) => Ok(apis),
+            _ => Err(self.wrong("commvault")),
+        }
+    }
+
     /// The Rackspace APIs, or an error naming the ProviderConfig's cloud.
     pub fn rackspace(&self) -> Result<&RackspaceApis, Error> {
         match self {
@@ -155,17 +173,19 @@ impl Session {
     }
 
     fn wrong(&self, wanted: &'static str) -> Error {
-        let found = match self {
+        let has = match self {
             Self::Huawei(_) => "huaweiCloud",
+            Self::Commvault(_) => "commvault",
             Self::Rackspace(_) => "rackspace",
         };
-        Error::WrongProvider { wanted, found }
+        Error::WrongProvider { has, wanted }
     }
 
     /// One cheap authenticated call, to check that the credentials work.
     pub async fn check_credentials(&self) -> Result<(), ProviderError> {
         match self {
             Self::Huawei(apis) => apis.cbr.check_credentials().await,
+            Self::Commvault(apis) => apis.vaults.check_credentials().await,
             Self::Rackspace(apis) => apis.agents.check_credentials().await,
         }
     }
@@ -193,6 +213,15 @@ pub trait ProviderFactory: Send + Sync + 'static {
         Ok(RackspaceApis {
             agents: Arc::new(RackspaceAgents::new(conn, metrics, budget)?),
         })
+    }
+
+    /// Every Commvault client for one ProviderConfig (one session token).
+    fn commvault(
+        &self,
+        conn: CommvaultConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<CommvaultApis, ProviderError> {
+        CommvaultApis::connect(conn, Arc::new(ProviderMetrics::default()), budget)
     }
 }
 
@@ -247,6 +276,14 @@ impl ProviderFactory for HuaweiFactory {
             agents: Arc::new(RackspaceAgents::new(conn, self.metrics.clone(), budget)?),
         })
     }
+
+    fn commvault(
+        &self,
+        conn: CommvaultConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<CommvaultApis, ProviderError> {
+        CommvaultApis::connect(conn, self.metrics.clone(), budget)
+    }
 }
 
 /// Reads `huaweiCloud` and the Secret into a connection, checking every key
@@ -297,25 +334,24 @@ fn read_credentials(
 /// One key of the Secret, without the trailing newline that `kubectl create
 /// secret --from-file` so often leaves behind.
 fn secret_value(secret: &Secret, key: &'static str, auth: HuaweiAuthType) -> Result<String, Error> {
-    let missing = || Error::SecretKeyMissing {
+    secret_text(secret, key)?.ok_or_else(|| Error::SecretKeyMissing {
         secret: secret.name_any(),
         key,
         auth,
+    })
+}
+
+/// The text of `key`, trimmed; `None` when the key is missing or blank.
+/// Shared by every cloud's credentials.
+pub(crate) fn secret_text(secret: &Secret, key: &'static str) -> Result<Option<String>, Error> {
+    let Some(bytes) = secret.data.as_ref().and_then(|data| data.get(key)) else {
+        return Ok(None);
     };
-    let bytes = secret
-        .data
-        .as_ref()
-        .and_then(|data| data.get(key))
-        .ok_or_else(missing)?;
     let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
         secret: secret.name_any(),
         key,
     })?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(missing());
-    }
-    Ok(text.to_string())
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for
@@ -422,8 +458,16 @@ impl ProviderClients {
             return Ok(cached.session.clone());
         }
         let budget = self.budget(&key, pc);
-        let session = match pc.spec.rackspace.is_some() && pc.spec.huawei_cloud.is_none() {
-            true => {
+        let session = match (&pc.spec.commvault, &pc.spec.rackspace) {
+            (Some(_), _) => {
+                let conn = commvault::resolve(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .commvault(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Commvault(Arc::new(apis))
+            }
+            (None, Some(_)) => {
                 let conn = resolve_rackspace(pc, &secret)?;
                 let apis = self
                     .factory
@@ -431,7 +475,7 @@ impl ProviderClients {
                     .map_err(|source| Error::Client { name, source })?;
                 Session::Rackspace(Arc::new(apis))
             }
-            false => {
+            (None, None) => {
                 let conn = resolve(pc, &secret)?;
                 let apis = self
                     .factory

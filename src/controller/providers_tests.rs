@@ -16,6 +16,7 @@ fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
         ProviderConfigSpec {
             rate_limit: None,
             rackspace: None,
+            commvault: None,
             huawei_cloud: Some(HuaweiCloudConfig {
                 region: "ap-southeast-1".into(),
                 project_id: "0123456789abcdef0123456789abcdef".into(),

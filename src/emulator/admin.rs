@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::commvault::CommvaultSettings;
 use super::faults::{FaultConfig, FaultError};
 use super::huawei::cbr::view;
 use super::operation::{Operation, UnknownOperation};
@@ -29,6 +30,8 @@ pub enum AdminError {
     Faults(#[from] FaultError),
     #[error("the body is not a fault configuration: {0}")]
     FaultsBody(String),
+    #[error("the body is not a Commvault settings object: {0}")]
+    CommvaultBody(String),
 }
 
 impl IntoResponse for AdminError {
@@ -48,6 +51,60 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/faults", get(get_faults).put(put_faults))
         .route("/_emulator/reset-counters", post(reset_counters))
         .route("/_emulator/vaults", get(vaults))
+        .route(
+            "/_emulator/commvault",
+            get(get_commvault).put(put_commvault),
+        )
+        .route(
+            "/_emulator/commvault/expire-tokens",
+            post(expire_commvault_tokens),
+        )
+        .route("/_emulator/s3-vaults", get(s3_vaults))
+}
+
+/// Commvault: replaces the live settings; the token idle time applies to
+/// every token from its next use.
+pub fn set_commvault(shared: &Shared, settings: CommvaultSettings) {
+    lock(&shared.commvault.sessions).set_idle(settings.token_idle);
+    *lock(&shared.commvault.settings) = settings;
+}
+
+/// Commvault: every S3 vault, retired ones included.
+pub fn s3_vaults_of(shared: &Shared) -> Value {
+    let cell = lock(&shared.commvault.commcell);
+    let vaults: Vec<Value> = cell
+        .stores
+        .values()
+        .map(|s| {
+            json!({"clientId": s.client_id, "name": s.name, "planId": s.plan_id,
+                   "planName": s.plan_name, "endpoints": s.endpoints, "owners": s.owners,
+                   "userGroups": s.user_groups, "jobId": s.job_id, "retired": s.retired})
+        })
+        .collect();
+    json!({"count": vaults.len(), "vaults": vaults})
+}
+
+async fn get_commvault(State(shared): State<Arc<Shared>>) -> Json<CommvaultSettings> {
+    Json(lock(&shared.commvault.settings).clone())
+}
+
+async fn put_commvault(
+    State(shared): State<Arc<Shared>>,
+    body: axum::body::Bytes,
+) -> Result<Json<CommvaultSettings>, AdminError> {
+    let settings: CommvaultSettings =
+        serde_json::from_slice(&body).map_err(|e| AdminError::CommvaultBody(e.to_string()))?;
+    set_commvault(&shared, settings);
+    Ok(Json(lock(&shared.commvault.settings).clone()))
+}
+
+async fn expire_commvault_tokens(State(shared): State<Arc<Shared>>) -> StatusCode {
+    lock(&shared.commvault.sessions).expire_all(Instant::now());
+    StatusCode::NO_CONTENT
+}
+
+async fn s3_vaults(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(s3_vaults_of(&shared))
 }
 
 /// Counters by operation name; only operations seen since the last reset.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use super::commvault::CommvaultSettings;
 use super::faults::{FaultConfig, parse_error_rates};
 use super::recorder::DEFAULT_LOG_CAPACITY;
 use super::throttle::ThrottleConfig;
@@ -31,6 +32,9 @@ pub const DEFAULT_OTHER_REGION_PROJECT_ID: &str = "5e0a0b0c0d0e0f000000000000000
 pub const DEFAULT_PEER_ACCESS_KEY: &str = "AKPEEREXAMPLE000000";
 pub const DEFAULT_PEER_SECRET_KEY: &str = "SKPEEREXAMPLE000000000000000000000000000";
 pub const DEFAULT_BACKUP_DELAY: Duration = Duration::from_secs(1);
+// Commvault: the Command Center user the demo signs in as.
+pub const DEFAULT_COMMVAULT_USERNAME: &str = "admin";
+pub const DEFAULT_COMMVAULT_PASSWORD: &str = "commvault-password";
 // Rackspace: the account and the agent every emulator starts with.
 pub const DEFAULT_RAX_USERNAME: &str = "coffer";
 pub const DEFAULT_RAX_API_KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -116,6 +120,10 @@ pub struct EmulatorConfig {
     pub agency_read_delay: Duration,
     /// Rackspace Identity and Cloud Backup.
     pub rackspace: RackspaceEmulatorConfig,
+    // Commvault: the Command Center user, and the settings tests change live.
+    pub commvault_username: String,
+    pub commvault_password: String,
+    pub commvault: CommvaultSettings,
 }
 
 impl Default for EmulatorConfig {
@@ -142,12 +150,16 @@ impl Default for EmulatorConfig {
             backup_delay: DEFAULT_BACKUP_DELAY,
             agency_read_delay: Duration::ZERO,
             rackspace: RackspaceEmulatorConfig::default(),
+            commvault_username: DEFAULT_COMMVAULT_USERNAME.to_string(),
+            commvault_password: DEFAULT_COMMVAULT_PASSWORD.to_string(),
+            commvault: CommvaultSettings::default(),
         }
     }
 }
 
-/// `coffer emulator`: a stateful Huawei IAM + CBR emulator with fault
-/// injection, for tests and demos. Admin API under `/_emulator/`.
+/// `coffer emulator`: a stateful Huawei IAM + CBR and Commvault Command
+/// Center emulator with fault injection, for tests and demos. Admin API
+/// under `/_emulator/`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free one (logged at start).
@@ -260,6 +272,29 @@ pub struct EmulatorArgs {
     /// How long a reported encryption result stays readable.
     #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_RESULT_TTL", default_value = "60s", value_parser = parse_duration)]
     pub rackspace_result_ttl: Duration,
+    /// Commvault: the Command Center user's name.
+    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_USERNAME", default_value = DEFAULT_COMMVAULT_USERNAME)]
+    pub commvault_username: String,
+    /// Commvault: the Command Center user's password.
+    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_PASSWORD", default_value = DEFAULT_COMMVAULT_PASSWORD, hide_env_values = true, hide_default_value = true)]
+    pub commvault_password: String,
+    /// Commvault: how long a session token may go unused before it answers 401.
+    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_TOKEN_IDLE", default_value = "30m", value_parser = parse_duration)]
+    pub commvault_token_idle: Duration,
+    /// Commvault: how long an S3 vault's endpoint job runs.
+    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_JOB_DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub commvault_job_duration: Duration,
+    /// Commvault: when set, endpoint jobs end Failed with this reason.
+    #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_JOB_FAILURE")]
+    pub commvault_job_failure: Option<String>,
+    /// Commvault: probability that a valid create answers HTTP 200 with a
+    /// non-zero errorCode and makes nothing.
+    #[arg(
+        long,
+        env = "COFFER_EMULATOR_COMMVAULT_SOFT_ERROR_RATE",
+        default_value_t = 0.0
+    )]
+    pub commvault_soft_error_rate: f64,
 }
 
 impl From<EmulatorArgs> for EmulatorConfig {
@@ -307,6 +342,15 @@ impl From<EmulatorArgs> for EmulatorConfig {
                 agent_machine_id: args.rackspace_agent_machine_id,
                 report_delay: args.rackspace_report_delay,
                 result_ttl: args.rackspace_result_ttl,
+            },
+            commvault_username: args.commvault_username,
+            commvault_password: args.commvault_password,
+            commvault: CommvaultSettings {
+                token_idle: args.commvault_token_idle,
+                job_duration: args.commvault_job_duration,
+                job_failure: args.commvault_job_failure,
+                soft_error_rate: args.commvault_soft_error_rate,
+                list_delay: Duration::ZERO,
             },
         }
     }

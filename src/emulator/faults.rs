@@ -26,9 +26,10 @@ pub struct FaultConfig {
     pub jitter_ms: u64,
     /// Per-operation token bucket; `None` means unlimited.
     pub throttle: Option<ThrottleConfig>,
-    /// Probability that a successful CreateVault (or Rackspace
-    /// vault-encryption request) answers 504 anyway, after the vault (or
-    /// request) was made: the case that makes naive clients create twice.
+    /// Probability that a successful create (CreateVault, CreateS3Vault) or
+    /// Rackspace vault-encryption request answers 504 anyway, after the
+    /// vault (or request) was made: the case that makes naive clients
+    /// create twice.
     pub lost_response_rate: f64,
 }
 
@@ -185,7 +186,9 @@ impl FaultState {
     pub fn lose_response(&self, op: Operation, u: f64) -> bool {
         matches!(
             op,
-            Operation::CreateVault | Operation::RaxRequestVaultEncryption
+            Operation::CreateVault
+                | Operation::CreateS3Vault
+                | Operation::RaxRequestVaultEncryption
         ) && u < self.config.lost_response_rate
     }
 

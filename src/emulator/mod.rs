@@ -1,8 +1,10 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
-//! (vaults), and Rackspace Identity and Cloud Backup (agent vaults, with a
-//! simulated agent), on one HTTP listener, strict about requests the way the real
-//! service is, with fault injection and request counters so controllers can
-//! be tested for retries, idempotency and "exactly these calls".
+//! (vaults), Rackspace Identity and Cloud Backup (agent vaults, with a
+//! simulated agent), and a Commvault Command Center (S3 vaults and their
+//! endpoint jobs, under `/commandcenter/api`), on one HTTP listener, strict
+//! about requests the way the real services are, with fault injection and
+//! request counters so controllers can be tested for retries, idempotency
+//! and "exactly these calls".
 //!
 //! In-process use: `emulator::start(EmulatorConfig::default())` returns a
 //! [`RunningEmulator`] whose `base_url()` serves both IAM and CBR, and whose
@@ -10,6 +12,7 @@
 //! is available over HTTP under `/_emulator/`.
 
 pub(crate) mod admin;
+pub mod commvault;
 mod config;
 pub mod faults;
 pub(crate) mod huawei;
@@ -22,6 +25,7 @@ mod server;
 pub(crate) mod state;
 pub mod throttle;
 
+pub use commvault::CommvaultSettings;
 pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;

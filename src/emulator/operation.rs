@@ -111,12 +111,33 @@ pub enum Operation {
     RaxGetVaultEncryptionResult,
     /// `POST` of the same path: the agent's report (seed 000)
     RaxReportVaultEncryptionResult,
+    // Commvault (BackupVault on an S3 vault).
+    /// `GET {base}/`, the probe cvpysdk makes before it logs in
+    CommvaultProbe,
+    /// `POST {base}/Login`
+    CommvaultLogin,
+    /// `POST {base}/RenewLoginToken`
+    CommvaultRenewLoginToken,
+    /// `POST {base}/Logout`
+    CommvaultLogout,
+    /// `POST {base}/V4/CVS3Store`
+    CreateS3Vault,
+    /// `GET {base}/V4/cvS3Stores`
+    ListS3Vaults,
+    /// `GET {base}/Job/{id}`
+    GetJob,
+    /// `POST {base}/JobDetails`
+    GetJobDetails,
+    /// `DELETE` (or `POST`) `{base}/Client/{id}/Retire`
+    RetireClient,
+    /// `DELETE {base}/Client/{id}`
+    DeleteClient,
     /// Any path or method the emulated API does not have.
     Unknown,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 50] = [
+    pub const ALL: [Operation; 60] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -166,6 +187,16 @@ impl Operation {
         Operation::RaxRequestVaultEncryption,
         Operation::RaxGetVaultEncryptionResult,
         Operation::RaxReportVaultEncryptionResult,
+        Operation::CommvaultProbe,
+        Operation::CommvaultLogin,
+        Operation::CommvaultRenewLoginToken,
+        Operation::CommvaultLogout,
+        Operation::CreateS3Vault,
+        Operation::ListS3Vaults,
+        Operation::GetJob,
+        Operation::GetJobDetails,
+        Operation::RetireClient,
+        Operation::DeleteClient,
         Operation::Unknown,
     ];
 
@@ -226,6 +257,16 @@ impl Operation {
             Operation::RaxRequestVaultEncryption => "RaxRequestVaultEncryption",
             Operation::RaxGetVaultEncryptionResult => "RaxGetVaultEncryptionResult",
             Operation::RaxReportVaultEncryptionResult => "RaxReportVaultEncryptionResult",
+            Operation::CommvaultProbe => "CommvaultProbe",
+            Operation::CommvaultLogin => "CommvaultLogin",
+            Operation::CommvaultRenewLoginToken => "CommvaultRenewLoginToken",
+            Operation::CommvaultLogout => "CommvaultLogout",
+            Operation::CreateS3Vault => "CreateS3Vault",
+            Operation::ListS3Vaults => "ListS3Vaults",
+            Operation::GetJob => "GetJob",
+            Operation::GetJobDetails => "GetJobDetails",
+            Operation::RetireClient => "RetireClient",
+            Operation::DeleteClient => "DeleteClient",
             Operation::Unknown => "Unknown",
         }
     }
@@ -235,7 +276,12 @@ impl Operation {
     pub fn requires_auth(self) -> bool {
         !matches!(
             self,
-            Operation::CreateToken | Operation::RaxCreateToken | Operation::Unknown
+            Operation::CreateToken
+                | Operation::RaxCreateToken
+                | Operation::CommvaultProbe
+                | Operation::CommvaultLogin
+                | Operation::CommvaultRenewLoginToken
+                | Operation::Unknown
         )
     }
 }

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::commvault::{self, CommvaultSettings, CommvaultState};
 use super::config::{EmulatorArgs, EmulatorConfig};
 use super::faults::{FaultConfig, FaultError, FaultState};
 use super::huawei::{self, HuaweiState};
@@ -59,8 +60,10 @@ fn app(shared: &Arc<Shared>) -> Router {
     let provider = huawei::router(shared)
         .merge(rackspace::router(shared))
         .layer(from_fn_with_state(shared.clone(), observe::observe));
+    let commvault = commvault::router().layer(from_fn_with_state(shared.clone(), observe::observe));
     admin::router()
         .merge(rackspace::admin::router())
+        .merge(commvault)
         .merge(provider)
         .with_state(shared.clone())
 }
@@ -71,6 +74,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
     let shared = Arc::new(Shared {
         huawei: HuaweiState::new(&config),
         rackspace: RackspaceState::new(&config),
+        commvault: CommvaultState::new(&config),
         faults: Mutex::new(FaultState::new(config.faults.clone())?),
         recorder: Mutex::new(Recorder::new(config.request_log_capacity)),
     });
@@ -164,6 +168,32 @@ impl RunningEmulator {
     /// The raw store, as `GET /_emulator/vaults` answers.
     pub fn vaults(&self) -> Value {
         admin::vaults_of(&self.shared)
+    }
+
+    /// `http://127.0.0.1:PORT/commandcenter/api`, the Commvault API base.
+    pub fn commvault_url(&self) -> String {
+        format!("{}{}", self.base_url(), commvault::BASE)
+    }
+
+    /// Commvault: the live settings (job time and outcome, soft errors, token idle time).
+    pub fn commvault_settings(&self) -> CommvaultSettings {
+        lock(&self.shared.commvault.settings).clone()
+    }
+
+    /// Commvault: replaces the live settings, as `PUT /_emulator/commvault` does.
+    pub fn set_commvault_settings(&self, settings: CommvaultSettings) {
+        admin::set_commvault(&self.shared, settings);
+    }
+
+    /// Commvault: every session token counts as idle from now on, so its
+    /// next use answers 401.
+    pub fn expire_commvault_tokens(&self) {
+        lock(&self.shared.commvault.sessions).expire_all(std::time::Instant::now());
+    }
+
+    /// Commvault: the S3 vaults, retired ones included, as `GET /_emulator/s3-vaults` answers.
+    pub fn s3_vaults(&self) -> Value {
+        admin::s3_vaults_of(&self.shared)
     }
 
     /// Agency: how long GET answers 404 for agencies created from now on.

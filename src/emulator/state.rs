@@ -4,6 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::commvault::CommvaultState;
 use super::faults::FaultState;
 use super::huawei::HuaweiState;
 use super::rackspace::RackspaceState;
@@ -12,6 +13,7 @@ use super::recorder::Recorder;
 pub struct Shared {
     pub huawei: HuaweiState,
     pub rackspace: RackspaceState,
+    pub commvault: CommvaultState,
     pub faults: Mutex<FaultState>,
     pub recorder: Mutex<Recorder>,
 }

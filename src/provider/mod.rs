@@ -3,6 +3,7 @@
 //! provider's wire types or HTTP status codes.
 
 pub mod budget;
+pub mod commvault;
 pub mod error;
 pub mod huawei;
 #[cfg(test)]

@@ -85,6 +85,7 @@ pub fn object() -> BackupVault {
             management_policy: Default::default(),
             huawei_cloud: Some(spec()),
             rackspace: None,
+            commvault: None,
         },
     );
     bv.metadata.namespace = Some("team-a".into());

@@ -1,8 +1,10 @@
 //! The BackupVault controller: the kind as the reconcile engine sees it,
 //! and the dispatch to its (kind, cloud) pair: a CBR vault on Huawei Cloud
-//! (`huawei/`) or an agent vault on Rackspace Cloud Backup (`rackspace/`);
-//! every pair runs on the same engine.
+//! (`huawei/`), an S3 vault on Commvault (`commvault/`) or an agent vault
+//! on Rackspace Cloud Backup (`rackspace/`); every pair runs on the same
+//! engine.
 
+pub mod commvault;
 pub mod huawei;
 pub mod rackspace;
 
@@ -61,10 +63,11 @@ impl Managed for BackupVault {
 
 /// Reconciles one BackupVault through the pair its provider block names.
 pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action, Error> {
-    // Admission allows exactly one provider block; an object without one is
-    // reported by the Huawei pair's connect.
-    match bv.spec.rackspace.is_some() {
-        true => engine::reconcile::<rackspace::AgentVault>(bv, ctx).await,
-        false => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
+    // Admission lets exactly one provider block through; an object without
+    // one is reported by the Huawei pair's connect.
+    match (&bv.spec.commvault, &bv.spec.rackspace) {
+        (Some(_), _) => engine::reconcile::<commvault::CommvaultS3Vault>(bv, ctx).await,
+        (None, Some(_)) => engine::reconcile::<rackspace::AgentVault>(bv, ctx).await,
+        (None, None) => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 mod agency;
 mod backup_share;
+mod commvault_vault;
 mod kubectl_get;
 mod provider_config;
 mod rackspace;

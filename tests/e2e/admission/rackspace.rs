@@ -64,7 +64,7 @@ fn both_provider_blocks_are_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or rackspace.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 
@@ -183,7 +183,7 @@ fn a_config_with_two_provider_blocks_is_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or rackspace.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 

@@ -7,6 +7,7 @@ mod agency;
 mod backup_share;
 mod backup_share_refusals;
 mod backup_vault;
+mod commvault_vault;
 mod engine;
 mod engine_create;
 mod leader;

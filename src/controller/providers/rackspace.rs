@@ -63,6 +63,7 @@ mod tests {
         ProviderConfig::new(
             "rax",
             ProviderConfigSpec {
+                commvault: None,
                 huawei_cloud: None,
                 rackspace: Some(RackspaceConfig {
                     identity_endpoint: identity.map(str::to_owned),

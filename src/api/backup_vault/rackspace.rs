@@ -72,7 +72,7 @@ pub struct PassphraseSecretRef {
     /// Name of the Secret, in the BackupVault's namespace. coffer reads only
     /// Secrets labelled `coffer.dev/credentials: "true"`.
     #[schemars(length(min = 1, max = 253))]
-    #[x_kube(validation = Rule::new(super::super::DNS1123_SUBDOMAIN_RULE).message(
+    #[x_kube(validation = Rule::new(crate::api::DNS1123_SUBDOMAIN_RULE).message(
         "passphraseSecretRef.name must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit."
     ))]
     pub name: String,
