@@ -7,7 +7,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$root/.demo
-bin=$root/target/debug/coffer
+# Where cargo builds: CARGO_TARGET_DIR when set.
+bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer
 kubeconfig=$demo/control-plane/kubeconfig
 # The examples' ProviderConfig points at this address.
 emulator_url=http://127.0.0.1:8780
@@ -62,7 +63,7 @@ start() {
   stop >/dev/null
   mkdir -p "$demo"
   say "Building coffer"
-  (cd "$root" && cargo build -q)
+  (cd "$root" && ${CARGO:-cargo} build -q)
 
   say "Starting etcd and kube-apiserver on loopback"
   rm -rf "$demo/control-plane"
@@ -71,7 +72,7 @@ start() {
   kubectl version
   kubectl get crds
 
-  say "Starting the provider emulator (Huawei IAM + CBR, Commvault under /commandcenter/api) on $emulator_url"
+  say "Starting the provider emulator (Huawei IAM + CBR, Rackspace Identity + Cloud Backup, Commvault under /commandcenter/api) on $emulator_url"
   if curl -fs "$emulator_url/_emulator/faults" >/dev/null 2>&1; then
     echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
     exit 1
@@ -115,7 +116,8 @@ start() {
 The demo is running in the background:
   control plane  $(cat "$demo/control-plane/ready")
   emulator       $emulator_url  (what it holds: curl $emulator_url/_emulator/vaults;
-                 Commvault's S3 vaults: curl $emulator_url/_emulator/s3-vaults)
+                 Commvault's S3 vaults: curl $emulator_url/_emulator/s3-vaults;
+                 Rackspace's agents: curl $emulator_url/_emulator/rackspace/agents)
   operator       metrics on http://$metrics_addr/metrics
 
 Use kubectl against it:
@@ -123,6 +125,8 @@ Use kubectl against it:
   export PATH=$(dirname "$KUBECTL"):\$PATH
   kubectl get coffer
   kubectl patch bv web-servers --type merge -p '{"spec":{"huaweiCloud":{"billing":{"size":200}}}}'
+Change the Rackspace vault's passphrase (coffer sends old and new to the agent):
+  kubectl patch secret vault-passphrase --type merge -p '{"stringData":{"passphrase":"another passphrase"}}'
 Make the cloud misbehave (30% errors) and watch coffer cope:
   curl -X PUT $emulator_url/_emulator/faults -H 'content-type: application/json' -d '{"error_rates":{"500":0.15,"429":0.15}}'
 Logs are in $demo/. Stop everything with: make demo-stop

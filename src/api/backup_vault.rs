@@ -1,15 +1,18 @@
-//! `BackupVault`: a backup vault on a cloud: a Huawei Cloud CBR vault or a
-//! Commvault S3 vault (`commvault.rs`), one provider block per object.
+//! `BackupVault`: a backup vault on a cloud: a Huawei Cloud CBR vault, a
+//! Commvault S3 vault (`commvault.rs`), or the vault of a Rackspace Cloud
+//! Backup agent (`rackspace.rs`); one provider block per object.
 
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod commvault;
+pub mod rackspace;
 
 pub use self::commvault::{
     CommvaultEndpoint, CommvaultPlanRef, CommvaultVault, CommvaultVaultObservation,
 };
+pub use self::rackspace::*;
 use super::managed::{ManagedStatus, ManagementPolicy};
 use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
 
@@ -19,7 +22,7 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
     group = "coffer.dev",
     version = "v1alpha1",
     kind = "BackupVault",
-    doc = "A backup vault in a cloud (a Huawei Cloud CBR vault or a Commvault S3 vault) that coffer creates, keeps as declared, and deletes.",
+    doc = "A backup vault in a cloud that coffer keeps as declared: a Huawei Cloud CBR vault or a Commvault S3 vault it creates and deletes, or the vault of a Rackspace Cloud Backup agent whose encryption and agent settings it manages.",
     namespaced,
     status = "BackupVaultStatus",
     shortname = "bv",
@@ -32,9 +35,13 @@ use super::{DeletionPolicy, OWNERSHIP_TAG, ProviderConfigRef};
     printcolumn = r#"{"name":"REASON","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Synced\")].reason"}"#
 )]
 #[serde(rename_all = "camelCase")]
-// One entry per provider block: `rackspace` and `commvault` join the list.
-#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.commvault)].exists_one(p, p)").message(
-    "spec must set exactly one provider block: huaweiCloud or commvault."
+// One entry per provider block.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.rackspace), has(self.commvault)].exists_one(p, p)").message(
+    "spec must set exactly one provider block: huaweiCloud, rackspace or commvault."
+))]
+// A vault never moves between clouds: the old one would be left unmanaged.
+#[x_kube(validation = Rule::new("has(self.huaweiCloud) == has(oldSelf.huaweiCloud) && has(self.rackspace) == has(oldSelf.rackspace) && has(self.commvault) == has(oldSelf.commvault)").message(
+    "the provider block of an existing BackupVault cannot change: create a new BackupVault for a vault on another cloud."
 ))]
 pub struct BackupVaultSpec {
     /// The ProviderConfig, in this namespace, that says where the cloud is
@@ -42,7 +49,9 @@ pub struct BackupVaultSpec {
     pub provider_config_ref: ProviderConfigRef,
     /// `Delete` (default) deletes the vault, and every backup in it, when this
     /// object is deleted; `Orphan` leaves the vault in the cloud. On
-    /// Commvault, which documents no S3-vault delete, `Delete` retires the
+    /// Rackspace the vault belongs to the agent and Cloud Backup cannot
+    /// delete it: `Delete` and `Orphan` both leave the agent's vault and its
+    /// encryption in place. On Commvault, which documents no S3-vault delete, `Delete` retires the
     /// vault's client entity and then deletes it (`POST Client/{id}/Retire`,
     /// `DELETE Client/{id}`): a path inferred from the vault being a client
     /// entity, not documented for S3 vaults.
@@ -57,6 +66,11 @@ pub struct BackupVaultSpec {
     /// A Huawei Cloud CBR vault (`/v3/{project_id}/vaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiVault>,
+    /// The vault of a Rackspace Cloud Backup agent: its encryption and the
+    /// agent's settings. The vault itself is made when the agent registers
+    /// and is never deleted by coffer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rackspace: Option<RackspaceVault>,
     /// A Commvault S3 vault (Unified Data Vault, `POST V4/CVS3Store`) with
     /// the clients that serve it as S3 endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,6 +313,10 @@ pub struct VaultObservation {
     /// Resources associated with the vault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ObservedResource>,
+    /// Rackspace: the agent, its vault and the vault's encryption (never the
+    /// passphrase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rackspace: Option<RackspaceVaultObservation>,
     /// A Commvault S3 vault and its endpoint job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commvault: Option<CommvaultVaultObservation>,

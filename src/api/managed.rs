@@ -24,6 +24,10 @@ pub const EXTERNAL_ID_ANNOTATION: &str = "coffer.dev/external-id";
 /// Set to the `since` of `status.createPending` to let coffer create again
 /// after a create whose outcome it cannot find out.
 pub const RETRY_CREATE_ANNOTATION: &str = "coffer.dev/retry-create";
+/// Set to the `since` of `status.callPending` to let coffer make a call
+/// that must not be made twice again, after one whose outcome it cannot
+/// find out.
+pub const RETRY_CALL_ANNOTATION: &str = "coffer.dev/retry-call";
 
 /// How much of the cloud object coffer manages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -73,6 +77,12 @@ pub struct ManagedStatus<A> {
     /// it stops coffer from creating blindly a second time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_pending: Option<CreatePending>,
+    /// Set just before a provider call that must never be made twice for
+    /// one change (a request the provider does not deduplicate), cleared
+    /// once its answer is recorded. Found set, coffer does not make that
+    /// call again until it has found out whether the first one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_pending: Option<CallPending>,
     /// The last `coffer.dev/reconcile-requested-at` token coffer acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
@@ -90,6 +100,7 @@ impl<A> Default for ManagedStatus<A> {
             drift: Vec::new(),
             in_flight: Vec::new(),
             create_pending: None,
+            call_pending: None,
             last_handled_reconcile_at: None,
         }
     }
@@ -146,6 +157,18 @@ pub struct InFlightCall {
     pub call: String,
     /// When the call was made.
     pub since: Time,
+}
+
+/// A once-only call that was started and whose answer is not recorded yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallPending {
+    /// Which call, as the pair names the change it makes, e.g.
+    /// `encrypt/<fingerprint>`; never a secret.
+    pub call: String,
+    /// When coffer started it, RFC 3339; the value `coffer.dev/retry-call`
+    /// must carry to allow the call again.
+    pub since: String,
 }
 
 /// A create that was started and whose outcome is not recorded yet.

@@ -25,14 +25,18 @@ use super::conditions::Condition;
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
-// One entry per provider block: `rackspace` and `commvault` join the list.
-#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.commvault)].exists_one(p, p)").message(
-    "spec must set exactly one provider block: huaweiCloud or commvault."
+// One entry per provider block.
+#[x_kube(validation = Rule::new("[has(self.huaweiCloud), has(self.rackspace), has(self.commvault)].exists_one(p, p)").message(
+    "spec must set exactly one provider block: huaweiCloud, rackspace or commvault."
 ))]
 pub struct ProviderConfigSpec {
     /// Huawei Cloud: IAM for authentication, CBR for backup vaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huawei_cloud: Option<HuaweiCloudConfig>,
+    /// Rackspace: Identity v2.0 for authentication, Cloud Backup (found in
+    /// the service catalog) for agent vaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rackspace: Option<RackspaceConfig>,
     /// Commvault: a Command Center's REST API, signed in to with a user
     /// name and password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,6 +109,34 @@ pub struct HuaweiCloudConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<String>,
 }
+
+/// Where a Rackspace account is and how to sign in to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RackspaceConfig {
+    /// The Identity v2.0 base URL, `http://` or `https://`; coffer posts to
+    /// `{identityEndpoint}/tokens`. Default:
+    /// `https://identity.api.rackspacecloud.com/v2.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
+        "rackspace.identityEndpoint must be an http:// or https:// URL with a host, such as https://identity.api.rackspacecloud.com/v2.0."
+    ))]
+    pub identity_endpoint: Option<String>,
+    /// The region whose Cloud Backup endpoint (catalog type `rax:backup`)
+    /// coffer uses, e.g. `DFW`, `ORD`, `IAD`, `LON`, `HKG` or `SYD`.
+    #[schemars(length(min = 2, max = 16))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9]+$')").message(
+        "rackspace.region must be a region code such as DFW: letters and digits only."
+    ))]
+    pub region: String,
+    /// The Secret, in the same namespace, holding `username` and either
+    /// `apiKey` (preferred when both are there) or `password`.
+    pub secret_ref: SecretRef,
+}
+
+/// Where Rackspace Identity is unless a ProviderConfig says otherwise.
+pub const RACKSPACE_IDENTITY_ENDPOINT: &str = "https://identity.api.rackspacecloud.com/v2.0";
 
 /// Service endpoints; each is a base URL such as `https://iam.example.com`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
@@ -223,6 +255,9 @@ impl ProviderConfigSpec {
     pub fn secret_name(&self) -> Option<&str> {
         if let Some(huawei) = &self.huawei_cloud {
             return Some(&huawei.credentials.secret_ref.name);
+        }
+        if let Some(rackspace) = &self.rackspace {
+            return Some(&rackspace.secret_ref.name);
         }
         self.commvault
             .as_ref()

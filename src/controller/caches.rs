@@ -241,6 +241,7 @@ mod tests {
             name,
             ProviderConfigSpec {
                 rate_limit: None,
+                rackspace: None,
                 commvault: None,
                 huawei_cloud: Some(HuaweiCloudConfig {
                     region: "ap-southeast-1".into(),
@@ -273,6 +274,7 @@ mod tests {
                 deletion_policy: Default::default(),
                 management_policy: Default::default(),
                 huawei_cloud: None,
+                rackspace: None,
                 commvault: None,
             },
         );

@@ -30,6 +30,8 @@ pub mod reason {
     pub const DELETING: &str = "Deleting";
     pub const DELETED: &str = "Deleted";
     pub const ORPHANED: &str = "Orphaned";
+    /// A call whose answer was lost was found made at the provider.
+    pub const RECOVERED: &str = "Recovered";
     pub const SYNCED: &str = "Synced";
     pub const READY: &str = "Ready";
 }

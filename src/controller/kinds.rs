@@ -31,6 +31,9 @@ pub trait Users: Send + Sync {
     /// Resolves once the kind's cache has been filled, so that a count is
     /// not taken from a cache still empty after a start.
     fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
+    /// Reconciles soon the objects in `namespace` that read Secret `secret`
+    /// themselves (see [`Managed::referenced_secrets`]).
+    fn wake_readers(&self, namespace: &str, secret: &str);
 }
 
 /// [`Users`] of kind `K`, read from its store.
@@ -69,6 +72,19 @@ impl<K: Managed> Users for KindUsers<K> {
 
     fn wake(&self, namespace: &str, config: &str) {
         for obj in self.using(namespace, config) {
+            let _ = self.wake.unbounded_send(obj);
+        }
+    }
+
+    fn wake_readers(&self, namespace: &str, secret: &str) {
+        let readers = self
+            .store
+            .state()
+            .into_iter()
+            .filter(|obj| obj.meta().namespace.as_deref() == Some(namespace))
+            .filter(|obj| obj.referenced_secrets().contains(&secret))
+            .map(|obj| ObjectRef::from_obj(obj.as_ref()));
+        for obj in readers {
             let _ = self.wake.unbounded_send(obj);
         }
     }

@@ -325,7 +325,8 @@ impl Wake {
     }
 
     /// A credential Secret's change wakes the ProviderConfigs reading it and
-    /// their BackupVaults. A listing wakes nothing: every object is
+    /// their BackupVaults, and the objects that read it themselves (a
+    /// BackupVault's passphrase). A listing wakes nothing: every object is
     /// reconciled when its own controller starts.
     fn on_secret_change(&self) -> impl FnMut(Change, &Secret) + Send {
         let wake = self.clone();
@@ -334,6 +335,9 @@ impl Wake {
                 return;
             }
             let namespace = secret.namespace().unwrap_or_default();
+            for kind in &wake.users {
+                kind.wake_readers(&namespace, &secret.name_any());
+            }
             for config in wake
                 .caches
                 .configs_using_secret(&namespace, &secret.name_any())

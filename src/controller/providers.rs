@@ -12,8 +12,10 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
 mod commvault;
+mod rackspace;
 
 pub use self::commvault::CommvaultApis;
+pub use self::rackspace::resolve_rackspace;
 
 use super::caches::{CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
@@ -26,6 +28,7 @@ use crate::provider::huawei::share::CbrShareApi;
 use crate::provider::huawei::shares::HuaweiShares;
 use crate::provider::huawei::{CbrVaultApi, HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::rackspace::{AgentVaultApi, RackspaceAgents, RackspaceConnection};
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,
@@ -36,7 +39,7 @@ pub enum Error {
         "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
     )]
     ProviderConfigNotFound { namespace: String, name: String },
-    #[error("ProviderConfig {name} has no provider block: add huaweiCloud or commvault")]
+    #[error("ProviderConfig {name} has no provider block: add huaweiCloud, rackspace or commvault")]
     NoProviderBlock { name: String },
     #[error(
         "the ProviderConfig is for {has}, but this object needs {wanted}: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
@@ -49,6 +52,10 @@ pub enum Error {
         "Secret {secret} has no non-empty key {key:?}; Commvault credentials need the keys username, password"
     )]
     CommvaultKeyMissing { secret: String, key: &'static str },
+    #[error(
+        "Secret {secret} must hold a non-empty {key:?}: Rackspace credentials are `username` and either `apiKey` or `password`"
+    )]
+    RackspaceKeyMissing { secret: String, key: &'static str },
     #[error(
         "Secret {name} in namespace {namespace} not found (coffer only reads Secrets labelled {CREDENTIALS_LABEL}=true)"
     )]
@@ -81,7 +88,8 @@ impl Error {
             Self::SecretNotFound { .. } => "SecretNotFound",
             Self::SecretKeyMissing { .. }
             | Self::SecretKeyNotText { .. }
-            | Self::CommvaultKeyMissing { .. } => "SecretKeyMissing",
+            | Self::CommvaultKeyMissing { .. }
+            | Self::RackspaceKeyMissing { .. } => "SecretKeyMissing",
             Self::Client { source, .. } => source.reason(),
         }
     }
@@ -94,7 +102,8 @@ impl Error {
             Self::SecretNotFound { .. } => "secret_not_found",
             Self::SecretKeyMissing { .. }
             | Self::SecretKeyNotText { .. }
-            | Self::CommvaultKeyMissing { .. } => "secret_key_missing",
+            | Self::CommvaultKeyMissing { .. }
+            | Self::RackspaceKeyMissing { .. } => "secret_key_missing",
             Self::Client { source, .. } => source.metric_label(),
         }
     }
@@ -124,11 +133,18 @@ pub struct HuaweiApis {
     pub iam: Option<Arc<dyn IamAgencyApi>>,
 }
 
+/// Every Rackspace API coffer uses, for one account and region.
+pub struct RackspaceApis {
+    /// Cloud Backup agents and their vaults (BackupVault).
+    pub agents: Arc<dyn AgentVaultApi>,
+}
+
 /// The clients of one ProviderConfig: every API of its cloud.
 #[derive(Clone)]
 pub enum Session {
     Huawei(Arc<HuaweiApis>),
     Commvault(Arc<CommvaultApis>),
+    Rackspace(Arc<RackspaceApis>),
 }
 
 impl Session {
@@ -136,10 +152,7 @@ impl Session {
     pub fn huawei(&self) -> Result<&HuaweiApis, Error> {
         match self {
             Self::Huawei(apis) => Ok(apis),
-            Self::Commvault(_) => Err(Error::WrongProvider {
-                has: "commvault",
-                wanted: "huaweiCloud",
-            }),
+            _ => Err(self.wrong("huaweiCloud")),
         }
     }
 
@@ -147,11 +160,25 @@ impl Session {
     pub fn commvault(&self) -> Result<&CommvaultApis, Error> {
         match self {
             Self::Commvault(apis) => Ok(apis),
-            Self::Huawei(_) => Err(Error::WrongProvider {
-                has: "huaweiCloud",
-                wanted: "commvault",
-            }),
+            _ => Err(self.wrong("commvault")),
         }
+    }
+
+    /// The Rackspace APIs, or an error naming the ProviderConfig's cloud.
+    pub fn rackspace(&self) -> Result<&RackspaceApis, Error> {
+        match self {
+            Self::Rackspace(apis) => Ok(apis),
+            _ => Err(self.wrong("rackspace")),
+        }
+    }
+
+    fn wrong(&self, wanted: &'static str) -> Error {
+        let has = match self {
+            Self::Huawei(_) => "huaweiCloud",
+            Self::Commvault(_) => "commvault",
+            Self::Rackspace(_) => "rackspace",
+        };
+        Error::WrongProvider { has, wanted }
     }
 
     /// One cheap authenticated call, to check that the credentials work.
@@ -159,6 +186,7 @@ impl Session {
         match self {
             Self::Huawei(apis) => apis.cbr.check_credentials().await,
             Self::Commvault(apis) => apis.vaults.check_credentials().await,
+            Self::Rackspace(apis) => apis.agents.check_credentials().await,
         }
     }
 }
@@ -173,6 +201,19 @@ pub trait ProviderFactory: Send + Sync + 'static {
         conn: HuaweiConnection,
         budget: Arc<RateBudget>,
     ) -> Result<HuaweiApis, ProviderError>;
+
+    /// Every Rackspace client for one ProviderConfig. By default the real
+    /// HTTP clients, so a factory that fakes only Huawei still serves it.
+    fn rackspace(
+        &self,
+        conn: RackspaceConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<RackspaceApis, ProviderError> {
+        let metrics = Arc::new(ProviderMetrics::default());
+        Ok(RackspaceApis {
+            agents: Arc::new(RackspaceAgents::new(conn, metrics, budget)?),
+        })
+    }
 
     /// Every Commvault client for one ProviderConfig (one session token).
     fn commvault(
@@ -223,6 +264,16 @@ impl ProviderFactory for HuaweiFactory {
                 self.metrics.clone(),
                 budget,
             )?),
+        })
+    }
+
+    fn rackspace(
+        &self,
+        conn: RackspaceConnection,
+        budget: Arc<RateBudget>,
+    ) -> Result<RackspaceApis, ProviderError> {
+        Ok(RackspaceApis {
+            agents: Arc::new(RackspaceAgents::new(conn, self.metrics.clone(), budget)?),
         })
     }
 
@@ -407,8 +458,8 @@ impl ProviderClients {
             return Ok(cached.session.clone());
         }
         let budget = self.budget(&key, pc);
-        let session = match pc.spec.commvault.is_some() {
-            true => {
+        let session = match (&pc.spec.commvault, &pc.spec.rackspace) {
+            (Some(_), _) => {
                 let conn = commvault::resolve(pc, &secret)?;
                 let apis = self
                     .factory
@@ -416,7 +467,15 @@ impl ProviderClients {
                     .map_err(|source| Error::Client { name, source })?;
                 Session::Commvault(Arc::new(apis))
             }
-            false => {
+            (None, Some(_)) => {
+                let conn = resolve_rackspace(pc, &secret)?;
+                let apis = self
+                    .factory
+                    .rackspace(conn, budget)
+                    .map_err(|source| Error::Client { name, source })?;
+                Session::Rackspace(Arc::new(apis))
+            }
+            (None, None) => {
                 let conn = resolve(pc, &secret)?;
                 let apis = self
                     .factory

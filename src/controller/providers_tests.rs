@@ -15,6 +15,7 @@ fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
         "cloud",
         ProviderConfigSpec {
             rate_limit: None,
+            rackspace: None,
             commvault: None,
             huawei_cloud: Some(HuaweiCloudConfig {
                 region: "ap-southeast-1".into(),

@@ -35,6 +35,53 @@ pub const DEFAULT_BACKUP_DELAY: Duration = Duration::from_secs(1);
 // Commvault: the Command Center user the demo signs in as.
 pub const DEFAULT_COMMVAULT_USERNAME: &str = "admin";
 pub const DEFAULT_COMMVAULT_PASSWORD: &str = "commvault-password";
+// Rackspace: the account and the agent every emulator starts with.
+pub const DEFAULT_RAX_USERNAME: &str = "coffer";
+pub const DEFAULT_RAX_API_KEY: &str = "0123456789abcdef0123456789abcdef";
+pub const DEFAULT_RAX_PASSWORD: &str = "coffer-password";
+pub const DEFAULT_RAX_TENANT_ID: &str = "110011";
+pub const DEFAULT_RAX_REGION: &str = "DFW";
+/// The documentation's example agent id, so examples read like the docs.
+pub const DEFAULT_RAX_AGENT_ID: &str = "8f135b4f-7a69-4b8a-947f-5e80d772fd97";
+pub const DEFAULT_RAX_AGENT_MACHINE_ID: &str = "c0ffee00-demo-host";
+pub const DEFAULT_RAX_REPORT_DELAY: Duration = Duration::from_millis(500);
+/// "About a minute" (providers.md §5.3).
+pub const DEFAULT_RAX_RESULT_TTL: Duration = Duration::from_secs(60);
+
+/// The emulated Rackspace account and its seeded agent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RackspaceEmulatorConfig {
+    pub username: String,
+    pub api_key: String,
+    pub password: String,
+    /// The tenant (account) id, also Cloud Backup's `{project_id}`.
+    pub tenant_id: String,
+    /// The region of the catalog's `rax:backup` endpoint.
+    pub region: String,
+    /// The agent registered at start.
+    pub agent_id: String,
+    pub agent_machine_id: String,
+    /// How long the simulated agent takes to report a request.
+    pub report_delay: Duration,
+    /// How long a reported result stays readable.
+    pub result_ttl: Duration,
+}
+
+impl Default for RackspaceEmulatorConfig {
+    fn default() -> Self {
+        Self {
+            username: DEFAULT_RAX_USERNAME.into(),
+            api_key: DEFAULT_RAX_API_KEY.into(),
+            password: DEFAULT_RAX_PASSWORD.into(),
+            tenant_id: DEFAULT_RAX_TENANT_ID.into(),
+            region: DEFAULT_RAX_REGION.into(),
+            agent_id: DEFAULT_RAX_AGENT_ID.into(),
+            agent_machine_id: DEFAULT_RAX_AGENT_MACHINE_ID.into(),
+            report_delay: DEFAULT_RAX_REPORT_DELAY,
+            result_ttl: DEFAULT_RAX_RESULT_TTL,
+        }
+    }
+}
 
 /// Everything the emulator needs to start. `Default` listens on a free
 /// loopback port, which is what an in-process test wants.
@@ -71,6 +118,8 @@ pub struct EmulatorConfig {
     // Agency: IAM's eventual consistency after a create.
     /// How long GET answers 404 for an agency just created.
     pub agency_read_delay: Duration,
+    /// Rackspace Identity and Cloud Backup.
+    pub rackspace: RackspaceEmulatorConfig,
     // Commvault: the Command Center user, and the settings tests change live.
     pub commvault_username: String,
     pub commvault_password: String,
@@ -100,6 +149,7 @@ impl Default for EmulatorConfig {
             other_region_project_id: DEFAULT_OTHER_REGION_PROJECT_ID.to_string(),
             backup_delay: DEFAULT_BACKUP_DELAY,
             agency_read_delay: Duration::ZERO,
+            rackspace: RackspaceEmulatorConfig::default(),
             commvault_username: DEFAULT_COMMVAULT_USERNAME.to_string(),
             commvault_password: DEFAULT_COMMVAULT_PASSWORD.to_string(),
             commvault: CommvaultSettings::default(),
@@ -195,6 +245,33 @@ pub struct EmulatorArgs {
     /// How long GET answers 404 for an agency just created (e.g. 3s).
     #[arg(long, env = "COFFER_EMULATOR_AGENCY_READ_DELAY", default_value = "0s", value_parser = parse_duration)]
     pub agency_read_delay: Duration,
+    /// The Rackspace user name.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_USERNAME", default_value = DEFAULT_RAX_USERNAME)]
+    pub rackspace_username: String,
+    /// The Rackspace user's API key.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_API_KEY", default_value = DEFAULT_RAX_API_KEY, hide_env_values = true, hide_default_value = true)]
+    pub rackspace_api_key: String,
+    /// The Rackspace user's password.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_PASSWORD", default_value = DEFAULT_RAX_PASSWORD, hide_env_values = true, hide_default_value = true)]
+    pub rackspace_password: String,
+    /// The Rackspace tenant id (Cloud Backup's project id).
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_TENANT_ID", default_value = DEFAULT_RAX_TENANT_ID)]
+    pub rackspace_tenant_id: String,
+    /// The region of the catalog's Cloud Backup endpoint.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_REGION", default_value = DEFAULT_RAX_REGION)]
+    pub rackspace_region: String,
+    /// The id of the Cloud Backup agent registered at start.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_AGENT_ID", default_value = DEFAULT_RAX_AGENT_ID)]
+    pub rackspace_agent_id: String,
+    /// The host machine id of that agent.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_AGENT_MACHINE_ID", default_value = DEFAULT_RAX_AGENT_MACHINE_ID)]
+    pub rackspace_agent_machine_id: String,
+    /// How long the simulated agent takes to report an encryption request.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_REPORT_DELAY", default_value = "500ms", value_parser = parse_duration)]
+    pub rackspace_report_delay: Duration,
+    /// How long a reported encryption result stays readable.
+    #[arg(long, env = "COFFER_EMULATOR_RACKSPACE_RESULT_TTL", default_value = "60s", value_parser = parse_duration)]
+    pub rackspace_result_ttl: Duration,
     /// Commvault: the Command Center user's name.
     #[arg(long, env = "COFFER_EMULATOR_COMMVAULT_USERNAME", default_value = DEFAULT_COMMVAULT_USERNAME)]
     pub commvault_username: String,
@@ -255,6 +332,17 @@ impl From<EmulatorArgs> for EmulatorConfig {
             other_region_project_id: args.other_region_project_id,
             backup_delay: args.backup_delay,
             agency_read_delay: args.agency_read_delay,
+            rackspace: RackspaceEmulatorConfig {
+                username: args.rackspace_username,
+                api_key: args.rackspace_api_key,
+                password: args.rackspace_password,
+                tenant_id: args.rackspace_tenant_id,
+                region: args.rackspace_region,
+                agent_id: args.rackspace_agent_id,
+                agent_machine_id: args.rackspace_agent_machine_id,
+                report_delay: args.rackspace_report_delay,
+                result_ttl: args.rackspace_result_ttl,
+            },
             commvault_username: args.commvault_username,
             commvault_password: args.commvault_password,
             commvault: CommvaultSettings {

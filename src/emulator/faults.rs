@@ -26,9 +26,10 @@ pub struct FaultConfig {
     pub jitter_ms: u64,
     /// Per-operation token bucket; `None` means unlimited.
     pub throttle: Option<ThrottleConfig>,
-    /// Probability that a successful create (CreateVault, CreateS3Vault)
-    /// answers 504 anyway, after the vault was made: the case that makes
-    /// naive clients create twice.
+    /// Probability that a successful create (CreateVault, CreateS3Vault) or
+    /// Rackspace vault-encryption request answers 504 anyway, after the
+    /// vault (or request) was made: the case that makes naive clients
+    /// create twice.
     pub lost_response_rate: f64,
 }
 
@@ -183,8 +184,12 @@ impl FaultState {
 
     /// Whether a successful `op` should lose its response, given a sample.
     pub fn lose_response(&self, op: Operation, u: f64) -> bool {
-        matches!(op, Operation::CreateVault | Operation::CreateS3Vault)
-            && u < self.config.lost_response_rate
+        matches!(
+            op,
+            Operation::CreateVault
+                | Operation::CreateS3Vault
+                | Operation::RaxRequestVaultEncryption
+        ) && u < self.config.lost_response_rate
     }
 
     /// The "limit:N" the gateway reports: the configured rate, or IAM's

@@ -1,7 +1,8 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
-//! (vaults), and a Commvault Command Center (S3 vaults and their endpoint
-//! jobs, under `/commandcenter/api`), on one HTTP listener, strict about
-//! requests the way the real services are, with fault injection and
+//! (vaults), Rackspace Identity and Cloud Backup (agent vaults, with a
+//! simulated agent), and a Commvault Command Center (S3 vaults and their
+//! endpoint jobs, under `/commandcenter/api`), on one HTTP listener, strict
+//! about requests the way the real services are, with fault injection and
 //! request counters so controllers can be tested for retries, idempotency
 //! and "exactly these calls".
 //!
@@ -18,15 +19,17 @@ pub(crate) mod huawei;
 pub(crate) mod observe;
 pub mod operation;
 pub(crate) mod query;
+pub(crate) mod rackspace;
 pub mod recorder;
 mod server;
 pub(crate) mod state;
 pub mod throttle;
 
 pub use commvault::CommvaultSettings;
-pub use config::{EmulatorArgs, EmulatorConfig};
+pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
+pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use recorder::{OperationCounter, RecordedRequest};
 pub use server::{EmulatorError, RunningEmulator, serve, start};
 pub use throttle::ThrottleConfig;

@@ -92,6 +92,25 @@ pub enum Operation {
     RemoveAllProjectsPermissionFromAgency,
     /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
     ListAllProjectsPermissionsForAgency,
+    // Rackspace Cloud Backup (BackupVault on Rackspace).
+    /// `POST /v2.0/tokens` (Rackspace Identity)
+    RaxCreateToken,
+    /// `GET /v2/{project_id}/agents` (Rackspace Cloud Backup)
+    RaxListAgents,
+    /// `GET /v2/{project_id}/agents/{agent_id}`
+    RaxGetAgent,
+    /// `GET /v2/{project_id}/agents/{agent_id}/status`
+    RaxGetAgentStatus,
+    /// `PATCH /v2/{project_id}/agents/{agent_id}`
+    RaxUpdateAgent,
+    /// `GET /v2/{project_id}/agents/{agent_id}/events`
+    RaxListAgentEvents,
+    /// `POST /v2/{project_id}/agents/{agent_id}/vault-encryption-requests`
+    RaxRequestVaultEncryption,
+    /// `GET /v2/{project_id}/agents/{agent_id}/vault-encryption-requests/{request_id}`
+    RaxGetVaultEncryptionResult,
+    /// `POST` of the same path: the agent's report (seed 000)
+    RaxReportVaultEncryptionResult,
     // Commvault (BackupVault on an S3 vault).
     /// `GET {base}/`, the probe cvpysdk makes before it logs in
     CommvaultProbe,
@@ -118,7 +137,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 51] = [
+    pub const ALL: [Operation; 60] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -159,6 +178,15 @@ impl Operation {
         Operation::CheckAllProjectsPermissionForAgency,
         Operation::RemoveAllProjectsPermissionFromAgency,
         Operation::ListAllProjectsPermissionsForAgency,
+        Operation::RaxCreateToken,
+        Operation::RaxListAgents,
+        Operation::RaxGetAgent,
+        Operation::RaxGetAgentStatus,
+        Operation::RaxUpdateAgent,
+        Operation::RaxListAgentEvents,
+        Operation::RaxRequestVaultEncryption,
+        Operation::RaxGetVaultEncryptionResult,
+        Operation::RaxReportVaultEncryptionResult,
         Operation::CommvaultProbe,
         Operation::CommvaultLogin,
         Operation::CommvaultRenewLoginToken,
@@ -220,6 +248,15 @@ impl Operation {
                 "RemoveAllProjectsPermissionFromAgency"
             }
             Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
+            Operation::RaxCreateToken => "RaxCreateToken",
+            Operation::RaxListAgents => "RaxListAgents",
+            Operation::RaxGetAgent => "RaxGetAgent",
+            Operation::RaxGetAgentStatus => "RaxGetAgentStatus",
+            Operation::RaxUpdateAgent => "RaxUpdateAgent",
+            Operation::RaxListAgentEvents => "RaxListAgentEvents",
+            Operation::RaxRequestVaultEncryption => "RaxRequestVaultEncryption",
+            Operation::RaxGetVaultEncryptionResult => "RaxGetVaultEncryptionResult",
+            Operation::RaxReportVaultEncryptionResult => "RaxReportVaultEncryptionResult",
             Operation::CommvaultProbe => "CommvaultProbe",
             Operation::CommvaultLogin => "CommvaultLogin",
             Operation::CommvaultRenewLoginToken => "CommvaultRenewLoginToken",
@@ -240,6 +277,7 @@ impl Operation {
         !matches!(
             self,
             Operation::CreateToken
+                | Operation::RaxCreateToken
                 | Operation::CommvaultProbe
                 | Operation::CommvaultLogin
                 | Operation::CommvaultRenewLoginToken

@@ -149,7 +149,7 @@ fn mask_passwords(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if key == "password" && v.is_string() {
+                if (key == "password" || key == "apiKey") && v.is_string() {
                     *v = serde_json::Value::String("***".to_string());
                 } else {
                     mask_passwords(v);

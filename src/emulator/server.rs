@@ -19,6 +19,7 @@ use super::config::{EmulatorArgs, EmulatorConfig};
 use super::faults::{FaultConfig, FaultError, FaultState};
 use super::huawei::{self, HuaweiState};
 use super::operation::Operation;
+use super::rackspace::{self, RackspaceState, agent_sim};
 use super::recorder::{OperationCounter, RecordedRequest, Recorder};
 use super::state::{Shared, lock};
 use super::{admin, observe};
@@ -50,14 +51,18 @@ pub struct RunningEmulator {
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The simulated Rackspace agents.
+    agents: JoinHandle<()>,
 }
 
 /// The routes: the provider API behind request recording, plus the admin API.
 fn app(shared: &Arc<Shared>) -> Router {
-    let provider =
-        huawei::router(shared).layer(from_fn_with_state(shared.clone(), observe::observe));
+    let provider = huawei::router(shared)
+        .merge(rackspace::router(shared))
+        .layer(from_fn_with_state(shared.clone(), observe::observe));
     let commvault = commvault::router().layer(from_fn_with_state(shared.clone(), observe::observe));
     admin::router()
+        .merge(rackspace::admin::router())
         .merge(commvault)
         .merge(provider)
         .with_state(shared.clone())
@@ -68,6 +73,7 @@ fn app(shared: &Arc<Shared>) -> Router {
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let shared = Arc::new(Shared {
         huawei: HuaweiState::new(&config),
+        rackspace: RackspaceState::new(&config),
         commvault: CommvaultState::new(&config),
         faults: Mutex::new(FaultState::new(config.faults.clone())?),
         recorder: Mutex::new(Recorder::new(config.request_log_capacity)),
@@ -80,6 +86,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
     let addr = listener.local_addr().map_err(bind_error)?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(&shared);
+    let agents = agent_sim::spawn(Arc::downgrade(&shared), format!("http://{addr}"));
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -94,6 +101,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         shared,
         shutdown: Some(shutdown),
         task: Some(task),
+        agents,
     })
 }
 
@@ -127,6 +135,11 @@ impl RunningEmulator {
 
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
+    }
+
+    /// The shared state, for the per-cloud admin methods.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Per-operation counters, as `GET /_emulator/counters` answers.
@@ -191,6 +204,7 @@ impl RunningEmulator {
     /// Stops accepting, lets open requests finish (up to a few seconds)
     /// and waits for the server to end.
     pub async fn stop(mut self) -> Result<(), EmulatorError> {
+        self.agents.abort();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -211,6 +225,7 @@ impl RunningEmulator {
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
+        self.agents.abort();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

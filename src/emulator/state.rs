@@ -1,4 +1,4 @@
-//! The state every route shares: the emulated clouds, the fault settings and
+//! The state every route shares: the emulated clouds (Huawei, Rackspace), the fault settings and
 //! the request recorder, each behind its own lock so a slow list of vaults
 //! does not hold up the counters.
 
@@ -7,10 +7,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::commvault::CommvaultState;
 use super::faults::FaultState;
 use super::huawei::HuaweiState;
+use super::rackspace::RackspaceState;
 use super::recorder::Recorder;
 
 pub struct Shared {
     pub huawei: HuaweiState,
+    pub rackspace: RackspaceState,
     pub commvault: CommvaultState,
     pub faults: Mutex<FaultState>,
     pub recorder: Mutex<Recorder>,

@@ -9,5 +9,6 @@ pub mod huawei;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;
+pub mod rackspace;
 
 pub use error::ProviderError;

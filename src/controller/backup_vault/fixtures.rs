@@ -84,6 +84,7 @@ pub fn object() -> BackupVault {
             deletion_policy: Default::default(),
             management_policy: Default::default(),
             huawei_cloud: Some(spec()),
+            rackspace: None,
             commvault: None,
         },
     );

@@ -1,10 +1,12 @@
 //! The BackupVault controller: the kind as the reconcile engine sees it,
 //! and the dispatch to its (kind, cloud) pair: a CBR vault on Huawei Cloud
-//! (`huawei/`) or an S3 vault on Commvault (`commvault/`); every pair runs
-//! on the same engine.
+//! (`huawei/`), an S3 vault on Commvault (`commvault/`) or an agent vault
+//! on Rackspace Cloud Backup (`rackspace/`); every pair runs on the same
+//! engine.
 
 pub mod commvault;
 pub mod huawei;
+pub mod rackspace;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -45,14 +47,27 @@ impl Managed for BackupVault {
     fn managed_status(&self) -> Option<&BackupVaultStatus> {
         self.status.as_ref()
     }
+
+    fn referenced_secrets(&self) -> Vec<&str> {
+        let passphrase = self
+            .spec
+            .rackspace
+            .as_ref()
+            .and_then(|r| r.encryption.as_ref());
+        passphrase
+            .map(|e| e.passphrase_secret_ref.name.as_str())
+            .into_iter()
+            .collect()
+    }
 }
 
 /// Reconciles one BackupVault through the pair its provider block names.
 pub async fn reconcile(bv: Arc<BackupVault>, ctx: Arc<Context>) -> Result<Action, Error> {
     // Admission lets exactly one provider block through; an object without
     // one is reported by the Huawei pair's connect.
-    match bv.spec.commvault.is_some() {
-        true => engine::reconcile::<commvault::CommvaultS3Vault>(bv, ctx).await,
-        false => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
+    match (&bv.spec.commvault, &bv.spec.rackspace) {
+        (Some(_), _) => engine::reconcile::<commvault::CommvaultS3Vault>(bv, ctx).await,
+        (None, Some(_)) => engine::reconcile::<rackspace::AgentVault>(bv, ctx).await,
+        (None, None) => engine::reconcile::<huawei::CbrVault>(bv, ctx).await,
     }
 }

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::Error;
 use crate::api::DeletionPolicy;
-use crate::api::managed::{Drift, ManagedStatus, ManagementPolicy, PlannedCall};
+use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
 use crate::controller::context::Context;
 use crate::controller::events::Note;
 use crate::provider::ProviderError;
@@ -47,6 +47,12 @@ pub trait Managed:
     fn deletion_policy(&self) -> DeletionPolicy;
     fn management_policy(&self) -> ManagementPolicy;
     fn managed_status(&self) -> Option<&ManagedStatus<Self::AtProvider>>;
+
+    /// Secrets in the object's namespace, besides its ProviderConfig's,
+    /// whose change should reconcile it (a passphrase Secret).
+    fn referenced_secrets(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// The provider session of the ProviderConfig `obj` names, in its own
@@ -104,6 +110,20 @@ pub struct Created<O> {
     pub observed: O,
     /// Parts of the create the provider does not show yet (see [`External::awaits`]).
     pub awaiting: Vec<String>,
+}
+
+/// What became of a once-only call whose answer was never recorded (the
+/// process stopped, or the answer was lost, between the call and the
+/// status write). See [`External::recover`].
+#[derive(Clone, Debug)]
+pub enum Recovery<O> {
+    /// The provider shows the call was made; `O` is the object with the
+    /// call's record in it, which the engine records at once.
+    Made(O),
+    /// The provider shows it was not made: it may be made now.
+    NotMade,
+    /// Nothing tells: the call is withheld until the user says.
+    Unknown,
 }
 
 /// The cloud object's own state, as `Ready` shows it.
@@ -237,6 +257,30 @@ pub trait External: Sized + Send + Sync {
     fn awaits(&self, _call: &Self::Call) -> Vec<String> {
         Vec::new()
     }
+
+    /// The key of a call the provider does not deduplicate, which must
+    /// never be made twice for one change (a POST that starts a request):
+    /// the engine fences it with the `callPending` marker in status and
+    /// records its answer at once. `None`: the call is idempotent.
+    fn once_only(&self, _call: &Self::Call) -> Option<String> {
+        None
+    }
+
+    /// Finds out, after a once-only call whose answer was never recorded,
+    /// whether the provider made it (see [`Recovery`]).
+    async fn recover(
+        &self,
+        _id: &str,
+        _observed: &Self::Observed,
+        _pending: &CallPending,
+    ) -> Result<Recovery<Self::Observed>, ProviderError> {
+        Ok(Recovery::Unknown)
+    }
+
+    /// Why the cloud object outlives its Kubernetes object whatever the
+    /// deletion policy (it belongs to something coffer does not manage and
+    /// the provider cannot delete it); `None` when `Delete` deletes it.
+    const KEPT_ON_DELETE: Option<&'static str> = None;
 
     /// Whether `observed` shows the effect of in-flight `key`.
     fn settled(&self, _observed: &Self::Observed, _key: &str) -> bool {

@@ -95,6 +95,7 @@ pub fn settled<K: Managed>(obj: &K, policy: &Policy) -> bool {
     status.external_id.is_some()
         && status.in_flight.is_empty()
         && status.create_pending.is_none()
+        && status.call_pending.is_none()
         && status.observed_generation == generation
         && holds(READY)
         && holds(SYNCED)

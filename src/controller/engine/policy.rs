@@ -14,7 +14,7 @@ use super::error::Error;
 use super::external::Managed;
 use crate::api::managed::{
     EXTERNAL_ID_ANNOTATION, ManagementPolicy, PAUSED_ANNOTATION, POLL_INTERVAL_ANNOTATION,
-    RECONCILE_REQUESTED_ANNOTATION, RETRY_CREATE_ANNOTATION,
+    RECONCILE_REQUESTED_ANNOTATION, RETRY_CALL_ANNOTATION, RETRY_CREATE_ANNOTATION,
 };
 use crate::cli::parse_duration;
 
@@ -23,12 +23,13 @@ use crate::cli::parse_duration;
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The annotations that change what a reconcile does.
-const STEERING: [&str; 5] = [
+const STEERING: [&str; 6] = [
     PAUSED_ANNOTATION,
     POLL_INTERVAL_ANNOTATION,
     RECONCILE_REQUESTED_ANNOTATION,
     EXTERNAL_ID_ANNOTATION,
     RETRY_CREATE_ANNOTATION,
+    RETRY_CALL_ANNOTATION,
 ];
 
 /// What coffer may do for one object in this reconcile.
@@ -45,6 +46,8 @@ pub struct Policy {
     pub external_id: Option<String>,
     /// The create-pending `since` the user allows a new create past.
     pub retry_create: Option<String>,
+    /// The call-pending `since` the user allows the call again past.
+    pub retry_call: Option<String>,
 }
 
 impl Policy {
@@ -76,6 +79,7 @@ impl Policy {
             requested_at: get(RECONCILE_REQUESTED_ANNOTATION),
             external_id: get(EXTERNAL_ID_ANNOTATION),
             retry_create: get(RETRY_CREATE_ANNOTATION),
+            retry_call: get(RETRY_CALL_ANNOTATION),
         })
     }
 

@@ -9,7 +9,7 @@ use super::error::Error;
 use super::external::{Blocked, Health};
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY, SYNCED};
 use crate::api::managed::{
-    CreatePending, Drift, DriftAction, InFlightCall, ManagedStatus, PlannedCall,
+    CallPending, CreatePending, Drift, DriftAction, InFlightCall, ManagedStatus, PlannedCall,
 };
 use crate::controller::events::{Note, reason};
 use crate::controller::status::transitioned;
@@ -69,6 +69,7 @@ pub struct Outcome<'a, A> {
     pub plan: Option<&'a PlanView>,
     pub in_flight: &'a [InFlightCall],
     pub create_pending: Option<&'a CreatePending>,
+    pub call_pending: Option<&'a CallPending>,
     pub error: Option<&'a Error>,
     /// A retryable error that has not persisted long enough to be shown.
     pub quiet: bool,
@@ -91,6 +92,7 @@ impl<A> Outcome<'_, A> {
             plan: None,
             in_flight: &[],
             create_pending: None,
+            call_pending: None,
             error: None,
             quiet: false,
             cleanup: false,
@@ -139,6 +141,7 @@ pub fn status<A: Clone>(
         },
         in_flight: outcome.in_flight.to_vec(),
         create_pending: outcome.create_pending.cloned(),
+        call_pending: outcome.call_pending.cloned(),
         last_handled_reconcile_at: outcome
             .requested_at
             .map(str::to_owned)

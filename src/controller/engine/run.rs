@@ -19,11 +19,15 @@ use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use crate::api::DeletionPolicy;
 use crate::api::conditions::{self, SYNCED};
-use crate::api::managed::{CreatePending, InFlightCall, ManagedStatus};
+use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatus};
 use crate::controller::backoff::jittered;
 use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
 use crate::controller::status;
+
+#[path = "run_once.rs"]
+mod once;
+use once::withhold;
 
 /// What a reconcile has learned so far; reported whether it ends well or not.
 struct Progress<A> {
@@ -32,6 +36,7 @@ struct Progress<A> {
     plan: Option<PlanView>,
     in_flight: Vec<InFlightCall>,
     create_pending: Option<CreatePending>,
+    call_pending: Option<CallPending>,
 }
 
 impl<A> Progress<A> {
@@ -42,6 +47,7 @@ impl<A> Progress<A> {
             plan: None,
             in_flight: status.in_flight.clone(),
             create_pending: status.create_pending.clone(),
+            call_pending: status.call_pending.clone(),
         }
     }
 }
@@ -99,17 +105,17 @@ impl<'a, K: Managed> Run<'a, K> {
             self.report(&progress, None, true).await?;
             return Err(Error::Paused);
         }
-        if self.obj.deletion_policy() == DeletionPolicy::Orphan || self.policy.observe_only() {
+        if self.obj.deletion_policy() == DeletionPolicy::Orphan
+            || self.policy.observe_only()
+            || P::KEPT_ON_DELETE.is_some()
+        {
             if let Some(id) = &self.status.external_id {
                 self.ctx.metrics.acted(K::KIND, "orphan");
+                let why = P::KEPT_ON_DELETE.unwrap_or_else(|| self.why_kept());
                 self.publish(Note::normal(
                     reason::ORPHANED,
                     "Delete",
-                    format!(
-                        "left {} {id} at the provider ({})",
-                        K::NOUN,
-                        self.why_kept()
-                    ),
+                    format!("left {} {id} at the provider ({why})", K::NOUN),
                 ))
                 .await;
             }
@@ -131,7 +137,7 @@ impl<'a, K: Managed> Run<'a, K> {
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {
         let ext = P::connect(self.obj, self.ctx)?;
-        let observed = match self.observe(&ext, progress).await? {
+        let mut observed = match self.observe(&ext, progress).await? {
             Some(observed) => observed,
             None if self.policy.observe_only() => {
                 progress.plan = Some(PlanView {
@@ -152,6 +158,9 @@ impl<'a, K: Managed> Run<'a, K> {
             // Deleted outside coffer and on its way out: recreate once it is gone.
             return Ok(self.ctx.poll());
         }
+        if progress.call_pending.is_some() {
+            observed = self.recover(&ext, &id, observed, progress).await?;
+        }
 
         let now = Timestamp::now();
         let settle = SignedDuration::try_from(self.ctx.settings.settle_time)
@@ -159,9 +168,13 @@ impl<'a, K: Managed> Run<'a, K> {
         progress
             .in_flight
             .retain(|f| now.duration_since(f.since.0) < settle && !ext.settled(&observed, &f.call));
-        let in_flight: BTreeSet<String> =
+        let mut in_flight: BTreeSet<String> =
             progress.in_flight.iter().map(|f| f.call.clone()).collect();
-        let plan = ext.plan(&observed, &in_flight);
+        in_flight.extend(progress.call_pending.iter().map(|p| p.call.clone()));
+        let mut plan = ext.plan(&observed, &in_flight);
+        if let Some(pending) = &progress.call_pending {
+            withhold(&ext, &mut plan, pending);
+        }
         let view = view_of(&ext, &plan);
         progress.plan = Some(view.clone());
         if self.policy.observe_only() || plan.calls.is_empty() {
@@ -171,6 +184,10 @@ impl<'a, K: Managed> Run<'a, K> {
         let drift = self.was_in_sync();
         let mut awaiting = Vec::new();
         for (done, call) in plan.calls.iter().enumerate() {
+            let once = ext.once_only(call);
+            if let Some(key) = &once {
+                self.fence_call(progress, key).await?;
+            }
             match ext.call(&id, call).await {
                 Ok(updated) => {
                     for note in ext.notes_after(&id, call) {
@@ -179,6 +196,11 @@ impl<'a, K: Managed> Run<'a, K> {
                     if let Some(updated) = updated {
                         let health = ext.health(&updated);
                         progress.observed = Some((ext.at_provider(&updated), health));
+                    }
+                    if once.is_some() {
+                        // Its answer is recorded before anything else can fail.
+                        progress.call_pending = None;
+                        self.report(progress, None, false).await?;
                     }
                     for key in ext.awaits(call) {
                         progress.in_flight.push(InFlightCall {
@@ -189,6 +211,10 @@ impl<'a, K: Managed> Run<'a, K> {
                     }
                 }
                 Err(e) => {
+                    // Only an answer that proves nothing was done lifts the marker.
+                    if once.is_some() && !e.leaves_doubt() {
+                        progress.call_pending = None;
+                    }
                     // Show what is still to do: the calls from the failed one on.
                     if let Some(view) = progress.plan.as_mut() {
                         view.calls.drain(..done);
@@ -307,12 +333,9 @@ impl<'a, K: Managed> Run<'a, K> {
             let marker = CreatePending {
                 since: Timestamp::now().to_string(),
             };
-            let mut fenced = self.status.clone();
-            fenced.create_pending = Some(marker.clone());
-            status::apply_fenced(self.api, self.obj, &fenced)
-                .await
-                .map_err(Error::kube("record that a create is starting"))?;
-            self.status = fenced;
+            let set =
+                |s: &mut ManagedStatus<K::AtProvider>| s.create_pending = Some(marker.clone());
+            self.fence(set, "record that a create is starting").await?;
             progress.create_pending = Some(marker);
         }
         let created = match ext.create().await {
@@ -410,6 +433,7 @@ impl<'a, K: Managed> Run<'a, K> {
             plan: progress.plan.as_ref(),
             in_flight: &progress.in_flight,
             create_pending: progress.create_pending.as_ref(),
+            call_pending: progress.call_pending.as_ref(),
             error,
             quiet,
             cleanup,

@@ -71,6 +71,7 @@ mod tests {
         ProviderConfig::new(
             "commvault",
             ProviderConfigSpec {
+                rackspace: None,
                 huawei_cloud: None,
                 rate_limit: None,
                 commvault: Some(CommvaultConfig {

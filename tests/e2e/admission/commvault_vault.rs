@@ -61,7 +61,7 @@ fn a_vault_with_both_provider_blocks_is_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or commvault.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 
@@ -72,7 +72,7 @@ fn a_provider_config_with_both_blocks_is_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or commvault.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 

@@ -16,6 +16,7 @@ mod backup_share;
 mod commvault_vault;
 mod kubectl_get;
 mod provider_config;
+mod rackspace;
 mod vault;
 mod vault_updates;
 

@@ -11,7 +11,7 @@ fn provider_config_without_a_provider_block_is_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or commvault.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 

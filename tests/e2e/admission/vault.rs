@@ -56,7 +56,7 @@ fn vault_without_a_provider_block_is_rejected() {
     assert_rejected(
         &out,
         "spec",
-        "spec must set exactly one provider block: huaweiCloud or commvault.",
+        "spec must set exactly one provider block: huaweiCloud, rackspace or commvault.",
     );
 }
 

@@ -14,6 +14,8 @@ mod leader;
 mod provider_config;
 mod quiet;
 mod quiet_start;
+mod rackspace;
+mod rackspace_process;
 mod rate_budget;
 mod shutdown;
 

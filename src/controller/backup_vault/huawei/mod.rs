@@ -55,7 +55,7 @@ impl External for CbrVault {
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {
         let spec = bv.spec.huawei_cloud.clone().ok_or(Error::InvalidSpec {
             reason: "InvalidSpec",
-            message: "spec sets no provider block: add huaweiCloud or commvault".into(),
+            message: "spec sets no provider block: add huaweiCloud, rackspace or commvault".into(),
         })?;
         let uid = bv.uid().ok_or(Error::MissingMetadata("uid"))?;
         let cbr = engine::session_of(bv, ctx)?.huawei()?.cbr.clone();
@@ -240,6 +240,7 @@ pub fn at_provider(vault: &Vault) -> VaultObservation {
                 protect_status: r.protect_status.clone(),
             })
             .collect(),
+        rackspace: None,
         commvault: None,
     }
 }

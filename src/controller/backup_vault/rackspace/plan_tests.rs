@@ -1,0 +1,202 @@
+//! The Rackspace plan from plain fixtures: one request at a time, the old
+//! passphrase always known, failures not retried, settings as one patch.
+
+use super::*;
+use crate::api::backup_vault::{PassphraseSecretRef, RackspaceEncryption, RackspaceLogLevel};
+use crate::provider::rackspace::AgentVault;
+
+const UID: &str = "uid-1";
+
+fn spec() -> RackspaceVault {
+    RackspaceVault {
+        agent_id: Some("agent-1".into()),
+        host_machine_id: None,
+        encryption: Some(RackspaceEncryption {
+            passphrase_secret_ref: PassphraseSecretRef {
+                name: "pass".into(),
+                key: "passphrase".into(),
+            },
+        }),
+        enabled: None,
+        use_internal: None,
+        log_level: None,
+    }
+}
+
+fn view(encrypted: bool, online: bool) -> AgentView {
+    AgentView {
+        agent: Agent {
+            id: "agent-1".into(),
+            name: "a".into(),
+            host_machine_id: Some("m".into()),
+            enabled: Some(true),
+            log_level: Some("warn".into()),
+            public_key: PublicKey {
+                modulus_hex: "c0ffee".into(),
+                exponent_hex: "10001".into(),
+            },
+            vault: AgentVault {
+                id: Some("v".into()),
+                state: Some("created".into()),
+                encrypted,
+                use_internal: Some(false),
+            },
+        },
+        online,
+        kept: Kept::default(),
+        request: None,
+    }
+}
+
+fn request(
+    state: EncryptionRequestState,
+    passphrase: &str,
+    generation: i64,
+) -> RackspaceEncryptionRequest {
+    RackspaceEncryptionRequest {
+        id: "r-1".into(),
+        action: EncryptionAction::Enable,
+        fingerprint: Passphrase::new(passphrase).fingerprint(UID),
+        generation,
+        since: "2026-11-30T00:00:00Z".into(),
+        state,
+    }
+}
+
+fn run(spec: &RackspaceVault, passphrase: &str, view: &AgentView) -> Plan {
+    let p = Passphrase::new(passphrase);
+    let desired = Desired {
+        spec,
+        passphrase: spec.encryption.as_ref().map(|_| &p),
+        uid: UID,
+        generation: 1,
+    };
+    plan(&desired, view, &BTreeSet::new())
+}
+
+fn encrypt(plan: &Plan) -> Option<&Encrypt> {
+    plan.calls.iter().find_map(|c| match c {
+        Call::Encrypt(e) => Some(e.as_ref()),
+        _ => None,
+    })
+}
+
+#[test]
+fn an_unencrypted_vault_is_enabled_without_an_old_passphrase() {
+    let plan = run(&spec(), "one", &view(false, true));
+    let e = encrypt(&plan).expect("an encryption request");
+    assert_eq!(e.action, EncryptionAction::Enable);
+    assert_eq!(e.old, None);
+    assert_eq!(e.new, Passphrase::new("one"));
+    assert_eq!(plan.calls.len(), 1);
+}
+
+#[test]
+fn nothing_is_asked_while_a_request_is_pending() {
+    let mut v = view(false, true);
+    v.request = Some(request(EncryptionRequestState::Pending, "one", 1));
+    let plan = run(&spec(), "one", &v);
+    assert!(plan.calls.is_empty());
+    assert_eq!(plan.awaiting.len(), 1);
+}
+
+#[test]
+fn an_offline_agent_is_awaited_not_asked() {
+    let plan = run(&spec(), "one", &view(false, false));
+    assert!(plan.calls.is_empty());
+    assert_eq!(plan.awaiting, [AGENT_ONLINE]);
+}
+
+#[test]
+fn a_confirmed_enable_is_kept_and_then_nothing_differs() {
+    let mut v = view(true, true);
+    v.kept.pending = Some(Passphrase::new("one"));
+    v.request = Some(request(EncryptionRequestState::Succeeded, "one", 1));
+    let plan = run(&spec(), "one", &v);
+    assert!(
+        matches!(plan.calls.as_slice(), [Call::KeepPassphrase(k)] if k.passphrase == Passphrase::new("one"))
+    );
+    assert!(plan.drift.is_empty());
+}
+
+#[test]
+fn a_new_passphrase_is_one_change_carrying_the_old_one() {
+    let mut v = view(true, true);
+    v.kept.current = Some(Passphrase::new("one"));
+    v.request = Some(request(EncryptionRequestState::Succeeded, "one", 1));
+    let plan = run(&spec(), "two", &v);
+    let e = encrypt(&plan).expect("a change");
+    assert_eq!(e.action, EncryptionAction::Change);
+    assert_eq!(e.old, Some(Passphrase::new("one")));
+    assert_eq!(e.new, Passphrase::new("two"));
+    assert_eq!(plan.calls.len(), 1);
+}
+
+#[test]
+fn a_reported_failure_blocks_until_the_passphrase_or_spec_changes() {
+    let mut v = view(false, true);
+    v.request = Some(request(EncryptionRequestState::Failed, "one", 1));
+    let plan = run(&spec(), "one", &v);
+    assert!(plan.calls.is_empty());
+    assert_eq!(plan.blocked[0].reason, "EncryptionFailed");
+    assert!(
+        encrypt(&run(&spec(), "two", &v)).is_some(),
+        "new passphrase"
+    );
+    v.request = Some(request(EncryptionRequestState::Failed, "one", 0));
+    assert!(
+        encrypt(&run(&spec(), "one", &v)).is_some(),
+        "new generation"
+    );
+}
+
+#[test]
+fn a_vault_encrypted_by_someone_else_is_blocked_not_guessed() {
+    let plan = run(&spec(), "one", &view(true, true));
+    assert!(plan.calls.is_empty());
+    assert_eq!(plan.blocked[0].reason, "PassphraseUnknown");
+}
+
+#[test]
+fn an_in_flight_request_is_not_planned_again() {
+    let p = Passphrase::new("one");
+    let s = spec();
+    let desired = Desired {
+        spec: &s,
+        passphrase: Some(&p),
+        uid: UID,
+        generation: 1,
+    };
+    let in_flight = BTreeSet::from([encrypt_key(&p.fingerprint(UID))]);
+    let plan = plan(&desired, &view(false, true), &in_flight);
+    assert!(plan.calls.is_empty());
+}
+
+#[test]
+fn settings_are_one_patch_with_only_what_differs() {
+    let mut s = spec();
+    s.encryption = None;
+    s.enabled = Some(true);
+    s.use_internal = Some(true);
+    s.log_level = Some(RackspaceLogLevel::Debug);
+    let plan = run(&s, "", &view(false, true));
+    match plan.calls.as_slice() {
+        [Call::UpdateAgent(changes)] => assert_eq!(
+            changes,
+            &[
+                AgentChange::UseInternal(true),
+                AgentChange::LogLevel("debug".into())
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(plan.drift.len(), 2);
+}
+
+#[test]
+fn without_encryption_nothing_about_it_is_planned() {
+    let mut s = spec();
+    s.encryption = None;
+    let plan = run(&s, "", &view(false, true));
+    assert!(plan.calls.is_empty() && plan.drift.is_empty() && plan.blocked.is_empty());
+}
