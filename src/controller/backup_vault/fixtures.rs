@@ -83,7 +83,7 @@ pub fn object() -> BackupVault {
             },
             deletion_policy: Default::default(),
             management_policy: Default::default(),
-            huawei_cloud: Some(spec()),
+            huawei_cloud: Some(Box::new(spec())),
             rackspace: None,
             commvault: None,
         },

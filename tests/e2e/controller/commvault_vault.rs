@@ -71,7 +71,7 @@ fn commvault(bv: &BackupVault) -> coffer::api::backup_vault::CommvaultVaultObser
     bv.status
         .as_ref()
         .and_then(|s| s.at_provider.as_ref())
-        .and_then(|a| a.commvault.clone())
+        .and_then(|a| a.commvault.as_deref().cloned())
         .unwrap_or_default()
 }
 

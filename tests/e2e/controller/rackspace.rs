@@ -85,7 +85,7 @@ pub fn observation(bv: &BackupVault) -> RackspaceVaultObservation {
     bv.status
         .as_ref()
         .and_then(|s| s.at_provider.as_ref())
-        .and_then(|a| a.rackspace.clone())
+        .and_then(|a| a.rackspace.as_deref().cloned())
         .unwrap_or_default()
 }
 

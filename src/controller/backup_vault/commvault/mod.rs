@@ -72,9 +72,9 @@ impl External for CommvaultS3Vault {
             .status
             .as_ref()
             .and_then(|s| s.at_provider.as_ref())
-            .and_then(|a| a.commvault.clone());
+            .and_then(|a| a.commvault.as_deref().cloned());
         let api = engine::session_of(bv, ctx)?.commvault()?.vaults.clone();
-        Ok(Self::new(spec, seen, api))
+        Ok(Self::new(*spec, seen, api))
     }
 
     fn name(&self) -> &str {

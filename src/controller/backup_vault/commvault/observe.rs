@@ -13,7 +13,7 @@ pub fn remembered(
     client_id: i64,
 ) -> Option<&CommvaultVaultObservation> {
     at_provider
-        .and_then(|a| a.commvault.as_ref())
+        .and_then(|a| a.commvault.as_deref())
         .filter(|c| c.client_id == client_id)
 }
 
@@ -77,7 +77,7 @@ pub fn at_provider(observed: &Observed) -> VaultObservation {
     }
     VaultObservation {
         status: Some(status_word(job).to_string()),
-        commvault: Some(view),
+        commvault: Some(Box::new(view)),
         ..VaultObservation::default()
     }
 }

@@ -59,7 +59,7 @@ impl External for CbrVault {
         })?;
         let uid = bv.uid().ok_or(Error::MissingMetadata("uid"))?;
         let cbr = engine::session_of(bv, ctx)?.huawei()?.cbr.clone();
-        Ok(Self::new(spec, uid, cbr))
+        Ok(Self::new(*spec, uid, cbr))
     }
 
     fn name(&self) -> &str {

@@ -105,7 +105,7 @@ impl External for AgentVault {
         let keeper = Keeper::new(ctx.client.clone(), bv).ok_or(Error::MissingMetadata("uid"))?;
         let agents = engine::session_of(bv, ctx)?.rackspace()?.agents.clone();
         Ok(Self {
-            spec,
+            spec: *spec,
             uid,
             generation: bv.metadata.generation.unwrap_or_default(),
             desired,
@@ -273,7 +273,7 @@ impl External for AgentVault {
         let agent = &view.agent;
         // The top-level fields are CBR's; the agent's vault has its own block.
         VaultObservation {
-            rackspace: Some(RackspaceVaultObservation {
+            rackspace: Some(Box::new(RackspaceVaultObservation {
                 vault_id: agent.vault.id.clone(),
                 vault_state: agent.vault.state.clone(),
                 encrypted: agent.vault.encrypted,
@@ -287,7 +287,7 @@ impl External for AgentVault {
                     .as_ref()
                     .map(|p| p.fingerprint(&self.uid)),
                 request: view.request.clone(),
-            }),
+            })),
             ..VaultObservation::default()
         }
     }
