@@ -141,7 +141,20 @@ impl External for IamAgency {
 
     async fn create(&self) -> Result<Created<Observed>, ProviderError> {
         let agency = self.iam.create_agency(&create_request(&self.spec)).await?;
-        let observed = observe::observe_created(self.iam.as_ref(), &self.spec, agency).await?;
+        let mut observed = observe::observe_created(self.iam.as_ref(), &self.spec, agency).await?;
+        // The grants are part of making the agency, as a share's first
+        // members are of making a share: one Created, one status write,
+        // and a status that already shows them.
+        let missing: Vec<_> = observed
+            .resolved
+            .grants
+            .difference(&observed.grants)
+            .cloned()
+            .collect();
+        for grant in missing {
+            self.iam.grant(&observed.agency.id, &grant).await?;
+            observed.grants.insert(grant);
+        }
         Ok(Created {
             observed,
             awaiting: Vec::new(),

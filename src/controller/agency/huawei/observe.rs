@@ -25,12 +25,22 @@ pub async fn observe(
     })
 }
 
-/// The same, for an agency just created: it has no grants yet.
+/// The same, for an agency just created: it has no grants yet. IAM's
+/// create answer lacks what only a read shows (the trusted account's name,
+/// the URN), so the agency is read once here: otherwise the first read
+/// after the create, a resync or a restart later, would change the status
+/// of every new agency. IAM is eventually consistent: when the read misses
+/// the new agency, the create answer stands.
 pub async fn observe_created(
     iam: &dyn IamAgencyApi,
     spec: &HuaweiAgency,
-    agency: Agency,
+    created: Agency,
 ) -> Result<Observed, ProviderError> {
+    let agency = match iam.get_agency(&created.id).await {
+        Ok(shown) => shown,
+        Err(e) if e.is_not_found() => created,
+        Err(e) => return Err(e),
+    };
     let projects = iam.list_projects().await?;
     Ok(Observed {
         agency,
