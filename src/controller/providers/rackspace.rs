@@ -22,16 +22,7 @@ pub fn resolve_rackspace(
         .ok_or_else(|| Error::NoProviderBlock {
             name: pc.name_any(),
         })?;
-    let value = |key: &'static str| -> Result<Option<String>, Error> {
-        let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) else {
-            return Ok(None);
-        };
-        let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
-            secret: secret.name_any(),
-            key,
-        })?;
-        Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
-    };
+    let value = |key: &'static str| super::secret_text(secret, key);
     let missing = |key| Error::RackspaceKeyMissing {
         secret: secret.name_any(),
         key,
