@@ -24,14 +24,15 @@ pub fn draw(run: &Run, path: &Path) -> Result<(), String> {
         .map_err(|_| "the font could not be read")?;
 
     let s = &run.samples;
-    if s.len() < 2 {
-        return Err("fewer than two samples".into());
+    if s.len() < 4 {
+        return Err("fewer than four samples".into());
     }
+    // Over three samples: the API server's counters are read every third.
     let rate = |f: fn(&super::sampler::Sample) -> u64| -> Vec<(f64, f64)> {
-        s.windows(2)
+        s.windows(4)
             .map(|w| {
-                let dt = (w[1].t - w[0].t).max(1e-3);
-                (w[1].t, f(&w[1]).saturating_sub(f(&w[0])) as f64 / dt)
+                let dt = (w[3].t - w[0].t).max(1e-3);
+                (w[3].t, f(&w[3]).saturating_sub(f(&w[0])) as f64 / dt)
             })
             .collect()
     };
