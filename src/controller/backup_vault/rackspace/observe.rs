@@ -14,7 +14,7 @@ use crate::api::backup_vault::{
 use crate::api::managed::CallPending;
 use crate::controller::engine::Recovery;
 use crate::provider::ProviderError;
-use crate::provider::rackspace::{Agent, AgentVaultApi, RequestKind};
+use crate::provider::rackspace::{Agent, AgentVaultApi, EncryptionEvent, RequestKind};
 
 /// How far before the marker an event may be dated and still be its
 /// request: room for clock skew between coffer and Cloud Backup.
@@ -107,14 +107,15 @@ pub async fn recover(
     };
     let known = view.request.as_ref().map(|r| r.id.as_str());
     let events = agents.encryption_events(id).await?;
-    let made = events.into_iter().find(|e| {
-        e.succeeded.is_none()
-            && Some(e.request_id.as_str()) != known
-            && e.time
-                .as_deref()
-                .and_then(|t| t.parse::<Timestamp>().ok())
-                .is_some_and(|t| t >= since - SKEW)
-    });
+    // Made, whether or not the agent has reported on it yet: a fast agent
+    // (or a slow reconcile) reports before the recovery looks, and a
+    // request already reported was made all the same. The newest wins.
+    let at = |e: &EncryptionEvent| e.time.as_deref().and_then(|t| t.parse::<Timestamp>().ok());
+    let made = events
+        .into_iter()
+        .filter(|e| Some(e.request_id.as_str()) != known)
+        .filter(|e| at(e).is_some_and(|t| t >= since - SKEW))
+        .max_by_key(|e| at(e));
     let Some(made) = made else {
         return Ok(Recovery::NotMade);
     };

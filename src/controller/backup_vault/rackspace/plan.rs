@@ -197,7 +197,12 @@ fn encryption(
         })));
         current = Some(keep);
     }
-    let action = match (view.agent.vault.encrypted, &current) {
+    // A request the agent reported as succeeded means the vault is
+    // encrypted, even when the agent read before that report (in the same
+    // observe) still said it was not: enabling again would be a second
+    // request for one change.
+    let succeeded = request.is_some_and(|r| r.state == EncryptionRequestState::Succeeded);
+    let action = match (view.agent.vault.encrypted || succeeded, &current) {
         (false, _) => EncryptionAction::Enable,
         (true, Some(c)) if c == passphrase => return,
         (true, Some(_)) => EncryptionAction::Change,
