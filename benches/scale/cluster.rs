@@ -101,7 +101,7 @@ impl Cluster {
                     let params = PostParams::default();
                     match i % AGENCY_EVERY == AGENCY_EVERY - 1 {
                         true => agencies
-                            .create(&params, &agency(i, &region))
+                            .create(&params, &agency(namespace, i, &region))
                             .await
                             .map(|_| ()),
                         false => vaults.create(&params, &vault(i)).await.map(|_| ()),
@@ -147,12 +147,14 @@ fn vault(i: usize) -> BackupVault {
     }))
 }
 
-fn agency(i: usize, region: &str) -> Agency {
+/// IAM agency names are unique in an account, which every namespace of
+/// the bench shares: the name carries the namespace.
+fn agency(namespace: &str, i: usize, region: &str) -> Agency {
     manifest(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "Agency",
         "metadata": {"name": format!("agency-{i:05}")},
         "spec": {"providerConfigRef": {"name": "huawei"}, "huaweiCloud": {
-            "name": format!("bench-agency-{i:05}"),
+            "name": format!("{namespace}-agency-{i:05}"),
             "trustDomain": {"name": "central-ops"},
             "duration": 1,
             "roles": [{"role": "CBR ReadOnlyAccess", "scope": "Project", "project": region}]
