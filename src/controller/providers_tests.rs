@@ -1,3 +1,5 @@
+use crate::api::provider_config::HuaweiCloudConfig;
+use crate::provider::huawei::HuaweiCredentials;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

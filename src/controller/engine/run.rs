@@ -17,7 +17,6 @@ use super::error::Error;
 use super::external::{External, Health, Lookup, Managed, Plan};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
-use crate::api::DeletionPolicy;
 use crate::api::conditions::{self, SYNCED};
 use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatus};
 use crate::controller::backoff::jittered;
@@ -25,6 +24,8 @@ use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
 use crate::controller::status;
 
+#[path = "run_delete.rs"]
+mod delete;
 #[path = "run_once.rs"]
 mod once;
 use once::withhold;
@@ -95,40 +96,6 @@ impl<'a, K: Managed> Run<'a, K> {
         let action = result?;
         reported?;
         Ok(action)
-    }
-
-    /// `Delete` policy: delete the cloud object and hold the finalizer until
-    /// the provider no longer has it. `Orphan`, or observing only: let go.
-    pub async fn cleanup<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
-        let mut progress = Progress::from_status(&self.status);
-        if self.policy.paused {
-            self.report(&progress, None, true).await?;
-            return Err(Error::Paused);
-        }
-        if self.obj.deletion_policy() == DeletionPolicy::Orphan
-            || self.policy.observe_only()
-            || P::KEPT_ON_DELETE.is_some()
-        {
-            if let Some(id) = &self.status.external_id {
-                self.ctx.metrics.acted(K::KIND, "orphan");
-                let why = P::KEPT_ON_DELETE.unwrap_or_else(|| self.why_kept());
-                self.publish(Note::normal(
-                    reason::ORPHANED,
-                    "Delete",
-                    format!("left {} {id} at the provider ({why})", K::NOUN),
-                ))
-                .await;
-            }
-            self.ctx.forget(K::KIND, self.obj);
-            return Ok(Action::await_change());
-        }
-        let result = self.delete::<P>(&mut progress).await;
-        match &result {
-            Ok(_) => self.ctx.forget(K::KIND, self.obj),
-            Err(e) if e.is_waiting() => self.report(&progress, None, true).await?,
-            Err(e) => self.report(&progress, Some(e), true).await?,
-        }
-        result
     }
 
     /// Observe, plan, act.
@@ -373,48 +340,6 @@ impl<'a, K: Managed> Run<'a, K> {
         ))
         .await;
         Ok(created.observed)
-    }
-
-    async fn delete<P: External<Kind = K>>(
-        &mut self,
-        progress: &mut Progress<K::AtProvider>,
-    ) -> Result<Action, Error> {
-        let ext = P::connect(self.obj, self.ctx)?;
-        let had_id = progress.external_id.is_some();
-        // Only ever coffer's own: a stranger found by name is not deleted.
-        let observed = match self.observe(&ext, progress).await {
-            Err(Error::AdoptionRefused { .. }) => None,
-            other => other?,
-        };
-        let Some(observed) = observed else {
-            if had_id {
-                self.ctx.metrics.acted(K::KIND, "delete");
-                self.publish(Note::normal(
-                    reason::DELETED,
-                    "Delete",
-                    format!("the {} is gone from the provider", K::NOUN),
-                ))
-                .await;
-            }
-            return Ok(Action::await_change());
-        };
-        let id = P::id(&observed);
-        progress.external_id = Some(id.clone());
-        let mut health = ext.health(&observed);
-        if health != Health::Deleting {
-            ext.delete(&observed)
-                .await
-                .map_err(Error::provider(format!("delete the {}", K::NOUN)))?;
-            health = Health::Deleting;
-            self.publish(Note::normal(
-                reason::DELETING,
-                "Delete",
-                format!("deleting {} {id}", K::NOUN),
-            ))
-            .await;
-        }
-        progress.observed = Some((ext.at_provider(&observed), health));
-        Err(Error::Deleting { noun: K::NOUN, id })
     }
 
     /// Writes the status `progress` and `error` amount to, if it changed,
