@@ -293,8 +293,9 @@ impl Wake {
     fn on_config_change(&self, ctx: Arc<Context>) -> impl FnMut(Change, &ProviderConfig) + Send {
         let wake = self.clone();
         let mut specs = SpecVersions::default();
-        // Finalizers and deletion too: the ProviderConfig's own finalizer
-        // is added, and its deletion handled, by its reconcile.
+        // Deletion and the steering annotations too (`engine::wake_key`):
+        // a ProviderConfig's deletion is handled by its reconcile. Its own
+        // finalizer needs no wake: the reconcile that adds it goes on.
         let mut lifecycles: HashMap<(String, String), Option<u64>> = HashMap::new();
         move |change, pc| {
             let namespace = pc.namespace().unwrap_or_default();

@@ -248,7 +248,10 @@ pub trait External: Sized + Send + Sync {
     fn found_how(&self) -> &'static str {
         match Self::LOOKUP {
             Lookup::OwnershipTag => "found by name and ownership tag",
-            _ => "found by name after a create whose answer was lost",
+            Lookup::SpecNamed => "found where the spec names it",
+            Lookup::UniqueName | Lookup::None => {
+                "found by name after a create whose answer was lost"
+            }
         }
     }
 
