@@ -13,12 +13,16 @@ use futures::{Stream, StreamExt};
 use kube::Resource;
 use kube::runtime::watcher::{Error, Event};
 
-use super::engine;
+use super::engine::settled::settled;
+use super::engine::{self, Managed, Policy};
 
-/// Passes on the events of `events` whose object's wake key changed.
+/// Passes on the events of `events` whose object's wake key changed. The
+/// first event of an object its status shows settled is held back too: the
+/// resync sweep reads it at its moment of the interval (see
+/// [`engine::settled`]).
 pub fn only_changed<K, S>(events: S) -> impl Stream<Item = Result<Event<K>, Error>>
 where
-    K: Resource,
+    K: Managed,
     S: Stream<Item = Result<Event<K>, Error>>,
 {
     let mut seen: HashMap<u64, u64> = HashMap::new();
@@ -38,10 +42,14 @@ where
     })
 }
 
-/// Records `obj`'s wake key; true when it is new or different.
-fn changed<K: Resource>(seen: &mut HashMap<u64, u64>, obj: &K) -> bool {
+/// Records `obj`'s wake key; true when it is different, or new and not
+/// settled.
+fn changed<K: Managed>(seen: &mut HashMap<u64, u64>, obj: &K) -> bool {
     let key = engine::wake_key(obj).unwrap_or_default();
-    seen.insert(identity(obj), key) != Some(key)
+    match seen.insert(identity(obj), key) {
+        Some(before) => before != key,
+        None => !Policy::of(obj).is_ok_and(|policy| settled(obj, &policy)),
+    }
 }
 
 /// Namespace, name and uid, hashed: a recreated object is a new one.
@@ -58,7 +66,7 @@ mod tests {
     use crate::controller::backup_vault::fixtures::object;
     use futures::executor::block_on;
 
-    fn names<K: Resource>(events: Vec<Result<Event<K>, Error>>) -> Vec<String> {
+    fn names<K: Managed>(events: Vec<Result<Event<K>, Error>>) -> Vec<String> {
         let passed: Vec<_> = block_on(only_changed(futures::stream::iter(events)).collect());
         passed
             .into_iter()
@@ -86,6 +94,21 @@ mod tests {
             Ok(Event::Apply(spec_change)),
         ]);
         assert_eq!(passed, vec!["apply 1", "apply 2"]);
+    }
+
+    #[test]
+    fn a_settled_object_is_first_held_back_then_its_changes_pass() {
+        let settled = crate::controller::engine::settled::tests::settled_vault();
+        let mut changed = settled.clone();
+        changed.metadata.generation = Some(2);
+        let passed = names(vec![
+            Ok(Event::Init),
+            Ok(Event::InitApply(settled.clone())),
+            Ok(Event::InitDone),
+            Ok(Event::Apply(settled)),
+            Ok(Event::Apply(changed)),
+        ]);
+        assert_eq!(passed, vec!["init", "done", "apply 2"]);
     }
 
     #[test]

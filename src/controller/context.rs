@@ -12,10 +12,10 @@ use kube::{Client, Resource, ResourceExt};
 use super::args::Settings;
 use super::backoff::{Backoff, jittered};
 use super::caches::Caches;
-use super::engine::first_look::FirstLook;
 use super::events::Events;
 use super::metrics::Metrics;
 use super::providers::ProviderClients;
+use super::sweep::Recent;
 
 /// What the shared machinery needs to know about any kind's reconcile error.
 pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
@@ -41,8 +41,8 @@ pub struct Context {
     pub caches: Caches,
     pub providers: ProviderClients,
     pub backoff: Backoff,
-    /// Spreads the first provider reads after a start over the resync interval.
-    pub first_look: FirstLook,
+    /// When each object was last reconciled, for the resync sweep.
+    pub recent: Recent,
     pub settings: Settings,
 }
 
@@ -61,12 +61,13 @@ impl Context {
             caches,
             providers,
             backoff: Backoff::new(settings.backoff_base, settings.backoff_max),
-            first_look: FirstLook::new(settings.resync_interval),
+            recent: Recent::default(),
             settings,
         }
     }
 
-    /// Look again at the next drift check.
+    /// Look again at the next drift check, for the kinds the resync sweep
+    /// does not cover (ProviderConfigs, a handful of objects).
     pub fn resync(&self) -> Action {
         Action::requeue(jittered(self.settings.resync_interval))
     }
@@ -84,6 +85,7 @@ impl Context {
         obj: &K,
         result: &Result<Action, E>,
     ) {
+        self.recent.note(obj);
         match result {
             Ok(_) => {
                 self.metrics.succeeded(kind);
@@ -96,26 +98,27 @@ impl Context {
 
     /// When to retry `obj` after `error`: soon while waiting on the
     /// provider, with growing per-object backoff when a retry can help, and
-    /// only at the next drift check otherwise — a terminal error is retried
-    /// when the object or what it references changes, not in a storm.
+    /// `None` — not before the next drift check — otherwise: a terminal
+    /// error is retried when the object or what it references changes, not
+    /// in a storm.
     pub fn retry<K: Resource, E: ReconcileError>(
         &self,
         kind: &'static str,
         obj: &K,
         error: &E,
-    ) -> Action {
+    ) -> Option<Action> {
         if error.is_waiting() {
-            return self.poll();
+            return Some(self.poll());
         }
         if !error.is_retryable() {
             tracing::info!(%error, kind, object = %obj.name_any(), "reconcile failed; waiting for a change");
-            return self.resync();
+            return None;
         }
         let delay = self
             .backoff
             .next_delay(&object_key(kind, obj), error.retry_after());
         tracing::info!(%error, kind, object = %obj.name_any(), ?delay, "reconcile failed; retrying");
-        Action::requeue(delay)
+        Some(Action::requeue(delay))
     }
 
     /// Whether the failure `obj` is in the middle of persists: it has been
@@ -135,6 +138,7 @@ impl Context {
     /// Forgets everything held about an object that is gone.
     pub fn forget<K: Resource>(&self, kind: &'static str, obj: &K) {
         self.backoff.reset(&object_key(kind, obj));
+        self.recent.forget(obj);
     }
 }
 

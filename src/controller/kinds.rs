@@ -1,7 +1,8 @@
 //! Every managed kind is wired the same way: an untyped watch decoded one
 //! object at a time, a slimmed reflector store, a wake-up channel for
-//! changes of what the objects reference, and a kube-runtime Controller
-//! around the kind's reconcile. Adding a kind is one [`Kind::new`] and one
+//! changes of what the objects reference, a sweep that wakes each object
+//! for its periodic drift check, and a kube-runtime Controller around the
+//! kind's reconcile. Adding a kind is one [`Kind::new`] and one
 //! [`Kind::run`] in `run_controllers`.
 
 use std::sync::Arc;
@@ -15,9 +16,10 @@ use kube::runtime::{WatchStreamExt, watcher};
 
 use super::caches;
 use super::changes;
-use super::context::Context;
+use super::context::{Context, object_key};
 use super::engine::{self, Managed};
 use super::lenient::{self, Unreadable};
+use super::sweep;
 
 /// The objects of one kind as the ProviderConfig side sees them: how many
 /// use a config, and a way to wake them when it changes. Type-erased, so
@@ -167,12 +169,33 @@ impl<K: Managed> Kind<K> {
         .modify(caches::slim)
         .reflect(self.writer);
         let events = changes::only_changed(events).applied_objects();
+        let sweeping = ctx.clone();
+        let (store, wake) = (self.store.clone(), self.users.wake.clone());
+        let sweep = async move {
+            sweep::run(
+                store,
+                wake,
+                sweeping.settings.resync_interval,
+                &sweeping.recent,
+                |obj: &K| {
+                    sweeping
+                        .backoff
+                        .failing(&object_key(K::KIND, obj))
+                        .is_some()
+                },
+            )
+            .await;
+        };
         let results = Controller::for_stream(events, self.store)
             .reconcile_on(self.woken)
             .with_config(config)
             .graceful_shutdown_on(stopping)
             .run(reconcile, engine::error_policy::<K>, ctx);
-        super::drain(results).await;
+        // The sweep never ends by itself; it stops with the controller.
+        tokio::select! {
+            () = super::drain(results) => {}
+            () = sweep => {}
+        }
     }
 }
 

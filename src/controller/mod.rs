@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod provider_config;
 pub mod providers;
 pub mod status;
+pub mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -203,6 +204,7 @@ async fn run_controllers(
     ));
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
+    let users_wake = config_wake.clone();
     let wake = Wake {
         configs: config_wake,
         users,
@@ -251,7 +253,7 @@ async fn run_controllers(
     let config = controller::Config::default().concurrency(concurrency);
     let configs = Controller::for_stream(
         futures::stream::pending::<Result<ProviderConfig, watcher::Error>>(),
-        config_store,
+        config_store.clone(),
     )
     .reconcile_on(config_woken)
     .with_config(config)
@@ -262,11 +264,18 @@ async fn run_controllers(
         ctx.clone(),
     );
 
+    let configs = async {
+        // The refresh never ends by itself; it stops with the controller.
+        tokio::select! {
+            () = drain(configs) => {}
+            () = provider_config::users::keep_current(caches.clone(), config_store, users_wake) => {}
+        }
+    };
     let controllers = async {
         caches.wait_until_ready().await;
         readiness.set(true);
         tracing::info!("caches filled; controllers running");
-        futures::join!(vaults, shares, agencies, drain(configs));
+        futures::join!(vaults, shares, agencies, configs);
     };
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),

@@ -10,10 +10,10 @@
 pub mod adopt;
 pub mod error;
 pub mod external;
-pub mod first_look;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod settled;
 
 use std::sync::Arc;
 
@@ -41,7 +41,9 @@ pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Res
 
 /// When to look at an object again after a failed reconcile.
 pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    // Nothing sooner than the drift check: the resync sweep brings it.
     ctx.retry(K::KIND, obj.as_ref(), error)
+        .unwrap_or_else(Action::await_change)
 }
 
 async fn reconcile_with_finalizer<P: External>(
@@ -54,9 +56,6 @@ async fn reconcile_with_finalizer<P: External>(
     finalizing::run(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
         match event {
             Step::Apply { obj, fresh } => {
-                if let Some(delay) = ctx.first_look.defer(obj.as_ref(), &policy, fresh) {
-                    return Ok(Action::requeue(delay));
-                }
                 Run::new(ctx, &api, &obj, policy)
                     .fresh(fresh)
                     .apply::<P>()

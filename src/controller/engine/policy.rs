@@ -88,6 +88,20 @@ impl Policy {
     }
 }
 
+/// `obj`'s own drift-check interval, when its annotation names a valid one
+/// (an invalid one is reported by its reconcile, through [`Policy::of`]).
+/// Cheap: the resync sweep asks it of every object every second.
+pub fn poll_interval_of<K: Resource>(obj: &K) -> Option<Duration> {
+    let text = obj
+        .meta()
+        .annotations
+        .as_ref()?
+        .get(POLL_INTERVAL_ANNOTATION)?;
+    parse_duration(text.trim())
+        .ok()
+        .map(|d| d.max(MIN_POLL_INTERVAL))
+}
+
 /// What makes a change of an object worth a reconcile: its spec, its
 /// deletion and the steering annotations — not its status, which coffer
 /// writes itself, nor its finalizers: coffer adds its own in the reconcile

@@ -19,7 +19,6 @@ use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use crate::api::conditions::{self, SYNCED};
 use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatus};
-use crate::controller::backoff::jittered;
 use crate::controller::context::{Context, ReconcileError};
 use crate::controller::events::{Note, reason};
 use crate::controller::status;
@@ -405,12 +404,10 @@ impl<'a, K: Managed> Run<'a, K> {
         }
     }
 
-    /// The object's own drift-check interval, else the operator's.
+    /// Nothing to do before the next drift check, which the resync sweep
+    /// brings at the object's own poll interval, else the operator's.
     fn resync(&self) -> Action {
-        match self.policy.poll_interval {
-            Some(interval) => Action::requeue(jittered(interval)),
-            None => self.ctx.resync(),
-        }
+        Action::await_change()
     }
 
     fn why_kept(&self) -> &'static str {

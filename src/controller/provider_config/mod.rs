@@ -9,6 +9,7 @@
 //! first would strand their finalizers, which need it to reach the cloud.
 
 pub mod report;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,6 +166,7 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
 /// When to look at a ProviderConfig again after a failed check.
 pub fn error_policy(pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.retry(KIND, pc.as_ref(), error)
+        .unwrap_or_else(|| ctx.resync())
 }
 
 async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {

@@ -307,7 +307,7 @@ async fn poll_interval_reads_one_object_often_and_the_other_not() {
     let seldom = run.vault_when("seldom", "seldom Ready", is_ready).await;
     let before = run.last_seq();
 
-    // Read at 10 s ± 20 % after each read, so two or three times in 26 s.
+    // Read once every 10 s, at its own moment of them: two or three times in 26 s.
     tokio::time::sleep(Duration::from_secs(26)).await;
 
     let id = |bv: &BackupVault| status(bv).external_id.expect("externalId");

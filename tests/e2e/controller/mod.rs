@@ -259,14 +259,20 @@ impl Running {
         ready: impl Fn(&BackupVault) -> bool,
     ) -> BackupVault {
         let api = self.api::<BackupVault>();
-        eventually(what, || async {
-            api.get_opt(name)
-                .await
-                .ok()
-                .flatten()
-                .filter(|bv| ready(bv))
-        })
-        .await
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let bv = api.get_opt(name).await.ok().flatten();
+            if let Some(bv) = bv.as_ref().filter(|bv| ready(bv)) {
+                return bv.clone();
+            }
+            // What the vault last showed is what explains the wait.
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {PATIENCE:?} waiting for: {what}; last seen: {}",
+                serde_json::to_string(&bv).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Creates BackupVault `name` (see [`Self::create_vault`]), waits until it

@@ -2,7 +2,8 @@
 //! creates a new vault without searching for it first (its finalizer was
 //! just added, so nothing can have been created for it), and after a
 //! restart it reads the vaults it left settled over the resync interval,
-//! writing nothing to the cloud or to Kubernetes.
+//! each at its own moment of it, writing nothing to the cloud or to
+//! Kubernetes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -15,7 +15,7 @@ pub async fn observe(
     spec: &HuaweiAgency,
     agency: Agency,
 ) -> Result<Observed, ProviderError> {
-    let projects = iam.list_projects().await?;
+    let projects = projects(iam, spec).await?;
     let resolved = resolve(iam, spec, &projects).await?;
     let grants = grants(iam, &agency.id, &projects).await?;
     Ok(Observed {
@@ -41,12 +41,31 @@ pub async fn observe_created(
         Err(e) if e.is_not_found() => created,
         Err(e) => return Err(e),
     };
-    let projects = iam.list_projects().await?;
+    let projects = projects(iam, spec).await?;
     Ok(Observed {
         agency,
         grants: BTreeSet::new(),
         resolved: resolve(iam, spec, &projects).await?,
     })
+}
+
+/// The account's projects: a recent list when it has every project the
+/// spec names, else a list read now.
+async fn projects(
+    iam: &dyn IamAgencyApi,
+    spec: &HuaweiAgency,
+) -> Result<Vec<Project>, ProviderError> {
+    let projects = iam.list_projects().await?;
+    let known = |wanted: &str| projects.iter().any(|p| p.name == wanted || p.id == wanted);
+    match spec
+        .roles
+        .iter()
+        .filter_map(|g| g.project.as_deref())
+        .all(known)
+    {
+        true => Ok(projects),
+        false => iam.list_projects_now().await,
+    }
 }
 
 /// What is granted on the account, on all projects, and on each project.

@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::catalogs::Catalogs;
 use super::client::IamClient;
 use super::wire::{
     AgencyEnvelope, AgencyList, CreateAgency, CreateAgencyBody, ProjectList, RoleList,
@@ -30,6 +31,7 @@ const PER_PAGE: u32 = 500;
 #[derive(Debug)]
 pub struct HuaweiAgencies {
     iam: IamClient,
+    catalogs: Catalogs,
 }
 
 impl HuaweiAgencies {
@@ -40,6 +42,7 @@ impl HuaweiAgencies {
     ) -> Result<Self, ProviderError> {
         Ok(Self {
             iam: IamClient::new(conn, metrics, budget)?,
+            catalogs: Catalogs::default(),
         })
     }
 
@@ -242,6 +245,9 @@ impl IamAgencyApi for HuaweiAgencies {
     }
 
     async fn find_role(&self, name: &str) -> Result<Option<Role>, ProviderError> {
+        if let Some(role) = self.catalogs.role(name) {
+            return Ok(Some(role));
+        }
         for key in ["display_name", "name"] {
             let call = Call::new("list_roles", Method::GET, format!("role {name:?}"))
                 .path(&["v3", "roles"])
@@ -252,23 +258,32 @@ impl IamAgencyApi for HuaweiAgencies {
                 .into_iter()
                 .find(|r| r.display_name.as_deref() == Some(name) || r.name == name);
             if let Some(role) = found {
-                return Ok(Some(Role {
+                let role = Role {
                     id: role.id,
                     name: role.name,
                     display_name: role.display_name,
-                }));
+                };
+                self.catalogs.keep_role(name, &role);
+                return Ok(Some(role));
             }
         }
         Ok(None)
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>, ProviderError> {
+        match self.catalogs.projects() {
+            Some(projects) => Ok(projects),
+            None => self.list_projects_now().await,
+        }
+    }
+
+    async fn list_projects_now(&self) -> Result<Vec<Project>, ProviderError> {
         let call = Call::new("list_projects", Method::GET, "projects")
             .path(&["v3", "projects"])
             .query(&[("domain_id", self.iam.domain_id().to_string())]);
         let list = self.iam.call(&call, json::<ProjectList>).await?;
         // `MOS` is a hidden project IAM lists but nothing can be granted on.
-        Ok(list
+        let projects: Vec<Project> = list
             .projects
             .into_iter()
             .filter(|p| p.name != "MOS")
@@ -276,7 +291,9 @@ impl IamAgencyApi for HuaweiAgencies {
                 id: p.id,
                 name: p.name,
             })
-            .collect())
+            .collect();
+        self.catalogs.keep_projects(&projects);
+        Ok(projects)
     }
 }
 

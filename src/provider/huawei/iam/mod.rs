@@ -3,6 +3,7 @@
 //! as (scope, role id) pairs. [`HuaweiAgencies`] speaks IAM over HTTP.
 
 pub mod agencies;
+pub mod catalogs;
 pub mod client;
 pub mod errors;
 pub mod wire;
@@ -113,7 +114,13 @@ pub trait IamAgencyApi: Send + Sync + std::fmt::Debug {
     /// A grant already gone counts as revoked.
     async fn revoke(&self, id: &str, grant: &Grant) -> Result<(), ProviderError>;
     /// A role by display name (`CBR FullAccess`) or by name (`readonly`).
+    /// A role found in the last few minutes may be answered from a copy.
     async fn find_role(&self, name: &str) -> Result<Option<Role>, ProviderError>;
-    /// Every project of the account.
+    /// Every project of the account, possibly as listed a few minutes ago.
     async fn list_projects(&self) -> Result<Vec<Project>, ProviderError>;
+    /// Every project of the account, listed now: for a name the list from
+    /// [`IamAgencyApi::list_projects`] lacks.
+    async fn list_projects_now(&self) -> Result<Vec<Project>, ProviderError> {
+        self.list_projects().await
+    }
 }
