@@ -19,7 +19,7 @@ tools:
 ## crds: regenerate crds/ from the API types, and the Helm chart's copy
 ## (commit the result).
 crds:
-	$(CARGO) run -q -- crds --out crds
+	$(CARGO) run -q --bin coffer-dev -- crds --out crds
 	scripts/sync-chart-crds.sh
 
 ## test: every test — unit, integration against a real kube-apiserver and

@@ -3,7 +3,7 @@
 #   1. `helm lint --strict` with the default and with non-default values;
 #   2. `helm template` with both, and what each must (not) render;
 #   3. values.schema.json refuses bad values;
-#   4. against a real kube-apiserver and etcd of its own (`coffer control-plane`,
+#   4. against a real kube-apiserver and etcd of its own (`coffer-dev control-plane`,
 #      started with no CRDs, so the chart's CRDs are the ones served):
 #      a server-side dry run of both renders, `helm install`, the RBAC it grants
 #      (`kubectl auth can-i` as the operator's ServiceAccount), the examples
@@ -126,7 +126,7 @@ grep -q 'needs operator.leaderElection' "$work/refusal" || fail "the replica gua
 step "starting kube-apiserver and etcd (no CRDs: the chart installs them)"
 (cd "$root" && cargo build -q)
 mkdir -p "$work/no-crds"
-"${COFFER_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/coffer}" --log-format text control-plane --dir "$work/cp" --crds "$work/no-crds" \
+"${COFFER_DEV_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/coffer-dev}" --log-format text control-plane --dir "$work/cp" --crds "$work/no-crds" \
   >"$work/control-plane.log" 2>&1 &
 cp_pid=$!
 for _ in $(seq 1 240); do

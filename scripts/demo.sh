@@ -9,6 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$root/.demo
 # Where cargo builds: CARGO_TARGET_DIR when set.
 bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer
+dev_bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer-dev
 kubeconfig=$demo/control-plane/kubeconfig
 # The examples' ProviderConfig points at this address.
 emulator_url=http://127.0.0.1:8780
@@ -67,7 +68,7 @@ start() {
 
   say "Starting etcd and kube-apiserver on loopback"
   rm -rf "$demo/control-plane"
-  start_bg control-plane "$bin" --log-format text control-plane --dir "$demo/control-plane" --crds "$root/crds"
+  start_bg control-plane "$dev_bin" --log-format text control-plane --dir "$demo/control-plane" --crds "$root/crds"
   wait_for "the control plane" 120 test -f "$demo/control-plane/ready"
   kubectl version
   kubectl get crds
@@ -77,7 +78,7 @@ start() {
     echo "demo: something already answers on $emulator_url; stop it first (make demo-stop)" >&2
     exit 1
   fi
-  start_bg emulator "$bin" --log-format text emulator --listen "${emulator_url#http://}"
+  start_bg emulator "$dev_bin" --log-format text emulator --listen "${emulator_url#http://}"
   wait_for "the emulator" 30 curl -fs "$emulator_url/_emulator/faults" -o /dev/null
 
   say "Starting the operator (coffer run)"

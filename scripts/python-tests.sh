@@ -4,7 +4,7 @@
 #
 # The virtualenv lives outside the clone, keyed by the hash of
 # tests/python/requirements.txt: it is built once per set of pins and reused.
-# The emulator binary is COFFER_BIN, or target/debug/coffer built here.
+# The emulator binary is COFFER_DEV_BIN, or target/debug/coffer-dev built here.
 #
 # Usage: scripts/python-tests.sh [extra pytest arguments]
 set -euo pipefail
@@ -27,10 +27,10 @@ if [ ! -f "$venv/.installed" ]; then
   touch "$venv/.installed"
 fi
 
-if [ -z "${COFFER_BIN:-}" ]; then
-  log "building the coffer binary"
-  (cd "$root" && cargo build --quiet --bin coffer)
-  export COFFER_BIN=$root/target/debug/coffer
+if [ -z "${COFFER_DEV_BIN:-}" ]; then
+  log "building the coffer-dev binary"
+  (cd "$root" && cargo build --quiet --bin coffer-dev)
+  export COFFER_DEV_BIN=${CARGO_TARGET_DIR:-$root/target}/debug/coffer-dev
 fi
 
 cd "$root"

@@ -1,4 +1,4 @@
-//! Value parsers shared by the flags of `coffer run` and `coffer emulator`.
+//! Value parsers shared by the flags of `coffer run` and `coffer-dev emulator`.
 
 use std::time::Duration;
 

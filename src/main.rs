@@ -1,7 +1,8 @@
-//! The `coffer` command: the operator, its CRD generator, the provider
-//! emulator and a local control plane, as subcommands of one binary.
+//! `coffer`: the operator. Only what a cluster runs is linked in: the
+//! emulator, the local control plane and the CRD generator live in
+//! `coffer-dev` (src/bin/coffer-dev.rs), since the kernel keeps most of a
+//! binary's code resident and its size is part of the operator's memory.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -23,25 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write the CRD YAML generated from the code into a directory.
-    Crds {
-        /// Where to write; `-` prints to standard output.
-        #[arg(long, default_value = "crds")]
-        out: PathBuf,
-    },
-    /// Run a local etcd and kube-apiserver with coffer's CRDs until interrupted.
-    ControlPlane {
-        /// Directory for state, logs and the kubeconfig.
-        #[arg(long, default_value = ".demo/control-plane")]
-        dir: PathBuf,
-        /// Directory of CRD YAML to install.
-        #[arg(long, default_value = "crds")]
-        crds: PathBuf,
-    },
     /// Run the controllers until interrupted.
     Run(coffer::controller::RunArgs),
-    /// Run the Huawei IAM + CBR provider emulator until interrupted.
-    Emulator(Box<coffer::emulator::EmulatorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -63,10 +47,7 @@ async fn run() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     let result = match cli.command {
-        Command::Crds { out } => crds(&out),
-        Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
-        Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
-        Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
+        Command::Run(args) => coffer::controller::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,37 +56,4 @@ async fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn crds(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    if out.as_os_str() == "-" {
-        for (_, yaml) in coffer::crdgen::render_all()? {
-            print!("---\n{yaml}");
-        }
-        return Ok(());
-    }
-    for path in coffer::crdgen::write_all(out)? {
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(())
-}
-
-async fn control_plane(
-    dir: &std::path::Path,
-    crds: &std::path::Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let cp = coffer::controlplane::ControlPlane::start(Some(dir)).await?;
-    let client = cp.client().await?;
-    coffer::controlplane::crds::install(&client, &coffer::controlplane::crds::read_dir(crds)?)
-        .await?;
-    tracing::info!(url = cp.url(), kubeconfig = %cp.kubeconfig_path().display(), "control plane ready");
-    std::fs::write(dir.join("ready"), cp.url())?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term.recv() => {},
-    }
-    let _ = std::fs::remove_file(dir.join("ready"));
-    tracing::info!("stopping the control plane");
-    Ok(())
 }

@@ -38,7 +38,7 @@ pub const OWNERSHIP_TAG: &str = "coffer-uid";
 pub(crate) const DNS1123_SUBDOMAIN_RULE: &str =
     "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')";
 
-/// Every CRD coffer serves, in the order `coffer crds` writes them. This, not
+/// Every CRD coffer serves, in the order `coffer-dev crds` writes them. This, not
 /// `Kind::crd()`, is what gets installed: see [`strict_spec`].
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![

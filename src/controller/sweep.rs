@@ -134,10 +134,13 @@ impl Recent {
 /// Where in every interval `obj` is checked: the first 64 bits of its uid,
 /// which the API server makes random. Stable across processes.
 fn phase<K: Resource>(obj: &K) -> u64 {
-    let meta = obj.meta();
-    let uid = meta.uid.as_deref().unwrap_or_default();
-    let hex: String = uid.chars().filter(|c| *c != '-').take(16).collect();
-    u64::from_str_radix(&hex, 16).unwrap_or_else(|_| {
+    let uid = obj.meta().uid.as_deref().unwrap_or_default();
+    // Without allocating: the sweep asks this of every object every second.
+    let digits = uid.chars().filter(|c| *c != '-').take(16);
+    let parsed = digits
+        .map(|c| c.to_digit(16).map(u64::from))
+        .try_fold(0u64, |acc, d| d.map(|d| acc << 4 | d));
+    parsed.unwrap_or_else(|| {
         // Not a UUID (never from an API server): any stable spread will do.
         uid.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)

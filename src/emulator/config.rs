@@ -1,4 +1,4 @@
-//! How the emulator is configured: `coffer emulator` flags (each with a
+//! How the emulator is configured: `coffer-dev emulator` flags (each with a
 //! `COFFER_EMULATOR_*` variable) and the plain [`EmulatorConfig`] that Rust
 //! tests build directly.
 
@@ -157,7 +157,7 @@ impl Default for EmulatorConfig {
     }
 }
 
-/// `coffer emulator`: a stateful Huawei IAM + CBR and Commvault Command
+/// `coffer-dev emulator`: a stateful Huawei IAM + CBR and Commvault Command
 /// Center emulator with fault injection, for tests and demos. Admin API
 /// under `/_emulator/`.
 #[derive(Clone, Debug, clap::Args)]

@@ -1,6 +1,6 @@
 //! Starting and stopping the emulator: [`start`] for in-process use in tests
 //! (bind, serve in the background, stop on drop) and [`serve`] for the
-//! `coffer emulator` command (serve until SIGINT or SIGTERM).
+//! `coffer-dev emulator` command (serve until SIGINT or SIGTERM).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

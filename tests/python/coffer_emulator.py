@@ -1,4 +1,4 @@
-"""Starts `coffer emulator` for one test module and stops it after.
+"""Starts `coffer-dev emulator` for one test module and stops it after.
 
 Every SDK test file runs the same emulator binary with its own flags; this
 is the one place that knows how to start it, wait until it answers, and
@@ -32,7 +32,7 @@ def admin(base, path):
 def run(tmp_path_factory, flags):
     """Yields the base URL of an emulator started with `flags`; a generator
     for a pytest fixture to `yield from`."""
-    binary = os.environ.get("COFFER_BIN", os.path.join(ROOT, "target", "debug", "coffer"))
+    binary = os.environ.get("COFFER_DEV_BIN", os.path.join(ROOT, "target", "debug", "coffer-dev"))
     port = free_port()
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
     args = [binary, "emulator", "--listen", f"127.0.0.1:{port}", *flags]

@@ -1,4 +1,4 @@
-"""Drives `coffer emulator` with Huawei's official Python SDK.
+"""Drives `coffer-dev emulator` with Huawei's official Python SDK.
 
 The SDK is the reference client: if it signs, serializes and deserializes
 against the emulator without complaint, the emulator's wire shapes are the

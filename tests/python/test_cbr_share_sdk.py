@@ -1,4 +1,4 @@
-"""Drives `coffer emulator`'s backup sharing with Huawei's official Python
+"""Drives `coffer-dev emulator`'s backup sharing with Huawei's official Python
 SDK across two projects, each with its own AK/SK: the owner makes a backup
 (a vault with a server, a checkpoint) and shares it; the receiver accepts it
 into its own vault with seed 001's body, or rejects it; the owner removes

@@ -1,0 +1,108 @@
+//! `coffer-dev`: what developing and testing coffer needs beside the
+//! operator: the CRD generator, the provider emulator and a local control
+//! plane. Kept out of the `coffer` binary, which a cluster runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coffer::telemetry::{self, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "coffer-dev",
+    version,
+    about = "coffer's CRD generator, provider emulator and local control plane"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(long, env = "COFFER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the CRD YAML generated from the code into a directory.
+    Crds {
+        /// Where to write; `-` prints to standard output.
+        #[arg(long, default_value = "crds")]
+        out: PathBuf,
+    },
+    /// Run a local etcd and kube-apiserver with coffer's CRDs until interrupted.
+    ControlPlane {
+        /// Directory for state, logs and the kubeconfig.
+        #[arg(long, default_value = ".demo/control-plane")]
+        dir: PathBuf,
+        /// Directory of CRD YAML to install.
+        #[arg(long, default_value = "crds")]
+        crds: PathBuf,
+    },
+    /// Run the provider emulator (Huawei IAM + CBR, Rackspace, Commvault)
+    /// until interrupted.
+    Emulator(Box<coffer::emulator::EmulatorArgs>),
+}
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("coffer-dev: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let result = match cli.command {
+        Command::Crds { out } => crds(&out),
+        Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
+        Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("coffer-dev: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn crds(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    if out.as_os_str() == "-" {
+        for (_, yaml) in coffer::crdgen::render_all()? {
+            print!("---\n{yaml}");
+        }
+        return Ok(());
+    }
+    for path in coffer::crdgen::write_all(out)? {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+async fn control_plane(
+    dir: &std::path::Path,
+    crds: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let cp = coffer::controlplane::ControlPlane::start(Some(dir)).await?;
+    let client = cp.client().await?;
+    coffer::controlplane::crds::install(&client, &coffer::controlplane::crds::read_dir(crds)?)
+        .await?;
+    tracing::info!(url = cp.url(), kubeconfig = %cp.kubeconfig_path().display(), "control plane ready");
+    std::fs::write(dir.join("ready"), cp.url())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    let _ = std::fs::remove_file(dir.join("ready"));
+    tracing::info!("stopping the control plane");
+    Ok(())
+}
