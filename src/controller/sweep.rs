@@ -80,8 +80,10 @@ pub async fn run<K: Managed>(
     }
 }
 
-/// When each object was last reconciled, by its uid's first 64 bits, in
-/// seconds since the process started: 16 bytes an object.
+/// When each object's last reconcile started or ended, by its uid's first
+/// 64 bits, in tenths of a second since the process started: 16 bytes an
+/// object. A start counts too, so that a slow reconcile is not woken again
+/// while it runs (which would queue a second one right behind it).
 #[derive(Debug)]
 pub struct Recent {
     start: Instant,
@@ -98,13 +100,13 @@ impl Default for Recent {
 }
 
 impl Recent {
-    /// `obj` was just reconciled. One being deleted is not noted: its last
-    /// reconcile forgets it.
+    /// A reconcile of `obj` starts or ends now. One being deleted is not
+    /// noted: its last reconcile forgets it.
     pub fn note<K: Resource>(&self, obj: &K) {
         if obj.meta().deletion_timestamp.is_some() {
             return;
         }
-        let now = self.seconds();
+        let now = self.tenths();
         self.lock().insert(phase(obj), now);
     }
 
@@ -113,17 +115,17 @@ impl Recent {
         self.lock().remove(&phase(obj));
     }
 
-    /// Whether `obj` was reconciled less than `span` ago, in whole seconds
-    /// (a shorter span counts as one).
+    /// Whether a reconcile of `obj` started or ended less than `span` ago.
     pub fn within<K: Resource>(&self, obj: &K, span: Duration) -> bool {
-        let now = self.seconds();
+        let now = self.tenths();
+        let span = span.as_millis() / 100;
         self.lock()
             .get(&phase(obj))
-            .is_some_and(|at| u64::from(now - at) < span.as_secs().max(1))
+            .is_some_and(|at| u128::from(now.saturating_sub(*at)) < span)
     }
 
-    fn seconds(&self) -> u32 {
-        u32::try_from(self.start.elapsed().as_secs()).unwrap_or(u32::MAX)
+    fn tenths(&self) -> u32 {
+        u32::try_from(self.start.elapsed().as_millis() / 100).unwrap_or(u32::MAX)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u32>> {
@@ -197,10 +199,7 @@ mod tests {
         assert!(!recent.within(&vault, MINUTE));
         recent.note(&vault);
         assert!(recent.within(&vault, MINUTE));
-        assert!(
-            recent.within(&vault, Duration::ZERO),
-            "whole seconds: a shorter span counts as one"
-        );
+        assert!(!recent.within(&vault, Duration::ZERO));
         recent.forget(&vault);
         assert!(!recent.within(&vault, MINUTE));
     }

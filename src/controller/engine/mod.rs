@@ -34,6 +34,7 @@ use run::{Run, namespace_of};
 pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Result<Action, Error> {
     let kind = <P::Kind as Managed>::KIND;
     let _timer = ctx.metrics.start(kind);
+    ctx.recent.note(obj.as_ref());
     let result = reconcile_with_finalizer::<P>(obj.clone(), &ctx).await;
     ctx.finish(kind, obj.as_ref(), &result);
     result
