@@ -7,5 +7,6 @@ pub mod controller;
 pub mod controlplane;
 pub mod crdgen;
 pub mod emulator;
+pub mod process;
 pub mod provider;
 pub mod telemetry;

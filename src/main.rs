@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use coffer::telemetry::{self, LogFormat};
+use coffer::process::Failure;
+use coffer::telemetry::{self, LogArgs};
 
 #[derive(Parser)]
 #[command(
@@ -15,9 +16,8 @@ use coffer::telemetry::{self, LogFormat};
     about = "Backup vaults, shares and agencies, declared in Kubernetes"
 )]
 struct Cli {
-    /// Log format.
-    #[arg(long, env = "COFFER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
-    log_format: LogFormat,
+    #[command(flatten)]
+    log: LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,29 +31,13 @@ enum Command {
 fn main() -> ExitCode {
     // Before the runtime's threads exist, so that none gets an arena of its own.
     coffer::controller::heap::tune();
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(run()),
-        Err(e) => {
-            eprintln!("coffer: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    coffer::process::run("coffer", run())
 }
 
-async fn run() -> ExitCode {
+async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
-    let result = match cli.command {
-        Command::Run(args) => coffer::controller::run(args).await,
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("coffer: {e}");
-            ExitCode::FAILURE
-        }
+    telemetry::init(cli.log.log_format);
+    match cli.command {
+        Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
     }
 }

@@ -11,6 +11,14 @@ pub enum LogFormat {
     Text,
 }
 
+/// The logging flag every coffer binary takes.
+#[derive(clap::Args, Debug)]
+pub struct LogArgs {
+    /// Log format.
+    #[arg(long, env = "COFFER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
+    pub log_format: LogFormat,
+}
+
 /// Installs the global subscriber. `RUST_LOG` overrides the default filter.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use coffer::telemetry::{self, LogFormat};
+use coffer::process::Failure;
+use coffer::telemetry::{self, LogArgs};
 
 #[derive(Parser)]
 #[command(
@@ -15,9 +16,8 @@ use coffer::telemetry::{self, LogFormat};
     about = "coffer's CRD generator, provider emulator and local control plane"
 )]
 struct Cli {
-    /// Log format.
-    #[arg(long, env = "COFFER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
-    log_format: LogFormat,
+    #[command(flatten)]
+    log: LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,36 +45,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(run()),
-        Err(e) => {
-            eprintln!("coffer-dev: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    coffer::process::run("coffer-dev", run())
 }
 
-async fn run() -> ExitCode {
+async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
-    let result = match cli.command {
+    telemetry::init(cli.log.log_format);
+    match cli.command {
         Command::Crds { out } => crds(&out),
         Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
         Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("coffer-dev: {e}");
-            ExitCode::FAILURE
-        }
     }
 }
 
-fn crds(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+fn crds(out: &std::path::Path) -> Result<(), Failure> {
     if out.as_os_str() == "-" {
         for (_, yaml) in coffer::crdgen::render_all()? {
             print!("---\n{yaml}");
@@ -87,10 +71,7 @@ fn crds(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn control_plane(
-    dir: &std::path::Path,
-    crds: &std::path::Path,
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn control_plane(dir: &std::path::Path, crds: &std::path::Path) -> Result<(), Failure> {
     let cp = coffer::controlplane::ControlPlane::start(Some(dir)).await?;
     let client = cp.client().await?;
     coffer::controlplane::crds::install(&client, &coffer::controlplane::crds::read_dir(crds)?)
