@@ -12,7 +12,8 @@ use crate::cli::parse_duration;
 pub struct RunArgs {
     /// How often every object is checked against its provider even when
     /// nothing changed in Kubernetes, to find and undo out-of-band changes.
-    /// Each object's next check is jittered around this value. Examples: `30s`, `10m`, `1h`.
+    /// Each object is checked at its own moment of the interval, so the
+    /// checks spread evenly. Examples: `30s`, `10m`, `1h`.
     #[arg(long, env = "COFFER_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
