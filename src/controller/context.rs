@@ -85,7 +85,6 @@ impl Context {
         obj: &K,
         result: &Result<Action, E>,
     ) {
-        self.recent.note(obj);
         match result {
             Ok(_) => {
                 self.metrics.succeeded(kind);

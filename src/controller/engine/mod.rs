@@ -34,8 +34,11 @@ use run::{Run, namespace_of};
 pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Result<Action, Error> {
     let kind = <P::Kind as Managed>::KIND;
     let _timer = ctx.metrics.start(kind);
+    // Its start and its end, for the resync sweep (which covers only the
+    // kinds the engine reconciles).
     ctx.recent.note(obj.as_ref());
     let result = reconcile_with_finalizer::<P>(obj.clone(), &ctx).await;
+    ctx.recent.note(obj.as_ref());
     ctx.finish(kind, obj.as_ref(), &result);
     result
 }
