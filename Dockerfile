@@ -12,7 +12,7 @@ ARG RUST_VERSION=1.95
 
 FROM rust:${RUST_VERSION}-bookworm AS build
 ARG TARGET=x86_64-unknown-linux-musl
-# musl-gcc for the C parts of the TLS stack (aws-lc-sys, ring); cmake for
+# musl-gcc for the C parts (aws-lc-sys, ring, jemalloc); cmake for
 # aws-lc-sys when it cannot use its cc-only build.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools cmake \

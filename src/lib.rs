@@ -10,3 +10,8 @@ pub mod emulator;
 pub mod process;
 pub mod provider;
 pub mod telemetry;
+
+// Unit tests run on the allocator the binaries use (see `controller::heap`).
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOCATOR: controller::heap::Allocator = controller::heap::Allocator;

@@ -28,9 +28,20 @@ enum Command {
     Run(coffer::controller::RunArgs),
 }
 
+#[global_allocator]
+static ALLOCATOR: coffer::controller::heap::Allocator = coffer::controller::heap::Allocator;
+
+/// jemalloc reads its options from this symbol (see `heap::CONFIG`).
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: Conf = Conf(coffer::controller::heap::CONFIG.as_ptr());
+
+/// A C string pointer, as jemalloc expects `malloc_conf`.
+#[repr(transparent)]
+struct Conf(*const u8);
+// SAFETY: it points at a constant that is never written.
+unsafe impl Sync for Conf {}
+
 fn main() -> ExitCode {
-    // Before the runtime's threads exist, so that none gets an arena of its own.
-    coffer::controller::heap::tune();
     coffer::process::run("coffer", run())
 }
 

@@ -1,14 +1,15 @@
-//! The operator's heap: how much is in use and how much is held free, as
-//! metrics, and the two allocator settings that keep the second small.
+//! The operator's heap: jemalloc, set up for a small resident set, and how
+//! much of it is in use and how much is held, as metrics.
 //!
-//! glibc's malloc gives each thread that contends for the heap an arena of
-//! its own (up to eight per core) and keeps what is freed for reuse rather
-//! than giving it back. After a burst (10,000 objects arriving, their
-//! reconciles, their JSON) the freed memory stays resident although the
-//! live heap is back to what the caches hold. Two arenas are enough for
-//! coffer's few threads, and a periodic `malloc_trim` returns free pages to
-//! the system. On other allocators (musl's, in the container image) both
-//! are unnecessary and the metrics are not exported.
+//! glibc's malloc puts an 8-byte header on every block and rounds it to 16
+//! bytes with 32 at least; a cached object is some fifty small strings and
+//! vectors, so at 10,000 objects the headers and rounding alone were
+//! megabytes. It also gives threads arenas of their own and keeps what is
+//! freed. jemalloc keeps small blocks in size classes without headers
+//! (8, 16, 32, 48 bytes…), and with one arena and a background thread it
+//! returns pages unused for a second. On the same bench (10,000 objects),
+//! the converged RSS fell from 41.7 to 39.0 MiB. The container image's musl
+//! build uses it too, so the bench measures the allocator that ships.
 
 use std::time::Duration;
 
@@ -17,10 +18,19 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-/// How often the heap is measured, and trimmed when it holds much free.
+/// The allocator of coffer's binaries. Declared here and named in each
+/// binary's `#[global_allocator]`, beside [`CONFIG`].
+pub use tikv_jemallocator::Jemalloc as Allocator;
+
+/// jemalloc's options, read at its first allocation: one arena (coffer
+/// has few threads and waits on the network, not on the allocator), a
+/// background thread that purges, and pages given back after a second
+/// unused instead of ten.
+pub const CONFIG: &[u8] =
+    b"narenas:1,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
+/// How often the heap is measured.
 const EVERY: Duration = Duration::from_secs(10);
-/// Free bytes worth giving back: below this a trim is not worth its walk.
-const TRIM_ABOVE: usize = 4 << 20;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
@@ -38,22 +48,18 @@ impl HeapMetrics {
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "heap_bytes",
-            "Bytes of the operator's heap in use by live objects and held free by the allocator",
+            "Bytes of the operator's heap in use by live objects and held resident by the allocator beyond them",
             self.bytes.clone(),
         );
     }
 
-    /// Measures (and trims) the heap until the process ends.
+    /// Measures the heap until the process ends.
     pub fn run(self) {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(EVERY);
             loop {
                 tick.tick().await;
                 if let Some(heap) = measure() {
-                    if heap.free > TRIM_ABOVE {
-                        trim();
-                    }
-                    let heap = measure().unwrap_or(heap);
                     self.set("in_use", heap.in_use);
                     self.set("free", heap.free);
                 }
@@ -74,57 +80,28 @@ struct Heap {
     free: usize,
 }
 
-/// Limits the allocator to two arenas; call before threads start.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn tune() {
-    // SAFETY: mallopt only changes allocator parameters.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// jemalloc's own account; `None` when it cannot give one (statistics are
+/// only refreshed when the epoch advances).
 fn measure() -> Option<Heap> {
-    // SAFETY: mallinfo2 reads the allocator's statistics.
-    let info = unsafe { libc::mallinfo2() };
+    use tikv_jemalloc_ctl::{epoch, stats};
+    epoch::advance().ok()?;
+    let in_use = stats::allocated::read().ok()?;
+    let resident = stats::resident::read().ok()?;
     Some(Heap {
-        in_use: info.uordblks + info.hblkhd,
-        free: info.fordblks,
+        in_use,
+        free: resident.saturating_sub(in_use),
     })
 }
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn trim() {
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn tune() {}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn measure() -> Option<Heap> {
-    None
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn the_heap_is_measured_and_a_trim_keeps_what_is_live() {
+    fn the_heap_is_measured() {
         let live: Vec<Vec<u8>> = (0..64).map(|_| vec![1u8; 64 << 10]).collect();
-        let before = measure().expect("glibc reports its heap");
-        assert!(before.in_use >= 4 << 20, "{before:?}");
-        trim();
-        let after = measure().expect("glibc reports its heap");
-        assert!(after.in_use >= 4 << 20, "{after:?}");
+        let heap = measure().expect("jemalloc reports its heap");
+        assert!(heap.in_use >= 4 << 20, "{heap:?}");
         assert!(live.iter().all(|v| v[0] == 1));
     }
 }
