@@ -21,6 +21,11 @@ pub const RECONCILE_REQUESTED_ANNOTATION: &str = "coffer.dev/reconcile-requested
 /// The provider's id of an existing cloud object to import (with
 /// `managementPolicy: ObserveOnly`, or to take over deliberately).
 pub const EXTERNAL_ID_ANNOTATION: &str = "coffer.dev/external-id";
+/// Set by coffer, with its finalizer, just before the first create of an
+/// object whose cloud cannot find a lost create by tag: the create-pending
+/// marker (its `since`) until coffer first writes the object's status,
+/// which then carries it. One write for both, instead of two.
+pub const CREATE_STARTED_ANNOTATION: &str = "coffer.dev/create-started";
 /// Set to the `since` of `status.createPending` to let coffer create again
 /// after a create whose outcome it cannot find out.
 pub const RETRY_CREATE_ANNOTATION: &str = "coffer.dev/retry-create";

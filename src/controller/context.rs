@@ -12,6 +12,7 @@ use kube::{Client, Resource, ResourceExt};
 use super::args::Settings;
 use super::backoff::{Backoff, jittered};
 use super::caches::Caches;
+use super::engine::own_writes::OwnWrites;
 use super::events::Events;
 use super::metrics::Metrics;
 use super::providers::ProviderClients;
@@ -43,6 +44,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// When each object was last reconciled, for the resync sweep.
     pub recent: Recent,
+    /// Versions this process wrote over, for objects it looks at again soon.
+    pub own_writes: OwnWrites,
     pub settings: Settings,
 }
 
@@ -62,6 +65,7 @@ impl Context {
             providers,
             backoff: Backoff::new(settings.backoff_base, settings.backoff_max),
             recent: Recent::default(),
+            own_writes: OwnWrites::default(),
             settings,
         }
     }
@@ -138,6 +142,7 @@ impl Context {
     pub fn forget<K: Resource>(&self, kind: &'static str, obj: &K) {
         self.backoff.reset(&object_key(kind, obj));
         self.recent.forget(obj);
+        self.own_writes.forget(obj);
     }
 }
 

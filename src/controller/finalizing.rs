@@ -9,7 +9,16 @@
 //! knows: the finalizer was not there, so coffer cannot have created
 //! anything for this object yet (it never creates without the finalizer),
 //! and a search for a lost create can be skipped.
+//!
+//! A pair whose creates need the create-pending marker (its cloud cannot
+//! find a lost create by tag) defers the finalizer to the engine, which
+//! adds it with the marker in one fenced write just before the create
+//! ([`When::WithTheCreate`]): a new object then costs three writes, not
+//! four. The search that decides whether to create runs before either is
+//! written, so a stranger's object of the same name is refused before any
+//! marker could make it look like coffer's.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
@@ -21,10 +30,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+/// When a live object that lacks the finalizer gets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// Before the reconcile runs.
+    First,
+    /// The reconcile adds it ([`add_with`]) before it makes or records
+    /// anything at the provider; it runs without it until then.
+    WithTheCreate,
+}
+
 /// What a reconcile under a finalizer is asked to do.
 pub enum Step<K> {
-    /// The object lives and holds the finalizer. `fresh`: the finalizer was
-    /// added by this very reconcile.
+    /// The object lives and holds the finalizer (or, [`When::WithTheCreate`],
+    /// will before anything is made). `fresh`: it did not hold it when this
+    /// reconcile started, so coffer has created nothing for it.
     Apply { obj: Arc<K>, fresh: bool },
     /// The object is being deleted; the finalizer comes off when this
     /// returns `Ok`.
@@ -40,10 +60,11 @@ pub trait FinalizerFailure: std::error::Error + Send + 'static {
     fn other(message: String) -> Self;
 }
 
-/// Runs `reconcile` for `obj` under `finalizer`.
+/// Runs `reconcile` for `obj` under `finalizer`, added `when` it says.
 pub async fn run<K, E, F, Fut>(
     api: &Api<K>,
     finalizer: &str,
+    when: When,
     obj: Arc<K>,
     reconcile: F,
 ) -> Result<Action, E>
@@ -68,6 +89,9 @@ where
     let deleting = meta.deletion_timestamp.is_some();
     match (deleting, held) {
         (false, true) => reconcile(Step::Apply { obj, fresh: false }).await,
+        (false, false) if when == When::WithTheCreate => {
+            reconcile(Step::Apply { obj, fresh: true }).await
+        }
         (false, false) => {
             let obj = add(api, finalizer, &obj).await?;
             reconcile(Step::Apply {
@@ -98,6 +122,34 @@ where
     patch(api, obj, finalizers)
         .await
         .map_err(|source| E::kube("add the finalizer", source))
+}
+
+/// Adds `finalizer` and `annotations` in one write, fenced by
+/// `resource_version`: [`When::WithTheCreate`]'s write. Answers the object
+/// as it is now.
+pub async fn add_with<K>(
+    api: &Api<K>,
+    finalizer: &str,
+    obj: &K,
+    resource_version: Option<&str>,
+    annotations: &BTreeMap<String, String>,
+) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
+{
+    let meta = obj.meta();
+    let mut finalizers = meta.finalizers.clone().unwrap_or_default();
+    finalizers.push(finalizer.to_string());
+    let body = json!({
+        "metadata": {
+            "finalizers": finalizers,
+            "annotations": annotations,
+            "resourceVersion": resource_version,
+        }
+    });
+    let name = meta.name.as_deref().unwrap_or_default();
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
+        .await
 }
 
 async fn remove<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), E>

@@ -17,23 +17,28 @@ use crate::api::conditions::{self, Condition};
 /// removed, as server-side apply intends.
 pub const FIELD_MANAGER: &str = "coffer";
 
-/// Applies `desired` as the status of `obj` if it differs from `current`.
-/// Returns whether a write happened.
+/// Applies `desired` as the status of `obj` if it differs from `current`,
+/// and with `fence`, only if the object is still at that resourceVersion.
+/// Returns the object as written, if a write happened.
 pub async fn write_if_changed<K, S>(
     api: &Api<K>,
     obj: &K,
+    fence: Option<&str>,
     current: Option<&S>,
     desired: &S,
-) -> Result<bool, kube::Error>
+) -> Result<Option<K>, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: Serialize + PartialEq + Default,
 {
     if !needs_write(current, desired) {
-        return Ok(false);
+        return Ok(None);
     }
-    apply(api, obj, desired).await?;
-    Ok(true)
+    let written = match fence {
+        Some(_) => apply_fenced(api, obj, fence, desired).await,
+        None => apply(api, obj, desired).await,
+    };
+    written.map(Some)
 }
 
 /// Whether `desired` differs from what the object already has. A missing
@@ -65,10 +70,16 @@ where
     .await
 }
 
-/// Applies `status` only if the object is still at the `resourceVersion`
-/// `obj` was read at: the fence around a create that must not happen twice.
+/// Applies `status` only if the object is still at `resource_version` (as
+/// `obj` was read, or as this reconcile last wrote it): the fence around a
+/// create that must not happen twice.
 /// A 409 means someone else wrote first; the next reconcile reads again.
-pub async fn apply_fenced<K, S>(api: &Api<K>, obj: &K, status: &S) -> Result<K, kube::Error>
+pub async fn apply_fenced<K, S>(
+    api: &Api<K>,
+    obj: &K,
+    resource_version: Option<&str>,
+    status: &S,
+) -> Result<K, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: Serialize,
@@ -76,7 +87,7 @@ where
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
-        "metadata": {"resourceVersion": obj.resource_version()},
+        "metadata": {"resourceVersion": resource_version},
         "status": status,
     });
     api.patch_status(

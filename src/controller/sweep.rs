@@ -135,7 +135,7 @@ impl Recent {
 
 /// Where in every interval `obj` is checked: the first 64 bits of its uid,
 /// which the API server makes random. Stable across processes.
-fn phase<K: Resource>(obj: &K) -> u64 {
+pub(crate) fn phase<K: Resource>(obj: &K) -> u64 {
     let uid = obj.meta().uid.as_deref().unwrap_or_default();
     // Without allocating: the sweep asks this of every object every second.
     let digits = uid.chars().filter(|c| *c != '-').take(16);

@@ -10,6 +10,7 @@
 pub mod adopt;
 pub mod error;
 pub mod external;
+pub mod own_writes;
 pub mod policy;
 pub mod report;
 pub mod run;
@@ -27,11 +28,17 @@ pub use external::{
 pub use policy::{Policy, wake_key};
 
 use super::context::Context;
-use super::finalizing::{self, Step};
+use super::finalizing::{self, Step, When};
 use run::{Run, namespace_of};
 
 /// Reconciles one object through pair `P`, with metrics and backoff bookkeeping.
 pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Result<Action, Error> {
+    if ctx.own_writes.behind(obj.as_ref()) {
+        // This process's last writes are not in the cache yet: acting on
+        // the object as it was would redo them. Neither a start nor an end
+        // for the metrics, the sweep or the backoff.
+        return Ok(Action::requeue(own_writes::CACHE_LAG));
+    }
     let kind = <P::Kind as Managed>::KIND;
     let _timer = ctx.metrics.start(kind);
     // Its start and its end, for the resync sweep (which covers only the
@@ -57,16 +64,29 @@ async fn reconcile_with_finalizer<P: External>(
     let namespace = namespace_of(obj.as_ref())?;
     let api: Api<P::Kind> = Api::namespaced(ctx.client.clone(), &namespace);
     let policy = Policy::of(obj.as_ref())?;
-    finalizing::run(&api, <P::Kind as Managed>::FINALIZER, obj, |event| async {
-        match event {
-            Step::Apply { obj, fresh } => {
-                Run::new(ctx, &api, &obj, policy)
-                    .fresh(fresh)
-                    .apply::<P>()
-                    .await
+    let read_at = kube::ResourceExt::resource_version(obj.as_ref());
+    // Where a create needs the pending marker, the finalizer comes with it.
+    let when = match P::LOOKUP.needs_marker() {
+        true => When::WithTheCreate,
+        false => When::First,
+    };
+    finalizing::run(
+        &api,
+        <P::Kind as Managed>::FINALIZER,
+        when,
+        obj,
+        |event| async {
+            match event {
+                Step::Apply { obj, fresh } => {
+                    Run::new(ctx, &api, &obj, policy)
+                        .fresh(fresh)
+                        .read_at(read_at.as_deref())
+                        .apply::<P>()
+                        .await
+                }
+                Step::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
             }
-            Step::Cleanup(obj) => Run::new(ctx, &api, &obj, policy).cleanup::<P>().await,
-        }
-    })
+        },
+    )
     .await
 }

@@ -27,7 +27,10 @@ use crate::controller::status;
 mod delete;
 #[path = "run_once.rs"]
 mod once;
+#[path = "run_writes.rs"]
+mod writes;
 use once::withhold;
+use writes::create_pending;
 
 /// What a reconcile has learned so far; reported whether it ends well or not.
 struct Progress<A> {
@@ -40,13 +43,13 @@ struct Progress<A> {
 }
 
 impl<A> Progress<A> {
-    fn from_status(status: &ManagedStatus<A>) -> Self {
+    fn of<K: Managed>(obj: &K, status: &ManagedStatus<A>) -> Self {
         Self {
             external_id: status.external_id.clone(),
             observed: None,
             plan: None,
             in_flight: status.in_flight.clone(),
-            create_pending: status.create_pending.clone(),
+            create_pending: create_pending(obj, status),
             call_pending: status.call_pending.clone(),
         }
     }
@@ -58,9 +61,17 @@ pub struct Run<'a, K: Managed> {
     api: &'a Api<K>,
     obj: &'a K,
     policy: Policy,
-    /// The finalizer was added by this reconcile: coffer has created nothing
-    /// for this object yet (see `finalizing`).
+    /// The finalizer was not there when this reconcile started: coffer has
+    /// created nothing for this object yet (see `finalizing`).
     fresh: bool,
+    /// The object holds the finalizer; if not, [`Run::hold`] adds it
+    /// before anything is made or recorded (`finalizing::When::WithTheCreate`).
+    held: bool,
+    /// The resourceVersion a fenced write must find: the object's, or that
+    /// of this reconcile's own last write.
+    resource_version: Option<String>,
+    /// The versions this reconcile's writes replaced (see `own_writes`).
+    superseded: Vec<String>,
     /// The status as last written, starting from the object's.
     status: ManagedStatus<K::AtProvider>,
 }
@@ -73,6 +84,9 @@ impl<'a, K: Managed> Run<'a, K> {
             obj,
             policy,
             fresh: false,
+            held: obj.finalizers().iter().any(|f| f == K::FINALIZER),
+            resource_version: obj.resource_version(),
+            superseded: Vec::new(),
             status: obj.managed_status().cloned().unwrap_or_default(),
         }
     }
@@ -85,16 +99,16 @@ impl<'a, K: Managed> Run<'a, K> {
 
     /// Makes the cloud object match the spec, as far as the policy allows.
     pub async fn apply<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
-        let mut progress = Progress::from_status(&self.status);
+        let mut progress = Progress::of(self.obj, &self.status);
         if self.policy.paused {
             self.report(&progress, None, false).await?;
             return Ok(Action::await_change());
         }
         let result = self.sync::<P>(&mut progress).await;
         let reported = self.report(&progress, result.as_ref().err(), false).await;
-        let action = result?;
-        reported?;
-        Ok(action)
+        let result = result.and_then(|action| reported.map(|()| action));
+        self.remember(&result);
+        result
     }
 
     /// Observe, plan, act.
@@ -104,7 +118,10 @@ impl<'a, K: Managed> Run<'a, K> {
     ) -> Result<Action, Error> {
         let ext = P::connect(self.obj, self.ctx)?;
         let mut observed = match self.observe(&ext, progress).await? {
-            Some(observed) => observed,
+            Some(observed) => {
+                self.hold(None).await?;
+                observed
+            }
             None if self.policy.observe_only() => {
                 progress.plan = Some(PlanView {
                     calls: vec![ext.planned_create()],
@@ -299,11 +316,18 @@ impl<'a, K: Managed> Run<'a, K> {
             let marker = CreatePending {
                 since: Timestamp::now().to_string(),
             };
-            let set =
-                |s: &mut ManagedStatus<K::AtProvider>| s.create_pending = Some(marker.clone());
-            self.fence(set, "record that a create is starting").await?;
+            match self.held {
+                true => {
+                    let set = |s: &mut ManagedStatus<K::AtProvider>| {
+                        s.create_pending = Some(marker.clone())
+                    };
+                    self.fence(set, "record that a create is starting").await?;
+                }
+                false => self.hold(Some(&marker)).await?,
+            }
             progress.create_pending = Some(marker);
         }
+        self.hold(None).await?;
         let created = match ext.create().await {
             Ok(created) => created,
             Err(e) => {
@@ -369,9 +393,24 @@ impl<'a, K: Managed> Run<'a, K> {
         let generation = self.obj.meta().generation;
         let desired = report::status(&self.status, generation, &outcome, Timestamp::now());
         let notes = report::transition_notes(K::NOUN, &self.status.conditions, &desired.conditions);
-        status::write_if_changed(self.api, self.obj, Some(&self.status), &desired)
-            .await
-            .map_err(Error::kube("write the status"))?;
+        // Fenced: a status computed from a cached object that is behind
+        // (another writer's change, or this process's own write the watch
+        // has not brought back yet) must not replace a newer one; that
+        // could drop a recorded id or a create-pending marker. A 409 is
+        // retried on a fresh read.
+        let fence = self.resource_version.clone();
+        let written = status::write_if_changed(
+            self.api,
+            self.obj,
+            fence.as_deref(),
+            Some(&self.status),
+            &desired,
+        )
+        .await
+        .map_err(Error::kube("write the status"))?;
+        if let Some(written) = written {
+            self.wrote(&written);
+        }
         self.status = desired;
         for note in notes {
             self.publish(note).await;
@@ -439,3 +478,7 @@ fn view_of<P: External>(ext: &P, plan: &Plan<P::Call>) -> PlanView {
 pub fn namespace_of<K: Managed>(obj: &K) -> Result<String, Error> {
     obj.namespace().ok_or(Error::MissingMetadata("namespace"))
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

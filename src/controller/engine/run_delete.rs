@@ -16,7 +16,7 @@ impl<K: Managed> Run<'_, K> {
     /// `Delete` policy: delete the cloud object and hold the finalizer until
     /// the provider no longer has it. `Orphan`, or observing only: let go.
     pub async fn cleanup<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
-        let mut progress = Progress::from_status(&self.status);
+        let mut progress = Progress::of(self.obj, &self.status);
         if self.policy.paused {
             self.report(&progress, None, true).await?;
             return Err(Error::Paused);
@@ -43,6 +43,9 @@ impl<K: Managed> Run<'_, K> {
             Ok(_) => self.ctx.forget(K::KIND, self.obj),
             Err(e) if e.is_waiting() => self.report(&progress, None, true).await?,
             Err(e) => self.report(&progress, Some(e), true).await?,
+        }
+        if result.is_err() {
+            self.remember(&result);
         }
         result
     }

@@ -25,9 +25,15 @@ impl<K: Managed> Run<'_, K> {
     ) -> Result<(), Error> {
         let mut fenced = self.status.clone();
         mark(&mut fenced);
-        status::apply_fenced(self.api, self.obj, &fenced)
-            .await
-            .map_err(Error::kube(what))?;
+        let written = status::apply_fenced(
+            self.api,
+            self.obj,
+            self.resource_version.as_deref(),
+            &fenced,
+        )
+        .await
+        .map_err(Error::kube(what))?;
+        self.wrote(&written);
         self.status = fenced;
         Ok(())
     }

@@ -20,7 +20,7 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::context::{Context, ReconcileError};
-use super::finalizing::{self, FinalizerFailure, Step};
+use super::finalizing::{self, FinalizerFailure, Step, When};
 use super::providers;
 use super::status;
 use crate::api::ProviderConfig;
@@ -130,7 +130,7 @@ pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Context>) -> Result<Act
 async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizing::run(&api, FINALIZER, pc, |event| async {
+    finalizing::run(&api, FINALIZER, When::First, pc, |event| async {
         match event {
             Step::Apply { obj: pc, .. } => check_and_report(&pc, ctx).await,
             Step::Cleanup(pc) => release(&pc, ctx).await,
@@ -152,7 +152,7 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let desired = report::in_use(&current, pc.meta().generation, users, Timestamp::now());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
-    status::write_if_changed(&api, pc, Some(&current), &desired)
+    status::write_if_changed(&api, pc, None, Some(&current), &desired)
         .await
         .map_err(Error::Status)?;
     for note in notes {
@@ -193,7 +193,7 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
     desired.users = ctx.caches.users_of(&namespace, &pc.name_any());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
-    let written = status::write_if_changed(&api, pc, Some(&current), &desired)
+    let written = status::write_if_changed(&api, pc, None, Some(&current), &desired)
         .await
         .map_err(Error::Status);
     for note in notes {

@@ -36,7 +36,7 @@ const IAM_WRITES: [Operation; 8] = [
 
 /// The controllers, a Secret and a ProviderConfig `cloud` that carries the
 /// account id IAM needs.
-async fn start(prefix: &str) -> Running {
+pub(super) async fn start(prefix: &str) -> Running {
     let run = Running::start_bare(prefix).await;
     let c = run.emulator.config().clone();
     let secret: Secret = serde_json::from_value(json!({
@@ -68,7 +68,7 @@ async fn start(prefix: &str) -> Running {
 }
 
 /// A client of the test's own, to change IAM behind the controllers' back.
-fn iam(run: &Running) -> HuaweiAgencies {
+pub(super) fn iam(run: &Running) -> HuaweiAgencies {
     let c = run.emulator.config();
     let conn = HuaweiConnection {
         region: c.region.clone(),
@@ -88,7 +88,15 @@ fn iam(run: &Running) -> HuaweiAgencies {
 
 /// Agency `name` for an IAM agency of the same name, trusting
 /// `central-ops` for 20 days, with `extra` merged into `huaweiCloud`.
-async fn create_agency(run: &Running, name: &str, extra: Value) -> Agency {
+pub(super) async fn create_agency(run: &Running, name: &str, extra: Value) -> Agency {
+    run.api::<Agency>()
+        .create(&PostParams::default(), &agency_object(name, extra))
+        .await
+        .expect("creating the Agency")
+}
+
+/// The Agency [`create_agency`] creates.
+pub(super) fn agency_object(name: &str, extra: Value) -> Agency {
     let mut huawei = json!({
         "name": name,
         "description": "central ops reads our backups",
@@ -99,16 +107,12 @@ async fn create_agency(run: &Running, name: &str, extra: Value) -> Agency {
     if let (Some(base), Some(extra)) = (huawei.as_object_mut(), extra.as_object()) {
         base.extend(extra.clone());
     }
-    let agency: Agency = serde_json::from_value(json!({
+    serde_json::from_value(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "Agency",
         "metadata": {"name": name},
         "spec": {"providerConfigRef": {"name": "cloud"}, "huaweiCloud": huawei},
     }))
-    .expect("agency");
-    run.api::<Agency>()
-        .create(&PostParams::default(), &agency)
-        .await
-        .expect("creating the Agency")
+    .expect("agency")
 }
 
 fn condition_is(agency: &Agency, type_: &str, status: &str) -> bool {
@@ -119,7 +123,7 @@ fn condition_is(agency: &Agency, type_: &str, status: &str) -> bool {
     })
 }
 
-fn is_ready(agency: &Agency) -> bool {
+pub(super) fn is_ready(agency: &Agency) -> bool {
     condition_is(agency, "Ready", "True")
         && condition_is(agency, "Synced", "True")
         && agency
@@ -129,7 +133,7 @@ fn is_ready(agency: &Agency) -> bool {
 }
 
 /// The Agency once `check` holds.
-async fn agency_when(
+pub(super) async fn agency_when(
     run: &Running,
     name: &str,
     what: &str,
@@ -153,7 +157,7 @@ async fn ready_agency(run: &Running, name: &str, extra: Value) -> String {
     external_id(&agency)
 }
 
-fn external_id(agency: &Agency) -> String {
+pub(super) fn external_id(agency: &Agency) -> String {
     agency
         .status
         .as_ref()

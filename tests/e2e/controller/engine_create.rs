@@ -12,7 +12,7 @@ use coffer::api::managed::{EXTERNAL_ID_ANNOTATION, PlannedCall, RETRY_CREATE_ANN
 use coffer::api::{BackupVault, ProviderConfig, backup_vault::VaultObservation};
 use coffer::controller::backup_vault::huawei::CbrVault;
 use coffer::controller::backup_vault::huawei::plan::Call;
-use coffer::controller::caches::{self, Caches};
+use coffer::controller::caches::{self, Caches, Change};
 use coffer::controller::engine::{self, Candidate, Created, Error, External, Health, Lookup, Plan};
 use coffer::controller::providers::ProviderClients;
 use coffer::controller::{Context, HuaweiFactory, Metrics, Settings};
@@ -21,9 +21,11 @@ use coffer::provider::ProviderError;
 use coffer::provider::huawei::cbr::{CbrVaultApi, Vault};
 use coffer::provider::metrics::ProviderMetrics;
 use futures::StreamExt;
+use futures::channel::mpsc::UnboundedSender;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{PredicateConfig, WatchStreamExt, reflector, watcher};
 use serde_json::json;
 
@@ -213,9 +215,22 @@ impl External for Unsearchable {
     }
 }
 
+/// Wakes every vault in `vaults` at any change of a `T`.
+fn wake_all<T>(
+    vaults: Store<BackupVault>,
+    wake: UnboundedSender<ObjectRef<BackupVault>>,
+) -> impl FnMut(Change, &T) + Send {
+    move |_, _| {
+        for vault in vaults.state() {
+            let _ = wake.unbounded_send(ObjectRef::from_obj(vault.as_ref()));
+        }
+    }
+}
+
 /// A BackupVault controller on the engine through [`Unsearchable`], wired
-/// as `coffer run` wires its own (minus the wakes when a ProviderConfig or
-/// Secret changes, which these tests do not make).
+/// as `coffer run` wires its own: a ProviderConfig or Secret arriving wakes
+/// every vault (a vault reconciled before its Secret reached the cache
+/// waits for that change, as in `coffer run`).
 async fn unsearchable_controller(client: kube::Client, settings: Settings, metrics: Arc<Metrics>) {
     let ns = settings.watch_namespace.clone().expect("one namespace");
     let (configs, config_writer) = reflector::store::<ProviderConfig>();
@@ -231,17 +246,18 @@ async fn unsearchable_controller(client: kube::Client, settings: Settings, metri
         metrics,
         settings,
     ));
+    let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<BackupVault>>();
     let config_cache = caches::reflect(
         Api::<ProviderConfig>::namespaced(client.clone(), &ns),
         watcher::Config::default(),
         config_writer,
-        |_, _| {},
+        wake_all(vaults.clone(), wake.clone()),
     );
     let secret_cache = caches::reflect(
         Api::<Secret>::namespaced(client.clone(), &ns),
         watcher::Config::default().labels(&caches::credentials_selector()),
         secret_writer,
-        |_, _| {},
+        wake_all(vaults.clone(), wake),
     );
     let events = watcher(
         Api::<BackupVault>::namespaced(client, &ns),
@@ -252,6 +268,7 @@ async fn unsearchable_controller(client: kube::Client, settings: Settings, metri
     .applied_objects()
     .predicate_filter(engine::wake_key, PredicateConfig::default());
     let controller = Controller::for_stream(events, vaults)
+        .reconcile_on(woken)
         .run(engine::reconcile::<Unsearchable>, engine::error_policy, ctx)
         .for_each(|_| futures::future::ready(()));
     let controller = async {

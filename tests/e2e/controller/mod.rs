@@ -4,6 +4,7 @@
 //! own emulator in-process, watching only its own namespace.
 
 mod agency;
+mod agency_create;
 mod backup_share;
 mod backup_share_refusals;
 mod backup_vault;

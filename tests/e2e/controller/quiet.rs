@@ -19,7 +19,7 @@ use super::{RESYNC, Running, is_ready};
 const VAULTS: u64 = 40;
 
 /// Counts the writes (creations and changes) of `K` in `api` from now on.
-fn count_writes<K>(api: Api<K>) -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>)
+pub(super) fn count_writes<K>(api: Api<K>) -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
