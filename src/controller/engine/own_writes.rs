@@ -2,20 +2,23 @@
 //!
 //! A reconcile reads the object from the watch cache, which lags the API
 //! server. When a reconcile writes (its finalizer, a marker, the status
-//! that records a new id) and then fails or polls, the retry can come
-//! before the watch brings those writes back, and would act on the object
-//! as it was: search for what it has just recorded, adopt its own cloud
-//! object a second time, or, where names carry no owner, refuse it for
-//! want of the marker it just wrote. So the versions a reconcile wrote
-//! over are remembered for objects that will be looked at again soon, and
-//! a reconcile that reads one of them waits for the cache instead.
+//! that records a new id) and the object is reconciled again before the
+//! watch brings those writes back (a retry, a poll, a drift check that
+//! falls just then), the next reconcile would act on the object as it
+//! was: search for what it has just recorded, adopt its own cloud object
+//! a second time, or, where names carry no owner, refuse it for want of
+//! the marker it just wrote. So the versions each reconcile wrote over are
+//! remembered for a few seconds, and a reconcile that reads one of them
+//! waits for the cache instead. (Status writes are fenced as well, so a
+//! stale status never replaces a newer one; this spares the calls and
+//! Events before that write.)
 //!
-//! resourceVersions are compared for equality only, as the API asks. Only
-//! objects retried or polled are remembered, and each is forgotten by its
-//! next reconcile that finds the cache caught up, so the map stays as
-//! small as the set of failing objects.
+//! resourceVersions are compared for equality only, as the API asks, by a
+//! hash: 32 bytes an entry, and only objects written in the last
+//! [`KEEP`], so a burst of 10,000 new objects keeps about a thousand.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -25,46 +28,79 @@ use crate::controller::sweep::phase;
 
 /// How long to wait for the cache before looking again.
 pub const CACHE_LAG: Duration = Duration::from_millis(200);
-/// After this, a cache still behind is trusted anyway (a watch that is
-/// down is the watcher's to report, and every write stays fenced).
-const GIVE_UP: Duration = Duration::from_secs(30);
+/// How long a write is remembered. A cache further behind than this is
+/// trusted anyway: a watch that is down is the watcher's to report, and
+/// every status write stays fenced.
+const KEEP: Duration = Duration::from_secs(10);
+/// Versions kept per object: a reconcile writes at most its finalizer (with
+/// a marker), a marker or a once-only call's record, and its status.
+const VERSIONS: usize = 3;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OwnWrites {
+    start: Instant,
     entries: Mutex<HashMap<u64, Entry>>,
+}
+
+impl Default for OwnWrites {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Entry {
-    /// The resourceVersions this process's writes replaced.
-    superseded: Vec<String>,
-    at: Instant,
+    /// Hashes of the resourceVersions this process's writes replaced; 0 is
+    /// an empty slot.
+    superseded: [u64; VERSIONS],
+    /// Milliseconds since `start`.
+    at: u64,
 }
 
 impl OwnWrites {
-    /// `obj`'s last reconcile replaced `superseded` and will be retried soon.
-    pub fn record<K: Resource>(&self, obj: &K, superseded: Vec<String>) {
+    /// `obj`'s reconcile replaced `superseded` (oldest first).
+    pub fn record<K: Resource>(&self, obj: &K, superseded: &[String]) {
         if superseded.is_empty() {
             return;
         }
-        let entry = Entry {
-            superseded,
-            at: Instant::now(),
-        };
-        self.lock().insert(phase(obj), entry);
+        let mut slots = [0; VERSIONS];
+        let newest = superseded.iter().rev().take(VERSIONS);
+        for (slot, rv) in slots.iter_mut().zip(newest) {
+            *slot = hash(rv);
+        }
+        let now = self.millis();
+        let mut entries = self.lock();
+        // The expired go as new ones come: the map holds only the writes of
+        // the last few seconds, and gives its room back after a burst.
+        let keep = KEEP.as_millis() as u64;
+        if entries.len() >= 64 && entries.len().is_power_of_two() {
+            entries.retain(|_, e| now.saturating_sub(e.at) < keep);
+            entries.shrink_to_fit();
+        }
+        entries.insert(
+            phase(obj),
+            Entry {
+                superseded: slots,
+                at: now,
+            },
+        );
     }
 
     /// Whether `obj`, as the cache has it, is a version this process has
     /// since written over. Forgets `obj` once it is not.
     pub fn behind<K: Resource>(&self, obj: &K) -> bool {
         let key = phase(obj);
+        let now = self.millis();
         let mut entries = self.lock();
         let Some(entry) = entries.get(&key) else {
             return false;
         };
-        let seen = obj.meta().resource_version.as_deref();
-        let behind = entry.at.elapsed() < GIVE_UP
-            && seen.is_some_and(|rv| entry.superseded.iter().any(|s| s == rv));
+        let seen = obj.meta().resource_version.as_deref().map(hash);
+        let behind = now.saturating_sub(entry.at) < KEEP.as_millis() as u64
+            && seen.is_some_and(|rv| entry.superseded.contains(&rv));
         if !behind {
             entries.remove(&key);
         }
@@ -75,9 +111,20 @@ impl OwnWrites {
         self.lock().remove(&phase(obj));
     }
 
+    fn millis(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A resourceVersion's hash; never 0, the empty slot.
+fn hash(rv: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    rv.hash(&mut hasher);
+    hasher.finish().max(1)
 }
 
 #[cfg(test)]
@@ -96,7 +143,7 @@ mod tests {
     #[test]
     fn a_version_written_over_is_behind_until_the_cache_shows_a_newer_one() {
         let writes = OwnWrites::default();
-        writes.record(&at("10"), vec!["10".into(), "11".into()]);
+        writes.record(&at("10"), &["10".into(), "11".into()]);
         assert!(writes.behind(&at("10")));
         assert!(writes.behind(&at("11")));
         assert!(!writes.behind(&at("12")), "the cache caught up");
@@ -106,7 +153,16 @@ mod tests {
     #[test]
     fn nothing_recorded_is_never_behind() {
         let writes = OwnWrites::default();
-        writes.record(&at("10"), Vec::new());
+        writes.record(&at("10"), &[]);
         assert!(!writes.behind(&at("10")));
+    }
+
+    #[test]
+    fn only_the_newest_versions_are_kept() {
+        let writes = OwnWrites::default();
+        let versions: Vec<String> = (1..=5).map(|v| v.to_string()).collect();
+        writes.record(&at("5"), &versions);
+        assert!(writes.behind(&at("3")));
+        assert!(!writes.behind(&at("1")), "older than the kept three");
     }
 }

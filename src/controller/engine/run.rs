@@ -107,7 +107,7 @@ impl<'a, K: Managed> Run<'a, K> {
         let result = self.sync::<P>(&mut progress).await;
         let reported = self.report(&progress, result.as_ref().err(), false).await;
         let result = result.and_then(|action| reported.map(|()| action));
-        self.remember(&result);
+        self.remember();
         result
     }
 

@@ -45,7 +45,7 @@ impl<K: Managed> Run<'_, K> {
             Err(e) => self.report(&progress, Some(e), true).await?,
         }
         if result.is_err() {
-            self.remember(&result);
+            self.remember();
         }
         result
     }

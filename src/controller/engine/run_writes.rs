@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use kube::runtime::controller::Action;
 
 use super::Run;
 use crate::api::managed::{CREATE_STARTED_ANNOTATION, CreatePending, ManagedStatus};
@@ -43,16 +42,10 @@ impl<K: Managed> Run<'_, K> {
         self
     }
 
-    /// Keeps the versions this reconcile wrote over when the object will be
-    /// looked at again soon, before the cache may show the writes.
-    pub(super) fn remember(&mut self, result: &Result<Action, Error>) {
-        let soon = result
-            .as_ref()
-            .map_or(true, |action| *action != Action::await_change());
-        if soon {
-            let superseded = std::mem::take(&mut self.superseded);
-            self.ctx.own_writes.record(self.obj, superseded);
-        }
+    /// Keeps the versions this reconcile wrote over for the next reconcile,
+    /// which may read the cache before it shows the writes.
+    pub(super) fn remember(&mut self) {
+        self.ctx.own_writes.record(self.obj, &self.superseded);
     }
 
     /// This reconcile wrote the object; `written` is the API server's answer.
