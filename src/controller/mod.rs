@@ -276,6 +276,8 @@ async fn run_controllers(
         readiness.set(true);
         tracing::info!("caches filled; controllers running");
         futures::join!(vaults, shares, agencies, configs);
+        // The last reconciles' Events are still being written.
+        ctx.events.flush(EVENTS_FLUSH).await;
     };
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
@@ -285,6 +287,9 @@ async fn run_controllers(
         () = controllers => Ok(()),
     }
 }
+
+/// How long the way out waits for queued Events to be written.
+const EVENTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where cache changes wake reconciles.
 #[derive(Clone)]
