@@ -19,7 +19,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
+use super::engine::Managed;
 use super::kinds::Users;
+use crate::api::managed::CREATE_STARTED_ANNOTATION;
 use crate::api::provider_config::ProviderConfigUsers;
 use crate::api::{BackupVault, ProviderConfig};
 
@@ -196,8 +198,31 @@ pub async fn reflect_stream<K>(
 /// managed fields and `kubectl apply`'s copy of the whole object.
 pub fn slim<K: Resource>(obj: &mut K) {
     obj.meta_mut().managed_fields = None;
-    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
-        annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+    drop_annotation(obj, "kubectl.kubernetes.io/last-applied-configuration");
+}
+
+/// [`slim`], and for a managed object whose status coffer has written, its
+/// spent create-pending annotation (`CREATE_STARTED_ANNOTATION`, read only
+/// until then).
+pub fn slim_managed<K: Managed>(obj: &mut K) {
+    slim(obj);
+    let written = obj
+        .managed_status()
+        .is_some_and(|s| s.external_id.is_some() || !s.conditions.is_empty());
+    if written {
+        drop_annotation(obj, CREATE_STARTED_ANNOTATION);
+    }
+}
+
+/// Removes annotation `key`, and the map with it once empty: an empty
+/// BTreeMap still holds a node of about 500 bytes.
+fn drop_annotation<K: Resource>(obj: &mut K, key: &str) {
+    let meta = obj.meta_mut();
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(key);
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
     }
 }
 
@@ -353,5 +378,30 @@ mod tests {
         slim(&mut pc);
         assert!(pc.metadata.managed_fields.is_none());
         assert_eq!(pc.annotations().len(), 1);
+        pc.metadata.annotations = Some(
+            [(
+                "kubectl.kubernetes.io/last-applied-configuration".to_string(),
+                "{...}".to_string(),
+            )]
+            .into(),
+        );
+        slim(&mut pc);
+        assert_eq!(pc.metadata.annotations, None, "no empty map is kept");
+    }
+
+    #[test]
+    fn the_create_marker_annotation_is_dropped_once_the_status_is_written() {
+        let mut bv = crate::controller::backup_vault::fixtures::object();
+        bv.annotations_mut()
+            .insert(CREATE_STARTED_ANNOTATION.into(), "t0".into());
+        bv.status = None;
+        slim_managed(&mut bv);
+        assert!(bv.annotations().contains_key(CREATE_STARTED_ANNOTATION));
+        bv.status = Some(crate::api::BackupVaultStatus {
+            external_id: Some("v-1".into()),
+            ..Default::default()
+        });
+        slim_managed(&mut bv);
+        assert_eq!(bv.metadata.annotations, None);
     }
 }

@@ -166,7 +166,7 @@ impl<K: Managed> Kind<K> {
             unreadable,
         )
         .default_backoff()
-        .modify(caches::slim)
+        .modify(caches::slim_managed)
         .reflect(self.writer);
         let events = changes::only_changed(events).applied_objects();
         let sweeping = ctx.clone();
