@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use coffer::controller::caches::slim;
+use coffer::controller::caches::slim_managed;
 use coffer::controller::engine::Managed;
 use kube::api::{Api, ListParams};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -68,7 +68,7 @@ pub async fn of<K: Managed>(api: Api<K>) -> serde_json::Value {
     let (store, mut writer) = reflector::store::<K>();
     for obj in &objects {
         let mut obj = obj.clone();
-        slim(&mut obj);
+        slim_managed(&mut obj);
         writer.apply_watcher_event(&watcher::Event::Apply(obj));
     }
     let in_store = live() - before;
