@@ -117,9 +117,8 @@ where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
     E: FinalizerFailure,
 {
-    let mut finalizers = obj.meta().finalizers.clone().unwrap_or_default();
-    finalizers.push(finalizer.to_string());
-    patch(api, obj, finalizers)
+    let read_at = obj.meta().resource_version.as_deref();
+    add_with(api, finalizer, obj, read_at, &BTreeMap::new())
         .await
         .map_err(|source| E::kube("add the finalizer", source))
 }
@@ -137,19 +136,13 @@ pub async fn add_with<K>(
 where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
 {
-    let meta = obj.meta();
-    let mut finalizers = meta.finalizers.clone().unwrap_or_default();
+    let mut finalizers = obj.meta().finalizers.clone().unwrap_or_default();
     finalizers.push(finalizer.to_string());
-    let body = json!({
-        "metadata": {
-            "finalizers": finalizers,
-            "annotations": annotations,
-            "resourceVersion": resource_version,
-        }
-    });
-    let name = meta.name.as_deref().unwrap_or_default();
-    api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
-        .await
+    let mut metadata = json!({"finalizers": finalizers, "resourceVersion": resource_version});
+    if !annotations.is_empty() {
+        metadata["annotations"] = json!(annotations);
+    }
+    merge(api, obj, metadata).await
 }
 
 async fn remove<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), E>
@@ -180,11 +173,22 @@ async fn patch<K>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> Result<K, k
 where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
 {
-    let meta = obj.meta();
-    let name = meta.name.as_deref().unwrap_or_default();
-    let body = json!({
-        "metadata": {"finalizers": finalizers, "resourceVersion": meta.resource_version}
-    });
+    let read_at = &obj.meta().resource_version;
+    merge(
+        api,
+        obj,
+        json!({"finalizers": finalizers, "resourceVersion": read_at}),
+    )
+    .await
+}
+
+/// A merge patch of `obj`'s `metadata`.
+async fn merge<K>(api: &Api<K>, obj: &K, metadata: serde_json::Value) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
+{
+    let name = obj.meta().name.as_deref().unwrap_or_default();
+    let body = json!({ "metadata": metadata });
     api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
         .await
 }
