@@ -5,7 +5,7 @@
 SHELL := /usr/bin/env bash
 CARGO ?= cargo
 
-.PHONY: all build tools crds test lint bench demo demo-stop clean-demo
+.PHONY: all build tools image crds test lint bench demo demo-stop clean-demo
 
 all: build
 
@@ -16,6 +16,13 @@ build:
 tools:
 	scripts/install-tools.sh all
 
+## image: coffer's OCI image (a static musl binary on scratch, uid 65532),
+## built with buildah into the local podman store as localhost/coffer:<version>
+## and written to target/image/coffer-<version>.oci.tar. Installs podman,
+## buildah, runc, skopeo and musl-tools from Debian's packages when missing.
+image:
+	scripts/image.sh
+
 ## crds: regenerate crds/ from the API types, and the Helm chart's copy
 ## (commit the result).
 crds:
@@ -23,8 +30,9 @@ crds:
 	scripts/sync-chart-crds.sh
 
 ## test: every test — unit, integration against a real kube-apiserver and
-## etcd, the emulator driven by the providers' official Python SDKs, chart checks.
-test: tools
+## etcd, the chart's pods from the image (tests/pod), the emulator driven by the
+## providers' official Python SDKs, chart checks.
+test: tools image
 	$(CARGO) test --lib --bins --tests
 	scripts/python-tests.sh
 	scripts/chart-tests.sh

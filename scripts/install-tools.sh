@@ -3,7 +3,7 @@
 # from the registries this machine reaches, into a cache outside the clone that
 # is keyed by version. Each tool is (re)built only when its binary is missing.
 #
-# Usage: scripts/install-tools.sh [kube-apiserver|kubectl-helm|etcd|all]
+# Usage: scripts/install-tools.sh [kube-apiserver|kubectl-helm|etcd|image-tools|all]
 # Prints nothing but progress; `scripts/install-tools.sh env` prints the
 # variables the test harness reads (KUBE_APISERVER, ETCD, KUBECTL, HELM).
 set -euo pipefail
@@ -70,6 +70,28 @@ TOML
   rm -rf "$tmp"
 }
 
+# What `make image` and the pod test need: podman, buildah, runc and skopeo
+# (Debian's packages; runc because the machines this runs on refuse crun's
+# cgroup set-up), musl-gcc for the C parts of a static binary, and rustup's
+# musl target. Installed only where missing; apt needs root.
+install_image_tools() {
+  local missing=()
+  for tool in podman buildah runc skopeo musl-gcc; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    local packages=("${missing[@]/musl-gcc/musl-tools}")
+    log "installing ${packages[*]} from Debian's packages"
+    [ "$(id -u)" -eq 0 ] || { log "apt-get needs root: sudo apt-get install ${packages[*]}"; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null 2>&1 || {
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    }
+  fi
+  rustup target list --installed | grep -qx x86_64-unknown-linux-musl ||
+    rustup target add x86_64-unknown-linux-musl >&2
+}
+
 print_env() {
   echo "KUBE_APISERVER=$apiserver"
   echo "ETCD=$etcd_dir/etcd"
@@ -82,6 +104,7 @@ case "${1:-all}" in
   kubectl-helm) install_kubectl_helm ;;
   etcd) install_etcd ;;
   env) print_env ;;
+  image-tools) install_image_tools ;;
   all) install_kubectl_helm; install_etcd; install_apiserver ;;
   *) log "unknown target $1"; exit 2 ;;
 esac
