@@ -70,10 +70,10 @@ TOML
   rm -rf "$tmp"
 }
 
-# What `make image` and the pod test need: podman, buildah, runc and skopeo
-# (Debian's packages; runc because the machines this runs on refuse crun's
-# cgroup set-up), musl-gcc for the C parts of a static binary, and rustup's
-# musl target. Installed only where missing; apt needs root.
+# What `make image` and the pod test need: podman, buildah, runc (the runtime
+# the pod test names) and skopeo from Debian's packages, musl-gcc for the C
+# parts of a static binary, and rustup's musl target. Installed only where
+# missing; apt needs root.
 install_image_tools() {
   local missing=()
   for tool in podman buildah runc skopeo musl-gcc; do

@@ -60,6 +60,13 @@ impl LeaseConfig {
         self.duration / 3
     }
 
+    /// How often a standby looks at the lease: as client-go's 2 s retry
+    /// period is to its 15 s lease, so a released lease is taken within about
+    /// two seconds, at the cost of one GET that often per standby.
+    fn retry_period(&self) -> Duration {
+        self.duration * 2 / 15
+    }
+
     fn renew_deadline(&self) -> Duration {
         self.duration * 2 / 3
     }
@@ -79,12 +86,17 @@ impl Leadership {
         let mut watch = HolderWatch::default();
         tracing::info!(lease = %config.name, identity = %config.identity, "waiting for the lease");
         loop {
-            match try_claim(&api, &config, &mut watch).await {
+            let wait = match try_claim(&api, &config, &mut watch).await {
                 Ok(true) => break,
-                Ok(false) => {}
-                Err(error) => tracing::warn!(%error, "could not read or claim the lease"),
-            }
-            tokio::time::sleep(jittered(config.renew_period())).await;
+                Ok(false) => config.retry_period(),
+                Err(error) => {
+                    // A refusal (RBAC, say) names what is missing; it is
+                    // said every renew period, not every retry.
+                    tracing::warn!(%error, "could not read or claim the lease");
+                    config.renew_period()
+                }
+            };
+            tokio::time::sleep(jittered(wait)).await;
         }
         tracing::info!(lease = %config.name, identity = %config.identity, "leading");
         let renewer = tokio::spawn(renew(api.clone(), config.clone()));
