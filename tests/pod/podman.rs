@@ -6,10 +6,10 @@
 //! where in-cluster clients look for it, `KUBERNETES_SERVICE_HOST`/`PORT`,
 //! and its own network namespace with the declared ports published.
 //!
-//! Two facts of this machine kind shape the command line (say so where it
-//! runs): the runtime is runc, and runc may not raise a resource limit, not
-//! even to the host's own value, so the limits are passed explicitly and
-//! below the host's. The pod's network is slirp4netns: the host's loopback,
+//! Two facts of this machine kind shape the command line (said again where
+//! it runs): the runtime is runc with the host's cgroups (hybrid, v1), and a
+//! resource limit may not be raised, so the host's own limits are passed
+//! explicitly instead of podman's higher defaults. The pod's network is slirp4netns: the host's loopback,
 //! where the API server and the emulator listen, is 10.0.2.2 inside it.
 
 use std::collections::BTreeMap;
@@ -87,12 +87,15 @@ impl Pod {
             // runc is the runtime this machine kind runs containers with.
             "--runtime".into(),
             "runc".into(),
-            // This machine refuses to raise rlimits, even to the host's own
-            // values: give them explicitly, below the host's.
+            // This machine kind refuses to raise a resource limit, and
+            // podman's defaults (and its `--ulimit host`) ask for more than
+            // the host has: pass the host's own limits explicitly.
             "--ulimit".into(),
-            "nofile=8192:8192".into(),
+            format!("nofile={}", host_limit(libc::RLIMIT_NOFILE, u64::MAX)),
             "--ulimit".into(),
-            "nproc=4096:4096".into(),
+            // podman runs conmon and runc with RLIMIT_NPROC lowered to
+            // 32768, which is then the most runc may set.
+            format!("nproc={}", host_limit(libc::RLIMIT_NPROC, 32768)),
             "--network".into(),
             "slirp4netns:allow_host_loopback=true".into(),
             "--add-host".into(),
@@ -327,6 +330,22 @@ fn env(container: &Container, replica: &Replica<'_>) -> Vec<(String, String)> {
         env.push((var.name.clone(), value));
     }
     env
+}
+
+/// The host's `soft:hard` limit of `resource`, at most `cap`.
+fn host_limit(resource: libc::__rlimit_resource_t, cap: u64) -> String {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass and nothing else.
+    let ok = unsafe { libc::getrlimit(resource, &mut limit) } == 0;
+    assert!(ok, "getrlimit: {}", std::io::Error::last_os_error());
+    format!(
+        "{}:{}",
+        limit.rlim_cur.min(cap),
+        limit.rlim_max.min(cap)
+    )
 }
 
 fn free_port() -> u16 {
