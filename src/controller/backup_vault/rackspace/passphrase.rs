@@ -28,7 +28,7 @@ use crate::provider::ProviderError;
 pub const CURRENT_KEY: &str = "passphrase";
 /// The key of a passphrase requested and not yet confirmed.
 pub const PENDING_KEY: &str = "pending";
-/// The key of the fingerprints' HMAC key, in coffer's copy.
+/// The key of the fingerprints' HMAC key (hex), in coffer's copy.
 pub const FINGERPRINT_KEY: &str = "fingerprint-key";
 /// Marks coffer's copies, for people and for RBAC audits.
 pub const OWNED_LABEL: &str = "coffer.dev/passphrase-of";
@@ -201,12 +201,13 @@ impl Keeper {
             return Ok(Kept::default());
         };
         let value = |key| read_key(&secret, key).ok().flatten().map(Passphrase);
-        let key = secret
-            .data
-            .as_ref()
-            .and_then(|d| d.get(FINGERPRINT_KEY))
-            .filter(|b| !b.0.is_empty())
-            .map(|b| FingerprintKey(b.0.clone()));
+        // Hex, so that the copy stays text like the passphrases beside it.
+        let key = read_key(&secret, FINGERPRINT_KEY)
+            .ok()
+            .flatten()
+            .and_then(|text| hex::decode(text).ok())
+            .filter(|bytes| !bytes.is_empty())
+            .map(FingerprintKey);
         Ok(Kept {
             current: value(CURRENT_KEY),
             pending: value(PENDING_KEY),
@@ -223,7 +224,10 @@ impl Keeper {
             }
         }
         if let Some(key) = &kept.key {
-            data.insert(FINGERPRINT_KEY.to_string(), ByteString(key.0.clone()));
+            data.insert(
+                FINGERPRINT_KEY.to_string(),
+                ByteString(hex::encode(&key.0).into_bytes()),
+            );
         }
         let owner_name = self.owner.name.clone();
         let secret = Secret {
