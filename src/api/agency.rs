@@ -32,7 +32,7 @@ use super::{DeletionPolicy, ProviderConfigRef};
 #[serde(rename_all = "camelCase")]
 // One entry per provider block, as on BackupVault.
 #[x_kube(validation = Rule::new("[has(self.huaweiCloud)].exists_one(p, p)").message(
-    "spec must set exactly one provider block, and huaweiCloud is the only provider supported today."
+    "spec must set exactly one provider block: huaweiCloud (a Huawei Cloud IAM agency)."
 ))]
 pub struct AgencySpec {
     /// The ProviderConfig, in this namespace, that says where the cloud is
@@ -242,9 +242,24 @@ pub struct AgencyObservation {
     /// The agency's URN, for trust policies that name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urn: Option<String>,
-    /// The grants IAM reports, as `scope[/project]:role`.
+    /// The grants IAM reports, each a role by id and name on one scope.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
+    pub roles: Vec<ObservedGrant>,
+}
+
+/// One grant as IAM reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedGrant {
+    /// `Domain`, `AllProjects`, or `Project/<project id>`.
+    pub scope: String,
+    /// The role's id in IAM.
+    pub role_id: String,
+    /// The role's name (its display name where IAM has one), for the roles
+    /// `spec.huaweiCloud.roles` names; left out for a grant the spec does
+    /// not name, which coffer revokes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[cfg(test)]

@@ -21,7 +21,10 @@ use super::conditions::Condition;
     shortname = "pconfig",
     category = "coffer",
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name":"REGION","type":"string","jsonPath":".spec.huaweiCloud.region"}"#,
+    // The region of whichever cloud the config is for: every block that has
+    // one calls it `region`. A Commvault Command Center is not regional, so
+    // its row shows none.
+    printcolumn = r#"{"name":"REGION","type":"string","jsonPath":".spec.*.region"}"#,
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]

@@ -60,10 +60,11 @@ pub struct RunArgs {
     pub leader_election_lease_duration: Duration,
 
     /// How long a retryable provider error (a 5xx, a 429, a timeout) must
-    /// keep an object failing, through at least twelve attempts in a row,
-    /// before coffer shows it in `Synced` and an Event. Shorter failures are
-    /// retried with backoff, quietly: the API server is shared by the whole
-    /// cluster. Errors no retry can fix are shown at once.
+    /// keep an object failing, however many tries that is, before coffer
+    /// shows it in `Synced` and an Event (once; again only when its reason
+    /// changes). Shorter failures are retried with backoff, quietly: the
+    /// API server is shared by the whole cluster. Errors no retry can fix
+    /// are shown at once.
     #[arg(long, env = "COFFER_FAILURE_GRACE", default_value = "60s", value_parser = parse_duration)]
     pub failure_grace: Duration,
 

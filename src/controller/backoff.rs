@@ -37,6 +37,33 @@ impl Backoff {
         }
     }
 
+    /// A backoff that never waits longer than `resync`: a failing object is
+    /// tried again at least as often as a healthy one is checked for drift.
+    pub fn within(base: Duration, max: Duration, resync: Duration) -> Self {
+        Self::new(base.min(resync), max.min(resync))
+    }
+
+    /// The longest wait between two tries (before a provider's `Retry-After`).
+    pub fn ceiling(&self) -> Duration {
+        self.max
+    }
+
+    /// Counts one more failure of `key` and says how long to wait before
+    /// retrying it; the wait is cut short so that the first try after
+    /// `grace` of failing comes as soon as the grace is over, since that
+    /// try is the one that shows the failure (unless the provider asked
+    /// for a longer wait).
+    pub fn next_delay_within(
+        &self,
+        key: &str,
+        retry_after: Option<Duration>,
+        grace: Duration,
+    ) -> Duration {
+        let delay = self.next_delay(key, retry_after);
+        let failing_for = self.failing(key).map_or(Duration::ZERO, |(_, since)| since);
+        until_shown(delay, failing_for, grace, retry_after)
+    }
+
     /// Counts one more failure of `key` and says how long to wait before
     /// retrying it.
     pub fn next_delay(&self, key: &str, retry_after: Option<Duration>) -> Duration {
@@ -109,6 +136,23 @@ pub fn retry_delay(
     }
 }
 
+/// `delay`, cut so that a retry does not wait past the end of the failure
+/// `grace` when the object has been failing for `failing_for`, but never
+/// below the provider's `retry_after`.
+pub fn until_shown(
+    delay: Duration,
+    failing_for: Duration,
+    grace: Duration,
+    retry_after: Option<Duration>,
+) -> Duration {
+    if failing_for >= grace {
+        return delay;
+    }
+    // A little past the grace, so the try finds it over.
+    let rest = grace - failing_for + Duration::from_millis(100);
+    delay.min(rest).max(retry_after.unwrap_or_default())
+}
+
 /// A periodic requeue delay: `period` give or take 20%.
 pub fn jittered(period: Duration) -> Duration {
     spread(period, rand::rng().random())
@@ -173,6 +217,31 @@ mod tests {
         }
         assert_eq!(backoff.failures("ns/b"), 0);
         assert!(backoff.next_delay("ns/b", None) < BASE);
+    }
+
+    #[test]
+    fn the_backoff_never_waits_longer_than_the_resync_interval() {
+        let resync = Duration::from_secs(60);
+        let backoff = Backoff::within(BASE, MAX, resync);
+        assert_eq!(backoff.ceiling(), resync);
+        for _ in 0..20 {
+            assert!(backoff.next_delay("ns/a", None) <= resync);
+        }
+    }
+
+    #[test]
+    fn the_try_that_shows_a_failure_comes_when_the_grace_ends() {
+        let grace = Duration::from_secs(60);
+        let long = Duration::from_secs(64);
+        let cut = until_shown(long, Duration::from_secs(47), grace, None);
+        assert!(cut <= Duration::from_secs(14), "{cut:?}");
+        assert_eq!(until_shown(long, grace, grace, None), long, "already shown");
+        let asked = Some(Duration::from_secs(30));
+        assert_eq!(
+            until_shown(long, Duration::from_secs(47), grace, asked),
+            Duration::from_secs(30),
+            "Retry-After is honoured"
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ impl Context {
             metrics,
             caches,
             providers,
-            backoff: Backoff::new(settings.backoff_base, settings.backoff_max),
+            backoff: Backoff::within(
+                settings.backoff_base,
+                settings.backoff_max,
+                settings.resync_interval,
+            ),
             recent: Recent::default(),
             own_writes: OwnWrites::default(),
             settings,
@@ -117,25 +121,24 @@ impl Context {
             tracing::info!(%error, kind, object = %obj.name_any(), "reconcile failed; waiting for a change");
             return None;
         }
-        let delay = self
-            .backoff
-            .next_delay(&object_key(kind, obj), error.retry_after());
+        let delay = self.backoff.next_delay_within(
+            &object_key(kind, obj),
+            error.retry_after(),
+            self.settings.failure_grace,
+        );
         tracing::info!(%error, kind, object = %obj.name_any(), ?delay, "reconcile failed; retrying");
         Some(Action::requeue(delay))
     }
 
     /// Whether the failure `obj` is in the middle of persists: it has been
-    /// failing for the whole failure grace, and through
-    /// [`PERSISTENT_FAILURES`] attempts in a row — a slow, congested account
-    /// is not a persistent failure. Until then a retryable error is retried
-    /// quietly, without a status write or an Event.
+    /// failing for the whole failure grace, however many tries that took.
+    /// Until then a retryable error is retried quietly, without a status
+    /// write or an Event; after it, it is shown once (see
+    /// `engine::report`), and again only when its reason changes.
     pub fn failure_persists<K: Resource>(&self, kind: &'static str, obj: &K) -> bool {
         self.backoff
             .failing(&object_key(kind, obj))
-            .is_some_and(|(count, since)| {
-                // This failure is not counted yet.
-                count + 1 >= PERSISTENT_FAILURES && since >= self.settings.failure_grace
-            })
+            .is_some_and(|(_, since)| since >= self.settings.failure_grace)
     }
 
     /// Forgets everything held about an object that is gone.
@@ -145,14 +148,6 @@ impl Context {
         self.own_writes.forget(obj);
     }
 }
-
-/// Failures in a row after which (and the failure grace) a retryable error
-/// is shown. At 30 % random faults a reconcile of two calls fails about
-/// half the time, so twelve in a row happen to about one object in three
-/// thousand; eight, tried first, still showed in one run of a forty-vault
-/// test in ten. A provider that is really down is shown after a couple of
-/// minutes of backoff.
-pub const PERSISTENT_FAILURES: u32 = 12;
 
 /// The key of `obj` in per-object state: kind, namespace and name.
 pub fn object_key<K: Resource>(kind: &str, obj: &K) -> String {

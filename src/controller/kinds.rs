@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use futures::Future;
 use futures::channel::mpsc;
+use futures::{Future, StreamExt};
 use kube::Client;
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
@@ -168,6 +168,9 @@ impl<K: Managed> Kind<K> {
         .default_backoff()
         .modify(caches::slim_managed)
         .reflect(self.writer);
+        let (store, wake) = (self.store.clone(), self.users.wake.clone());
+        // Before the filter: a status change is news for the woken.
+        let events = events.inspect(move |event| wake_others(&store, &wake, event));
         let events = changes::only_changed(events).applied_objects();
         let sweeping = ctx.clone();
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
@@ -196,6 +199,24 @@ impl<K: Managed> Kind<K> {
             () = super::drain(results) => {}
             () = sweep => {}
         }
+    }
+}
+
+/// Wakes the objects of the store that `event`'s object names through
+/// [`Managed::wakes`] (an owner BackupShare, when its receiver changed).
+fn wake_others<K: Managed>(
+    store: &Store<K>,
+    wake: &mpsc::UnboundedSender<ObjectRef<K>>,
+    event: &Result<watcher::Event<K>, watcher::Error>,
+) {
+    let Ok(watcher::Event::Apply(obj)) = event else {
+        return;
+    };
+    let Some(key) = obj.wakes() else {
+        return;
+    };
+    for other in store.state().iter().filter(|o| o.woken_by(&key)) {
+        let _ = wake.unbounded_send(ObjectRef::from_obj(other.as_ref()));
     }
 }
 

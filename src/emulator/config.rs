@@ -37,7 +37,7 @@ pub const DEFAULT_COMMVAULT_USERNAME: &str = "admin";
 pub const DEFAULT_COMMVAULT_PASSWORD: &str = "commvault-password";
 // Rackspace: the account and the agent every emulator starts with.
 pub const DEFAULT_RAX_USERNAME: &str = "coffer";
-pub const DEFAULT_RAX_API_KEY: &str = "0123456789abcdef0123456789abcdef";
+pub const DEFAULT_RAX_API_KEY: &str = "rax-api-key-5f3c9e1d7b2a48e6";
 pub const DEFAULT_RAX_PASSWORD: &str = "coffer-password";
 pub const DEFAULT_RAX_TENANT_ID: &str = "110011";
 pub const DEFAULT_RAX_REGION: &str = "DFW";

@@ -97,6 +97,10 @@ pub enum Operation {
     RaxCreateToken,
     /// `GET /v2/{project_id}/agents` (Rackspace Cloud Backup)
     RaxListAgents,
+    /// `POST /v2/{project_id}/agents`: an agent registers
+    RaxRegisterAgent,
+    /// `DELETE /v2/{project_id}/agents/{agent_id}`
+    RaxDeleteAgent,
     /// `GET /v2/{project_id}/agents/{agent_id}`
     RaxGetAgent,
     /// `GET /v2/{project_id}/agents/{agent_id}/status`
@@ -137,7 +141,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 60] = [
+    pub const ALL: [Operation; 62] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -180,6 +184,8 @@ impl Operation {
         Operation::ListAllProjectsPermissionsForAgency,
         Operation::RaxCreateToken,
         Operation::RaxListAgents,
+        Operation::RaxRegisterAgent,
+        Operation::RaxDeleteAgent,
         Operation::RaxGetAgent,
         Operation::RaxGetAgentStatus,
         Operation::RaxUpdateAgent,
@@ -250,6 +256,8 @@ impl Operation {
             Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
             Operation::RaxCreateToken => "RaxCreateToken",
             Operation::RaxListAgents => "RaxListAgents",
+            Operation::RaxRegisterAgent => "RaxRegisterAgent",
+            Operation::RaxDeleteAgent => "RaxDeleteAgent",
             Operation::RaxGetAgent => "RaxGetAgent",
             Operation::RaxGetAgentStatus => "RaxGetAgentStatus",
             Operation::RaxUpdateAgent => "RaxUpdateAgent",

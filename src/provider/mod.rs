@@ -2,6 +2,7 @@
 //! types. Controllers see these traits and [`ProviderError`], never a
 //! provider's wire types or HTTP status codes.
 
+pub mod body;
 pub mod budget;
 pub mod commvault;
 pub mod error;
@@ -12,3 +13,6 @@ pub mod metrics;
 pub mod rackspace;
 
 pub use error::ProviderError;
+
+#[cfg(test)]
+mod robustness_tests;

@@ -47,6 +47,19 @@ impl Managed for BackupShare {
     fn managed_status(&self) -> Option<&BackupShareStatus> {
         self.status.as_ref()
     }
+
+    /// A receiver's change (its answer, in its status) is news for the
+    /// owner's share of the same backup, when both are in this cluster.
+    fn wakes(&self) -> Option<String> {
+        self.spec.receiver.as_ref().map(|r| r.backup_id.clone())
+    }
+
+    fn woken_by(&self, backup_id: &str) -> bool {
+        self.spec
+            .owner
+            .as_ref()
+            .is_some_and(|o| o.backup_id == backup_id)
+    }
 }
 
 /// Reconciles one BackupShare through the pair of its side. An object

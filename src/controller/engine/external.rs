@@ -53,6 +53,19 @@ pub trait Managed:
     fn referenced_secrets(&self) -> Vec<&str> {
         Vec::new()
     }
+
+    /// When this object's change (its status too) is news for other
+    /// objects of its kind, a key naming them (see [`Managed::woken_by`]):
+    /// a receiver's answer, for the owner's share of the same backup.
+    fn wakes(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether a change of an object whose [`Managed::wakes`] is `key`
+    /// should reconcile this one.
+    fn woken_by(&self, _key: &str) -> bool {
+        false
+    }
 }
 
 /// The provider session of the ProviderConfig `obj` names, in its own
@@ -144,6 +157,28 @@ pub enum Health {
         reason: String,
         message: String,
     },
+}
+
+/// Whether a condition's reason is progress or trouble: decides, once for
+/// every pair, whether its Event is Normal or a Warning (Argo CD and most
+/// alerting read a Warning as something to fix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Normal work still under way (a job running, a vault being waited for).
+    Progress,
+    /// Something a user may have to act on.
+    Trouble,
+}
+
+impl Health {
+    /// What `Ready=False` with this health means to a user. Only a
+    /// pair's `Progressing` is progress; the reason it gives says which.
+    pub fn tone(&self) -> Tone {
+        match self {
+            Self::Progressing { .. } | Self::Available { .. } | Self::Deleting => Tone::Progress,
+            Self::Degraded { .. } => Tone::Trouble,
+        }
+    }
 }
 
 /// A difference the pair will not act on, and why.
@@ -286,6 +321,13 @@ pub trait External: Sized + Send + Sync {
     const KEPT_ON_DELETE: Option<&'static str> = None;
 
     /// Whether `observed` shows the effect of in-flight `key`.
+    /// How soon to look again although nothing is planned or in flight:
+    /// the cloud object waits on someone else (a share member that has not
+    /// answered yet). `None`: at the next drift check.
+    fn recheck(&self, _observed: &Self::Observed) -> Option<std::time::Duration> {
+        None
+    }
+
     fn settled(&self, _observed: &Self::Observed, _key: &str) -> bool {
         true
     }

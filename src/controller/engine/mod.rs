@@ -23,7 +23,8 @@ use kube::runtime::controller::Action;
 
 pub use error::Error;
 pub use external::{
-    Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, Recovery, session_of,
+    Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, Recovery, Tone,
+    session_of,
 };
 pub use policy::{Policy, wake_key};
 

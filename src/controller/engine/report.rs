@@ -3,10 +3,12 @@
 //! status gives the same status, which is what lets a reconcile that
 //! changed nothing skip the write.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 
 use super::error::Error;
-use super::external::{Blocked, Health};
+use super::external::{Blocked, Health, Tone};
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY, SYNCED};
 use crate::api::managed::{
     CallPending, CreatePending, Drift, DriftAction, InFlightCall, ManagedStatus, PlannedCall,
@@ -73,6 +75,9 @@ pub struct Outcome<'a, A> {
     pub error: Option<&'a Error>,
     /// A retryable error that has not persisted long enough to be shown.
     pub quiet: bool,
+    /// The error is retryable and coffer retries it, waiting at most this
+    /// long between tries: said in the message once it is shown.
+    pub retrying: Option<Duration>,
     /// The object is being deleted.
     pub cleanup: bool,
     pub paused: bool,
@@ -95,6 +100,7 @@ impl<A> Outcome<'_, A> {
             call_pending: None,
             error: None,
             quiet: false,
+            retrying: None,
             cleanup: false,
             paused: false,
             observe_only: false,
@@ -113,7 +119,7 @@ pub fn status<A: Clone>(
 ) -> ManagedStatus<A> {
     let mut desired = Vec::new();
     desired.extend(ready(&current.conditions, outcome));
-    desired.extend(synced(outcome));
+    desired.extend(synced(&current.conditions, outcome));
     let same_object = outcome.external_id == current.external_id.as_deref();
     let keep_or_clear = |kept: &A| same_object.then(|| kept.clone());
     ManagedStatus {
@@ -176,7 +182,7 @@ fn ready<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCo
     match outcome.error {
         Some(_) if outcome.quiet => None,
         Some(e) if e.blinds() || conditions::find(current, READY).is_none() => {
-            cond(ConditionStatus::False, e.reason(), e.to_string())
+            cond(ConditionStatus::False, e.reason(), shown(e, outcome))
         }
         Some(_) => None,
         None if outcome.paused => None,
@@ -199,7 +205,7 @@ fn ready<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCo
 
 /// `Synced`: whether this reconcile made the object match the spec, and if
 /// not, why and what was planned. Left alone while deleting succeeds.
-fn synced<A>(outcome: &Outcome<'_, A>) -> Option<DesiredCondition> {
+fn synced<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCondition> {
     let cond = |status, reason: &str, message: String| {
         Some(DesiredCondition::new(SYNCED, status, reason, message))
     };
@@ -213,10 +219,10 @@ fn synced<A>(outcome: &Outcome<'_, A>) -> Option<DesiredCondition> {
         );
     }
     if let Some(e) = outcome.error {
-        if outcome.quiet {
+        if outcome.quiet || still_shown(current, e, outcome) {
             return None;
         }
-        let mut message = e.to_string();
+        let mut message = shown(e, outcome);
         if let Some(plan) = outcome.plan.filter(|p| !p.calls.is_empty()) {
             message.push_str(&format!(" (planned: {})", plan.summary()));
         }
@@ -261,8 +267,48 @@ fn synced<A>(outcome: &Outcome<'_, A>) -> Option<DesiredCondition> {
     cond(ConditionStatus::True, MATCHES, message)
 }
 
+/// An error as a condition shows it; a retried one says that coffer keeps
+/// trying and how soon. The delay is the backoff's ceiling, not the next
+/// try's time: a message that changed with every try would be a status
+/// write per try.
+fn shown<A>(e: &Error, outcome: &Outcome<'_, A>) -> String {
+    match outcome.retrying {
+        Some(ceiling) => format!(
+            "{e}; coffer keeps retrying with backoff: the next try comes within {}, or at once when the object changes",
+            humantime(ceiling)
+        ),
+        None => e.to_string(),
+    }
+}
+
+/// A retried error already shown with the same reason is left as it was
+/// written: only a new reason, or recovering, is worth a write.
+fn still_shown<A>(current: &[Condition], e: &Error, outcome: &Outcome<'_, A>) -> bool {
+    outcome.retrying.is_some()
+        && !outcome.cleanup
+        && conditions::find(current, SYNCED)
+            .is_some_and(|c| c.status == "False" && c.reason == e.reason())
+}
+
+/// `90s` as `1m30s`, for messages.
+fn humantime(d: Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
+}
+
 /// The Events the conditions' transitions from `before` to `after` deserve.
-pub fn transition_notes(noun: &str, before: &[Condition], after: &[Condition]) -> Vec<Note> {
+/// `ready_tone` says whether a `Ready=False` that the object's own health
+/// set is progress (a Normal Event) or trouble (a Warning).
+pub fn transition_notes(
+    noun: &str,
+    before: &[Condition],
+    after: &[Condition],
+    ready_tone: Tone,
+) -> Vec<Note> {
     let mut notes = Vec::new();
     let synced = conditions::find(after, SYNCED);
     if transitioned(before, after, SYNCED)
@@ -289,7 +335,9 @@ pub fn transition_notes(noun: &str, before: &[Condition], after: &[Condition]) -
         let was = conditions::find(before, READY);
         let follows_error = synced.is_some_and(|s| s.status == "False" && s.reason == now.reason);
         if !follows_error && now.reason != DELETING {
-            if now.status == "False" {
+            if now.status == "False" && ready_tone == Tone::Progress {
+                notes.push(Note::normal(&now.reason, "Observe", &now.message));
+            } else if now.status == "False" {
                 notes.push(Note::warning(&now.reason, "Observe", &now.message));
             } else if was.is_some() {
                 notes.push(Note::normal(reason::READY, "Observe", &now.message));

@@ -75,7 +75,9 @@ fn unchanged_outcome_computes_an_identical_status() {
     let (view, health, plan) = ("available".to_string(), available(), PlanView::default());
     let again = status(&first, Some(1), &seen(&view, &health, &plan), at(600));
     assert_eq!(again, first, "a no-op resync must not need a status write");
-    assert!(transition_notes("vault", &first.conditions, &again.conditions).is_empty());
+    assert!(
+        transition_notes("vault", &first.conditions, &again.conditions, Tone::Trouble).is_empty()
+    );
 }
 
 #[test]
@@ -113,7 +115,12 @@ fn a_transient_error_keeps_ready_and_clears_synced() {
         (synced.status.as_str(), synced.reason.as_str()),
         ("False", "ProviderUnavailable")
     );
-    let notes = transition_notes("vault", &before.conditions, &after.conditions);
+    let notes = transition_notes(
+        "vault",
+        &before.conditions,
+        &after.conditions,
+        Tone::Trouble,
+    );
     assert_eq!(notes.len(), 1);
     assert!(notes[0].warning);
     assert_eq!(notes[0].reason, "ProviderUnavailable");
@@ -132,7 +139,12 @@ fn recovery_is_announced_once() {
     let failed = failed(&healthy(), &transient(), false);
     let (view, health, plan) = ("available".to_string(), available(), PlanView::default());
     let recovered = status(&failed, Some(1), &seen(&view, &health, &plan), at(120));
-    let notes = transition_notes("vault", &failed.conditions, &recovered.conditions);
+    let notes = transition_notes(
+        "vault",
+        &failed.conditions,
+        &recovered.conditions,
+        Tone::Trouble,
+    );
     assert_eq!(
         notes,
         vec![Note::normal(
@@ -176,9 +188,94 @@ fn a_degraded_object_is_announced() {
         message: "frozen".into(),
     };
     let after = status(&before, Some(1), &seen(&view, &health, &plan), at(60));
-    let notes = transition_notes("vault", &before.conditions, &after.conditions);
+    let notes = transition_notes(
+        "vault",
+        &before.conditions,
+        &after.conditions,
+        health.tone(),
+    );
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].reason, "Frozen");
+    assert!(notes[0].warning, "a degraded object is trouble");
+}
+
+#[test]
+fn a_running_job_is_a_normal_event_not_a_warning() {
+    let (view, plan) = ("running".to_string(), PlanView::default());
+    let health = Health::Progressing {
+        reason: "EndpointJobRunning".into(),
+        message: "endpoint job 7 is running (40%)".into(),
+    };
+    for before in [Status::default(), healthy()] {
+        let after = status(&before, Some(1), &seen(&view, &health, &plan), at(60));
+        let notes = transition_notes(
+            "vault",
+            &before.conditions,
+            &after.conditions,
+            health.tone(),
+        );
+        let running: Vec<_> = notes
+            .iter()
+            .filter(|n| n.reason == "EndpointJobRunning")
+            .collect();
+        assert_eq!(running.len(), 1, "{notes:?}");
+        assert!(!running[0].warning, "a running job is progress: {notes:?}");
+    }
+}
+
+/// A retryable failure past the grace, as the engine reports it.
+fn shown(before: &Status, error: &Error) -> Status {
+    let outcome = Outcome {
+        external_id: before.external_id.as_deref(),
+        error: Some(error),
+        retrying: Some(std::time::Duration::from_secs(300)),
+        ..Outcome::empty("vault")
+    };
+    status(before, Some(1), &outcome, at(60))
+}
+
+#[test]
+fn a_new_object_failing_past_the_grace_says_why_and_that_coffer_keeps_retrying() {
+    let after = shown(&Status::default(), &transient());
+    for type_ in [READY, SYNCED] {
+        let cond = find(&after, type_);
+        assert_eq!(
+            (cond.status.as_str(), cond.reason.as_str()),
+            ("False", "ProviderUnavailable")
+        );
+        assert!(cond.message.contains("502 Bad Gateway"), "{}", cond.message);
+        assert!(
+            cond.message.contains("coffer keeps retrying"),
+            "{}",
+            cond.message
+        );
+        assert!(cond.message.contains("within 5m"), "{}", cond.message);
+    }
+    let notes = transition_notes("vault", &[], &after.conditions, Tone::Trouble);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].warning);
+}
+
+#[test]
+fn a_shown_failure_is_written_again_only_when_its_reason_changes() {
+    let first = shown(&healthy(), &transient());
+    let again = Error::Provider {
+        operation: "read the vault".into(),
+        source: ProviderError::Transient {
+            message: "503 Service Unavailable (request 7f3a)".into(),
+        },
+    };
+    assert_eq!(shown(&first, &again), first, "the same reason: no write");
+    let throttled = Error::Provider {
+        operation: "read the vault".into(),
+        source: ProviderError::Throttled {
+            code: "APIGW.0308".into(),
+            message: "slow down".into(),
+            retry_after: None,
+        },
+    };
+    let changed = shown(&first, &throttled);
+    assert_eq!(find(&changed, SYNCED).reason, "Throttled");
 }
 
 #[test]
@@ -207,7 +304,12 @@ fn paused_says_so_once_and_keeps_ready() {
     let after = status(&before, Some(1), &outcome, at(60));
     assert_eq!(find(&after, READY), find(&before, READY));
     assert_eq!(find(&after, SYNCED).reason, PAUSED);
-    let notes = transition_notes("vault", &before.conditions, &after.conditions);
+    let notes = transition_notes(
+        "vault",
+        &before.conditions,
+        &after.conditions,
+        Tone::Trouble,
+    );
     assert_eq!(notes.len(), 1);
     assert!(
         !notes[0].warning,

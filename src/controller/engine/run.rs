@@ -14,7 +14,7 @@ use kube::runtime::controller::Action;
 
 use super::adopt::{self, Decision, Facts};
 use super::error::Error;
-use super::external::{External, Health, Lookup, Managed, Plan};
+use super::external::{External, Health, Lookup, Managed, Plan, Tone};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use crate::api::conditions::{self, SYNCED};
@@ -40,6 +40,8 @@ struct Progress<A> {
     in_flight: Vec<InFlightCall>,
     create_pending: Option<CreatePending>,
     call_pending: Option<CallPending>,
+    /// The pair's wish to look again before the drift check.
+    recheck: Option<std::time::Duration>,
 }
 
 impl<A> Progress<A> {
@@ -51,6 +53,7 @@ impl<A> Progress<A> {
             in_flight: status.in_flight.clone(),
             create_pending: create_pending(obj, status),
             call_pending: status.call_pending.clone(),
+            recheck: None,
         }
     }
 }
@@ -74,6 +77,9 @@ pub struct Run<'a, K: Managed> {
     superseded: Vec<String>,
     /// The status as last written, starting from the object's.
     status: ManagedStatus<K::AtProvider>,
+    /// Events of what this reconcile did, held until a status write that
+    /// records it lands (see [`Run::publish`]).
+    notes: Vec<Note>,
 }
 
 impl<'a, K: Managed> Run<'a, K> {
@@ -88,6 +94,7 @@ impl<'a, K: Managed> Run<'a, K> {
             resource_version: obj.resource_version(),
             superseded: Vec::new(),
             status: obj.managed_status().cloned().unwrap_or_default(),
+            notes: Vec::new(),
         }
     }
 
@@ -155,6 +162,7 @@ impl<'a, K: Managed> Run<'a, K> {
             progress.in_flight.iter().map(|f| f.call.clone()).collect();
         in_flight.extend(progress.call_pending.iter().map(|p| p.call.clone()));
         let mut plan = ext.plan(&observed, &in_flight);
+        progress.recheck = ext.recheck(&observed);
         if let Some(pending) = &progress.call_pending {
             withhold(&ext, &mut plan, pending);
         }
@@ -222,7 +230,7 @@ impl<'a, K: Managed> Run<'a, K> {
     /// The cloud object by the id known so far (or the one the user gave),
     /// else found by the pair's lookup under the adoption rules.
     async fn observe<P: External<Kind = K>>(
-        &self,
+        &mut self,
         ext: &P,
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Option<P::Observed>, Error> {
@@ -289,7 +297,7 @@ impl<'a, K: Managed> Run<'a, K> {
     }
 
     /// The id in status names an object the provider no longer has.
-    async fn lost(&self, id: &str) {
+    async fn lost(&mut self, id: &str) {
         let what = match self.policy.observe_only() {
             true => "observing only, so coffer does not create it",
             false => "creating it again",
@@ -354,14 +362,15 @@ impl<'a, K: Managed> Run<'a, K> {
             }));
         let in_flight: BTreeSet<String> = created.awaiting.iter().cloned().collect();
         progress.plan = Some(view_of(ext, &ext.plan(&created.observed, &in_flight)));
-        self.report(progress, None, false).await?;
         self.ctx.metrics.acted(K::KIND, "create");
+        // Held until the status that records the id lands, by this report.
         self.publish(Note::normal(
             reason::CREATED,
             "Create",
             format!("created {} {id}", K::NOUN),
         ))
         .await;
+        self.report(progress, None, false).await?;
         Ok(created.observed)
     }
 
@@ -374,7 +383,8 @@ impl<'a, K: Managed> Run<'a, K> {
         error: Option<&Error>,
         cleanup: bool,
     ) -> Result<(), Error> {
-        let quiet = error.is_some_and(|e| e.is_retryable() && !self.failure_persists());
+        let retryable = error.is_some_and(|e| e.is_retryable());
+        let quiet = retryable && !self.failure_persists();
         let outcome = Outcome {
             external_id: progress.external_id.as_deref(),
             observed: progress.observed.as_ref().map(|(a, h)| (a, h)),
@@ -384,6 +394,7 @@ impl<'a, K: Managed> Run<'a, K> {
             call_pending: progress.call_pending.as_ref(),
             error,
             quiet,
+            retrying: retryable.then(|| self.ctx.backoff.ceiling()),
             cleanup,
             paused: self.policy.paused,
             observe_only: self.policy.observe_only(),
@@ -392,7 +403,12 @@ impl<'a, K: Managed> Run<'a, K> {
         };
         let generation = self.obj.meta().generation;
         let desired = report::status(&self.status, generation, &outcome, Timestamp::now());
-        let notes = report::transition_notes(K::NOUN, &self.status.conditions, &desired.conditions);
+        let tone = match &progress.observed {
+            Some((_, health)) => health.tone(),
+            None => Tone::Trouble,
+        };
+        let notes =
+            report::transition_notes(K::NOUN, &self.status.conditions, &desired.conditions, tone);
         // Fenced: a status computed from a cached object that is behind
         // (another writer's change, or this process's own write the watch
         // has not brought back yet) must not replace a newer one; that
@@ -412,9 +428,8 @@ impl<'a, K: Managed> Run<'a, K> {
             self.wrote(&written);
         }
         self.status = desired;
-        for note in notes {
-            self.publish(note).await;
-        }
+        self.notes.extend(notes);
+        self.release().await;
         Ok(())
     }
 
@@ -437,9 +452,10 @@ impl<'a, K: Managed> Run<'a, K> {
                 .plan
                 .as_ref()
                 .is_some_and(|p| !p.awaiting.is_empty());
-        match settling {
-            true => self.ctx.poll(),
-            false => self.resync(),
+        match (settling, progress.recheck) {
+            (true, _) => self.ctx.poll(),
+            (false, Some(after)) => Action::requeue(crate::controller::backoff::jittered(after)),
+            (false, None) => self.resync(),
         }
     }
 
@@ -456,11 +472,22 @@ impl<'a, K: Managed> Run<'a, K> {
         }
     }
 
-    async fn publish(&self, note: Note) {
-        self.ctx
-            .events
-            .publish(&self.obj.object_ref(&()), note)
-            .await;
+    /// Holds `note` until this reconcile's next status write lands (or
+    /// proves needless): a write refused as stale means the reconcile
+    /// acted on an old view and is redone, and its Events (an `Adopted`
+    /// the redo repeats) would tell of what is not recorded. Dropped with
+    /// the reconcile if no write lands.
+    async fn publish(&mut self, note: Note) {
+        self.notes.push(note);
+    }
+
+    /// Publishes the held Events: the status that records them landed, or
+    /// there is no status to write (the object is let go).
+    async fn release(&mut self) {
+        let regarding = self.obj.object_ref(&());
+        for note in std::mem::take(&mut self.notes) {
+            self.ctx.events.publish(&regarding, note).await;
+        }
     }
 }
 

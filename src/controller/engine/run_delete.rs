@@ -35,12 +35,17 @@ impl<K: Managed> Run<'_, K> {
                 ))
                 .await;
             }
+            // Let go: no status write is to come for this object.
+            self.release().await;
             self.ctx.forget(K::KIND, self.obj);
             return Ok(Action::await_change());
         }
         let result = self.delete::<P>(&mut progress).await;
         match &result {
-            Ok(_) => self.ctx.forget(K::KIND, self.obj),
+            Ok(_) => {
+                self.release().await;
+                self.ctx.forget(K::KIND, self.obj)
+            }
             Err(e) if e.is_waiting() => self.report(&progress, None, true).await?,
             Err(e) => self.report(&progress, Some(e), true).await?,
         }

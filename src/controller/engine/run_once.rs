@@ -85,13 +85,14 @@ impl<K: Managed> Run<'_, K> {
             Recovery::Made(found) => {
                 progress.call_pending = None;
                 progress.observed = Some((ext.at_provider(&found), ext.health(&found)));
-                self.report(progress, None, false).await?;
                 let message = format!(
                     "{} was made at {} but its answer was lost; found it at the provider and recorded it",
                     pending.call, pending.since
                 );
+                // Held until this report, which records it, lands.
                 self.publish(Note::normal(reason::RECOVERED, "Observe", message))
                     .await;
+                self.report(progress, None, false).await?;
                 Ok(found)
             }
             Recovery::NotMade => {

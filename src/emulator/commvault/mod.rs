@@ -100,3 +100,12 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(&format!("{BASE}/"), any(handlers::dispatch))
         .route(&format!("{BASE}/{{*rest}}"), any(handlers::dispatch))
 }
+
+impl super::RunningEmulator {
+    /// The `Authtoken`s of the Command Center sessions still held:
+    /// credentials that must appear nowhere in coffer's output (the e2e
+    /// credentials check).
+    pub fn commvault_tokens(&self) -> Vec<String> {
+        super::state::lock(&self.shared().commvault.sessions).tokens()
+    }
+}

@@ -37,6 +37,11 @@ impl Sessions {
     }
 
     /// A new token for `user_id`.
+    /// The tokens of the sessions still held.
+    pub fn tokens(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
+    }
+
     pub fn issue(&mut self, user_id: i32, now: Instant) -> String {
         let token = format!("QSDK {}", uuid::Uuid::new_v4().simple());
         self.tokens.insert(

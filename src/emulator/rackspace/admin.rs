@@ -31,7 +31,8 @@ pub fn router() -> Router<Arc<Shared>> {
 fn view(agent: &Agent) -> Value {
     let pem = agent
         .key
-        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+        .as_ref()
+        .and_then(|k| k.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).ok())
         .map(|p| p.to_string())
         .unwrap_or_default();
     let requests: Vec<Value> = agent
@@ -112,6 +113,20 @@ async fn set_answer_delay(
 }
 
 impl RunningEmulator {
+    /// Every Identity token issued so far, and the passwords of agents
+    /// registered through the API: credentials that must appear nowhere
+    /// in coffer's output (the e2e credentials check).
+    pub fn rackspace_credentials_issued(&self) -> Vec<String> {
+        let rackspace = &self.shared().rackspace;
+        let mut issued: Vec<String> = lock(&rackspace.tokens).keys().cloned().collect();
+        issued.extend(
+            lock(&rackspace.agents)
+                .all()
+                .filter_map(|a| a.password.clone()),
+        );
+        issued
+    }
+
     /// Every Rackspace agent, as `GET /_emulator/rackspace/agents` answers.
     pub fn rackspace_agents(&self) -> Value {
         agents_of(self.shared())
@@ -137,7 +152,7 @@ impl RunningEmulator {
         lock(&self.shared().rackspace.agents)
             .get(id)
             .ok()
-            .map(|a| a.key.clone())
+            .and_then(|a| a.key.clone())
     }
 
     /// The passphrase agent `id` applied last.

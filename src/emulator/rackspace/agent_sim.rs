@@ -3,6 +3,9 @@
 //! agent's private key, waits the agent's report delay, and reports the
 //! result through seed 000's endpoint over HTTP, as a real agent would.
 //! An offline agent reads nothing; `failReports` makes it report failure.
+//! Only agents the emulator registered itself (at start or through the
+//! admin API) are simulated: one registered through `POST agents` holds its
+//! own private key and reports for itself.
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -68,7 +71,9 @@ fn read_new_events(shared: &Shared, now: Instant) -> Vec<Job> {
         let Ok(agent) = agents.get_mut(&id) else {
             continue;
         };
-        if !agent.behaviour.online {
+        // An agent registered through the API is a real one: it reads its
+        // events and reports itself.
+        if !agent.behaviour.online || !agent.simulated() {
             continue;
         }
         let unread: Vec<Value> = agent.events[agent.read_events..].to_vec();

@@ -36,7 +36,7 @@ impl IntoResponse for StoreError {
     }
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())

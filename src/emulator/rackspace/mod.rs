@@ -1,12 +1,16 @@
 //! Rackspace as the emulator serves it, mirroring `src/provider/rackspace/`:
 //! Identity v2.0 tokens with a catalog pointing back at the emulator, Cloud
-//! Backup agents and their vaults' encryption, and a simulated agent that
-//! applies encryption requests and reports them through seed 000's endpoint.
+//! Backup agents and their vaults' encryption, the documented agent
+//! registration (`POST`/`DELETE agents`: real agents that report for
+//! themselves), and a simulated agent that applies the encryption requests
+//! of the agents the emulator registered itself and reports them through
+//! seed 000's endpoint.
 
 pub mod admin;
 pub mod agent_sim;
 pub mod handlers;
 pub mod identity;
+pub mod registration;
 pub mod store;
 
 use std::collections::HashMap;
@@ -19,7 +23,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -135,12 +139,14 @@ pub fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route(
             "/v2/{project_id}/agents",
-            gated(RaxListAgents, get(handlers::list_agents)),
+            gated(RaxListAgents, get(handlers::list_agents))
+                .merge(gated(RaxRegisterAgent, post(registration::register_agent))),
         )
         .route(
             AGENT,
             gated(RaxGetAgent, get(handlers::get_agent))
-                .merge(gated(RaxUpdateAgent, patch(handlers::update_agent))),
+                .merge(gated(RaxUpdateAgent, patch(handlers::update_agent)))
+                .merge(gated(RaxDeleteAgent, delete(registration::delete_agent))),
         )
         .route(
             &format!("{AGENT}/status"),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Encrypt, RsaPrivateKey};
+use rsa::{Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 
 use crate::provider::rackspace::wire::events;
@@ -70,7 +70,12 @@ pub struct Agent {
     pub machine_id: String,
     pub enabled: bool,
     pub log_level: String,
-    pub key: RsaPrivateKey,
+    /// The private key, held for an agent the emulator simulates; `None`
+    /// for one registered through the API, whose key only it has.
+    pub key: Option<RsaPrivateKey>,
+    pub public_key: RsaPublicKey,
+    /// The agent's password, for one registered through the API.
+    pub password: Option<String>,
     pub vault_id: String,
     pub vault_state: String,
     pub encrypted: bool,
@@ -133,7 +138,9 @@ impl AgentStore {
             machine_id: machine_id.to_string(),
             enabled: true,
             log_level: "warn".into(),
-            key,
+            public_key: key.to_public_key(),
+            key: Some(key),
+            password: None,
             vault_id: uuid::Uuid::new_v4().to_string(),
             vault_state: "created".into(),
             encrypted: false,
@@ -147,6 +154,16 @@ impl AgentStore {
             read_events: 0,
         };
         self.agents.insert(id.to_string(), agent);
+    }
+
+    /// Adds an agent made elsewhere (one registered through the API).
+    pub fn insert(&mut self, agent: Agent) {
+        self.agents.insert(agent.id.clone(), agent);
+    }
+
+    /// Removes an agent and its vault; `AgentNotFound` when there is none.
+    pub fn remove(&mut self, id: &str) -> Result<Agent, StoreError> {
+        self.agents.remove(id).ok_or(StoreError::AgentNotFound)
     }
 
     pub fn get(&self, id: &str) -> Result<&Agent, StoreError> {
@@ -362,7 +379,7 @@ impl Agent {
             "enabled": self.enabled,
             "log_level": self.log_level,
             "rsa_public_key": {
-                "modulus": self.key.n().to_str_radix(16),
+                "modulus": self.public_key.n().to_str_radix(16),
                 // As documented: the number 10001, hex for 65537.
                 "exponent": 10001,
             },
@@ -379,10 +396,17 @@ impl Agent {
         })
     }
 
-    /// Decrypts a hex ciphertext made for this agent's public key.
+    /// Whether the emulator plays this agent (reads its events and reports
+    /// for it): only when it holds the agent's private key.
+    pub fn simulated(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Decrypts a hex ciphertext made for this agent's public key, when
+    /// the emulator holds the private one.
     pub fn decrypt(&self, hex_text: &str) -> Option<String> {
         let bytes = hex::decode(hex_text).ok()?;
-        let plain = self.key.decrypt(Pkcs1v15Encrypt, &bytes).ok()?;
+        let plain = self.key.as_ref()?.decrypt(Pkcs1v15Encrypt, &bytes).ok()?;
         String::from_utf8(plain).ok()
     }
 }

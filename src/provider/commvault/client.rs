@@ -18,9 +18,9 @@ use url::Url;
 use super::errors;
 use super::session::{self, Need, Token};
 use super::wire::{LoginRequest, LoginResponse, RenewRequest, RenewResponse};
-use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::metrics::{CallKind, ProviderMetrics};
+use crate::provider::{ProviderError, body};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -304,7 +304,12 @@ impl CommvaultClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(transient)?;
+        let body = body::read_limited(response, body::MAX_BODY)
+            .await
+            .map_err(|e| {
+                let message = format!("{} {}: {e}", call.method, call.path);
+                (Some(status), ProviderError::Transient { message })
+            })?;
         tracing::debug!(
             operation = call.operation,
             method = %call.method,

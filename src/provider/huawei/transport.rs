@@ -13,9 +13,9 @@ use reqwest::{Certificate, Method};
 use url::Url;
 
 use super::errors::{FailedResponse, config_error, parse_retry_after};
-use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::metrics::{CallKind, ProviderMetrics};
+use crate::provider::{ProviderError, body};
 
 /// How long to wait for a TCP and TLS connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -235,7 +235,9 @@ impl Transport {
         let resp = builder.send().await.map_err(|e| transport_error(req, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| transport_error(req, &e))?;
+        let body = body::read_limited(resp, body::MAX_BODY)
+            .await
+            .map_err(|e| unreadable_body(req, &e))?;
         let request_id = header(&headers, REQUEST_ID_HEADER).unwrap_or("-");
         tracing::debug!(
             service = req.service.label(),
@@ -271,6 +273,16 @@ fn is_secret_header(name: &str) -> bool {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An answer too big to read, or one that broke off while it was read.
+fn unreadable_body(req: &Request, err: &body::BodyError) -> ProviderError {
+    match err {
+        body::BodyError::Read(e) => transport_error(req, e),
+        too_large => ProviderError::Transient {
+            message: format!("{} {}: {too_large}", req.method, req.url.path()),
+        },
+    }
 }
 
 /// A connection failure or timeout, with the cause chain but no headers.

@@ -15,9 +15,9 @@ use url::Url;
 use super::wire::{
     ApiKeyCredentials, Fault, PasswordCredentials, TokenAuth, TokenRequest, TokenResponse,
 };
-use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::metrics::{CallKind, ProviderMetrics};
+use crate::provider::{ProviderError, body};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -263,14 +263,11 @@ impl Client {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                match resp.bytes().await {
+                match body::read_limited(resp, body::MAX_BODY).await {
                     Err(e) => Err((
                         Some(status),
                         ProviderError::Transient {
-                            message: format!(
-                                "{operation}: reading the answer failed: {}",
-                                chain(&e)
-                            ),
+                            message: format!("{operation}: {}", chain(&e)),
                         },
                     )),
                     Ok(body) if (200..300).contains(&status) => Ok(Answer {

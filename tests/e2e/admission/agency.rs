@@ -58,7 +58,7 @@ fn agency_without_a_provider_block_is_rejected() {
     assert_rejected(
         &apply_new(&doc),
         "spec",
-        "spec must set exactly one provider block, and huaweiCloud is the only provider supported today.",
+        "spec must set exactly one provider block: huaweiCloud (a Huawei Cloud IAM agency).",
     );
 }
 

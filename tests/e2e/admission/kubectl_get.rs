@@ -43,3 +43,62 @@ fn kubectl_get_shows_the_columns_short_names_and_category() {
         output_text(&out)
     );
 }
+
+/// The rows of `kubectl get pconfig` in `ns`, as NAME and REGION.
+fn provider_config_regions(ns: &str) -> Vec<(String, String)> {
+    let out = env().kubectl(&["get", "pconfig", "-n", ns], None);
+    assert_accepted(&out);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(header, ["NAME", "READY", "REGION", "AGE"], "{text}");
+    // Cells by the header's columns: an empty cell leaves no word.
+    let head = text.lines().next().unwrap_or_default();
+    let (region, age) = (
+        head.find("REGION").expect("REGION"),
+        head.find("AGE").expect("AGE"),
+    );
+    let mut rows: Vec<(String, String)> = lines
+        .map(|line| {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            let cell = line.get(region..age).unwrap_or_default().trim();
+            (name.to_string(), cell.to_string())
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn the_region_column_shows_the_region_of_every_cloud() {
+    let ns = new_namespace("adm-region");
+    assert_accepted(&apply_new(&provider_config(&ns, "huawei")));
+    let rackspace = json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+        "metadata": {"name": "rackspace", "namespace": ns},
+        "spec": {"rackspace": {"region": "DFW", "secretRef": {"name": "rackspace-credentials"}}}
+    });
+    assert_accepted(&apply(&rackspace));
+    let commvault = json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+        "metadata": {"name": "commvault", "namespace": ns},
+        "spec": {"commvault": {
+            "apiUrl": "https://commandcenter.example.com/commandcenter/api",
+            "credentialsSecretRef": {"name": "commvault-credentials"}
+        }}
+    });
+    assert_accepted(&apply(&commvault));
+    assert_eq!(
+        provider_config_regions(&ns),
+        [
+            // A Command Center is not regional: no region to show.
+            ("commvault".to_string(), String::new()),
+            ("huawei".to_string(), "cn-north-4".to_string()),
+            ("rackspace".to_string(), "DFW".to_string()),
+        ]
+    );
+}

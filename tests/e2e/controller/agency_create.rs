@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use coffer::api::Agency;
 use coffer::api::managed::CREATE_STARTED_ANNOTATION;
 use coffer::controller::agency::FINALIZER;
-use coffer::emulator::Operation;
+use coffer::emulator::{FaultConfig, Operation};
 use coffer::provider::huawei::iam::{AgencyCreate, IamAgencyApi, TrustParty, Validity};
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 
 use super::agency::{agency_object, agency_when, create_agency, external_id, iam, is_ready, start};
@@ -88,4 +88,55 @@ async fn after_a_crash_past_the_create_the_marker_adopts_the_agency_coffer_made(
             .then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_adoption_whose_status_write_is_refused_publishes_no_event() {
+    let run = start("ag-stale").await;
+    iam(&run)
+        .create_agency(&AgencyCreate {
+            name: "stale".into(),
+            trust: TrustParty {
+                id: None,
+                name: Some("central-ops".into()),
+            },
+            description: "central ops reads our backups".into(),
+            validity: Validity::Days(20),
+        })
+        .await
+        .expect("the agency coffer made before it stopped");
+    // Every IAM answer takes a while, so the reconcile is still reading
+    // when the object changes under it: its fenced status write is refused.
+    run.emulator
+        .set_faults(FaultConfig {
+            latency_ms: 800,
+            ..FaultConfig::default()
+        })
+        .expect("latency");
+    let mut object = agency_object("stale", json!({}));
+    object.metadata.annotations = Some(BTreeMap::from([(
+        CREATE_STARTED_ANNOTATION.to_string(),
+        "2026-11-30T07:00:00Z".to_string(),
+    )]));
+    object.metadata.finalizers = Some(vec![FINALIZER.to_string()]);
+    run.api::<Agency>()
+        .create(&PostParams::default(), &object)
+        .await
+        .expect("creating the Agency");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let label = json!({"metadata": {"labels": {"team": "ops"}}});
+    run.api::<Agency>()
+        .patch("stale", &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .expect("a change while coffer reads");
+    agency_when(&run, "stale", "stale adopted and Ready", is_ready).await;
+    // Leave room for a late Event.
+    tokio::time::sleep(RESYNC * 2).await;
+    let adopted = run
+        .event_reasons("stale")
+        .await
+        .into_iter()
+        .filter(|r| r == "Adopted")
+        .count();
+    assert_eq!(adopted, 1, "one adoption, one Adopted Event");
 }

@@ -182,6 +182,18 @@ async fn a_new_s3_vault_is_progressing_while_its_job_runs_then_ready() {
     assert_eq!(creates(&run), 1, "exactly one create");
     assert_eq!(s3_vaults(&run).len(), 1);
     assert!(run.has_event("team-a", "Created").await);
+    // A running job is progress, not trouble: no Warning for it.
+    let warnings: Vec<String> = run
+        .api::<k8s_openapi::api::events::v1::Event>()
+        .list(&Default::default())
+        .await
+        .expect("Events")
+        .items
+        .into_iter()
+        .filter(|e| e.type_.as_deref() == Some("Warning"))
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(warnings.is_empty(), "Warnings: {warnings:?}");
 }
 
 #[tokio::test]

@@ -6,11 +6,13 @@
 mod agency;
 mod agency_create;
 mod backup_share;
+mod backup_share_answer;
 mod backup_share_refusals;
 mod backup_vault;
 mod commvault_vault;
 mod engine;
 mod engine_create;
+mod failing;
 mod leader;
 mod provider_config;
 mod quiet;
@@ -69,6 +71,28 @@ pub struct Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        // What the emulator issued must not show anywhere either.
+        let issued = self.emulator.rackspace_credentials_issued();
+        for token in issued.iter().chain(&self.emulator.commvault_tokens()) {
+            crate::support::credentials::remember(token);
+        }
+    }
+}
+
+/// The emulator's credentials, for the credentials check at the end.
+fn remember_credentials(c: &EmulatorConfig) {
+    use crate::support::credentials::remember;
+    for value in [
+        &c.access_key,
+        &c.secret_key,
+        &c.password,
+        &c.peer_access_key,
+        &c.peer_secret_key,
+        &c.commvault_password,
+        &c.rackspace.api_key,
+        &c.rackspace.password,
+    ] {
+        remember(value);
     }
 }
 
@@ -134,6 +158,7 @@ impl Running {
         })
         .await
         .expect("the emulator starts");
+        remember_credentials(emulator.config());
         let metrics = Arc::new(Metrics::default());
         let mut settings = Settings {
             resync_interval: RESYNC,

@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod credentials;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -36,9 +38,46 @@ extern "C" fn stop_control_plane() {
     }
 }
 
+/// The credentials check, once every test of the binary has run, while
+/// the control plane is still up (`atexit` runs the last registered
+/// first). A credential found stops the control plane and exits non-zero,
+/// which fails the run.
+extern "C" fn check_credentials() {
+    let Some(env) = ENV.get() else {
+        return;
+    };
+    let checked = std::thread::spawn(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        rt.block_on(async { credentials::check(env.client().await).await })
+    })
+    .join();
+    let Ok((found, searched)) = checked else {
+        eprintln!("e2e: the credentials check could not run");
+        return;
+    };
+    if found.is_empty() {
+        eprintln!("e2e: credentials check: none found ({searched})");
+        return;
+    }
+    for finding in &found {
+        eprintln!("e2e: credentials check: {finding}");
+    }
+    eprintln!(
+        "e2e: credentials check FAILED: {} finding(s) ({searched})",
+        found.len()
+    );
+    stop_control_plane();
+    // SAFETY: ends the process at once, as exit() would, with a failure.
+    unsafe { libc::_exit(1) }
+}
+
 /// The shared control plane, started on first use.
 pub fn env() -> &'static Env {
     ENV.get_or_init(|| {
+        credentials::capture_logs();
         // Start on a thread with its own runtime: the processes outlive it,
         // and each test later builds clients on its own runtime.
         let started = std::thread::spawn(|| {
@@ -69,9 +108,11 @@ pub fn env() -> &'static Env {
             apiserver_pid,
         };
         *RUNNING.lock().expect("control-plane lock") = Some(cp);
-        // SAFETY: registering a plain extern "C" function with no captures.
+        // SAFETY: registering plain extern "C" functions with no captures;
+        // the check, registered last, runs first.
         unsafe {
             libc::atexit(stop_control_plane);
+            libc::atexit(check_credentials);
         }
         eprintln!(
             "e2e: kube-apiserver at {} (kubeconfig {})",

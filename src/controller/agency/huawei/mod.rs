@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use self::plan::{Call, Observed, create_request, show_grant, show_validity, updated_fields};
+use self::plan::{
+    Call, Observed, create_request, show_grant, show_scope, show_validity, updated_fields,
+};
 use crate::api::Agency;
-use crate::api::agency::{AgencyObservation, HuaweiAgency};
+use crate::api::agency::{AgencyObservation, HuaweiAgency, ObservedGrant};
 use crate::api::managed::PlannedCall;
 use crate::controller::context::Context;
 use crate::controller::engine::{
@@ -230,7 +232,15 @@ pub fn at_provider(observed: &Observed) -> AgencyObservation {
         expire_time: agency.expire_time.clone(),
         create_time: agency.create_time.clone(),
         urn: agency.urn.clone(),
-        roles: observed.grants.iter().map(show_grant).collect(),
+        roles: observed
+            .grants
+            .iter()
+            .map(|grant| ObservedGrant {
+                scope: show_scope(&grant.scope),
+                role_id: grant.role_id.clone(),
+                role: observed.resolved.role_names.get(&grant.role_id).cloned(),
+            })
+            .collect(),
     }
 }
 

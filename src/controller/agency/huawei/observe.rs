@@ -95,13 +95,20 @@ async fn resolve(
     projects: &[Project],
 ) -> Result<Resolved, ProviderError> {
     let mut roles: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    let mut resolved = Resolved::default();
     for grant in &spec.roles {
         if !roles.contains_key(grant.role.as_str()) {
-            let found = iam.find_role(&grant.role).await?.map(|r| r.id);
-            roles.insert(&grant.role, found);
+            let found = iam.find_role(&grant.role).await?;
+            if let Some(role) = &found {
+                let name = role
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| role.name.clone());
+                resolved.role_names.insert(role.id.clone(), name);
+            }
+            roles.insert(&grant.role, found.map(|r| r.id));
         }
     }
-    let mut resolved = Resolved::default();
     for grant in &spec.roles {
         let project = grant.project.as_deref().map(|wanted| {
             projects

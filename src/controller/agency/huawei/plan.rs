@@ -9,7 +9,7 @@
 //! Durations are compared in days, so IAM answering `"480"` hours for a
 //! 20-day agency is no drift.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::api::agency::{AgencyDuration, GrantScope as SpecScope, HuaweiAgency};
@@ -43,6 +43,8 @@ pub struct Resolved {
     pub grants: BTreeSet<Grant>,
     /// Role or project names IAM does not know, as `kind name`.
     pub unknown: Vec<String>,
+    /// The name of each role the spec names, by role id, as IAM shows it.
+    pub role_names: BTreeMap<String, String>,
 }
 
 /// A difference coffer will not act on, and why.
@@ -142,10 +144,15 @@ pub fn scope_of(scope: SpecScope, project_id: Option<String>) -> Option<GrantSco
 
 /// A grant as status shows it: `Domain:<role>`, `Project/<id>:<role>`.
 pub fn show_grant(grant: &Grant) -> String {
-    match &grant.scope {
-        GrantScope::Project(id) => format!("Project/{id}:{}", grant.role_id),
-        GrantScope::Domain => format!("Domain:{}", grant.role_id),
-        GrantScope::AllProjects => format!("AllProjects:{}", grant.role_id),
+    format!("{}:{}", show_scope(&grant.scope), grant.role_id)
+}
+
+/// A grant's scope as status shows it.
+pub fn show_scope(scope: &GrantScope) -> String {
+    match scope {
+        GrantScope::Project(id) => format!("Project/{id}"),
+        GrantScope::Domain => "Domain".to_string(),
+        GrantScope::AllProjects => "AllProjects".to_string(),
     }
 }
 

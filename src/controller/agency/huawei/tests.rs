@@ -132,3 +132,39 @@ async fn a_name_match_is_never_taken_for_coffers_own() {
         "only the engine's create marker may claim it"
     );
 }
+
+#[test]
+fn status_shows_each_roles_name_beside_its_id() {
+    let grant = |scope, role_id: &str| Grant {
+        scope,
+        role_id: role_id.into(),
+    };
+    let named = grant(GrantScope::Domain, "r-cbr");
+    let extra = grant(GrantScope::Project("p1".into()), "r-extra");
+    let mut resolved = plan::Resolved::default();
+    resolved.grants.insert(named.clone());
+    resolved
+        .role_names
+        .insert("r-cbr".into(), "CBR ReadOnlyAccess".into());
+    let observed = Observed {
+        agency: agency("a1"),
+        grants: BTreeSet::from([named, extra]),
+        resolved,
+    };
+    let roles = at_provider(&observed).roles;
+    assert_eq!(
+        roles,
+        vec![
+            ObservedGrant {
+                scope: "Project/p1".into(),
+                role_id: "r-extra".into(),
+                role: None,
+            },
+            ObservedGrant {
+                scope: "Domain".into(),
+                role_id: "r-cbr".into(),
+                role: Some("CBR ReadOnlyAccess".into()),
+            },
+        ]
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -24,6 +25,9 @@ pub struct OwnerShare {
     /// spec's members remains.
     deleting: bool,
     api: Arc<dyn CbrShareApi>,
+    /// The shortest and longest wait before reading the members again
+    /// while one has not answered (see [`owner_plan::recheck`]).
+    recheck: (Duration, Duration),
 }
 
 impl OwnerShare {
@@ -38,6 +42,7 @@ impl OwnerShare {
             members,
             deleting,
             api,
+            recheck: (Duration::from_secs(10), Duration::from_secs(600)),
         }
     }
 
@@ -107,12 +112,9 @@ impl External for OwnerShare {
         })?;
         let deleting = share.metadata.deletion_timestamp.is_some();
         let members = owner.members.into_iter().collect();
-        Ok(Self::new(
-            owner.backup_id,
-            members,
-            deleting,
-            share_api(share, ctx)?,
-        ))
+        let mut pair = Self::new(owner.backup_id, members, deleting, share_api(share, ctx)?);
+        pair.recheck = (ctx.settings.poll_interval, ctx.settings.resync_interval);
+        Ok(pair)
     }
 
     fn name(&self) -> &str {
@@ -147,6 +149,14 @@ impl External for OwnerShare {
 
     fn plan(&self, observed: &Observed, _in_flight: &BTreeSet<String>) -> engine::Plan<Call> {
         owner_plan::plan(&self.members, observed)
+    }
+
+    /// While a member has not answered, the owner reads the list again
+    /// soon (and less often as the wait grows), so its status shows the
+    /// answer without waiting for the drift check.
+    fn recheck(&self, observed: &Observed) -> Option<Duration> {
+        let (floor, ceiling) = self.recheck;
+        owner_plan::recheck(observed, jiff::Timestamp::now(), floor, ceiling)
     }
 
     fn planned_create(&self) -> PlannedCall {

@@ -5,10 +5,13 @@
 //! call and says why.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jiff::Timestamp;
 
 use crate::api::managed::{Drift, DriftAction};
 use crate::controller::engine::{Blocked, Health, Plan};
-use crate::provider::huawei::share::{Backup, MAX_MEMBERS_PER_ADD, Member};
+use crate::provider::huawei::share::{Backup, MAX_MEMBERS_PER_ADD, Member, MemberStatus};
 
 /// The only backups CBR shares.
 pub const SERVER_TYPE: &str = "OS::Nova::Server";
@@ -45,6 +48,45 @@ pub enum Call {
     Add(Vec<String>),
     /// Remove one member.
     Remove(String),
+}
+
+/// How soon to read the member list again while a member has not answered:
+/// an eighth of the time the longest-waiting member has been pending,
+/// between `floor` and `ceiling`. An answer usually comes soon after the
+/// share or not for a long while, so the reads thin out as the wait grows
+/// (a backoff with no state: the age is CBR's `updated_at`). `None` when no
+/// member is pending.
+pub fn recheck(
+    observed: &Observed,
+    now: Timestamp,
+    floor: Duration,
+    ceiling: Duration,
+) -> Option<Duration> {
+    let pending = observed
+        .members
+        .iter()
+        .filter(|m| m.status() == Some(MemberStatus::Pending));
+    let mut waited: Option<Duration> = None;
+    for member in pending {
+        let since = member.updated_at.as_deref().and_then(parse_time);
+        let age = since.map_or(Duration::ZERO, |t| {
+            Duration::try_from(now.duration_since(t)).unwrap_or(Duration::ZERO)
+        });
+        waited = Some(waited.map_or(age, |w| w.max(age)));
+    }
+    let interval = waited? / 8;
+    Some(interval.max(floor).min(ceiling.max(floor)))
+}
+
+/// CBR's times: RFC 3339, or without a zone (UTC) as CBR writes them.
+fn parse_time(text: &str) -> Option<Timestamp> {
+    text.parse::<Timestamp>().ok().or_else(|| {
+        let civil = text.parse::<jiff::civil::DateTime>().ok()?;
+        civil
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })
 }
 
 /// The spec's members not shared yet, in calls of at most 10.
@@ -298,5 +340,39 @@ mod tests {
         let p = plan(&set(&["a"]), &o);
         assert!(p.calls.is_empty());
         assert_eq!(p.blocked[0].reason, "BackupNotShareable");
+    }
+
+    #[test]
+    fn a_pending_member_is_read_again_sooner_the_fresher_its_share() {
+        let member = |status: &str, at: &str| Member {
+            project_id: format!("p-{at}"),
+            status: status.into(),
+            vault_id: None,
+            image_id: None,
+            updated_at: Some(at.into()),
+        };
+        let observed = |members| Observed {
+            backup_id: "b".into(),
+            backup: None,
+            members,
+            not_owner: false,
+        };
+        let now: Timestamp = "2026-12-05T12:00:00Z".parse().expect("time");
+        let (floor, ceiling) = (Duration::from_secs(10), Duration::from_secs(600));
+        let at = |members| recheck(&observed(members), now, floor, ceiling);
+        assert_eq!(at(vec![member("accepted", "2026-12-05T11:59:00")]), None);
+        assert_eq!(
+            at(vec![member("pending", "2026-12-05T11:59:00.000000")]),
+            Some(floor)
+        );
+        assert_eq!(
+            at(vec![member("pending", "2026-12-05T11:00:00")]),
+            Some(Duration::from_secs(450)),
+            "an hour's wait: every seven and a half minutes"
+        );
+        assert_eq!(
+            at(vec![member("pending", "2026-12-01T00:00:00")]),
+            Some(ceiling)
+        );
     }
 }

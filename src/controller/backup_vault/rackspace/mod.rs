@@ -35,6 +35,40 @@ use crate::provider::rackspace::{AgentChange, AgentVaultApi, crypto};
 pub const KEPT: &str = "the vault belongs to the Cloud Backup agent and Cloud Backup has no call to delete it, \
     so deletionPolicy Delete and Orphan both leave the vault and its encryption in place";
 
+/// The fingerprint of the passphrase the vault is encrypted with, once
+/// the key it is made with is saved (until then it would change with
+/// every read).
+pub fn shown_fingerprint(view: &AgentView) -> Option<String> {
+    let _saved = view.kept.key.as_ref()?;
+    view.kept.current.as_ref().map(|p| p.fingerprint(&view.key))
+}
+
+/// The last request as status shows it: one recorded with a fingerprint
+/// from before coffer had keys shows the keyed one once the key is saved,
+/// so nothing a reader could test guesses against stays in status.
+pub fn shown_request(
+    view: &AgentView,
+    uid: &str,
+    desired: Option<&Passphrase>,
+) -> Option<RackspaceEncryptionRequest> {
+    let mut request = view.request.clone()?;
+    if view.kept.key.is_some() {
+        let known = [
+            view.kept.current.as_ref(),
+            view.kept.pending.as_ref(),
+            desired,
+        ];
+        let legacy = known
+            .into_iter()
+            .flatten()
+            .find(|p| p.legacy_fingerprint(uid) == request.fingerprint);
+        if let Some(p) = legacy {
+            request.fingerprint = p.fingerprint(&view.key);
+        }
+    }
+    Some(request)
+}
+
 /// One BackupVault's agent vault on Cloud Backup, connected.
 pub struct AgentVault {
     spec: RackspaceVault,
@@ -187,10 +221,19 @@ impl External for AgentVault {
                 self.agents.update_agent(id, changes).await?;
                 Ok(None)
             }
+            Call::KeepKey(view) => {
+                let mut kept = view.kept.clone();
+                kept.key = Some(view.key.clone());
+                self.keeper.write(&kept).await?;
+                let mut view = view.as_ref().clone();
+                view.kept = kept;
+                Ok(Some(view))
+            }
             Call::KeepPassphrase(keep) => {
                 let mut kept = keep.base.kept.clone();
                 kept.current = Some(keep.passphrase.clone());
                 kept.pending = None;
+                kept.key = Some(keep.base.key.clone());
                 self.keeper.write(&kept).await?;
                 let mut view = keep.base.clone();
                 view.kept = kept;
@@ -201,6 +244,7 @@ impl External for AgentVault {
                 // happens next, coffer can tell what it asked for.
                 let mut kept = e.base.kept.clone();
                 kept.pending = Some(e.new.clone());
+                kept.key = Some(e.base.key.clone());
                 self.keeper.write(&kept).await?;
                 let new_hex = crypto::encrypt_passphrase(&e.key, e.new.expose())?;
                 let old_hex = match &e.old {
@@ -281,12 +325,8 @@ impl External for AgentVault {
                 enabled: agent.enabled,
                 use_internal: agent.vault.use_internal,
                 log_level: agent.log_level.clone(),
-                passphrase_fingerprint: view
-                    .kept
-                    .current
-                    .as_ref()
-                    .map(|p| p.fingerprint(&self.uid)),
-                request: view.request.clone(),
+                passphrase_fingerprint: shown_fingerprint(view),
+                request: shown_request(view, &self.uid, self.desired.as_ref()),
             })),
             ..VaultObservation::default()
         }
@@ -319,6 +359,11 @@ impl External for AgentVault {
                 let fields = vec![format!("passphrase fingerprint {}", e.fingerprint)];
                 (operation, format!("vault of {agent}"), fields)
             }
+            Call::KeepKey(_) => (
+                "keepFingerprintKey",
+                format!("Secret {}", self.keeper.name()),
+                Vec::new(),
+            ),
             Call::KeepPassphrase(k) => (
                 "keepPassphrase",
                 format!("Secret {}", self.keeper.name()),

@@ -6,7 +6,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::passphrase::Keeper;
+use super::passphrase::{FingerprintKey, Keeper};
 use super::plan::AgentView;
 use crate::api::backup_vault::{
     EncryptionAction, EncryptionRequestState, RackspaceEncryptionRequest,
@@ -56,10 +56,12 @@ pub async fn view_of(
         }
         other => other,
     };
+    let key = kept.key.clone().unwrap_or_else(FingerprintKey::random);
     Ok(AgentView {
         agent,
         online,
         kept,
+        key,
         request,
     })
 }

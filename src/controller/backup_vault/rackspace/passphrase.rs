@@ -3,15 +3,19 @@
 //! and its change wakes the vault), and coffer's own copy of the passphrase
 //! the vault is encrypted with — a Secret in the same namespace owned by the
 //! BackupVault (garbage-collected with it), read and written directly, never
-//! through a cache that could be stale. Status only ever holds a fingerprint.
+//! through a cache that could be stale. Status only ever holds a fingerprint:
+//! an HMAC under a random key that lives only in that copy, so someone who
+//! can read the BackupVault (and its uid) cannot test guesses against it.
 
 use std::collections::BTreeMap;
 
+use hmac::{Hmac, Mac};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
+use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::api::BackupVault;
@@ -24,6 +28,8 @@ use crate::provider::ProviderError;
 pub const CURRENT_KEY: &str = "passphrase";
 /// The key of a passphrase requested and not yet confirmed.
 pub const PENDING_KEY: &str = "pending";
+/// The key of the fingerprints' HMAC key (hex), in coffer's copy.
+pub const FINGERPRINT_KEY: &str = "fingerprint-key";
 /// Marks coffer's copies, for people and for RBAC audits.
 pub const OWNED_LABEL: &str = "coffer.dev/passphrase-of";
 
@@ -47,12 +53,48 @@ impl Passphrase {
         &self.0
     }
 
-    /// A SHA-256 of the object's uid and the passphrase, shortened: tells
-    /// two passphrases apart in status without revealing either, and the
-    /// uid salt means no table made for another object applies.
-    pub fn fingerprint(&self, uid: &str) -> String {
+    /// An HMAC-SHA-256 of the passphrase under `key`, shortened: tells two
+    /// passphrases apart in status without revealing either, and without
+    /// the key (which only coffer's copy holds) no guess can be checked
+    /// against it.
+    pub fn fingerprint(&self, key: &FingerprintKey) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC takes any key length");
+        mac.update(b"coffer-passphrase:");
+        mac.update(self.0.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
+    /// The fingerprint coffer showed before it had a key: a SHA-256 salted
+    /// with the object's uid, which anyone who reads the object knows.
+    /// Only recognised, to move a vault's status to [`Self::fingerprint`]
+    /// without a new encryption request; never shown again.
+    pub fn legacy_fingerprint(&self, uid: &str) -> String {
         let digest = Sha256::digest(format!("coffer-passphrase:{uid}:{}", self.0).as_bytes());
         hex::encode(&digest[..8])
+    }
+}
+
+/// The key of the passphrase fingerprints of one vault: random, kept only
+/// in coffer's copy. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FingerprintKey(Vec<u8>);
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(<redacted>)")
+    }
+}
+
+impl FingerprintKey {
+    /// A new key of 32 random bytes.
+    pub fn random() -> Self {
+        let mut bytes = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
     }
 }
 
@@ -63,6 +105,17 @@ pub struct Kept {
     pub current: Option<Passphrase>,
     /// Sent in a request the agent has not confirmed yet.
     pub pending: Option<Passphrase>,
+    /// The fingerprints' key, once coffer saved one.
+    pub key: Option<FingerprintKey>,
+}
+
+impl Kept {
+    /// Whether the copy holds a passphrase but no fingerprint key yet (a
+    /// vault encrypted before coffer had keys): the key must be saved
+    /// before a fingerprint made with it is shown.
+    pub fn needs_key(&self) -> bool {
+        self.key.is_none() && (self.current.is_some() || self.pending.is_some())
+    }
 }
 
 /// Why the user's passphrase cannot be read.
@@ -148,9 +201,17 @@ impl Keeper {
             return Ok(Kept::default());
         };
         let value = |key| read_key(&secret, key).ok().flatten().map(Passphrase);
+        // Hex, so that the copy stays text like the passphrases beside it.
+        let key = read_key(&secret, FINGERPRINT_KEY)
+            .ok()
+            .flatten()
+            .and_then(|text| hex::decode(text).ok())
+            .filter(|bytes| !bytes.is_empty())
+            .map(FingerprintKey);
         Ok(Kept {
             current: value(CURRENT_KEY),
             pending: value(PENDING_KEY),
+            key,
         })
     }
 
@@ -161,6 +222,12 @@ impl Keeper {
             if let Some(p) = value {
                 data.insert(key.to_string(), ByteString(p.expose().as_bytes().to_vec()));
             }
+        }
+        if let Some(key) = &kept.key {
+            data.insert(
+                FINGERPRINT_KEY.to_string(),
+                ByteString(hex::encode(&key.0).into_bytes()),
+            );
         }
         let owner_name = self.owner.name.clone();
         let secret = Secret {
@@ -210,19 +277,34 @@ mod tests {
         let kept = Kept {
             current: Some(Passphrase::new("hunter2")),
             pending: None,
+            key: Some(FingerprintKey::random()),
         };
         assert!(!format!("{kept:?}").contains("hunter2"));
     }
 
     #[test]
-    fn fingerprints_differ_by_passphrase_and_by_object() {
+    fn fingerprints_differ_by_passphrase_and_by_key() {
+        let (a, b) = (FingerprintKey::random(), FingerprintKey::random());
         let p = Passphrase::new("hunter2");
         assert_ne!(
-            p.fingerprint("a"),
-            Passphrase::new("hunter3").fingerprint("a")
+            p.fingerprint(&a),
+            Passphrase::new("hunter3").fingerprint(&a)
         );
-        assert_ne!(p.fingerprint("a"), p.fingerprint("b"));
-        assert_eq!(p.fingerprint("a").len(), 16);
-        assert!(!p.fingerprint("a").contains("hunter2"));
+        assert_ne!(p.fingerprint(&a), p.fingerprint(&b));
+        assert_eq!(p.fingerprint(&a), p.fingerprint(&a.clone()));
+        assert_eq!(p.fingerprint(&a).len(), 16);
+        assert!(!format!("{a:?}").contains(&format!("{:?}", a.0)));
+    }
+
+    #[test]
+    fn what_status_shows_cannot_be_checked_with_what_the_object_shows() {
+        // Before keys, the fingerprint was salted with the uid, which any
+        // reader of the BackupVault has: a guess could be tested offline.
+        let p = Passphrase::new("hunter2");
+        let key = FingerprintKey::random();
+        let shown = p.fingerprint(&key);
+        for uid in ["uid-1", ""] {
+            assert_ne!(shown, p.legacy_fingerprint(uid));
+        }
     }
 }

@@ -16,7 +16,7 @@ use crate::api::backup_vault::{
 use crate::api::managed::{Drift, DriftAction};
 use crate::provider::rackspace::{Agent, AgentChange, PublicKey};
 
-use super::passphrase::{Kept, Passphrase};
+use super::passphrase::{FingerprintKey, Kept, Passphrase};
 
 /// The agent, its vault and what coffer knows of its encryption.
 #[derive(Clone, Debug)]
@@ -24,6 +24,9 @@ pub struct AgentView {
     pub agent: Agent,
     pub online: bool,
     pub kept: Kept,
+    /// The fingerprints' key: the kept one, or a new one that the first
+    /// write of coffer's copy saves.
+    pub key: FingerprintKey,
     /// The last encryption request, with what became of it.
     pub request: Option<RackspaceEncryptionRequest>,
 }
@@ -37,6 +40,9 @@ pub enum Call {
     Encrypt(Box<Encrypt>),
     /// Records a confirmed passphrase as the current one in coffer's copy.
     KeepPassphrase(Box<Keep>),
+    /// Saves the fingerprints' key in a copy that has a passphrase but no
+    /// key yet: a vault encrypted before coffer had keys.
+    KeepKey(Box<AgentView>),
 }
 
 /// What an encryption request sends, and the view to record it in.
@@ -65,6 +71,8 @@ pub struct Desired<'a> {
     pub spec: &'a RackspaceVault,
     /// The user's passphrase, when the spec asks for encryption.
     pub passphrase: Option<&'a Passphrase>,
+    /// The object's uid: only to recognise the fingerprints coffer made
+    /// before it had keys.
     pub uid: &'a str,
     pub generation: i64,
 }
@@ -93,8 +101,23 @@ pub fn encrypt_key(fingerprint: &str) -> String {
 /// Awaited while the agent is offline; the engine polls meanwhile.
 pub const AGENT_ONLINE: &str = "the agent to come online";
 
+/// Whether `fingerprint` is `passphrase`'s, under the vault's key or as
+/// coffer made fingerprints before it had keys.
+pub fn fingerprint_of(
+    passphrase: &Passphrase,
+    fingerprint: &str,
+    view: &AgentView,
+    uid: &str,
+) -> bool {
+    passphrase.fingerprint(&view.key) == fingerprint
+        || passphrase.legacy_fingerprint(uid) == fingerprint
+}
+
 pub fn plan(desired: &Desired<'_>, view: &AgentView, in_flight: &BTreeSet<String>) -> Plan {
     let mut plan = Plan::default();
+    if view.kept.needs_key() {
+        plan.calls.push(Call::KeepKey(Box::new(view.clone())));
+    }
     settings(desired.spec, &view.agent, &mut plan);
     if let Some(passphrase) = desired.passphrase {
         encryption(desired, passphrase, view, in_flight, &mut plan);
@@ -162,7 +185,7 @@ fn encryption(
     plan: &mut Plan,
 ) {
     let uid = desired.uid;
-    let fingerprint = passphrase.fingerprint(uid);
+    let fingerprint = passphrase.fingerprint(&view.key);
     let request = view.request.as_ref();
     if let Some(r) = request.filter(|r| r.state == EncryptionRequestState::Pending) {
         plan.awaiting
@@ -178,20 +201,18 @@ fn encryption(
             view.kept
                 .pending
                 .clone()
-                .filter(|p| p.fingerprint(uid) == r.fingerprint)
+                .filter(|p| fingerprint_of(p, &r.fingerprint, view, uid))
         });
     // Encrypted with nothing kept: an enable whose result expired unseen.
     let unseen = match (&current, &view.kept.pending) {
-        (None, Some(p)) if view.agent.vault.encrypted && p.fingerprint(uid) == fingerprint => {
-            Some(p.clone())
-        }
+        (None, Some(p)) if view.agent.vault.encrypted && p == passphrase => Some(p.clone()),
         _ => None,
     };
     if let Some(keep) = confirmed.or(unseen)
         && current.as_ref() != Some(&keep)
     {
         plan.calls.push(Call::KeepPassphrase(Box::new(Keep {
-            fingerprint: keep.fingerprint(uid),
+            fingerprint: keep.fingerprint(&view.key),
             passphrase: keep.clone(),
             base: view.clone(),
         })));
@@ -219,7 +240,7 @@ fn encryption(
     };
     let failed = request.filter(|r| {
         r.state == EncryptionRequestState::Failed
-            && r.fingerprint == fingerprint
+            && fingerprint_of(passphrase, &r.fingerprint, view, uid)
             && r.generation == desired.generation
     });
     if let Some(r) = failed {

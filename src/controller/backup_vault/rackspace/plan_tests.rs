@@ -7,6 +7,11 @@ use crate::provider::rackspace::AgentVault;
 
 const UID: &str = "uid-1";
 
+/// The vault's fingerprint key, as coffer's copy keeps it.
+fn key() -> FingerprintKey {
+    FingerprintKey::from_bytes(b"a key only coffer's copy holds".to_vec())
+}
+
 fn spec() -> RackspaceVault {
     RackspaceVault {
         agent_id: Some("agent-1".into()),
@@ -43,7 +48,11 @@ fn view(encrypted: bool, online: bool) -> AgentView {
             },
         },
         online,
-        kept: Kept::default(),
+        kept: Kept {
+            key: Some(key()),
+            ..Kept::default()
+        },
+        key: key(),
         request: None,
     }
 }
@@ -56,7 +65,7 @@ fn request(
     RackspaceEncryptionRequest {
         id: "r-1".into(),
         action: EncryptionAction::Enable,
-        fingerprint: Passphrase::new(passphrase).fingerprint(UID),
+        fingerprint: Passphrase::new(passphrase).fingerprint(&key()),
         generation,
         since: "2026-11-30T00:00:00Z".into(),
         state,
@@ -167,7 +176,7 @@ fn an_in_flight_request_is_not_planned_again() {
         uid: UID,
         generation: 1,
     };
-    let in_flight = BTreeSet::from([encrypt_key(&p.fingerprint(UID))]);
+    let in_flight = BTreeSet::from([encrypt_key(&p.fingerprint(&key()))]);
     let plan = plan(&desired, &view(false, true), &in_flight);
     assert!(plan.calls.is_empty());
 }
@@ -199,4 +208,69 @@ fn without_encryption_nothing_about_it_is_planned() {
     s.encryption = None;
     let plan = run(&s, "", &view(false, true));
     assert!(plan.calls.is_empty() && plan.drift.is_empty() && plan.blocked.is_empty());
+}
+
+/// A vault encrypted before coffer kept a fingerprint key: its copy holds
+/// the passphrase and no key, and status the uid-salted fingerprint.
+fn before_keys() -> AgentView {
+    let mut v = view(true, true);
+    v.kept = Kept {
+        current: Some(Passphrase::new("one")),
+        pending: None,
+        key: None,
+    };
+    v.key = FingerprintKey::random();
+    let mut r = request(EncryptionRequestState::Succeeded, "one", 1);
+    r.fingerprint = Passphrase::new("one").legacy_fingerprint(UID);
+    v.request = Some(r);
+    v
+}
+
+#[test]
+fn a_vault_encrypted_before_keys_saves_a_key_and_asks_nothing_of_the_agent() {
+    let plan = run(&spec(), "one", &before_keys());
+    assert!(
+        matches!(plan.calls.as_slice(), [Call::KeepKey(_)]),
+        "{:?}",
+        plan.calls
+    );
+    assert!(encrypt(&plan).is_none());
+    assert!(plan.drift.is_empty() && plan.blocked.is_empty());
+}
+
+#[test]
+fn a_failure_recorded_before_keys_still_blocks_the_same_passphrase() {
+    let mut v = before_keys();
+    v.agent.vault.encrypted = false;
+    v.kept.current = None;
+    let mut r = request(EncryptionRequestState::Failed, "one", 1);
+    r.fingerprint = Passphrase::new("one").legacy_fingerprint(UID);
+    v.request = Some(r);
+    let plan = run(&spec(), "one", &v);
+    assert!(encrypt(&plan).is_none(), "{:?}", plan.calls);
+    assert_eq!(plan.blocked[0].reason, "EncryptionFailed");
+}
+
+#[test]
+fn once_the_key_is_saved_status_shows_only_keyed_fingerprints() {
+    let mut v = before_keys();
+    assert_eq!(
+        crate::controller::backup_vault::rackspace::shown_fingerprint(&v),
+        None
+    );
+    // What the KeepKey call leaves.
+    v.kept.key = Some(v.key.clone());
+    let one = Passphrase::new("one");
+    let keyed = one.fingerprint(&v.key);
+    assert_eq!(
+        crate::controller::backup_vault::rackspace::shown_fingerprint(&v),
+        Some(keyed.clone())
+    );
+    let shown = crate::controller::backup_vault::rackspace::shown_request(&v, UID, Some(&one))
+        .expect("the request");
+    assert_eq!(shown.fingerprint, keyed);
+    assert!(
+        run(&spec(), "one", &v).calls.is_empty(),
+        "nothing more to do"
+    );
 }
