@@ -31,6 +31,7 @@ fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
                     },
                 },
                 ca_bundle: None,
+                ca_bundle_ref: None,
             }),
         },
     );

@@ -10,5 +10,6 @@ pub mod huawei;
 pub mod memory;
 pub mod metrics;
 pub mod rackspace;
+pub mod tls;
 
 pub use error::ProviderError;
