@@ -72,7 +72,7 @@ impl std::fmt::Display for TlsFailure {
             ),
             TlsProblem::HostnameMismatch => write!(
                 f,
-                "the TLS certificate of {host} is not valid for the name {host} ({detail}): use the endpoint URL with a name the certificate lists, or have the server's certificate reissued for {host}"
+                "the TLS certificate {host} presents does not name {host} ({detail}): use an endpoint URL with a name the certificate lists, or have the certificate reissued for {host}"
             ),
             TlsProblem::Expired => write!(
                 f,
@@ -156,10 +156,17 @@ pub fn classify(error: &reqwest::Error) -> Option<ProviderError> {
         | CertificateError::NotValidYetContext { .. } => TlsProblem::Expired,
         _ => TlsProblem::CertificateInvalid,
     };
+    let detail = match certificate {
+        CertificateError::UnknownIssuer => "it was issued by a CA coffer does not trust".into(),
+        CertificateError::BadSignature => {
+            "its signature does not verify with any CA coffer trusts".into()
+        }
+        other => other.to_string(),
+    };
     Some(ProviderError::Tls(TlsFailure {
         problem,
         host,
-        detail: certificate.to_string(),
+        detail,
     }))
 }
 

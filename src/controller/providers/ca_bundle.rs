@@ -188,6 +188,51 @@ mod tests {
     }
 
     #[test]
+    fn a_change_to_the_referenced_object_wakes_only_the_configs_naming_it() {
+        let config = |name: &str, reference: Option<CaBundleRef>| {
+            let mut pc: crate::api::ProviderConfig = serde_json::from_value(serde_json::json!({
+                "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+                "metadata": {"name": name, "namespace": "team"},
+                "spec": {"commvault": {
+                    "apiUrl": "https://cc.example.com/commandcenter/api",
+                    "credentialsSecretRef": {"name": "creds"},
+                }},
+            }))
+            .expect("provider config");
+            if let Some(commvault) = pc.spec.commvault.as_mut() {
+                commvault.ca_bundle_ref = reference;
+            }
+            pc
+        };
+        let caches = Caches::new(
+            store_of(vec![
+                config(
+                    "from-cm",
+                    Some(reference(CaBundleKind::ConfigMap, "ca.crt")),
+                ),
+                config(
+                    "from-secret",
+                    Some(reference(CaBundleKind::Secret, "ca.crt")),
+                ),
+                config("system-roots", None),
+            ]),
+            store_of(vec![]),
+        );
+        let names = |refs: Vec<kube::runtime::reflector::ObjectRef<_>>| {
+            refs.into_iter().map(|r| r.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(caches.configs_using_config_map("team", "ca")),
+            ["from-cm"]
+        );
+        assert_eq!(
+            names(caches.configs_using_secret("team", "ca")),
+            ["from-secret"]
+        );
+        assert!(caches.configs_using_config_map("other", "ca").is_empty());
+    }
+
+    #[test]
     fn inline_and_system_roots_need_no_cache() {
         let none = resolve(&caches(vec![]), "team", CaSource::SystemRoots).expect("ok");
         assert_eq!(none, ResolvedCa::default());

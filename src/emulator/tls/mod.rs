@@ -9,28 +9,27 @@
 //! a TLS-terminating proxy, so a handler that writes its own URLs (the
 //! Rackspace service catalog, agent links) hands out `https://` ones.
 
+mod certificates;
+mod listener;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    date_time_ymd,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
+
+use certificates::provider;
+pub use certificates::{Certificates, write_ca};
+use listener::TlsListener;
 
 /// The names the valid certificate is for.
 pub const CERTIFICATE_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "commandcenter.emulator.test"];
@@ -38,8 +37,6 @@ pub const CERTIFICATE_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "commandcent
 pub const WRONG_NAME: &str = "elsewhere.emulator.test";
 /// The header that tells handlers the request came over TLS.
 pub const FORWARDED_PROTO: &str = "x-forwarded-proto";
-/// How long a client may take to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which certificate the TLS listener presents.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -127,127 +124,6 @@ pub enum TlsError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-}
-
-/// The CA and the three server certificates it signed, and which one is served.
-#[derive(Debug)]
-pub struct Certificates {
-    ca_pem: String,
-    valid: Arc<CertifiedKey>,
-    expired: Arc<CertifiedKey>,
-    wrong_name: Arc<CertifiedKey>,
-    serving: RwLock<ServedCertificate>,
-}
-
-impl Certificates {
-    /// A new CA, and server certificates signed by it.
-    pub fn generate(serve: ServedCertificate) -> Result<Self, TlsError> {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "coffer emulator CA");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_key = KeyPair::generate()?;
-        let ca_pem = ca_params.self_signed(&ca_key)?.pem();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let names: Vec<String> = CERTIFICATE_NAMES.iter().map(|n| n.to_string()).collect();
-        let valid = leaf(names.clone(), false, &issuer)?;
-        let expired = leaf(names, true, &issuer)?;
-        let wrong_name = leaf(vec![WRONG_NAME.to_string()], false, &issuer)?;
-        Ok(Self {
-            ca_pem,
-            valid,
-            expired,
-            wrong_name,
-            serving: RwLock::new(serve),
-        })
-    }
-
-    /// The CA's certificate, PEM.
-    pub fn ca_pem(&self) -> &str {
-        &self.ca_pem
-    }
-
-    pub fn serving(&self) -> ServedCertificate {
-        *self.serving.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Presents `which` from the next handshake on.
-    pub fn serve(&self, which: ServedCertificate) {
-        *self.serving.write().unwrap_or_else(|e| e.into_inner()) = which;
-    }
-}
-
-impl ResolvesServerCert for Certificates {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(match self.serving() {
-            ServedCertificate::Valid => self.valid.clone(),
-            ServedCertificate::Expired => self.expired.clone(),
-            ServedCertificate::WrongName => self.wrong_name.clone(),
-        })
-    }
-}
-
-/// A server certificate for `names`, signed by `issuer`; an `expired` one
-/// was valid during 2020 only.
-fn leaf(
-    names: Vec<String>,
-    expired: bool,
-    issuer: &Issuer<'_, KeyPair>,
-) -> Result<Arc<CertifiedKey>, TlsError> {
-    let mut params = CertificateParams::new(names)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "coffer emulator");
-    if expired {
-        params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(2021, 1, 1);
-    }
-    let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, issuer)?;
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let certified = CertifiedKey::from_der(
-        vec![CertificateDer::from(cert.der().to_vec())],
-        key_der,
-        &provider(),
-    )?;
-    Ok(Arc::new(certified))
-}
-
-/// The crypto provider reqwest already uses, named explicitly: with two
-/// providers compiled in, rustls will not pick one by itself.
-fn provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::aws_lc_rs::default_provider()
-}
-
-/// Writes the CA's PEM to `path`, or to a temporary file kept until the
-/// returned handle is dropped.
-pub fn write_ca(
-    pem: &str,
-    path: Option<&Path>,
-) -> Result<(PathBuf, Option<tempfile::TempPath>), TlsError> {
-    let ca_error = |path: PathBuf| move |source| TlsError::CaFile { path, source };
-    match path {
-        Some(path) => {
-            std::fs::write(path, pem).map_err(ca_error(path.to_path_buf()))?;
-            Ok((path.to_path_buf(), None))
-        }
-        None => {
-            let file = tempfile::Builder::new()
-                .prefix("coffer-emulator-ca-")
-                .suffix(".pem")
-                .tempfile()
-                .map_err(ca_error(std::env::temp_dir()))?;
-            let temp = file.into_temp_path();
-            std::fs::write(&temp, pem).map_err(ca_error(temp.to_path_buf()))?;
-            Ok((temp.to_path_buf(), Some(temp)))
-        }
-    }
 }
 
 /// What the admin API and the emulator's handle tell about HTTPS.
@@ -418,96 +294,9 @@ pub fn scheme(headers: &HeaderMap) -> &'static str {
     }
 }
 
-/// Accepted TCP connections after their handshake, each handshake in a
-/// task of its own so that a client that never finishes holds up nobody.
-struct TlsListener {
-    addr: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<tokio::net::TcpStream>, SocketAddr)>,
-    acceptor: JoinHandle<()>,
-}
-
-impl TlsListener {
-    fn start(tcp: TcpListener, tls: TlsAcceptor, info: Arc<TlsInfo>) -> Self {
-        let addr = tcp
-            .local_addr()
-            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-        let (sender, ready) = mpsc::channel(64);
-        let acceptor = tokio::spawn(async move {
-            loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        tracing::debug!(%error, "HTTPS accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let (tls, sender, info) = (tls.clone(), sender.clone(), info.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => {
-                            let _ = sender.send((stream, peer)).await;
-                        }
-                        // A client that refused the certificate: what the
-                        // failure tests are for, not an emulator problem.
-                        Ok(Err(error)) => {
-                            info.handshake_failures.fetch_add(1, Ordering::Relaxed);
-                            tracing::debug!(%error, %peer, "TLS handshake failed");
-                        }
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Self {
-            addr,
-            ready,
-            acceptor,
-        }
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.acceptor.abort();
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<tokio::net::TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(accepted) => accepted,
-            // The acceptor task is gone (only when the listener is dropped).
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        Ok(self.addr)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_ca_is_written_and_each_certificate_can_be_served() {
-        let certs = Certificates::generate(ServedCertificate::Valid).expect("certificates");
-        assert!(certs.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
-        let (path, temp) = write_ca(certs.ca_pem(), None).expect("written");
-        assert_eq!(
-            std::fs::read_to_string(&path).expect("read"),
-            certs.ca_pem()
-        );
-        drop(temp);
-        assert!(!path.exists(), "a temporary CA file goes with the server");
-        certs.serve(ServedCertificate::Expired);
-        assert_eq!(certs.serving(), ServedCertificate::Expired);
-    }
 
     #[test]
     fn only_requests_marked_by_the_tls_listener_are_https() {
