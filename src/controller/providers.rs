@@ -415,7 +415,18 @@ impl ProviderClients {
                 name: secret_name.to_string(),
             });
         };
-        let ca = ca_bundle::resolve(caches, &namespace, pc.spec.ca_source())?;
+        let ca = match ca_bundle::resolve(caches, &namespace, pc.spec.ca_source()) {
+            Ok(ca) => ca,
+            Err(error) => {
+                // Deleted together with the CA's object, as with the Secret above.
+                if pc.metadata.deletion_timestamp.is_some()
+                    && let Some(cached) = self.cached(&namespace, &name)
+                {
+                    return Ok(cached);
+                }
+                return Err(error);
+            }
+        };
         let fingerprint = Fingerprint {
             config_uid: pc.uid(),
             config_generation: pc.metadata.generation,
