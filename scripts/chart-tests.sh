@@ -177,7 +177,11 @@ can create secrets -n team-a
 can patch secrets -n team-a
 cannot update secrets -n team-a
 cannot delete secrets -n team-a
-cannot get configmaps -n team-a
+# caBundleRef: labelled ConfigMaps are read (watched), never written.
+can watch configmaps -A
+cannot create configmaps -n team-a
+cannot patch configmaps -n team-a
+cannot delete configmaps -n team-a
 cannot delete events -n team-a
 cannot update leases.coordination.k8s.io -n team-a
 cannot delete leases.coordination.k8s.io -n coffer-system

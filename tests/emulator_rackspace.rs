@@ -105,6 +105,7 @@ impl Harness {
                 region: c.region,
                 username: c.username,
                 secret,
+                ca_bundle: None,
             },
             Default::default(),
             std::sync::Arc::new(coffer::provider::budget::RateBudget::new(

@@ -80,6 +80,9 @@ fn default_max_in_flight() -> u32 {
 /// Where a Huawei Cloud region is and how to sign in to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.caBundle) && has(self.caBundleRef))").message(
+    "set caBundle or caBundleRef, not both: coffer trusts the CAs of one of them."
+))]
 pub struct HuaweiCloudConfig {
     /// Region ID, for example `cn-north-4` or `ap-southeast-1`. Endpoints
     /// default to `https://{service}.{region}.myhuaweicloud.com`.
@@ -108,14 +111,27 @@ pub struct HuaweiCloudConfig {
     pub endpoints: Option<HuaweiEndpoints>,
     /// Where the credentials are.
     pub credentials: HuaweiCredentials,
-    /// PEM bundle of CA certificates to trust in addition to the system roots.
+    /// PEM bundle of CA certificates to trust in addition to the system
+    /// roots, for a server whose certificate a private CA issued. A bundle
+    /// with no certificate in it is refused (`Ready=False`,
+    /// `CaBundleInvalid`) before any call. At most one of `caBundle` and
+    /// `caBundleRef`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<String>,
+    /// The same bundle read from a key of a Secret or ConfigMap in this
+    /// namespace (one cert-manager or trust-manager keeps current); a change
+    /// to it reaches coffer without editing the ProviderConfig. The object
+    /// must be labelled `coffer.dev/credentials: "true"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
 }
 
 /// Where a Rackspace account is and how to sign in to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.caBundle) && has(self.caBundleRef))").message(
+    "set caBundle or caBundleRef, not both: coffer trusts the CAs of one of them."
+))]
 pub struct RackspaceConfig {
     /// The Identity v2.0 base URL, `http://` or `https://`; coffer posts to
     /// `{identityEndpoint}/tokens`. Default:
@@ -136,6 +152,19 @@ pub struct RackspaceConfig {
     /// The Secret, in the same namespace, holding `username` and either
     /// `apiKey` (preferred when both are there) or `password`.
     pub secret_ref: SecretRef,
+    /// PEM bundle of CA certificates to trust in addition to the system
+    /// roots, for a server whose certificate a private CA issued. A bundle
+    /// with no certificate in it is refused (`Ready=False`,
+    /// `CaBundleInvalid`) before any call. At most one of `caBundle` and
+    /// `caBundleRef`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<String>,
+    /// The same bundle read from a key of a Secret or ConfigMap in this
+    /// namespace (one cert-manager or trust-manager keeps current); a change
+    /// to it reaches coffer without editing the ProviderConfig. The object
+    /// must be labelled `coffer.dev/credentials: "true"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
 }
 
 /// Where Rackspace Identity is unless a ProviderConfig says otherwise.
@@ -166,6 +195,9 @@ pub struct HuaweiEndpoints {
 /// Where a Commvault Command Center's API is and how to sign in to it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.caBundle) && has(self.caBundleRef))").message(
+    "set caBundle or caBundleRef, not both: coffer trusts the CAs of one of them."
+))]
 pub struct CommvaultConfig {
     /// The REST API's base URL, `http://` or `https://`, for example
     /// `https://commandcenter.example.com/commandcenter/api` (or the legacy
@@ -179,15 +211,75 @@ pub struct CommvaultConfig {
     /// `password` of a Commvault user. coffer signs in with `POST Login`
     /// and renews the session token when it expires.
     pub credentials_secret_ref: SecretRef,
-    /// PEM bundle of CA certificates to trust in addition to the system roots.
+    /// PEM bundle of CA certificates to trust in addition to the system
+    /// roots, for a server whose certificate a private CA issued. A bundle
+    /// with no certificate in it is refused (`Ready=False`,
+    /// `CaBundleInvalid`) before any call. At most one of `caBundle` and
+    /// `caBundleRef`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<String>,
+    /// The same bundle read from a key of a Secret or ConfigMap in this
+    /// namespace (one cert-manager or trust-manager keeps current); a change
+    /// to it reaches coffer without editing the ProviderConfig. The object
+    /// must be labelled `coffer.dev/credentials: "true"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
 }
 
 /// An absolute http(s) URL with a host. `isURL` first, so `url()` never
 /// sees a string it cannot parse.
 const HTTP_URL_RULE: &str =
     "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''";
+
+/// A key of a Secret or ConfigMap in the ProviderConfig's namespace that
+/// holds a PEM CA bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+pub struct CaBundleRef {
+    /// `Secret` or `ConfigMap`.
+    pub kind: CaBundleKind,
+    /// The object's name. Like a credentials Secret, it must carry the label
+    /// `coffer.dev/credentials: "true"`: coffer watches only labelled objects.
+    #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new(super::DNS1123_SUBDOMAIN_RULE).message(
+        "caBundleRef.name must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit."
+    ))]
+    pub name: String,
+    /// The key whose value is the PEM bundle, e.g. `ca.crt` (cert-manager's
+    /// Secrets) or the `target.configMap.key` of a trust-manager Bundle.
+    #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new("self.matches('^[-._a-zA-Z0-9]+$')").message(
+        "caBundleRef.key must be a Secret or ConfigMap key: letters, digits, '-', '_' and '.'."
+    ))]
+    pub key: String,
+}
+
+/// Which kind of object a [`CaBundleRef`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CaBundleKind {
+    Secret,
+    ConfigMap,
+}
+
+/// Where a provider block's CAs come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaSource<'a> {
+    /// The system roots only.
+    SystemRoots,
+    /// `caBundle`, inline.
+    Inline(&'a str),
+    /// `caBundleRef`.
+    Ref(&'a CaBundleRef),
+}
+
+impl<'a> CaSource<'a> {
+    fn of(ca_bundle: &'a Option<String>, ca_bundle_ref: &'a Option<CaBundleRef>) -> Self {
+        match (ca_bundle, ca_bundle_ref) {
+            (Some(pem), _) => Self::Inline(pem),
+            (None, Some(reference)) => Self::Ref(reference),
+            (None, None) => Self::SystemRoots,
+        }
+    }
+}
 
 /// How coffer signs in to Huawei Cloud.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -254,6 +346,20 @@ pub struct ProviderConfigUsers {
 }
 
 impl ProviderConfigSpec {
+    /// Where the CAs of whichever provider block is set come from.
+    pub fn ca_source(&self) -> CaSource<'_> {
+        if let Some(h) = &self.huawei_cloud {
+            return CaSource::of(&h.ca_bundle, &h.ca_bundle_ref);
+        }
+        if let Some(r) = &self.rackspace {
+            return CaSource::of(&r.ca_bundle, &r.ca_bundle_ref);
+        }
+        match &self.commvault {
+            Some(c) => CaSource::of(&c.ca_bundle, &c.ca_bundle_ref),
+            None => CaSource::SystemRoots,
+        }
+    }
+
     /// The credentials Secret of whichever provider block is set.
     pub fn secret_name(&self) -> Option<&str> {
         if let Some(huawei) = &self.huawei_cloud {

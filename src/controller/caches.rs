@@ -1,9 +1,9 @@
-//! Watched caches of what managed objects reference — ProviderConfigs and
-//! credential Secrets — so a reconcile reads them from memory instead of
+//! Watched caches of what managed objects reference — ProviderConfigs,
+//! credential Secrets and CA-bundle ConfigMaps — so a reconcile reads them from memory instead of
 //! GETting them, and a change to one wakes exactly the objects that use it.
 //!
-//! Only Secrets labelled `coffer.dev/credentials=true` are watched: caching
-//! every Secret in the cluster (Helm keeps whole releases in them) would cost
+//! Only Secrets and ConfigMaps labelled `coffer.dev/credentials=true` are
+//! watched: caching every Secret or ConfigMap in the cluster (Helm keeps whole releases in them) would cost
 //! far more memory than coffer's own objects. Cached objects are slimmed
 //! (managed fields and the last-applied annotation dropped) for the same reason.
 
@@ -13,7 +13,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use super::engine::Managed;
 use super::kinds::Users;
 use crate::api::managed::CREATE_STARTED_ANNOTATION;
-use crate::api::provider_config::ProviderConfigUsers;
+use crate::api::provider_config::{CaBundleKind, CaSource, ProviderConfigUsers};
 use crate::api::{BackupVault, ProviderConfig};
 
 /// The label a Secret needs for coffer to read it.
@@ -42,6 +42,8 @@ pub struct Caches {
     users: Vec<Arc<dyn Users>>,
     /// BackupShare: a receiver's `vaultRef` is read from here.
     backup_vaults: Option<Store<BackupVault>>,
+    /// ProviderConfig: a `caBundleRef` of kind ConfigMap is read from here.
+    config_maps: Option<Store<ConfigMap>>,
 }
 
 impl Caches {
@@ -51,7 +53,21 @@ impl Caches {
             secrets,
             users: Vec::new(),
             backup_vaults: None,
+            config_maps: None,
         }
+    }
+
+    /// Adds the labelled ConfigMaps, which `caBundleRef` reads.
+    pub fn with_config_maps(mut self, store: Store<ConfigMap>) -> Self {
+        self.config_maps = Some(store);
+        self
+    }
+
+    /// A labelled ConfigMap; `None` when absent or when no store was added.
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<Arc<ConfigMap>> {
+        self.config_maps
+            .as_ref()?
+            .get(&ObjectRef::new(name).within(namespace))
     }
 
     /// Adds the BackupVault store, which BackupShare receivers read.
@@ -104,33 +120,67 @@ impl Caches {
         self.secrets.get(&ObjectRef::new(name).within(namespace))
     }
 
-    /// Waits until both caches hold a complete first listing, so that a
+    /// Waits until the caches hold a complete first listing, so that a
     /// reconcile never reports a Secret missing only because it was not read yet.
     pub async fn wait_until_ready(&self) {
-        let (a, b) = futures::join!(
+        let config_maps = async {
+            match &self.config_maps {
+                Some(store) => store.wait_until_ready().await.is_ok(),
+                None => true,
+            }
+        };
+        let (a, b, c) = futures::join!(
             self.provider_configs.wait_until_ready(),
-            self.secrets.wait_until_ready()
+            self.secrets.wait_until_ready(),
+            config_maps
         );
         // A writer is only dropped when its reflector task ended, i.e. at shutdown.
-        if a.is_err() || b.is_err() {
+        if a.is_err() || b.is_err() || !c {
             tracing::warn!("a cache stopped before it was filled");
         }
     }
 
-    /// ProviderConfigs in `namespace` that read Secret `secret`.
+    /// ProviderConfigs in `namespace` that read Secret `secret`, for
+    /// credentials or for their CA bundle.
     pub fn configs_using_secret(
         &self,
         namespace: &str,
         secret: &str,
     ) -> Vec<ObjectRef<ProviderConfig>> {
+        self.configs_where(namespace, |pc| {
+            pc.spec.secret_name() == Some(secret) || reads_ca_from(pc, CaBundleKind::Secret, secret)
+        })
+    }
+
+    /// ProviderConfigs in `namespace` whose CA bundle is in ConfigMap `name`.
+    pub fn configs_using_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<ObjectRef<ProviderConfig>> {
+        self.configs_where(namespace, |pc| {
+            reads_ca_from(pc, CaBundleKind::ConfigMap, name)
+        })
+    }
+
+    fn configs_where(
+        &self,
+        namespace: &str,
+        reads: impl Fn(&ProviderConfig) -> bool,
+    ) -> Vec<ObjectRef<ProviderConfig>> {
         self.provider_configs
             .state()
             .iter()
             .filter(|pc| pc.namespace().as_deref() == Some(namespace))
-            .filter(|pc| pc.spec.secret_name() == Some(secret))
+            .filter(|pc| reads(pc))
             .map(|pc| ObjectRef::from_obj(pc.as_ref()))
             .collect()
     }
+}
+
+/// Whether `pc`'s `caBundleRef` names the `kind` object `name`.
+fn reads_ca_from(pc: &ProviderConfig, kind: CaBundleKind, name: &str) -> bool {
+    matches!(pc.spec.ca_source(), CaSource::Ref(r) if r.kind == kind && r.name == name)
 }
 
 /// What a cache saw happen to an object, reported after its store has it.
@@ -280,6 +330,7 @@ mod tests {
                         },
                     },
                     ca_bundle: None,
+                    ca_bundle_ref: None,
                 }),
             },
         );

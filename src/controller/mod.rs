@@ -3,8 +3,8 @@
 //! clients, leader election) and wires one controller per kind; each kind's
 //! own module reads as observe → diff → act → report.
 //!
-//! Watches: BackupVaults once (the controller's own reflector); ProviderConfigs
-//! and labelled Secrets once each, into caches that reconciles read and that,
+//! Watches: BackupVaults once (the controller's own reflector); ProviderConfigs,
+//! and labelled Secrets and ConfigMaps once each, into caches that reconciles read and that,
 //! after each change is in the cache, wake the objects referencing it. So a
 //! reconcile woken by a Secret change always sees that change.
 
@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use futures::channel::mpsc;
 use futures::{FutureExt, Stream, StreamExt};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher;
@@ -190,7 +190,9 @@ async fn run_controllers(
     let users = vec![vaults.users(), shares.users(), agencies.users()];
     let (config_store, config_writer) = reflector::store::<ProviderConfig>();
     let (secret_store, secret_writer) = reflector::store::<Secret>();
+    let (config_map_store, config_map_writer) = reflector::store::<ConfigMap>();
     let caches = Caches::new(config_store.clone(), secret_store)
+        .with_config_maps(config_map_store)
         .with_users(users.clone())
         // BackupShare receivers read their vaultRef from here.
         .with_backup_vaults(vaults.store());
@@ -227,6 +229,14 @@ async fn run_controllers(
         watcher::Config::default().labels(&caches::credentials_selector()),
         secret_writer,
         wake.on_secret_change(),
+    );
+    // CA bundles (`caBundleRef`) in ConfigMaps: under the same label as
+    // Secrets, so that coffer never caches every ConfigMap in the cluster.
+    let config_map_cache = caches::reflect(
+        scoped::<ConfigMap>(&client, namespace.as_deref()),
+        watcher::Config::default().labels(&caches::credentials_selector()),
+        config_map_writer,
+        wake.on_config_map_change(),
     );
 
     let agencies = agencies.run(
@@ -282,6 +292,7 @@ async fn run_controllers(
     tokio::select! {
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
         () = secret_cache => Err(Error::CacheStopped("Secret")),
+        () = config_map_cache => Err(Error::CacheStopped("ConfigMap")),
         // Ends only when the watches sending to it are gone.
         () = lenient::report(ctx.events.clone(), unreadable_rx) => Ok(()),
         () = controllers => Ok(()),
@@ -356,6 +367,25 @@ impl Wake {
             for config in wake
                 .caches
                 .configs_using_secret(&namespace, &secret.name_any())
+            {
+                wake.users_of(&namespace, &config.name);
+                let _ = wake.configs.unbounded_send(config);
+            }
+        }
+    }
+
+    /// A labelled ConfigMap's change wakes the ProviderConfigs whose
+    /// `caBundleRef` names it, and their users: a rotated CA is trusted at once.
+    fn on_config_map_change(&self) -> impl FnMut(Change, &ConfigMap) + Send {
+        let wake = self.clone();
+        move |change, config_map| {
+            if change == Change::Listed {
+                return;
+            }
+            let namespace = config_map.namespace().unwrap_or_default();
+            for config in wake
+                .caches
+                .configs_using_config_map(&namespace, &config_map.name_any())
             {
                 wake.users_of(&namespace, &config.name);
                 let _ = wake.configs.unbounded_send(config);

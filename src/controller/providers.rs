@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
+pub mod ca_bundle;
 mod commvault;
 mod huawei;
 mod rackspace;
@@ -73,6 +74,28 @@ pub enum Error {
     },
     #[error("key {key:?} of Secret {secret} is not UTF-8 text")]
     SecretKeyNotText { secret: String, key: &'static str },
+    #[error(
+        "{kind} {name} named by caBundleRef not found in namespace {namespace}: create it, or label it {CREDENTIALS_LABEL}=true (coffer reads only labelled Secrets and ConfigMaps)"
+    )]
+    CaBundleNotFound {
+        kind: &'static str,
+        namespace: String,
+        name: String,
+    },
+    #[error(
+        "{kind} {name} has no key {key:?} (caBundleRef.key): put the CA's PEM there, or fix the key"
+    )]
+    CaBundleKeyMissing {
+        kind: &'static str,
+        name: String,
+        key: String,
+    },
+    #[error("key {key:?} of {kind} {name} (caBundleRef) is not UTF-8 text: it must hold PEM")]
+    CaBundleNotText {
+        kind: &'static str,
+        name: String,
+        key: String,
+    },
     #[error("the client for ProviderConfig {name} could not be built: {source}")]
     Client {
         name: String,
@@ -92,6 +115,9 @@ impl Error {
             | Self::SecretKeyNotText { .. }
             | Self::CommvaultKeyMissing { .. }
             | Self::RackspaceKeyMissing { .. } => "SecretKeyMissing",
+            Self::CaBundleNotFound { .. } => "CaBundleNotFound",
+            Self::CaBundleKeyMissing { .. } => "CaBundleKeyMissing",
+            Self::CaBundleNotText { .. } => "CaBundleInvalid",
             Self::Client { source, .. } => source.reason(),
         }
     }
@@ -106,6 +132,9 @@ impl Error {
             | Self::SecretKeyNotText { .. }
             | Self::CommvaultKeyMissing { .. }
             | Self::RackspaceKeyMissing { .. } => "secret_key_missing",
+            Self::CaBundleNotFound { .. }
+            | Self::CaBundleKeyMissing { .. }
+            | Self::CaBundleNotText { .. } => "tls",
             Self::Client { source, .. } => source.metric_label(),
         }
     }
@@ -301,6 +330,9 @@ struct Fingerprint {
     config_generation: Option<i64>,
     secret_uid: Option<String>,
     secret_version: Option<String>,
+    /// The uid and resourceVersion of the Secret or ConfigMap `caBundleRef`
+    /// names: a rotated CA builds a new client.
+    ca_version: Option<(Option<String>, Option<String>)>,
 }
 
 struct Cached {
@@ -383,11 +415,24 @@ impl ProviderClients {
                 name: secret_name.to_string(),
             });
         };
+        let ca = match ca_bundle::resolve(caches, &namespace, pc.spec.ca_source()) {
+            Ok(ca) => ca,
+            Err(error) => {
+                // Deleted together with the CA's object, as with the Secret above.
+                if pc.metadata.deletion_timestamp.is_some()
+                    && let Some(cached) = self.cached(&namespace, &name)
+                {
+                    return Ok(cached);
+                }
+                return Err(error);
+            }
+        };
         let fingerprint = Fingerprint {
             config_uid: pc.uid(),
             config_generation: pc.metadata.generation,
             secret_uid: secret.uid(),
             secret_version: secret.resource_version(),
+            ca_version: ca.version,
         };
         let key = (namespace, name.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
@@ -399,7 +444,10 @@ impl ProviderClients {
         let budget = self.budget(&key, pc);
         let session = match (&pc.spec.commvault, &pc.spec.rackspace) {
             (Some(_), _) => {
-                let conn = commvault::resolve(pc, &secret)?;
+                let conn = CommvaultConnection {
+                    ca_bundle: ca.pem,
+                    ..commvault::resolve(pc, &secret)?
+                };
                 let apis = self
                     .factory
                     .commvault(conn, budget)
@@ -407,7 +455,10 @@ impl ProviderClients {
                 Session::Commvault(Arc::new(apis))
             }
             (None, Some(_)) => {
-                let conn = resolve_rackspace(pc, &secret)?;
+                let conn = RackspaceConnection {
+                    ca_bundle: ca.pem,
+                    ..resolve_rackspace(pc, &secret)?
+                };
                 let apis = self
                     .factory
                     .rackspace(conn, budget)
@@ -415,7 +466,10 @@ impl ProviderClients {
                 Session::Rackspace(Arc::new(apis))
             }
             (None, None) => {
-                let conn = resolve(pc, &secret)?;
+                let conn = HuaweiConnection {
+                    ca_bundle: ca.pem,
+                    ..resolve(pc, &secret)?
+                };
                 let apis = self
                     .factory
                     .huawei(conn, budget)

@@ -31,6 +31,7 @@ fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
                     },
                 },
                 ca_bundle: None,
+                ca_bundle_ref: None,
             }),
         },
     );
@@ -185,4 +186,64 @@ fn one_client_per_config_until_config_or_secret_changes() {
         .session(&caches(2, "11"), "team-a", "cloud")
         .expect("new spec");
     assert_eq!(factory.0.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_rotated_ca_in_a_config_map_builds_a_new_client() {
+    use crate::api::provider_config::{CaBundleKind, CaBundleRef};
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    let factory = Arc::new(CountingFactory::default());
+    let clients = ProviderClients::new(factory.clone(), BudgetMetrics::default());
+    let keys = [("accessKey", "AK"), ("secretKey", "SK")];
+    let mut pc = config(HuaweiAuthType::AccessKey, 1);
+    if let Some(huawei) = pc.spec.huawei_cloud.as_mut() {
+        huawei.ca_bundle_ref = Some(CaBundleRef {
+            kind: CaBundleKind::ConfigMap,
+            name: "trust".into(),
+            key: "ca.crt".into(),
+        });
+    }
+    // A real CA each time: the client parses the bundle when it is built.
+    let caches = |version: &str| {
+        let pem = crate::emulator::tls::Certificates::generate(Default::default())
+            .expect("a CA")
+            .ca_pem()
+            .to_string();
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some("trust".into());
+        cm.metadata.namespace = Some("team-a".into());
+        cm.metadata.resource_version = Some(version.into());
+        cm.data = Some(BTreeMap::from([("ca.crt".into(), pem)]));
+        Caches::new(
+            store_of(vec![pc.clone()]),
+            store_of(vec![secret(&keys, "10")]),
+        )
+        .with_config_maps(store_of(vec![cm]))
+    };
+    clients
+        .session(&caches("1"), "team-a", "cloud")
+        .expect("built");
+    clients
+        .session(&caches("1"), "team-a", "cloud")
+        .expect("reused");
+    assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+    clients
+        .session(&caches("2"), "team-a", "cloud")
+        .expect("rotated");
+    assert_eq!(
+        factory.0.load(Ordering::SeqCst),
+        2,
+        "the rotated CA needs a new client"
+    );
+    let missing = Caches::new(
+        store_of(vec![pc.clone()]),
+        store_of(vec![secret(&keys, "10")]),
+    )
+    .with_config_maps(store_of(vec![]));
+    let err = clients
+        .session(&missing, "team-a", "cloud")
+        .err()
+        .expect("no ConfigMap");
+    assert_eq!(err.reason(), "CaBundleNotFound");
 }

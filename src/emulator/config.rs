@@ -10,6 +10,7 @@ use super::commvault::CommvaultSettings;
 use super::faults::{FaultConfig, parse_error_rates};
 use super::recorder::DEFAULT_LOG_CAPACITY;
 use super::throttle::ThrottleConfig;
+use super::tls::{TlsArgs, TlsConfig};
 use crate::cli::parse_duration;
 
 pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -124,6 +125,8 @@ pub struct EmulatorConfig {
     pub commvault_username: String,
     pub commvault_password: String,
     pub commvault: CommvaultSettings,
+    /// HTTPS beside HTTP, when set.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for EmulatorConfig {
@@ -153,6 +156,7 @@ impl Default for EmulatorConfig {
             commvault_username: DEFAULT_COMMVAULT_USERNAME.to_string(),
             commvault_password: DEFAULT_COMMVAULT_PASSWORD.to_string(),
             commvault: CommvaultSettings::default(),
+            tls: None,
         }
     }
 }
@@ -295,6 +299,8 @@ pub struct EmulatorArgs {
         default_value_t = 0.0
     )]
     pub commvault_soft_error_rate: f64,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 impl From<EmulatorArgs> for EmulatorConfig {
@@ -352,6 +358,7 @@ impl From<EmulatorArgs> for EmulatorConfig {
                 soft_error_rate: args.commvault_soft_error_rate,
                 list_delay: Duration::ZERO,
             },
+            tls: args.tls.into(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The provider emulator: a stateful stand-in for Huawei IAM (tokens) and CBR
 //! (vaults), Rackspace Identity and Cloud Backup (agent vaults, with a
 //! simulated agent), and a Commvault Command Center (S3 vaults and their
-//! endpoint jobs, under `/commandcenter/api`), on one HTTP listener, strict
+//! endpoint jobs, under `/commandcenter/api`), on one HTTP listener (and
+//! the same routes over HTTPS with `--tls-listen`, see [`tls`]), strict
 //! about requests the way the real services are, with fault injection and
 //! request counters so controllers can be tested for retries, idempotency
 //! and "exactly these calls".
@@ -24,6 +25,7 @@ pub mod recorder;
 mod server;
 pub(crate) mod state;
 pub mod throttle;
+pub mod tls;
 
 pub use commvault::CommvaultSettings;
 pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
@@ -33,3 +35,4 @@ pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use recorder::{OperationCounter, RecordedRequest};
 pub use server::{EmulatorError, RunningEmulator, serve, start};
 pub use throttle::ThrottleConfig;
+pub use tls::{ServedCertificate, TlsConfig};

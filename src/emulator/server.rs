@@ -22,6 +22,7 @@ use super::operation::Operation;
 use super::rackspace::{self, RackspaceState, agent_sim};
 use super::recorder::{OperationCounter, RecordedRequest, Recorder};
 use super::state::{Shared, lock};
+use super::tls::{self, ServedCertificate, TlsError, TlsInfo, TlsServer};
 use super::{admin, observe};
 
 /// How long [`RunningEmulator::stop`] waits for open requests to finish.
@@ -41,6 +42,8 @@ pub enum EmulatorError {
     Serve(std::io::Error),
     #[error("cannot install the signal handler: {0}")]
     Signal(std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// A running emulator. Dropping it stops the server (in the background);
@@ -53,15 +56,18 @@ pub struct RunningEmulator {
     task: Option<JoinHandle<std::io::Result<()>>>,
     /// The simulated Rackspace agents.
     agents: JoinHandle<()>,
+    /// HTTPS, when configured.
+    tls: Option<TlsServer>,
 }
 
 /// The routes: the provider API behind request recording, plus the admin API.
-fn app(shared: &Arc<Shared>) -> Router {
+fn app(shared: &Arc<Shared>, tls: Option<Arc<TlsInfo>>) -> Router {
     let provider = huawei::router(shared)
         .merge(rackspace::router(shared))
         .layer(from_fn_with_state(shared.clone(), observe::observe));
     let commvault = commvault::router().layer(from_fn_with_state(shared.clone(), observe::observe));
     admin::router()
+        .merge(tls::admin_router(tls))
         .merge(rackspace::admin::router())
         .merge(commvault)
         .merge(provider)
@@ -84,8 +90,16 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
     };
     let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
+    let bound = match &config.tls {
+        Some(tls) => Some(tls::bind(tls).await?),
+        None => None,
+    };
+    let router = app(&shared, bound.as_ref().map(|b| b.info.clone()));
+    let tls = match bound {
+        Some(bound) => Some(bound.serve(router.clone())?),
+        None => None,
+    };
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let router = app(&shared);
     let agents = agent_sim::spawn(Arc::downgrade(&shared), format!("http://{addr}"));
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -102,6 +116,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         shutdown: Some(shutdown),
         task: Some(task),
         agents,
+        tls,
     })
 }
 
@@ -113,6 +128,13 @@ pub async fn serve(args: EmulatorArgs) -> Result<(), EmulatorError> {
         project_id = emulator.config.project_id,
         "provider emulator listening; admin API under /_emulator/"
     );
+    if let (Some(url), Some(ca_file)) = (emulator.https_url(), emulator.ca_file()) {
+        tracing::info!(
+            url,
+            ca_file = %ca_file.display(),
+            "provider emulator listening for HTTPS; trust the CA in ca_file (also on GET /_emulator/tls)"
+        );
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(EmulatorError::Signal)?;
     tokio::select! {
@@ -131,6 +153,34 @@ impl RunningEmulator {
     /// `http://127.0.0.1:PORT`, the endpoint for IAM and CBR clients alike.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://127.0.0.1:PORT`, the same routes over TLS, when configured.
+    pub fn https_url(&self) -> Option<String> {
+        self.tls.as_ref().map(|t| t.info.url())
+    }
+
+    /// The emulator CA's PEM, which the HTTPS certificates chain to.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.info.certificates.ca_pem())
+    }
+
+    /// The file the CA's PEM was written to.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|t| t.info.ca_file.as_path())
+    }
+
+    /// How many TLS handshakes failed (a client refused the certificate).
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.tls.as_ref().map_or(0, |t| t.info.handshake_failures())
+    }
+
+    /// Presents `which` certificate from the next HTTPS handshake on, as
+    /// `PUT /_emulator/tls` does.
+    pub fn serve_certificate(&self, which: ServedCertificate) {
+        if let Some(tls) = &self.tls {
+            tls.info.certificates.serve(which);
+        }
     }
 
     pub fn config(&self) -> &EmulatorConfig {
@@ -205,6 +255,9 @@ impl RunningEmulator {
     /// and waits for the server to end.
     pub async fn stop(mut self) -> Result<(), EmulatorError> {
         self.agents.abort();
+        if let Some(tls) = self.tls.as_mut() {
+            tls.stop(STOP_GRACE).await;
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::tls::TlsFailure;
+
 /// What went wrong talking to a provider, in terms a controller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -31,6 +33,11 @@ pub enum ProviderError {
     /// A network failure, timeout or server error; retrying may succeed.
     #[error("the provider is unavailable: {message}")]
     Transient { message: String },
+    /// TLS failed: a certificate not trusted, for another name or expired,
+    /// or a CA bundle with no certificate. Retrying cannot help until the
+    /// ProviderConfig, the object its CA comes from, or the server changes.
+    #[error("{0}")]
+    Tls(TlsFailure),
 }
 
 impl ProviderError {
@@ -59,6 +66,7 @@ impl ProviderError {
             Self::Invalid { .. } => "InvalidRequest",
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Transient { .. } => "ProviderUnavailable",
+            Self::Tls(failure) => failure.problem.reason(),
         }
     }
 
@@ -71,6 +79,7 @@ impl ProviderError {
             Self::Invalid { .. } => "invalid",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Transient { .. } => "transient",
+            Self::Tls(_) => "tls",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod huawei;
 pub mod memory;
 pub mod metrics;
 pub mod rackspace;
+pub mod tls;
 
 pub use error::ProviderError;
 

@@ -276,6 +276,7 @@ fn clients(base: &str) -> Clients {
                 region: "DFW".into(),
                 username: "u".into(),
                 secret: RackspaceSecret::ApiKey("k".into()),
+                ca_bundle: None,
             },
             metrics,
             unlimited(),

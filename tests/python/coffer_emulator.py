@@ -32,6 +32,24 @@ def admin(base, path):
 def run(tmp_path_factory, flags):
     """Yields the base URL of an emulator started with `flags`; a generator
     for a pytest fixture to `yield from`."""
+    for base, _log in start(tmp_path_factory, flags):
+        yield base
+
+
+def run_tls(tmp_path_factory, flags):
+    """Like `run`, with HTTPS beside HTTP: yields the admin API's answer to
+    `GET /_emulator/tls` (`url`, `caFile`, `caPem`), after checking that the
+    log names the CA file as the admin API does."""
+    tls_port = free_port()
+    for base, log in start(tmp_path_factory, [*flags, "--tls-listen", f"127.0.0.1:{tls_port}"]):
+        tls = admin(base, "/_emulator/tls")
+        assert tls["url"] == f"https://127.0.0.1:{tls_port}"
+        assert tls["caFile"] in log.read_text(), "the log does not name the CA file"
+        yield tls
+
+
+def start(tmp_path_factory, flags):
+    """Yields (base URL, log path) of a running emulator, and stops it after."""
     binary = os.environ.get("COFFER_DEV_BIN", os.path.join(ROOT, "target", "debug", "coffer-dev"))
     port = free_port()
     log = tmp_path_factory.mktemp("emulator") / "emulator.log"
@@ -51,7 +69,7 @@ def run(tmp_path_factory, flags):
                 if time.monotonic() > deadline:
                     pytest.fail(f"emulator did not answer within 30 s: {log.read_text()}")
                 time.sleep(0.05)
-        yield base
+        yield base, log
     finally:
         process.terminate()
         try:

@@ -78,6 +78,7 @@ mod tests {
                     api_url: "https://cc.example.com/commandcenter/api".into(),
                     credentials_secret_ref: SecretRef { name: "cv".into() },
                     ca_bundle: None,
+                    ca_bundle_ref: None,
                 }),
             },
         )

@@ -41,6 +41,7 @@ pub fn resolve_rackspace(
         region: rackspace.region.clone(),
         username,
         secret: secret_value,
+        ca_bundle: rackspace.ca_bundle.clone(),
     })
 }
 
@@ -62,6 +63,8 @@ mod tests {
                     secret_ref: SecretRef {
                         name: "creds".into(),
                     },
+                    ca_bundle: None,
+                    ca_bundle_ref: None,
                 }),
                 rate_limit: None,
             },

@@ -41,7 +41,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    format!("{}://{host}", crate::emulator::tls::scheme(headers))
 }
 
 #[derive(Deserialize)]

@@ -67,7 +67,8 @@ pub async fn create_token(
             "endpoints": [{
                 "region": account.region,
                 "tenantId": tenant,
-                "publicURL": format!("http://{host}/v2/{tenant}"),
+                // Over TLS the catalog hands out https URLs, as the real one does.
+                "publicURL": format!("{}://{host}/v2/{tenant}", crate::emulator::tls::scheme(&headers)),
             }],
         }],
         "user": {"name": account.username},

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use reqwest::{Certificate, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use url::Url;
@@ -20,10 +20,7 @@ use super::session::{self, Need, Token};
 use super::wire::{LoginRequest, LoginResponse, RenewRequest, RenewResponse};
 use crate::provider::budget::RateBudget;
 use crate::provider::metrics::{CallKind, ProviderMetrics};
-use crate::provider::{ProviderError, body};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::provider::{ProviderError, body, tls};
 /// What coffer calls itself in `deviceId`.
 const DEVICE_ID: &str = "coffer";
 
@@ -90,19 +87,7 @@ impl CommvaultClient {
         }
         let base = Url::parse(&base)
             .map_err(|e| invalid(format!("commvault.apiUrl {base:?} is not a URL: {e}")))?;
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("coffer/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = conn.ca_bundle.as_deref().filter(|p| !p.trim().is_empty()) {
-            let certs = Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| invalid(format!("the CA bundle is not valid PEM: {e}")))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| invalid(format!("could not build the HTTP client: {e}")))?;
+        let http = tls::http_client(conn.ca_bundle.as_deref())?;
         Ok(Self {
             http,
             base,
@@ -293,8 +278,10 @@ impl CommvaultClient {
                 .body(body.clone());
         }
         let transient = |e: reqwest::Error| {
-            let message = format!("{} {} failed: {e}", call.method, call.path);
-            (None, ProviderError::Transient { message })
+            let error = tls::classify(&e).unwrap_or_else(|| ProviderError::Transient {
+                message: format!("{} {} failed: {e}", call.method, call.path),
+            });
+            (None, error)
         };
         let response = request.send().await.map_err(transient)?;
         let status = response.status();

@@ -1,26 +1,22 @@
-//! One HTTP round trip to a Huawei service: a `reqwest` client with
-//! timeouts and an optional extra CA bundle, auth headers marked sensitive
+//! One HTTP round trip to a Huawei service: the shared provider HTTP client
+//! ([`crate::provider::tls`]: timeouts, the extra CAs), auth headers marked sensitive
 //! so they never show in `Debug` output, request-id logging, a metric for
 //! every call whatever its outcome, and failures mapped to [`ProviderError`].
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use jiff::Timestamp;
+use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Certificate, Method};
 use url::Url;
 
 use super::errors::{FailedResponse, config_error, parse_retry_after};
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::metrics::{CallKind, ProviderMetrics};
+use crate::provider::tls::{self, REQUEST_TIMEOUT};
 use crate::provider::{ProviderError, body};
-
-/// How long to wait for a TCP and TLS connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole call may take, body included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The header Huawei puts the request id in; support asks for it.
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -127,26 +123,7 @@ impl Transport {
         metrics: Arc<ProviderMetrics>,
         budget: Arc<RateBudget>,
     ) -> Result<Self, ProviderError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            // A redirect would drop or break the signature; a 3xx becomes an
-            // error that points at the endpoint instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("coffer/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = ca_bundle.filter(|p| !p.trim().is_empty()) {
-            let certs = Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| config_error(format!("the CA bundle is not valid PEM: {e}")))?;
-            if certs.is_empty() {
-                return Err(config_error(
-                    "the CA bundle holds no PEM certificate".to_string(),
-                ));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| config_error(format!("could not build the HTTP client: {e}")))?;
+        let http = tls::http_client(ca_bundle)?;
         Ok(Self {
             http,
             metrics,
@@ -285,8 +262,18 @@ fn unreadable_body(req: &Request, err: &body::BodyError) -> ProviderError {
     }
 }
 
-/// A connection failure or timeout, with the cause chain but no headers.
+/// A TLS failure as what it is; any other connection failure or timeout as
+/// transient, with the cause chain but no headers.
 fn transport_error(req: &Request, err: &reqwest::Error) -> ProviderError {
+    if let Some(tls) = tls::classify(err) {
+        tracing::info!(
+            service = req.service.label(),
+            operation = req.operation,
+            error = %tls,
+            "provider call failed"
+        );
+        return tls;
+    }
     let mut message = if err.is_timeout() {
         format!(
             "{} {} timed out after {}s",
@@ -350,6 +337,6 @@ mod tests {
             unlimited(),
         )
         .expect_err("rejected");
-        assert!(matches!(err, ProviderError::Invalid { .. }));
+        assert_eq!(err.reason(), "CaBundleInvalid");
     }
 }

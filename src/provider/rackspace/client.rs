@@ -17,10 +17,7 @@ use super::wire::{
 };
 use crate::provider::budget::RateBudget;
 use crate::provider::metrics::{CallKind, ProviderMetrics};
-use crate::provider::{ProviderError, body};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::provider::{ProviderError, body, tls};
 /// A token this close to its expiry is renewed before use.
 const RENEW_BEFORE: SignedDuration = SignedDuration::from_mins(5);
 /// The catalog type of Cloud Backup.
@@ -54,6 +51,9 @@ pub struct RackspaceConnection {
     pub region: String,
     pub username: String,
     pub secret: RackspaceSecret,
+    /// PEM of CAs to trust besides the system roots, for Identity and the
+    /// Cloud Backup URLs its catalog hands out alike.
+    pub ca_bundle: Option<String>,
 }
 
 /// A token and the Cloud Backup base URL the catalog gave with it.
@@ -101,16 +101,7 @@ impl Client {
         metrics: Arc<ProviderMetrics>,
         budget: Arc<RateBudget>,
     ) -> Result<Self, ProviderError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("coffer/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ProviderError::Invalid {
-                code: "InvalidProviderConfig".into(),
-                message: format!("could not build the HTTP client: {e}"),
-            })?;
+        let http = tls::http_client(conn.ca_bundle.as_deref())?;
         Ok(Self {
             http,
             conn,
@@ -256,9 +247,9 @@ impl Client {
         let outcome = match builder.send().await {
             Err(e) => Err((
                 None,
-                ProviderError::Transient {
+                tls::classify(&e).unwrap_or_else(|| ProviderError::Transient {
                     message: format!("{operation} failed: {}", chain(&e)),
-                },
+                }),
             )),
             Ok(resp) => {
                 let status = resp.status().as_u16();

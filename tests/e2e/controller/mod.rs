@@ -21,6 +21,8 @@ mod rackspace;
 mod rackspace_process;
 mod rate_budget;
 mod shutdown;
+mod tls;
+mod tls_failures;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -137,6 +139,11 @@ impl Running {
         Self::launch(prefix, |_| {}, coffers_controllers).await
     }
 
+    /// [`Self::start_bare`] with `configure` changing the settings first.
+    pub async fn start_bare_with(prefix: &str, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::launch(prefix, configure, coffers_controllers).await
+    }
+
     /// The namespace, the emulator and `controllers`, given the tests'
     /// settings as `configure` changed them.
     async fn launch<F, Fut>(
@@ -154,6 +161,8 @@ impl Running {
         let emulator = emulator::start(EmulatorConfig {
             delete_delay: Duration::from_millis(300),
             association_delay: Duration::from_millis(300),
+            // HTTPS beside HTTP, for the tests in `tls`.
+            tls: Some(emulator::TlsConfig::loopback()),
             ..EmulatorConfig::default()
         })
         .await
