@@ -36,11 +36,28 @@ fn image_values(image: &str, replicas: usize) -> Vec<String> {
     ]
 }
 
-/// A pod name as a Deployment's ReplicaSet makes them.
-fn pod_name(render: &Render) -> String {
+/// One more replica of the rendered Deployment, named as a ReplicaSet
+/// names its pods, with the token volume at `token`.
+fn start_replica(render: &Render, cluster: &Cluster, token: &std::path::Path) -> Pod {
     let deployment = render.deployment.metadata.name.as_deref().expect("a name");
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..5];
-    format!("{deployment}-7d9f8c6b5-{suffix}")
+    Pod::run(
+        render.pod_spec(),
+        &Replica {
+            pod_name: format!("{deployment}-7d9f8c6b5-{suffix}"),
+            namespace: render.namespace.clone(),
+            api_port: cluster.api_port(),
+            service_account_dir: token.to_path_buf(),
+        },
+    )
+}
+
+/// An HTTP client with the kubelet's default probe timeout of one second.
+fn prober() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .expect("an HTTP client")
 }
 
 /// GETs `url` as the kubelet's HTTP probe does; true on 2xx or 3xx.
@@ -116,25 +133,11 @@ async fn the_charts_pods_run_every_example_and_hand_over_on_sigterm() {
     let token = cluster
         .service_account_volume(&render, &workdir.path().join("serviceaccount"))
         .await;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()
-        .expect("an HTTP client");
+    let http = prober();
 
     // Two replicas, as the Deployment asks: one leads, one waits.
     let pods: Vec<Pod> = (0..render.replicas())
-        .map(|_| {
-            Pod::run(
-                render.pod_spec(),
-                &Replica {
-                    image_override: None,
-                    pod_name: pod_name(&render),
-                    namespace: render.namespace.clone(),
-                    api_port: cluster.api_port(),
-                    service_account_dir: token.clone(),
-                },
-            )
-        })
+        .map(|_| start_replica(&render, &cluster, &token))
         .collect();
     let mut start_to_ready = Vec::new();
     for pod in &pods {
@@ -294,20 +297,8 @@ async fn a_rule_missing_from_the_role_is_named_in_the_log_not_a_crash_loop() {
     let token = cluster
         .service_account_volume(&render, &workdir.path().join("serviceaccount"))
         .await;
-    let pod = Pod::run(
-        render.pod_spec(),
-        &Replica {
-            image_override: None,
-            pod_name: pod_name(&render),
-            namespace: render.namespace.clone(),
-            api_port: cluster.api_port(),
-            service_account_dir: token,
-        },
-    );
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()
-        .expect("an HTTP client");
+    let pod = start_replica(&render, &cluster, &token);
+    let http = prober();
     let deadline = Instant::now() + Duration::from_secs(30);
     let line = loop {
         let logs = pod.logs();

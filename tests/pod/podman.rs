@@ -50,8 +50,7 @@ pub fn require_image(image: &str) {
 }
 
 /// What a replica needs besides the pod spec.
-pub struct Replica<'a> {
-    pub image_override: Option<&'a str>,
+pub struct Replica {
     pub pod_name: String,
     pub namespace: String,
     pub api_port: u16,
@@ -70,7 +69,7 @@ pub struct Pod {
 
 impl Pod {
     /// `podman run -d` for `spec`'s only container.
-    pub fn run(spec: &PodSpec, replica: &Replica<'_>) -> Self {
+    pub fn run(spec: &PodSpec, replica: &Replica) -> Self {
         assert_eq!(
             spec.containers.len(),
             1,
@@ -118,10 +117,9 @@ impl Pod {
             args.push("--publish".into());
             args.push(format!("127.0.0.1:{host}:{}", port.container_port));
         }
-        let image = replica
-            .image_override
-            .map(str::to_string)
-            .or_else(|| container.image.clone())
+        let image = container
+            .image
+            .clone()
             .expect("the container names an image");
         args.push(image);
         // A container's `command` replaces the entrypoint, `args` the CMD.
@@ -299,7 +297,7 @@ fn volume_args(spec: &PodSpec, container: &Container, sa_dir: &Path) -> Vec<Stri
 
 /// The container's environment as the kubelet sets it: the service
 /// variables, then the declared env with the downward API resolved.
-fn env(container: &Container, replica: &Replica<'_>) -> Vec<(String, String)> {
+fn env(container: &Container, replica: &Replica) -> Vec<(String, String)> {
     let mut env = vec![
         (
             "KUBERNETES_SERVICE_HOST".to_string(),
@@ -341,11 +339,7 @@ fn host_limit(resource: libc::__rlimit_resource_t, cap: u64) -> String {
     // SAFETY: getrlimit writes into the struct we pass and nothing else.
     let ok = unsafe { libc::getrlimit(resource, &mut limit) } == 0;
     assert!(ok, "getrlimit: {}", std::io::Error::last_os_error());
-    format!(
-        "{}:{}",
-        limit.rlim_cur.min(cap),
-        limit.rlim_max.min(cap)
-    )
+    format!("{}:{}", limit.rlim_cur.min(cap), limit.rlim_max.min(cap))
 }
 
 fn free_port() -> u16 {
