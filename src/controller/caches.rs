@@ -95,6 +95,11 @@ impl Caches {
             .collect()
     }
 
+    /// Every cached ProviderConfig.
+    pub fn provider_configs(&self) -> Vec<Arc<ProviderConfig>> {
+        self.provider_configs.state()
+    }
+
     pub fn provider_config(&self, namespace: &str, name: &str) -> Option<Arc<ProviderConfig>> {
         self.provider_configs
             .get(&ObjectRef::new(name).within(namespace))
@@ -102,6 +107,15 @@ impl Caches {
 
     pub fn secret(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
         self.secrets.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// The cached Secrets that hold `finalizer`.
+    pub fn secrets_holding(&self, finalizer: &str) -> Vec<Arc<Secret>> {
+        self.secrets
+            .state()
+            .into_iter()
+            .filter(|s| s.finalizers().iter().any(|f| f == finalizer))
+            .collect()
     }
 
     /// Waits until both caches hold a complete first listing, so that a

@@ -1,5 +1,6 @@
-//! Finding the kube-apiserver, etcd, kubectl and helm binaries that
-//! `scripts/install-tools.sh` installs into the versioned cache.
+//! Finding the kube-apiserver, kube-controller-manager, etcd, kubectl and
+//! helm binaries that `scripts/install-tools.sh` installs into the versioned
+//! cache.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub const ETCD_VERSION: &str = "3.6.15";
 #[derive(Debug, Clone)]
 pub struct Binaries {
     pub kube_apiserver: PathBuf,
+    /// Checked only when a control plane starts one: [`Self::controller_manager`].
+    pub kube_controller_manager: PathBuf,
     pub etcd: PathBuf,
     pub kubectl: PathBuf,
     pub helm: PathBuf,
@@ -76,6 +79,12 @@ impl Binaries {
                 ),
                 "scripts/install-tools.sh kube-apiserver (or make tools)",
             )?,
+            kube_controller_manager: pick(
+                "KUBE_CONTROLLER_MANAGER",
+                cache.join(format!(
+                    "kube-controller-manager-v{KUBE_VERSION}/kube-controller-manager"
+                )),
+            ),
             etcd: require(
                 "etcd",
                 pick("ETCD", cache.join(format!("etcd-v{ETCD_VERSION}/etcd"))),
@@ -98,6 +107,17 @@ impl Binaries {
                 "scripts/install-tools.sh kubectl-helm (or make tools)",
             )?,
         })
+    }
+}
+
+impl Binaries {
+    /// kube-controller-manager, or what installs it.
+    pub fn controller_manager(&self) -> Result<PathBuf, ControlPlaneError> {
+        require(
+            "kube-controller-manager",
+            self.kube_controller_manager.clone(),
+            "scripts/install-tools.sh kube-controller-manager (or make tools)",
+        )
     }
 }
 
