@@ -83,6 +83,15 @@ impl Caches {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), all).await;
     }
 
+    /// Whether every kind's cache has been filled, waiting at most
+    /// `within`. Deciding that nothing uses a ProviderConfig (and letting it
+    /// or its Secret go) must not rest on a cache still empty after a start:
+    /// that decision cannot be taken back.
+    pub async fn users_ready(&self, within: std::time::Duration) -> bool {
+        let all = futures::future::join_all(self.users.iter().map(|kind| kind.filled()));
+        tokio::time::timeout(within, all).await.is_ok()
+    }
+
     pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
         self.users
             .iter()

@@ -102,13 +102,15 @@ pub async fn release_if_unneeded(
 /// Lets go of every cached Secret that holds the finalizer and that no
 /// ProviderConfig needs. Runs until the process stops.
 pub async fn keep_released(ctx: Arc<Context>) {
-    // A ProviderConfig not listed yet must not look absent.
+    // A ProviderConfig not listed yet must not look absent, nor a user.
     ctx.caches.wait_until_ready().await;
-    ctx.caches.users_filled().await;
     let mut ticks = tokio::time::interval(super::users::REFRESH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        if !ctx.caches.users_ready(super::users::REFRESH).await {
+            continue;
+        }
         let all = ctx.caches.provider_configs();
         for secret in ctx.caches.secrets_holding(FINALIZER) {
             let namespace = secret.namespace().unwrap_or_default();

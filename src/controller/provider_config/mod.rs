@@ -33,6 +33,9 @@ use crate::provider::ProviderError;
 pub const KIND: &str = "ProviderConfig";
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
+/// How long a deleted ProviderConfig's reconcile waits for the users'
+/// caches before it tries again later.
+const USERS_READY: Duration = Duration::from_secs(5);
 
 /// Why checking a ProviderConfig failed.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +156,13 @@ async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action
 /// who does, and is looked at again when one of them is deleted.
 async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+    // Right after a start the users' caches may still be empty; an empty
+    // count then would let go of what objects still need.
+    if !ctx.caches.users_ready(USERS_READY).await {
+        return Err(Error::InUse {
+            users: "objects not counted yet (coffer's caches are filling)".into(),
+        });
+    }
     let users = ctx.caches.users_of(&namespace, &pc.name_any());
     if users.is_empty() {
         // The Secret first: once this finalizer is gone, nothing would.

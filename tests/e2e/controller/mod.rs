@@ -8,6 +8,7 @@ mod agency_create;
 mod backup_share;
 mod backup_share_refusals;
 mod backup_vault;
+mod collected;
 mod commvault_vault;
 mod engine;
 mod engine_create;
@@ -19,6 +20,7 @@ mod rackspace;
 mod rackspace_process;
 mod rate_budget;
 mod shutdown;
+mod teardown;
 
 use std::future::Future;
 use std::sync::Arc;
