@@ -4,6 +4,7 @@
 //! apply, watches, Leases and RBAC behave truly only on the real server, and
 //! namespace deletion and garbage collection only with the real controllers.
 
+pub mod argocd;
 pub mod binaries;
 pub mod controller_manager;
 pub mod crds;

@@ -5,6 +5,7 @@
 
 mod agency;
 mod agency_create;
+mod argocd_live;
 mod backup_share;
 mod backup_share_refusals;
 mod backup_vault;
