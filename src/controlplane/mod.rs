@@ -364,7 +364,11 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
-pub(crate) fn exited(name: &'static str, status: std::process::ExitStatus, log: &Path) -> ControlPlaneError {
+pub(crate) fn exited(
+    name: &'static str,
+    status: std::process::ExitStatus,
+    log: &Path,
+) -> ControlPlaneError {
     ControlPlaneError::Exited {
         name,
         status: status.to_string(),

@@ -62,14 +62,20 @@ pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<bool, HoldError>
     }
     let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     let read_at = secret.metadata.resource_version.as_deref();
-    finalizing::add_with(&api, FINALIZER, secret.as_ref(), read_at, &Default::default())
-        .await
-        .map_err(|source| HoldError {
-            operation: "add",
-            namespace: namespace.clone(),
-            name: name.to_string(),
-            source,
-        })?;
+    finalizing::add_with(
+        &api,
+        FINALIZER,
+        secret.as_ref(),
+        read_at,
+        &Default::default(),
+    )
+    .await
+    .map_err(|source| HoldError {
+        operation: "add",
+        namespace: namespace.clone(),
+        name: name.to_string(),
+        source,
+    })?;
     Ok(true)
 }
 

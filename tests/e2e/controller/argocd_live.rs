@@ -135,7 +135,10 @@ async fn argo_cd_shows_every_object_of_the_examples_healthy() {
             assert_eq!(verdict.error, None, "{kind}/{name}");
         } else {
             assert!(
-                verdict.error.as_deref().is_some_and(|e| e.contains("no health check")),
+                verdict
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("no health check")),
                 "Argo CD shows a health for {kind}/{name}: {verdict:?}"
             );
         }

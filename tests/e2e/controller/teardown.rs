@@ -159,7 +159,10 @@ struct Told(Arc<Mutex<BTreeSet<(String, String)>>>);
 impl Told {
     fn follow(&self, client: &kube::Client, ns: &str) -> tokio::task::JoinHandle<()> {
         let told = self.clone();
-        let stream = watcher(Api::<Event>::namespaced(client.clone(), ns), Default::default());
+        let stream = watcher(
+            Api::<Event>::namespaced(client.clone(), ns),
+            Default::default(),
+        );
         tokio::spawn(async move {
             let mut events = std::pin::pin!(stream.applied_objects());
             while let Some(Ok(e)) = events.next().await {
@@ -268,7 +271,8 @@ async fn only_the_kept_are_left(run: &Running, made: &Made) {
     let s3 = super::commvault_vault::s3_vaults(run);
     assert!(
         s3.iter()
-            .all(|v| v["clientId"].to_string() != made.commvault_client),
+            .map(|v| v["clientId"].to_string())
+            .all(|id| id.trim_matches('"') != made.commvault_client),
         "Commvault vault {} is left: {s3:?}",
         made.commvault_client
     );
@@ -343,7 +347,11 @@ async fn teardown_survives_the_operator_killed_midway() {
             _ => "rax-creds",
         };
         assert!(
-            run.api::<Secret>().get_opt(secret).await.expect("get").is_some(),
+            run.api::<Secret>()
+                .get_opt(secret)
+                .await
+                .expect("get")
+                .is_some(),
             "Secret {secret} went before BackupVault {}, which needs it",
             vault.name_any()
         );
@@ -388,12 +396,7 @@ async fn a_credential_secret_stays_while_its_provider_config_needs_it() {
         .await
         .expect("deleting the ProviderConfig");
     super::eventually("the Secret gone", || async {
-        secrets
-            .get_opt("creds")
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
+        secrets.get_opt("creds").await.ok()?.is_none().then_some(())
     })
     .await;
 }
