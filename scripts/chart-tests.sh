@@ -8,7 +8,10 @@
 #      a server-side dry run of both renders, `helm install`, the RBAC it grants
 #      (`kubectl auth can-i` as the operator's ServiceAccount), the examples
 #      against the chart's CRDs, `helm upgrade`, `helm uninstall` (the CRDs are
-#      kept), and a reinstall that adopts the kept CRDs.
+#      kept), a reinstall that adopts the kept CRDs, and that `helm uninstall`
+#      leaves nothing else of the release (with and without the CRDs), with
+#      kube-controller-manager's collector running; then the release's
+#      namespace is deleted in full.
 # Pods never run (there is no kubelet), so nothing here waits for them.
 #
 # `make test` runs this after the cargo tests. Uses the kubectl and helm from
@@ -49,6 +52,46 @@ expect_count() {
 }
 expect_has() { grep -qE -- "$2" "$1" || fail "$(basename "$1"): nothing matches '$2'"; }
 expect_lacks() { ! grep -qE -- "$2" "$1" || fail "$(basename "$1"): something matches '$2'"; }
+
+# ---- helm uninstall: nothing of the release is left --------------------------------
+# The control plane runs kube-controller-manager, so anything owned by what
+# helm deletes is collected as in a real cluster; these checks wait for it.
+
+# release_leftovers RELEASE NAMESPACE: every object, of every kind the server
+# can list, labelled as the release's, and helm's own record of it.
+release_leftovers() {
+  local kinds
+  kinds=$(kubectl api-resources --verbs=list -o name | grep -v '^events' | paste -sd, -)
+  kubectl get "$kinds" -A -l "app.kubernetes.io/instance=$1" -o name --ignore-not-found 2>/dev/null
+  kubectl get secrets -n "$2" -l "owner=helm,name=$1" -o name
+}
+
+# namespace_leftovers NAMESPACE: every object in it but what any namespace
+# holds (its default ServiceAccount) and Events.
+namespace_leftovers() {
+  local kinds
+  kinds=$(kubectl api-resources --verbs=list --namespaced -o name | grep -v '^events' | paste -sd, -)
+  kubectl get "$kinds" -n "$1" -o name --ignore-not-found 2>/dev/null | grep -vx 'serviceaccount/default' || true
+}
+
+# uninstall_leaves_nothing RELEASE NAMESPACE kept-crds|no-crds: after
+# `helm uninstall`, within 30 s, nothing of the release is left but, with
+# kept-crds, coffer's CRDs (crds.install keeps them on purpose).
+uninstall_leaves_nothing() {
+  local release=$1 ns=$2 crds=$3 left=""
+  for _ in $(seq 1 60); do
+    left=$(release_leftovers "$release" "$ns" | sort)
+    [ "$crds" = kept-crds ] && left=$(grep -v '^customresourcedefinition\.apiextensions\.k8s\.io/[a-z]*\.coffer\.dev$' <<<"$left" || true)
+    left+=$(namespace_leftovers "$ns")
+    [ -z "$left" ] && break
+    sleep 0.5
+  done
+  [ -z "$left" ] || fail "helm uninstall $release left behind: $left"
+  if [ "$crds" = kept-crds ]; then
+    [ "$(kubectl get crd -l "app.kubernetes.io/instance=$release" -o name | grep -c 'coffer\.dev$')" -eq "$crd_count" ] ||
+      fail "helm uninstall $release did not keep every CRD"
+  fi
+}
 
 # ---- 1. lint -------------------------------------------------------------------
 step "helm lint --strict"
@@ -224,6 +267,20 @@ kubectl get crd backupvaults.coffer.dev providerconfigs.coffer.dev >/dev/null ||
 
 step "a reinstall adopts the kept CRDs"
 helm install coffer "$chart" -n coffer-system >/dev/null
+# The leftover check sees an installed release, so its silence below means something.
+installed=$(release_leftovers coffer coffer-system)
+grep -qx 'deployment.apps/coffer' <<<"$installed" ||
+  fail "release_leftovers does not see the installed release: $installed"
 helm uninstall coffer -n coffer-system >/dev/null
+uninstall_leaves_nothing coffer coffer-system kept-crds
+
+step "helm uninstall without the CRDs leaves nothing at all"
+helm install bare "$chart" -n coffer-system --set crds.install=false >/dev/null
+helm uninstall bare -n coffer-system >/dev/null
+uninstall_leaves_nothing bare coffer-system no-crds
+
+step "the release's namespace is deleted in full (kube-controller-manager's namespace controller)"
+kubectl delete namespace coffer-system --timeout=60s >/dev/null ||
+  fail "namespace coffer-system was not deleted within 60 s: $(kubectl get namespace coffer-system -o yaml)"
 
 step "all chart checks passed"

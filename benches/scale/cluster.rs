@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coffer::api::{Agency, BackupVault, ProviderConfig};
-use coffer::controlplane::{ControlPlane, crds};
+use coffer::controlplane::{ControlPlane, Options, crds};
 use coffer::emulator::{self, EmulatorConfig, RunningEmulator};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
@@ -18,6 +18,13 @@ use serde_json::json;
 pub const AGENCY_EVERY: usize = 10;
 /// Creates in flight at once, as a CI job or Argo CD applying a folder would.
 const PARALLEL_CREATES: usize = 16;
+
+/// Whether the cluster runs kube-controller-manager, as `make test` and
+/// `make demo` do: `COFFER_BENCH_CONTROLLER_MANAGER=0` turns it off, to
+/// compare (its garbage collector watches every kind, coffer's too).
+pub fn controller_manager() -> bool {
+    super::env("COFFER_BENCH_CONTROLLER_MANAGER", 1u8) != 0
+}
 
 pub struct Cluster {
     pub cp: ControlPlane,
@@ -35,7 +42,20 @@ impl Cluster {
     pub async fn start(dir: &std::path::Path) -> Cluster {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).expect("the run's directory");
-        let cp = ControlPlane::start(Some(dir)).await.expect("control plane");
+        let options = Options {
+            controller_manager: controller_manager(),
+        };
+        let cp = ControlPlane::start_with(Some(dir), options)
+            .await
+            .expect("control plane");
+        println!(
+            "scale: control plane ready in {:.1}s (kube-controller-manager: {})",
+            (cp.start_times.apiserver + cp.start_times.controller_manager).as_secs_f64(),
+            match cp.has_controller_manager() {
+                true => format!("{:.1}s", cp.start_times.controller_manager.as_secs_f64()),
+                false => "off".into(),
+            }
+        );
         let client = cp.client().await.expect("client");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
         crds::install(&client, &crds::read_dir(&dir).expect("crds"))

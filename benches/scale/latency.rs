@@ -122,6 +122,7 @@ pub async fn run(n: usize) -> Run {
             "objects": n, "latency_ms": {"base": LATENCY_BASE_MS, "jitter": LATENCY_JITTER_MS, "mean": 50},
             "concurrency": [16, 64],
             "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+            "controller_manager": super::cluster::controller_manager(),
         }),
         figures: serde_json::Value::Object(figures),
         targets,

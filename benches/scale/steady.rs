@@ -257,6 +257,7 @@ pub async fn run(n: usize, faults: f64) -> Run {
             "objects": n, "faults": faults, "leader_resync_seconds": RESYNC.as_secs(),
             "takeover_resync_seconds": TAKEOVER_RESYNC.as_secs(), "concurrency": 16,
             "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+            "controller_manager": super::cluster::controller_manager(),
         }),
         figures,
         targets,

@@ -30,7 +30,8 @@ enum Command {
         #[arg(long, default_value = "crds")]
         out: PathBuf,
     },
-    /// Run a local etcd and kube-apiserver with coffer's CRDs until interrupted.
+    /// Run a local etcd, kube-apiserver and kube-controller-manager with
+    /// coffer's CRDs until interrupted.
     ControlPlane {
         /// Directory for state, logs and the kubeconfig.
         #[arg(long, default_value = ".demo/control-plane")]
@@ -38,6 +39,10 @@ enum Command {
         /// Directory of CRD YAML to install.
         #[arg(long, default_value = "crds")]
         crds: PathBuf,
+        /// Start no kube-controller-manager: deleted namespaces then stay
+        /// Terminating and owned objects are never collected.
+        #[arg(long, env = "COFFER_NO_CONTROLLER_MANAGER")]
+        no_controller_manager: bool,
     },
     /// Run the provider emulator (Huawei IAM + CBR, Rackspace, Commvault)
     /// until interrupted.
@@ -53,7 +58,11 @@ async fn run() -> Result<(), Failure> {
     telemetry::init(cli.log.log_format);
     match cli.command {
         Command::Crds { out } => crds(&out),
-        Command::ControlPlane { dir, crds } => control_plane(&dir, &crds).await,
+        Command::ControlPlane {
+            dir,
+            crds,
+            no_controller_manager,
+        } => control_plane(&dir, &crds, !no_controller_manager).await,
         Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
     }
 }
@@ -71,12 +80,24 @@ fn crds(out: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn control_plane(dir: &std::path::Path, crds: &std::path::Path) -> Result<(), Failure> {
-    let cp = coffer::controlplane::ControlPlane::start(Some(dir)).await?;
+async fn control_plane(
+    dir: &std::path::Path,
+    crds: &std::path::Path,
+    controller_manager: bool,
+) -> Result<(), Failure> {
+    let options = coffer::controlplane::Options { controller_manager };
+    let cp = coffer::controlplane::ControlPlane::start_with(Some(dir), options).await?;
     let client = cp.client().await?;
     coffer::controlplane::crds::install(&client, &coffer::controlplane::crds::read_dir(crds)?)
         .await?;
-    tracing::info!(url = cp.url(), kubeconfig = %cp.kubeconfig_path().display(), "control plane ready");
+    tracing::info!(
+        url = cp.url(),
+        kubeconfig = %cp.kubeconfig_path().display(),
+        apiserver_ready_s = cp.start_times.apiserver.as_secs_f64(),
+        controller_manager_ready_s = cp.start_times.controller_manager.as_secs_f64(),
+        controller_manager = cp.has_controller_manager(),
+        "control plane ready"
+    );
     std::fs::write(dir.join("ready"), cp.url())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

@@ -99,6 +99,15 @@ impl Caches {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), all).await;
     }
 
+    /// Whether every kind's cache has been filled, waiting at most
+    /// `within`. Deciding that nothing uses a ProviderConfig (and letting it
+    /// or its Secret go) must not rest on a cache still empty after a start:
+    /// that decision cannot be taken back.
+    pub async fn users_ready(&self, within: std::time::Duration) -> bool {
+        let all = futures::future::join_all(self.users.iter().map(|kind| kind.filled()));
+        tokio::time::timeout(within, all).await.is_ok()
+    }
+
     pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
         self.users
             .iter()
@@ -111,6 +120,11 @@ impl Caches {
             .collect()
     }
 
+    /// Every cached ProviderConfig.
+    pub fn provider_configs(&self) -> Vec<Arc<ProviderConfig>> {
+        self.provider_configs.state()
+    }
+
     pub fn provider_config(&self, namespace: &str, name: &str) -> Option<Arc<ProviderConfig>> {
         self.provider_configs
             .get(&ObjectRef::new(name).within(namespace))
@@ -118,6 +132,15 @@ impl Caches {
 
     pub fn secret(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
         self.secrets.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// The cached Secrets that hold `finalizer`.
+    pub fn secrets_holding(&self, finalizer: &str) -> Vec<Arc<Secret>> {
+        self.secrets
+            .state()
+            .into_iter()
+            .filter(|s| s.finalizers().iter().any(|f| f == finalizer))
+            .collect()
     }
 
     /// Waits until the caches hold a complete first listing, so that a

@@ -10,6 +10,10 @@
 //! when [`QUEUED`] Events are waiting, which bounds memory when the API
 //! server falls behind.
 //!
+//! An Event about an object whose namespace is being deleted cannot be
+//! written there (the API server refuses every create in it); it is
+//! written about the Namespace instead, in `default`, naming the object.
+//!
 //! Written straight to `events.k8s.io/v1` rather than through kube-runtime's
 //! `Recorder`: the Recorder keeps every Event it wrote for six minutes to
 //! aggregate repeats into a series, and sweeps that cache on every publish.
@@ -141,9 +145,14 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
         .for_each_concurrent(WRITERS, |event| {
             let (client, unwritten) = (client.clone(), unwritten.clone());
             async move {
-                let namespace = event.metadata.namespace.as_deref().unwrap_or("default");
-                let api: Api<Event> = Api::namespaced(client, namespace);
-                if let Err(error) = api.create(&PostParams::default(), &event).await {
+                let mut result = create(&client, &event).await;
+                if let Err(kube::Error::Api(status)) = &result
+                    && namespace_terminating(status)
+                    && let Some(instead) = about_the_namespace(&event)
+                {
+                    result = create(&client, &instead).await;
+                }
+                if let Err(error) = result {
                     let object = event.regarding.as_ref().and_then(|r| r.name.as_deref());
                     tracing::warn!(%error, ?object, "could not publish an Event");
                 }
@@ -151,6 +160,52 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
             }
         })
         .await;
+}
+
+async fn create(client: &kube::Client, event: &Event) -> Result<Event, kube::Error> {
+    let namespace = event.metadata.namespace.as_deref().unwrap_or("default");
+    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    api.create(&PostParams::default(), event).await
+}
+
+/// The namespace of the Event is being deleted: the API server creates
+/// nothing more in it, Events included. Yet that is when coffer says what it
+/// kept at the provider, and deleting a namespace is how most objects go.
+fn namespace_terminating(status: &kube::core::Status) -> bool {
+    status.is_forbidden()
+        && (status
+            .details
+            .iter()
+            .flat_map(|d| &d.causes)
+            .any(|c| c.reason == "NamespaceTerminating")
+            || status.message.contains("because it is being terminated"))
+}
+
+/// The same Event about the namespace itself: in `default`, where Events
+/// about cluster-scoped objects live (as a Node's do), regarding the
+/// Namespace, with the object it was about as `related` and named in the
+/// note, so it outlives the namespace.
+fn about_the_namespace(event: &Event) -> Option<Event> {
+    let object = event.regarding.clone()?;
+    let namespace = object.namespace.clone()?;
+    let mut instead = event.clone();
+    instead.metadata.namespace = Some("default".into());
+    instead.metadata.name = Some(format!("{namespace}.{:x}", rand::random::<u64>()));
+    instead.regarding = Some(ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("Namespace".into()),
+        name: Some(namespace.clone()),
+        ..ObjectReference::default()
+    });
+    let note = format!(
+        "{} {namespace}/{}: {}",
+        object.kind.as_deref().unwrap_or("object"),
+        object.name.as_deref().unwrap_or_default(),
+        event.note.as_deref().unwrap_or_default()
+    );
+    instead.note = Some(truncate(note, 1000));
+    instead.related = Some(object);
+    Some(instead)
 }
 
 /// The Event as written: a unique name under the object's, as kubectl and
@@ -241,6 +296,47 @@ mod tests {
         events.flush(Duration::from_secs(10)).await;
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(events.unwritten.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn an_event_refused_by_a_terminating_namespace_is_told_about_the_namespace() {
+        let regarding = ObjectReference {
+            api_version: Some("coffer.dev/v1alpha1".into()),
+            kind: Some("BackupVault".into()),
+            name: Some("kept".into()),
+            namespace: Some("team".into()),
+            ..ObjectReference::default()
+        };
+        let note = Note::normal("Orphaned", "Delete", "left vault v-1 at the provider");
+        let e = event("coffer-0", &regarding, note, Timestamp::UNIX_EPOCH);
+        let instead = about_the_namespace(&e).expect("an object in a namespace");
+        assert_eq!(instead.metadata.namespace.as_deref(), Some("default"));
+        let about = instead.regarding.as_ref().expect("regarding");
+        assert_eq!(about.kind.as_deref(), Some("Namespace"));
+        assert_eq!(about.name.as_deref(), Some("team"));
+        assert_eq!(instead.related, Some(regarding));
+        assert_eq!(instead.reason.as_deref(), Some("Orphaned"));
+        assert_eq!(
+            instead.note.as_deref(),
+            Some("BackupVault team/kept: left vault v-1 at the provider")
+        );
+    }
+
+    #[test]
+    fn only_a_terminating_namespace_sends_an_event_elsewhere() {
+        let refused: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden",
+            "message": "events.events.k8s.io \"kept.1\" is forbidden: unable to create new content in namespace team because it is being terminated",
+            "details": {"causes": [{"reason": "NamespaceTerminating", "message": "namespace team is being terminated", "field": "metadata.namespace"}]},
+        }))
+        .expect("status");
+        assert!(namespace_terminating(&refused));
+        let rbac: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden",
+            "message": "events.events.k8s.io is forbidden: User \"x\" cannot create resource",
+        }))
+        .expect("status");
+        assert!(!namespace_terminating(&rbac));
     }
 
     #[test]

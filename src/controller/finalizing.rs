@@ -1,6 +1,7 @@
 //! The one place that adds and removes coffer's finalizers: every kind's
 //! reconcile goes through it (the engine for managed kinds, and the
-//! ProviderConfig's in-use protection).
+//! ProviderConfig's in-use protection), and so does the protection of the
+//! credential Secrets ProviderConfigs read.
 //!
 //! Unlike kube-runtime's `finalizer()` helper, adding the finalizer does not
 //! end the reconcile: the same reconcile goes on with the patched object,
@@ -102,7 +103,7 @@ where
         }
         (true, true) => {
             let action = reconcile(Step::Cleanup(obj.clone())).await?;
-            remove(api, finalizer, &obj).await?;
+            remove_for(api, finalizer, &obj).await?;
             Ok(action)
         }
         // Deleted and not ours (any more): nothing to do.
@@ -145,10 +146,21 @@ where
     merge(api, obj, metadata).await
 }
 
-async fn remove<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), E>
+async fn remove_for<K, E>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), E>
 where
     K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
     E: FinalizerFailure,
+{
+    remove(api, finalizer, obj)
+        .await
+        .map_err(|source| E::kube("remove the finalizer", source))
+}
+
+/// Removes `finalizer` from `obj`, fenced by the resourceVersion `obj` was
+/// read at; an object already gone is what removing it wanted.
+pub async fn remove<K>(api: &Api<K>, finalizer: &str, obj: &K) -> Result<(), kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned,
 {
     let finalizers: Vec<String> = obj
         .meta()
@@ -160,9 +172,8 @@ where
         .collect();
     match patch(api, obj, finalizers).await {
         Ok(_) => Ok(()),
-        // Already gone with the finalizer: what removing it wanted.
         Err(kube::Error::Api(status)) if status.is_not_found() => Ok(()),
-        Err(source) => Err(E::kube("remove the finalizer", source)),
+        Err(source) => Err(source),
     }
 }
 

@@ -279,6 +279,7 @@ async fn run_controllers(
         tokio::select! {
             () = drain(configs) => {}
             () = provider_config::users::keep_current(caches.clone(), config_store, users_wake) => {}
+            () = provider_config::credentials::keep_released(ctx.clone()) => {}
         }
     };
     let controllers = async {

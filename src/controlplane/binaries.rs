@@ -1,5 +1,6 @@
-//! Finding the kube-apiserver, etcd, kubectl and helm binaries that
-//! `scripts/install-tools.sh` installs into the versioned cache.
+//! Finding the kube-apiserver, kube-controller-manager, etcd, kubectl and
+//! helm binaries that `scripts/install-tools.sh` installs into the versioned
+//! cache.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,15 @@ use super::ControlPlaneError;
 pub const KUBE_VERSION: &str = "1.34.12";
 pub const KUBECTL_LAYER: &str = "2.2.2";
 pub const ETCD_VERSION: &str = "3.6.15";
+/// The Argo CD release whose health evaluation `argocd-health` is built from.
+pub const ARGOCD_VERSION: &str = "3.2.12";
 
 /// Paths of the control-plane tools.
 #[derive(Debug, Clone)]
 pub struct Binaries {
     pub kube_apiserver: PathBuf,
+    /// Checked only when a control plane starts one: [`Self::controller_manager`].
+    pub kube_controller_manager: PathBuf,
     pub etcd: PathBuf,
     pub kubectl: PathBuf,
     pub helm: PathBuf,
@@ -76,6 +81,12 @@ impl Binaries {
                 ),
                 "scripts/install-tools.sh kube-apiserver (or make tools)",
             )?,
+            kube_controller_manager: pick(
+                "KUBE_CONTROLLER_MANAGER",
+                cache.join(format!(
+                    "kube-controller-manager-v{KUBE_VERSION}/kube-controller-manager"
+                )),
+            ),
             etcd: require(
                 "etcd",
                 pick("ETCD", cache.join(format!("etcd-v{ETCD_VERSION}/etcd"))),
@@ -101,6 +112,31 @@ impl Binaries {
     }
 }
 
+/// `argocd-health` (tools/argocd-health): Argo CD's own Lua health
+/// evaluation. `ARGOCD_HEALTH`, else the cache the install script fills.
+pub fn argocd_health() -> Result<PathBuf, ControlPlaneError> {
+    let var = |name: &str| std::env::var_os(name);
+    let path = var("ARGOCD_HEALTH").map(PathBuf::from).unwrap_or_else(|| {
+        cache_dir(&var).join(format!("argocd-health-v{ARGOCD_VERSION}/argocd-health"))
+    });
+    require(
+        "argocd-health",
+        path,
+        "scripts/install-tools.sh argocd-health (or make tools)",
+    )
+}
+
+impl Binaries {
+    /// kube-controller-manager, or what installs it.
+    pub fn controller_manager(&self) -> Result<PathBuf, ControlPlaneError> {
+        require(
+            "kube-controller-manager",
+            self.kube_controller_manager.clone(),
+            "scripts/install-tools.sh kube-controller-manager (or make tools)",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +158,15 @@ mod tests {
         assert_eq!(pinned("KUBE_VERSION").as_deref(), Some(KUBE_VERSION));
         assert_eq!(pinned("KUBECTL_LAYER").as_deref(), Some(KUBECTL_LAYER));
         assert_eq!(pinned("ETCD_VERSION").as_deref(), Some(ETCD_VERSION));
+        assert_eq!(pinned("ARGOCD_VERSION").as_deref(), Some(ARGOCD_VERSION));
+        let argocd_mod = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/argocd-health/go.mod"),
+        )
+        .expect("tools/argocd-health/go.mod");
+        assert!(
+            argocd_mod.contains(&format!("github.com/argoproj/argo-cd/v3 v{ARGOCD_VERSION}")),
+            "tools/argocd-health/go.mod pins another Argo CD"
+        );
         // The wrapper module builds that kube-apiserver, staging modules included.
         let go_mod = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/kube-apiserver/go.mod"),

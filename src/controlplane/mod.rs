@@ -1,9 +1,12 @@
 //! A real kube-apiserver and etcd on loopback, started the way envtest starts
-//! them. Integration tests and `make demo` both stand on this: schema and CEL
-//! validation, server-side apply, watches, Leases and RBAC behave truly only
-//! on the real server.
+//! them, and a kube-controller-manager beside them. Integration tests and
+//! `make demo` both stand on this: schema and CEL validation, server-side
+//! apply, watches, Leases and RBAC behave truly only on the real server, and
+//! namespace deletion and garbage collection only with the real controllers.
 
+pub mod argocd;
 pub mod binaries;
+pub mod controller_manager;
 pub mod crds;
 pub mod process;
 
@@ -38,6 +41,10 @@ pub enum ControlPlaneError {
     },
     #[error("kube-apiserver was not ready after {0:?}; its log is {1}")]
     NotReady(Duration, PathBuf),
+    #[error(
+        "kube-controller-manager had not started its controllers after {0:?} (no default ServiceAccount); its log is {1}"
+    )]
+    ControllersNotRunning(Duration, PathBuf),
     #[error("kubernetes client: {0}")]
     Client(String),
     #[error("installing CRDs: {0}")]
@@ -54,14 +61,40 @@ impl ControlPlaneError {
     }
 }
 
-fn setup<T>(what: &str, r: std::io::Result<T>) -> Result<T, ControlPlaneError> {
+pub(crate) fn setup<T>(what: &str, r: std::io::Result<T>) -> Result<T, ControlPlaneError> {
     r.map_err(|source| ControlPlaneError::Setup {
         what: what.to_string(),
         source,
     })
 }
 
-/// A running etcd and kube-apiserver pair. Dropping it stops both.
+/// What to start beside etcd and the apiserver.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// kube-controller-manager (namespace deletion, garbage collection).
+    pub controller_manager: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            controller_manager: true,
+        }
+    }
+}
+
+/// How long each part took to become ready.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StartTimes {
+    /// From the start of etcd to the apiserver's `/readyz`.
+    pub apiserver: Duration,
+    /// From the apiserver's `/readyz` to the controller manager's first
+    /// controller at work; zero when it is not started.
+    pub controller_manager: Duration,
+}
+
+/// A running etcd, kube-apiserver and (unless turned off)
+/// kube-controller-manager. Dropping it stops them all.
 pub struct ControlPlane {
     dir: PathBuf,
     _tempdir: Option<tempfile::TempDir>,
@@ -70,7 +103,10 @@ pub struct ControlPlane {
     ca_pem: String,
     kubeconfig: PathBuf,
     pub binaries: Binaries,
-    // Field order is drop order: the apiserver stops before its etcd.
+    pub start_times: StartTimes,
+    // Field order is drop order: the controller manager stops before the
+    // apiserver, and the apiserver before its etcd.
+    controller_manager: Option<Supervised>,
     apiserver: Supervised,
     etcd: Supervised,
 }
@@ -87,9 +123,17 @@ impl ControlPlane {
     /// process; another process on the machine may take it in between. That
     /// start is thrown away and tried again on new ports.
     pub async fn start(dir: Option<&Path>) -> Result<Self, ControlPlaneError> {
+        Self::start_with(dir, Options::default()).await
+    }
+
+    /// [`Self::start`] with `options` saying what runs beside the apiserver.
+    pub async fn start_with(
+        dir: Option<&Path>,
+        options: Options,
+    ) -> Result<Self, ControlPlaneError> {
         let mut attempt = 1;
         loop {
-            match Self::start_once(dir).await {
+            match Self::start_once(dir, options).await {
                 Err(e) if e.is_port_taken() && attempt < PORT_ATTEMPTS => {
                     eprintln!("control plane: a port was taken meanwhile ({e}); trying new ports");
                     if let Some(dir) = dir {
@@ -103,8 +147,13 @@ impl ControlPlane {
         }
     }
 
-    async fn start_once(dir: Option<&Path>) -> Result<Self, ControlPlaneError> {
+    async fn start_once(dir: Option<&Path>, options: Options) -> Result<Self, ControlPlaneError> {
         let binaries = Binaries::locate()?;
+        let kcm_program = match options.controller_manager {
+            true => Some(binaries.controller_manager()?),
+            false => None,
+        };
+        let started = Instant::now();
         let (tempdir, dir) = match dir {
             Some(d) => {
                 setup("the state directory", std::fs::create_dir_all(d))?;
@@ -157,11 +206,15 @@ impl ControlPlane {
         )?;
 
         let token = uuid::Uuid::new_v4().simple().to_string();
+        let kcm_token = uuid::Uuid::new_v4().simple().to_string();
         setup(
             "the token file",
             std::fs::write(
                 dir.join("tokens.csv"),
-                format!("{token},admin,admin,system:masters\n"),
+                format!(
+                    "{token},admin,admin,system:masters\n{}",
+                    controller_manager::token_line(&kcm_token)
+                ),
             ),
         )?;
         write_service_account_keys(&dir)?;
@@ -209,12 +262,16 @@ impl ControlPlane {
             &api_log,
         )
         .await?;
+        let mut start_times = StartTimes {
+            apiserver: started.elapsed(),
+            ..StartTimes::default()
+        };
         let kubeconfig = dir.join("kubeconfig");
         setup(
             "the kubeconfig",
-            std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &token, &ca_pem)),
+            std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &token, &ca_pem, "admin")),
         )?;
-        Ok(Self {
+        let mut cp = Self {
             dir,
             _tempdir: tempdir,
             url,
@@ -222,9 +279,22 @@ impl ControlPlane {
             ca_pem,
             kubeconfig,
             binaries,
+            start_times,
+            controller_manager: None,
             apiserver,
             etcd,
-        })
+        };
+        if let Some(program) = kcm_program {
+            let mut kcm =
+                controller_manager::spawn(&program, &cp.dir, &cp.url, &kcm_token, &cp.ca_pem)?;
+            let client = cp.client().await?;
+            let log = cp.dir.join("kube-controller-manager.log");
+            start_times.controller_manager =
+                controller_manager::wait_running(&client, &mut kcm, &log).await?;
+            cp.controller_manager = Some(kcm);
+            cp.start_times = start_times;
+        }
+        Ok(cp)
     }
 
     /// The apiserver's URL, `https://127.0.0.1:PORT`.
@@ -263,6 +333,11 @@ impl ControlPlane {
         &self.ca_pem
     }
 
+    /// Whether kube-controller-manager runs beside the apiserver.
+    pub fn has_controller_manager(&self) -> bool {
+        self.controller_manager.is_some()
+    }
+
     /// Process ids of etcd and kube-apiserver, for tests of the harness itself.
     pub fn pids(&self) -> (u32, u32) {
         (self.etcd.id(), self.apiserver.id())
@@ -289,7 +364,11 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
-fn exited(name: &'static str, status: std::process::ExitStatus, log: &Path) -> ControlPlaneError {
+pub(crate) fn exited(
+    name: &'static str,
+    status: std::process::ExitStatus,
+    log: &Path,
+) -> ControlPlaneError {
     ControlPlaneError::Exited {
         name,
         status: status.to_string(),
@@ -356,13 +435,14 @@ async fn wait_ready(
     ))
 }
 
-fn kubeconfig_yaml(url: &str, token: &str, ca_pem: &str) -> String {
+/// A kubeconfig for `user`, signing in with `token`.
+pub(crate) fn kubeconfig_yaml(url: &str, token: &str, ca_pem: &str, user: &str) -> String {
     use std::fmt::Write;
     let ca = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ca_pem);
     let mut s = String::new();
     let _ = write!(
         s,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: coffer\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: coffer\n  context:\n    cluster: coffer\n    user: admin\ncurrent-context: coffer\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: coffer\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: coffer\n  context:\n    cluster: coffer\n    user: {user}\ncurrent-context: coffer\n"
     );
     s
 }

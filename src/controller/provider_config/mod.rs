@@ -7,7 +7,10 @@
 //!
 //! A finalizer keeps a ProviderConfig that objects still use: deleting it
 //! first would strand their finalizers, which need it to reach the cloud.
+//! For the same reason its credential Secret is kept while it needs it
+//! ([`credentials`]).
 
+pub mod credentials;
 pub mod report;
 pub mod users;
 
@@ -30,6 +33,9 @@ use crate::provider::ProviderError;
 pub const KIND: &str = "ProviderConfig";
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
+/// How long a deleted ProviderConfig's reconcile waits for the users'
+/// caches before it tries again later.
+const USERS_READY: Duration = Duration::from_secs(5);
 
 /// Why checking a ProviderConfig failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +58,9 @@ pub enum Error {
 
     #[error("the finalizer could not be handled: {0}")]
     Finalizer(String),
+
+    #[error("{0}")]
+    Credentials(#[from] credentials::HoldError),
 }
 
 impl Error {
@@ -60,7 +69,7 @@ impl Error {
         match self {
             Self::Config(e) => e.reason(),
             Self::Provider(e) => e.reason(),
-            Self::Status(_) | Self::Finalizer(_) => "KubernetesError",
+            Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "KubernetesError",
             Self::NotNamespaced => "InvalidObject",
             Self::InUse { .. } => "InUse",
         }
@@ -72,7 +81,9 @@ impl Error {
         match self {
             Self::Config(_) | Self::NotNamespaced => true,
             Self::Provider(e) => !e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } => false,
+            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
+                false
+            }
         }
     }
 }
@@ -92,7 +103,9 @@ impl ReconcileError for Error {
         match self {
             Self::Config(e) => e.is_retryable(),
             Self::Provider(e) => e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } => true,
+            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
+                true
+            }
             Self::NotNamespaced => false,
         }
     }
@@ -112,7 +125,7 @@ impl ReconcileError for Error {
         match self {
             Self::Config(e) => e.metric_label(),
             Self::Provider(e) => e.metric_label(),
-            Self::Status(_) | Self::Finalizer(_) => "kubernetes",
+            Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "kubernetes",
             Self::NotNamespaced => "invalid_object",
             Self::InUse { .. } => "in_use",
         }
@@ -143,8 +156,20 @@ async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action
 /// who does, and is looked at again when one of them is deleted.
 async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+    // Right after a start the users' caches may still be empty; an empty
+    // count then would let go of what objects still need.
+    if !ctx.caches.users_ready(USERS_READY).await {
+        return Err(Error::InUse {
+            users: "objects not counted yet (coffer's caches are filling)".into(),
+        });
+    }
     let users = ctx.caches.users_of(&namespace, &pc.name_any());
     if users.is_empty() {
+        // The Secret first: once this finalizer is gone, nothing would.
+        if let Some(secret) = pc.spec.secret_name() {
+            let configs = ctx.caches.provider_configs();
+            credentials::release_if_unneeded(ctx, &configs, &namespace, secret, Some(pc)).await?;
+        }
         ctx.forget(KIND, pc);
         return Ok(Action::await_change());
     }
@@ -171,6 +196,12 @@ pub fn error_policy(pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Context>) -
 
 async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+    // The finalizer changes the Secret's version, and its watch event wakes
+    // this ProviderConfig again: the check waits for that, so the session
+    // is built once, from the Secret as it now is.
+    if credentials::hold(ctx, pc).await? {
+        return Ok(Action::await_change());
+    }
     let checked = check(pc, ctx).await;
     let current = pc.status.clone().unwrap_or_default();
     // A provider hiccup is retried quietly, as for every other kind: the

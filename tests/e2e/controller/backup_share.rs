@@ -33,7 +33,7 @@ pub(super) fn projects(n: usize) -> Vec<String> {
 }
 
 /// A CBR client of the owner project, for what the test does by hand.
-fn owner_client(run: &Running) -> CbrClient {
+pub(super) fn owner_client(run: &Running) -> CbrClient {
     let c = run.emulator.config();
     let conn = HuaweiConnection {
         region: c.region.clone(),
@@ -50,7 +50,7 @@ fn owner_client(run: &Running) -> CbrClient {
     CbrClient::new(&conn, Arc::new(ProviderMetrics::default()), unlimited()).expect("owner client")
 }
 
-fn json_of(resp: &Response) -> Result<Value, ProviderError> {
+pub(super) fn json_of(resp: &Response) -> Result<Value, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| ProviderError::Transient {
         message: e.to_string(),
     })

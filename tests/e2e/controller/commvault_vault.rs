@@ -49,7 +49,7 @@ async fn start(prefix: &str, settings: CommvaultSettings) -> Running {
 }
 
 /// A BackupVault `name` for an S3 vault of the same name.
-async fn create(run: &Running, name: &str) {
+pub(super) async fn create(run: &Running, name: &str) {
     let bv: BackupVault = serde_json::from_value(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "BackupVault",
         "metadata": {"name": name},
@@ -89,7 +89,7 @@ fn creates(run: &Running) -> usize {
         .count()
 }
 
-fn s3_vaults(run: &Running) -> Vec<serde_json::Value> {
+pub(super) fn s3_vaults(run: &Running) -> Vec<serde_json::Value> {
     run.emulator.s3_vaults()["vaults"]
         .as_array()
         .cloned()

@@ -5,10 +5,12 @@
 
 mod agency;
 mod agency_create;
+mod argocd_live;
 mod backup_share;
 mod backup_share_answer;
 mod backup_share_refusals;
 mod backup_vault;
+mod collected;
 mod commvault_vault;
 mod engine;
 mod engine_create;
@@ -21,6 +23,7 @@ mod rackspace;
 mod rackspace_process;
 mod rate_budget;
 mod shutdown;
+mod teardown;
 mod tls;
 mod tls_failures;
 

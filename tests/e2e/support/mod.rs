@@ -100,6 +100,7 @@ pub fn env() -> &'static Env {
             Err(e) => panic!("the test control plane could not start: {e}"),
         };
         let (etcd_pid, apiserver_pid) = cp.pids();
+        let times = cp.start_times;
         let env = Env {
             kubeconfig: cp.kubeconfig_path().to_path_buf(),
             url: cp.url().to_string(),
@@ -115,9 +116,11 @@ pub fn env() -> &'static Env {
             libc::atexit(check_credentials);
         }
         eprintln!(
-            "e2e: kube-apiserver at {} (kubeconfig {})",
+            "e2e: kube-apiserver at {} (kubeconfig {}), ready in {:.1}s; kube-controller-manager {:.1}s after",
             env.url,
-            env.kubeconfig.display()
+            env.kubeconfig.display(),
+            times.apiserver.as_secs_f64(),
+            times.controller_manager.as_secs_f64(),
         );
         env
     })

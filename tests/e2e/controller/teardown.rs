@@ -1,0 +1,402 @@
+//! Deleting a whole namespace, as users do every day: one namespace holding
+//! every kind (CBR vaults, an Agency, both sides of a BackupShare, a
+//! Commvault vault, a Rackspace agent's vault), their ProviderConfigs and
+//! their credential Secrets, deleted with `kubectl delete namespace`. The
+//! namespace controller (kube-controller-manager) deletes all of it at the
+//! same moment, the Secrets and ProviderConfigs with the objects that need
+//! them to reach the cloud.
+//!
+//! Within 60 s the namespace is gone and the emulator holds none of what
+//! coffer made for it, except what is kept by design (`deletionPolicy:
+//! Orphan`, the agent's vault), each with an Event saying so. Once more with
+//! the operator killed during the teardown: no copy in memory survives, so
+//! only what the API server keeps (the finalizers) can carry it through.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use coffer::api::{BackupVault, ProviderConfig};
+use coffer::emulator::CommvaultSettings;
+use coffer::provider::huawei::client::Call;
+use coffer::provider::huawei::iam::IamAgencyApi;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::events::v1::Event;
+use kube::ResourceExt;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use reqwest::Method;
+use serde_json::json;
+
+use super::backup_share::{
+    create_share, is_ready as share_ready, json_of, make_backup, owner_client, owner_spec,
+    peer_provider_config, share_when,
+};
+use super::rackspace::{create_agent_vault, encrypted, rackspace_objects};
+use super::{Running, is_ready};
+use crate::support::{env, output_text};
+
+/// How long the namespace may take to go.
+const TEARDOWN: Duration = Duration::from_secs(60);
+
+/// What coffer made at the provider for the namespace, by id.
+struct Made {
+    /// CBR vaults coffer must delete (the owner project's and the receiver's).
+    vaults_deleted: Vec<String>,
+    /// The CBR vault with `deletionPolicy: Orphan`.
+    vault_kept: String,
+    agency: String,
+    /// The backup the owner share shares, and the project it shares it with.
+    backup: String,
+    commvault_client: String,
+}
+
+/// Everything in one namespace, Ready.
+async fn populate(prefix: &str) -> (Running, Made) {
+    // The Huawei ProviderConfig `cloud` with the account id IAM needs.
+    let run = super::agency::start(prefix).await;
+    peer_provider_config(&run).await;
+    rackspace_objects(&run, "correct horse battery staple").await;
+    commvault_objects(&run).await;
+
+    run.create_vault("cbr-gone", json!({})).await;
+    run.create_vault("cbr-kept", json!({})).await;
+    run.api::<BackupVault>()
+        .patch(
+            "cbr-kept",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"deletionPolicy": "Orphan"}})),
+        )
+        .await
+        .expect("orphan policy");
+    super::agency::create_agency(&run, "ag", json!({})).await;
+    super::commvault_vault::create(&run, "cv").await;
+    create_agent_vault(&run, "rax", json!({})).await;
+
+    // Both sides of a share: the owner project shares a backup of a vault
+    // the test made itself (not coffer's) with the peer project, which
+    // accepts it into a vault of its own.
+    let backup = make_backup(&run, "src").await;
+    let peer = run.emulator.config().peer_project_id.clone();
+    create_share(&run, "out", owner_spec(&backup, &[peer], "Delete")).await;
+    let receiver_vault: BackupVault = serde_json::from_value(json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "BackupVault", "metadata": {"name": "shared-in"},
+        "spec": {"providerConfigRef": {"name": "peer"}, "huaweiCloud": {"name": "shared-in",
+            "billing": {"consistentLevel": "crash_consistent", "objectType": "server", "protectType": "backup", "size": 100}}},
+    }))
+    .expect("vault");
+    run.api::<BackupVault>()
+        .create(&PostParams::default(), &receiver_vault)
+        .await
+        .expect("creating the receiver's vault");
+    create_share(
+        &run,
+        "in",
+        json!({"providerConfigRef": {"name": "peer"},
+        "receiver": {"backupId": backup, "decision": "Accept", "vaultRef": {"name": "shared-in"}}}),
+    )
+    .await;
+
+    let id = |bv: BackupVault| bv.status.and_then(|s| s.external_id).expect("an id");
+    let mut vaults_deleted = Vec::new();
+    for name in ["cbr-gone", "shared-in"] {
+        vaults_deleted.push(id(run.vault_when(name, "Ready", is_ready).await));
+    }
+    let vault_kept = id(run.vault_when("cbr-kept", "Ready", is_ready).await);
+    let commvault_client = id(run.vault_when("cv", "Ready", is_ready).await);
+    run.vault_when("rax", "encrypted", encrypted).await;
+    let agency = super::agency::agency_when(&run, "ag", "Ready", super::agency::is_ready).await;
+    for name in ["out", "in"] {
+        share_when(&run, name, "Ready", share_ready).await;
+    }
+    let made = Made {
+        vaults_deleted,
+        vault_kept,
+        agency: super::agency::external_id(&agency),
+        backup,
+        commvault_client,
+    };
+    (run, made)
+}
+
+/// A Commvault Secret and ProviderConfig `commvault`, endpoint jobs short.
+async fn commvault_objects(run: &Running) {
+    run.emulator.set_commvault_settings(CommvaultSettings {
+        job_duration: Duration::from_millis(500),
+        ..CommvaultSettings::default()
+    });
+    let c = run.emulator.config().clone();
+    run.create_secret(
+        "commvault-creds",
+        &[
+            ("username", &c.commvault_username),
+            ("password", &c.commvault_password),
+        ],
+    )
+    .await;
+    let pc: ProviderConfig = serde_json::from_value(json!({
+        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+        "metadata": {"name": "commvault"},
+        "spec": {"commvault": {
+            "apiUrl": run.emulator.commvault_url(),
+            "credentialsSecretRef": {"name": "commvault-creds"},
+        }},
+    }))
+    .expect("provider config");
+    run.api::<ProviderConfig>()
+        .create(&PostParams::default(), &pc)
+        .await
+        .expect("creating the ProviderConfig");
+}
+
+/// `(object, reason)` of every Event coffer wrote about the namespace's
+/// objects from now on: in the namespace while it could still take them,
+/// and in `default` about the Namespace once it was terminating.
+#[derive(Clone, Default)]
+struct Told(Arc<Mutex<BTreeSet<(String, String)>>>);
+
+impl Told {
+    fn follow(&self, client: &kube::Client, ns: &str) -> tokio::task::JoinHandle<()> {
+        let told = self.clone();
+        let stream = watcher(
+            Api::<Event>::namespaced(client.clone(), ns),
+            Default::default(),
+        );
+        tokio::spawn(async move {
+            let mut events = std::pin::pin!(stream.applied_objects());
+            while let Some(Ok(e)) = events.next().await {
+                let object = e.regarding.and_then(|r| r.name).unwrap_or_default();
+                told.add(object, e.reason.unwrap_or_default());
+            }
+        })
+    }
+
+    fn add(&self, object: String, reason: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((object, reason));
+    }
+
+    /// Adds the Events about Namespace `ns` in `default`, by their `related`.
+    async fn collect_about_namespace(&self, client: &kube::Client, ns: &str) {
+        let events = Api::<Event>::namespaced(client.clone(), "default")
+            .list(&ListParams::default())
+            .await
+            .expect("listing Events in default");
+        for e in events.items {
+            let about_ns = e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(ns);
+            if let (true, Some(related)) = (about_ns, e.related) {
+                self.add(
+                    related.name.unwrap_or_default(),
+                    e.reason.unwrap_or_default(),
+                );
+            }
+        }
+    }
+
+    fn has(&self, object: &str, reason: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(object.to_string(), reason.to_string()))
+    }
+}
+
+/// `kubectl delete namespace`, without waiting: the test times it.
+fn delete_namespace(ns: &str) {
+    let out = env().kubectl(&["delete", "namespace", ns, "--wait=false"], None);
+    assert!(out.status.success(), "{}", output_text(&out));
+}
+
+/// Waits until namespace `ns` is gone, failing with what is left in it
+/// after [`TEARDOWN`]. Answers how long it took from `since`.
+async fn namespace_gone(run: &Running, since: Instant) -> Duration {
+    let namespaces = Api::<Namespace>::all(run.client.clone());
+    loop {
+        if namespaces
+            .get_opt(&run.ns)
+            .await
+            .expect("reading the namespace")
+            .is_none()
+        {
+            return since.elapsed();
+        }
+        if since.elapsed() > TEARDOWN {
+            panic!(
+                "namespace {} still there after {TEARDOWN:?}; left in it: {}",
+                run.ns,
+                left_in(run).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What is left in the namespace, with finalizers and conditions, to
+/// explain a teardown that did not finish.
+async fn left_in(run: &Running) -> String {
+    let out = env().kubectl(
+        &[
+            "get",
+            "backupvaults,agencies,backupshares,providerconfigs,secrets",
+            "-n",
+            &run.ns,
+            "-o",
+            "yaml",
+        ],
+        None,
+    );
+    output_text(&out)
+}
+
+/// The emulator holds nothing coffer made for the namespace but what is
+/// kept by design.
+async fn only_the_kept_are_left(run: &Running, made: &Made) {
+    let vaults = run.emulator.vaults().to_string();
+    for id in &made.vaults_deleted {
+        assert!(!vaults.contains(id.as_str()), "CBR vault {id} is left");
+    }
+    assert!(
+        vaults.contains(made.vault_kept.as_str()),
+        "the Orphan vault went"
+    );
+    let iam = super::agency::iam(run);
+    assert!(
+        matches!(iam.get_agency(&made.agency).await, Err(e) if e.is_not_found()),
+        "agency {} is left",
+        made.agency
+    );
+    let s3 = super::commvault_vault::s3_vaults(run);
+    assert!(
+        s3.iter()
+            .map(|v| v["clientId"].to_string())
+            .all(|id| id.trim_matches('"') != made.commvault_client),
+        "Commvault vault {} is left: {s3:?}",
+        made.commvault_client
+    );
+    let members = Call::new("list_members", Method::GET, "members").path(&[
+        "backups",
+        &made.backup,
+        "members",
+    ]);
+    let page = owner_client(run)
+        .call(&members, json_of)
+        .await
+        .expect("members");
+    assert_eq!(
+        page["members"].as_array().map_or(0, Vec::len),
+        0,
+        "the owner share's member is left: {page}"
+    );
+}
+
+/// The kept objects each got an Event saying so.
+async fn the_kept_were_told(run: &Running, told: &Told) {
+    told.collect_about_namespace(&run.client, &run.ns).await;
+    for kept in ["cbr-kept", "rax"] {
+        assert!(
+            told.has(kept, "Orphaned"),
+            "no Orphaned Event for {kept}: {:?}",
+            told.0.lock().map(|t| t.clone()).unwrap_or_default()
+        );
+    }
+}
+
+#[tokio::test]
+async fn teardown_of_a_namespace_with_every_kind_leaves_only_what_is_kept() {
+    let (run, made) = populate("teardown").await;
+    let told = Told::default();
+    let following = told.follow(&run.client, &run.ns);
+    let started = Instant::now();
+    delete_namespace(&run.ns);
+    let took = namespace_gone(&run, started).await;
+    eprintln!("teardown: namespace {} gone in {took:?}", run.ns);
+    following.abort();
+    only_the_kept_are_left(&run, &made).await;
+    the_kept_were_told(&run, &told).await;
+}
+
+#[tokio::test]
+async fn teardown_survives_the_operator_killed_midway() {
+    let (mut run, made) = populate("teardown-kill").await;
+    let told = Told::default();
+    let following = told.follow(&run.client, &run.ns);
+    let started = Instant::now();
+    delete_namespace(&run.ns);
+    // Midway: the namespace controller has started deleting coffer's
+    // objects, and their Secrets and ProviderConfigs with them.
+    let vaults = run.api::<BackupVault>();
+    super::eventually("a BackupVault being deleted", || async {
+        let list = vaults.list(&ListParams::default()).await.ok()?;
+        list.items
+            .iter()
+            .any(|v| v.metadata.deletion_timestamp.is_some())
+            .then_some(())
+    })
+    .await;
+    run.restart_controllers().await;
+    // The Secrets outlive the kill while objects still need them.
+    let left = vaults.list(&ListParams::default()).await.expect("list");
+    for vault in left.items {
+        let secret = match vault.spec.provider_config_ref.name.as_str() {
+            "cloud" => "creds",
+            "peer" => "peer-creds",
+            "commvault" => "commvault-creds",
+            _ => "rax-creds",
+        };
+        assert!(
+            run.api::<Secret>()
+                .get_opt(secret)
+                .await
+                .expect("get")
+                .is_some(),
+            "Secret {secret} went before BackupVault {}, which needs it",
+            vault.name_any()
+        );
+    }
+    let took = namespace_gone(&run, started).await;
+    eprintln!(
+        "teardown with a kill: namespace {} gone in {took:?}",
+        run.ns
+    );
+    following.abort();
+    only_the_kept_are_left(&run, &made).await;
+    the_kept_were_told(&run, &told).await;
+}
+
+/// A credential Secret deleted while its ProviderConfig lives stays until
+/// the ProviderConfig is gone; then coffer lets it go.
+#[tokio::test]
+async fn a_credential_secret_stays_while_its_provider_config_needs_it() {
+    let run = Running::start("creds-held").await;
+    let secrets = run.api::<Secret>();
+    super::eventually("the Secret held", || async {
+        let s = secrets.get_opt("creds").await.ok()??;
+        s.metadata
+            .finalizers
+            .iter()
+            .flatten()
+            .any(|f| f == "coffer.dev/credentials-in-use")
+            .then_some(())
+    })
+    .await;
+    secrets
+        .delete("creds", &Default::default())
+        .await
+        .expect("deleting the Secret");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        secrets.get_opt("creds").await.expect("get").is_some(),
+        "the Secret went while its ProviderConfig lives"
+    );
+    run.api::<ProviderConfig>()
+        .delete("cloud", &Default::default())
+        .await
+        .expect("deleting the ProviderConfig");
+    super::eventually("the Secret gone", || async {
+        secrets.get_opt("creds").await.ok()?.is_none().then_some(())
+    })
+    .await;
+}
