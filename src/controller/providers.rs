@@ -323,16 +323,37 @@ pub(crate) fn secret_text(secret: &Secret, key: &'static str) -> Result<Option<S
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for
-/// the ProviderConfig: its status changes must not throw the token away.
+/// the ProviderConfig: its status changes must not throw the token away. The
+/// Secret's and the CA's content, not their resourceVersion, for the same
+/// reason: coffer's own in-use finalizer on them changes only metadata, and
+/// must not cost a new sign-in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Fingerprint {
     config_uid: Option<String>,
     config_generation: Option<i64>,
     secret_uid: Option<String>,
-    secret_version: Option<String>,
-    /// The uid and resourceVersion of the Secret or ConfigMap `caBundleRef`
-    /// names: a rotated CA builds a new client.
-    ca_version: Option<(Option<String>, Option<String>)>,
+    secret_data: u64,
+    /// The uid of the Secret or ConfigMap `caBundleRef` names and the CA it
+    /// gave: a rotated CA builds a new client.
+    ca: (Option<String>, u64),
+}
+
+/// A Secret's keys and values, as what its digest covers.
+fn secret_content(secret: &Secret) -> Vec<(&str, &[u8])> {
+    let data = secret.data.iter().flatten();
+    let data = data.map(|(k, v)| (k.as_str(), v.0.as_slice()));
+    let string_data = secret.string_data.iter().flatten();
+    data.chain(string_data.map(|(k, v)| (k.as_str(), v.as_bytes())))
+        .collect()
+}
+
+/// A process-local digest of what a client is built from, so the cache
+/// compares 8 bytes instead of keeping the credentials a second time.
+fn digest(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 struct Cached {
@@ -431,8 +452,8 @@ impl ProviderClients {
             config_uid: pc.uid(),
             config_generation: pc.metadata.generation,
             secret_uid: secret.uid(),
-            secret_version: secret.resource_version(),
-            ca_version: ca.version,
+            secret_data: digest(&secret_content(&secret)),
+            ca: (ca.version.and_then(|(uid, _)| uid), digest(&ca.pem)),
         };
         let key = (namespace, name.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());

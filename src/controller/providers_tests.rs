@@ -168,22 +168,28 @@ fn an_unlabelled_secret_is_reported_as_not_found_with_the_label() {
 fn one_client_per_config_until_config_or_secret_changes() {
     let factory = Arc::new(CountingFactory::default());
     let clients = ProviderClients::new(factory.clone(), BudgetMetrics::default());
-    let keys = [("accessKey", "AK"), ("secretKey", "SK")];
-    let caches = |generation, version| {
+    let caches = |generation, keys: &[(&str, &str)], version| {
         Caches::new(
             store_of(vec![config(HuaweiAuthType::AccessKey, generation)]),
-            store_of(vec![secret(&keys, version)]),
+            store_of(vec![secret(keys, version)]),
         )
     };
-    let first = caches(1, "10");
+    let keys = [("accessKey", "AK"), ("secretKey", "SK")];
+    let first = caches(1, &keys, "10");
     clients.session(&first, "team-a", "cloud").expect("built");
     clients.session(&first, "team-a", "cloud").expect("reused");
     assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+    // coffer's own in-use finalizer: a new resourceVersion, the same keys.
     clients
-        .session(&caches(1, "11"), "team-a", "cloud")
+        .session(&caches(1, &keys, "11"), "team-a", "cloud")
+        .expect("reused after a metadata change");
+    assert_eq!(factory.0.load(Ordering::SeqCst), 1);
+    let rotated = [("accessKey", "AK2"), ("secretKey", "SK2")];
+    clients
+        .session(&caches(1, &rotated, "12"), "team-a", "cloud")
         .expect("new secret");
     clients
-        .session(&caches(2, "11"), "team-a", "cloud")
+        .session(&caches(2, &rotated, "12"), "team-a", "cloud")
         .expect("new spec");
     assert_eq!(factory.0.load(Ordering::SeqCst), 3);
 }
@@ -204,12 +210,20 @@ fn a_rotated_ca_in_a_config_map_builds_a_new_client() {
             key: "ca.crt".into(),
         });
     }
-    // A real CA each time: the client parses the bundle when it is built.
-    let caches = |version: &str| {
-        let pem = crate::emulator::tls::Certificates::generate(Default::default())
+    // Real CAs: the client parses the bundle when it is built.
+    let ca = || {
+        crate::emulator::tls::Certificates::generate(Default::default())
             .expect("a CA")
             .ca_pem()
-            .to_string();
+            .to_string()
+    };
+    let (first_ca, second_ca) = (ca(), ca());
+    let caches = |version: &str| {
+        let pem = if version == "1" {
+            first_ca.clone()
+        } else {
+            second_ca.clone()
+        };
         let mut cm = ConfigMap::default();
         cm.metadata.name = Some("trust".into());
         cm.metadata.namespace = Some("team-a".into());
