@@ -12,7 +12,7 @@ use futures::{Future, StreamExt, TryStreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource};
 
 use super::caches;
 use super::changes;
@@ -107,6 +107,11 @@ pub fn using_config<K: Managed>(
         .collect()
 }
 
+/// `obj`'s name, without the copy `ResourceExt::name_any` makes.
+fn name_of<K: Resource>(obj: &K) -> &str {
+    obj.meta().name.as_deref().unwrap_or_default()
+}
+
 fn uses<K: Managed>(obj: &K, namespace: &str, config: &str) -> bool {
     obj.meta().namespace.as_deref() == Some(namespace) && obj.provider_config() == config
 }
@@ -181,19 +186,19 @@ impl<K: Managed> Kind<K> {
         .inspect_ok(move |event| {
             first_ready.on_event(event, managed_conditions::<K>);
             if let watcher::Event::Delete(obj) = event {
-                left.forget(obj.meta().namespace.as_deref(), &obj.name_any());
+                left.forget(obj.meta().namespace.as_deref(), name_of(obj));
             }
         });
         let events = changes::only_changed(events)
             .applied_objects()
-            .inspect_ok(move |obj| joined.woken(obj.meta().namespace.as_deref(), &obj.name_any()));
+            .inspect_ok(move |obj| joined.woken(obj.meta().namespace.as_deref(), name_of(obj)));
         let woken_queue = queue.clone();
         let woken = self
             .woken
             .inspect(move |obj| woken_queue.woken(obj.namespace.as_deref(), &obj.name));
         let mut reconcile = reconcile;
         let reconcile = move |obj: Arc<K>, ctx: Arc<Context>| {
-            queue.started(obj.meta().namespace.as_deref(), &obj.name_any());
+            queue.started(obj.meta().namespace.as_deref(), name_of(obj.as_ref()));
             reconcile(obj, ctx)
         };
         let sweeping = ctx.clone();

@@ -12,6 +12,7 @@ mod commvault_vault;
 mod engine;
 mod engine_create;
 mod leader;
+mod operating;
 mod provider_config;
 mod quiet;
 mod quiet_start;
