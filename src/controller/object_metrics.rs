@@ -1,7 +1,8 @@
 //! How many objects of each kind exist and in what state, counted from the
 //! reflector stores coffer keeps anyway, at scrape time: no request to the
 //! API server and nothing kept per object. And the time from an object's
-//! creation to its first Ready, seen as its status arrives in the watch.
+//! creation to its first Ready, seen as its status arrives in the watch
+//! (holding only the objects not Ready yet).
 //!
 //! Labels are bounded: kind, condition type and status, and a condition
 //! reason from the kind's fixed list (anything else is counted as `Other`),
@@ -306,10 +307,12 @@ impl Collector for ObjectStates {
 }
 
 /// `coffer_object_time_to_ready_seconds{kind}`, observed from the watch:
-/// the first time an object is seen Ready, its Ready condition's
-/// `lastTransitionTime` minus its `creationTimestamp`. Objects already
-/// Ready when the watch starts (a restart, a new leader) are remembered,
-/// not observed: eight bytes (a hash of the uid) per Ready object.
+/// when an object seen without any Ready condition (new, its status not
+/// written yet) is later seen Ready, its Ready condition's
+/// `lastTransitionTime` minus its `creationTimestamp`. Only those objects
+/// are held, by a hash of their uid, until they are Ready: nothing is kept
+/// for a Ready object, and an object that was Ready once and recovers from
+/// a fault is not timed again (its Ready condition was there all along).
 #[derive(Clone, Debug)]
 pub struct TimeToReady {
     histograms: Family<KindLabels, Histogram>,
@@ -338,7 +341,7 @@ impl TimeToReady {
     pub fn kind(&self, kind: &'static str) -> ReadyWatch {
         ReadyWatch {
             histogram: self.histograms.get_or_create(&KindLabels { kind }).clone(),
-            seen: Arc::new(Mutex::new(HashSet::new())),
+            pending: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 }
@@ -347,44 +350,51 @@ impl TimeToReady {
 #[derive(Clone)]
 pub struct ReadyWatch {
     histogram: Histogram,
-    seen: Arc<Mutex<HashSet<u64>>>,
+    /// Objects seen without a Ready condition and not seen Ready since.
+    pending: Arc<Mutex<HashSet<u64>>>,
 }
+
+/// A drained set larger than this is shrunk: a burst of new objects leaves
+/// nothing behind once they are Ready.
+const SHRINK_ABOVE: usize = 1024;
 
 impl ReadyWatch {
     /// Looks at one event of the kind's watch; `conditions` reads an
     /// object's conditions.
+    /// A relisted object (`InitApply`, after a start or a watch restart)
+    /// counts like any other: one that became Ready in the gap is timed.
     pub fn on_event<K: Resource>(&self, event: &Event<K>, conditions: fn(&K) -> &[Condition]) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         match event {
-            Event::InitApply(obj) => {
-                if ready_since(obj, conditions).is_some() {
-                    seen.insert(uid_hash(obj));
-                }
-            }
-            Event::Apply(obj) => {
-                let Some(ready) = ready_since(obj, conditions) else {
-                    return;
-                };
-                if seen.insert(uid_hash(obj))
-                    && let Some(created) = obj.meta().creation_timestamp.as_ref()
-                {
-                    let seconds = ready.duration_since(created.0).as_secs_f64().max(0.0);
-                    self.histogram.observe(seconds);
+            Event::Apply(obj) | Event::InitApply(obj) => {
+                let ready = find(conditions(obj), READY);
+                match ready {
+                    None => {
+                        pending.insert(uid_hash(obj));
+                    }
+                    Some(c) if c.status == "True" && pending.remove(&uid_hash(obj)) => {
+                        if let Some(created) = obj.meta().creation_timestamp.as_ref() {
+                            let since = c.last_transition_time.0.duration_since(created.0);
+                            self.histogram.observe(since.as_secs_f64().max(0.0));
+                        }
+                    }
+                    Some(_) => {}
                 }
             }
             Event::Delete(obj) => {
-                seen.remove(&uid_hash(obj));
+                pending.remove(&uid_hash(obj));
             }
             Event::Init | Event::InitDone => {}
         }
+        if pending.is_empty() && pending.capacity() > SHRINK_ABOVE {
+            pending.shrink_to_fit();
+        }
     }
-}
 
-/// When `obj` became Ready, if it is.
-fn ready_since<K>(obj: &K, conditions: fn(&K) -> &[Condition]) -> Option<Timestamp> {
-    find(conditions(obj), READY)
-        .filter(|c| c.status == "True")
-        .map(|c| c.last_transition_time.0)
+    /// How many objects are waiting for their first Ready.
+    pub fn pending(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
 }
 
 fn uid_hash<K: Resource>(obj: &K) -> u64 {

@@ -139,16 +139,40 @@ fn time_to_ready_is_observed_once_for_an_object_that_becomes_ready() {
     );
     watch.on_event(&Event::Apply(ready_vault("old", "u0", 1_500)), conditions);
     watch.on_event(&Event::Apply(vault("new", "u1", vec![])), conditions);
+    assert_eq!(watch.pending(), 1);
     watch.on_event(&Event::Apply(ready_vault("new", "u1", 1_004)), conditions);
-    // A later Ready of the same object (after a fault) is not its first.
+    assert_eq!(watch.pending(), 0, "nothing is held for a Ready object");
+    // A fault, then Ready again: not a first Ready.
+    let refused = vault(
+        "new",
+        "u1",
+        vec![condition(READY, "False", "Unauthorized", 1_800)],
+    );
+    watch.on_event(&Event::Apply(refused), conditions);
     watch.on_event(&Event::Apply(ready_vault("new", "u1", 1_900)), conditions);
+    // Created while the watch was down, Ready by the relist: timed.
+    watch.on_event(&Event::InitApply(vault("late", "u2", vec![])), conditions);
+    watch.on_event(
+        &Event::InitApply(ready_vault("late", "u2", 1_010)),
+        conditions,
+    );
     let mut registry = Registry::with_prefix("coffer");
     metrics.register(&mut registry);
     let mut text = String::new();
     encode(&mut text, &registry).expect("encodes");
     assert!(
-        text.contains(r#"coffer_object_time_to_ready_seconds_count{kind="BackupVault"} 1"#),
+        text.contains(r#"coffer_object_time_to_ready_seconds_count{kind="BackupVault"} 2"#),
         "{text}"
     );
-    assert!(text.contains(r#"coffer_object_time_to_ready_seconds_sum{kind="BackupVault"} 4.0"#));
+    assert!(text.contains(r#"coffer_object_time_to_ready_seconds_sum{kind="BackupVault"} 14.0"#));
+}
+
+#[test]
+fn a_deleted_object_never_ready_is_forgotten() {
+    let watch = TimeToReady::default().kind("BackupVault");
+    let conditions = managed_conditions::<BackupVault>;
+    let stuck = vault("stuck", "u1", vec![]);
+    watch.on_event(&Event::Apply(stuck.clone()), conditions);
+    watch.on_event(&Event::Delete(stuck), conditions);
+    assert_eq!(watch.pending(), 0);
 }

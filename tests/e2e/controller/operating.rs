@@ -247,7 +247,7 @@ async fn a_live_coffer_run_exports_every_metric_the_chart_queries() {
         "share",
         owner_spec(
             "47594e14-6edd-4b1c-b772-3ac96f5a9cea",
-            &[c.peer_project_id.clone()],
+            std::slice::from_ref(&c.peer_project_id),
             "Delete",
         ),
     )
