@@ -14,7 +14,10 @@ use prometheus_client::registry::{Registry, Unit};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The git revision it was built from (`COFFER_REVISION`, else `git`, else
 /// `unknown`: see `build.rs`).
-pub const REVISION: &str = env!("COFFER_REVISION");
+pub const REVISION: &str = match option_env!("COFFER_REVISION") {
+    Some(revision) => revision,
+    None => "unknown",
+};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
