@@ -23,6 +23,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "$TARGET"
 WORKDIR /src
+# The git revision coffer_build_info reports (build.rs; the context has no .git):
+#   docker build --build-arg COFFER_REVISION=$(git rev-parse --short=12 HEAD) .
+ARG COFFER_REVISION=unknown
 # Only what the build reads (see .dockerignore): sources, tests and benches (declared
 # as targets in Cargo.toml), manifest, lockfile and image/.
 COPY . .

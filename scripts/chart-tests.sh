@@ -11,7 +11,10 @@
 #      kept), a reinstall that adopts the kept CRDs, and that `helm uninstall`
 #      leaves nothing else of the release (with and without the CRDs), with
 #      kube-controller-manager's collector running; then the release's
-#      namespace is deleted in full.
+#      namespace is deleted in full;
+#   5. the monitoring parts: every PromQL expression of the alerts and the
+#      dashboard parsed by Prometheus's parser (tools/promql-check), and a
+#      `helm install` with all of them on, against prometheus-operator's CRDs.
 # Pods never run (there is no kubelet), so nothing here waits for them.
 #
 # `make test` runs this after the cargo tests. Uses the kubectl and helm from
@@ -282,5 +285,58 @@ uninstall_leaves_nothing bare coffer-system no-crds
 step "the release's namespace is deleted in full (kube-controller-manager's namespace controller)"
 kubectl delete namespace coffer-system --timeout=60s >/dev/null ||
   fail "namespace coffer-system was not deleted within 60 s: $(kubectl get namespace coffer-system -o yaml)"
+
+# ---- 5. monitoring (ServiceMonitor, PrometheusRule, dashboard, PDB, NetworkPolicy) ----
+# prometheus-operator's own CRDs and Prometheus's own PromQL parser, both
+# pinned and cached by scripts/install-tools.sh.
+"$root/scripts/install-tools.sh" monitoring
+eval "$("$root/scripts/install-tools.sh" env)"
+monitoring=$chart/ci/monitoring-values.yaml
+
+step "the monitoring parts: off by default, rendered when asked"
+helm lint --strict "$chart" -f "$monitoring" >/dev/null
+for kind in ServiceMonitor PrometheusRule ConfigMap PodDisruptionBudget NetworkPolicy; do
+  expect_count "$default" "^kind: $kind\$" 0
+done
+mon=$work/monitoring.yaml
+helm template coffer "$chart" -n coffer-monitoring -f "$monitoring" >"$mon"
+for kind in ServiceMonitor PrometheusRule ConfigMap PodDisruptionBudget NetworkPolicy; do
+  expect_count "$mon" "^kind: $kind\$" 1
+done
+expect_has "$mon" 'grafana_dashboard: "1"'
+expect_has "$mon" 'app.kubernetes.io/component: metrics'
+expect_has "$custom" '^kind: NetworkPolicy$'
+expect_has "$custom" 'grafana_folder: Platform'
+expect_lacks "$custom" '^kind: PodDisruptionBudget$'
+helm template coffer "$chart" -n coffer-system -f "$monitoring" --set replicaCount=1 >"$work/one.yaml"
+expect_lacks "$work/one.yaml" '^kind: PodDisruptionBudget$'
+refuses "a ServiceMonitor without the metrics Service" --set serviceMonitor.enabled=true --set metrics.service.enabled=false
+refuses "a not-Ready threshold that is not a duration" --set prometheusRule.enabled=true --set prometheusRule.notReadyFor=soon
+
+step "every PromQL expression parses with Prometheus's parser"
+"$PROMQL_CHECK" <"$mon" >"$work/metric-names.txt" 2>"$work/promql-check.log" ||
+  fail "promql-check: $(cat "$work/promql-check.log")"
+expect_has "$work/metric-names.txt" '^coffer_objects_not_ready_longest_seconds$'
+helm template coffer "$chart" -n coffer-system -f "$nondefault" --set prometheusRule.enabled=true |
+  "$PROMQL_CHECK" >/dev/null 2>"$work/promql-check.log" ||
+  fail "promql-check with a custom selector: $(cat "$work/promql-check.log")"
+
+step "prometheus-operator's CRDs accept the chart with every monitoring part on"
+kubectl apply --server-side -f "$MONITORING_CRDS" >/dev/null
+kubectl wait --for condition=established --timeout=60s \
+  crd/servicemonitors.monitoring.coreos.com crd/prometheusrules.monitoring.coreos.com >/dev/null
+kubectl create namespace coffer-monitoring >/dev/null
+kubectl apply --dry-run=server -n coffer-monitoring -f "$mon" >/dev/null
+helm install coffer-mon "$chart" -n coffer-monitoring -f "$monitoring" >/dev/null
+kubectl -n coffer-monitoring get servicemonitor/coffer-mon prometheusrule/coffer-mon \
+  configmap/coffer-mon-dashboard poddisruptionbudget/coffer-mon networkpolicy/coffer-mon >/dev/null
+[ "$(kubectl -n coffer-monitoring get servicemonitor coffer-mon -o jsonpath='{.spec.endpoints[0].port}')" = metrics ] ||
+  fail "the ServiceMonitor does not scrape the metrics port"
+# The ServiceMonitor's selector picks the metrics Service, and only it.
+selector=$(kubectl -n coffer-monitoring get servicemonitor coffer-mon \
+  -o go-template='{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}')
+[ "$(kubectl -n coffer-monitoring get service -l "${selector%,}" -o name)" = service/coffer-mon-metrics ] ||
+  fail "the ServiceMonitor's selector ($selector) does not pick the metrics Service alone"
+helm uninstall coffer-mon -n coffer-monitoring >/dev/null
 
 step "all chart checks passed"

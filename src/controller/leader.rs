@@ -33,6 +33,26 @@ pub enum Error {
     TaskEnded(String),
 }
 
+/// `coffer_leader`: 1 while this replica holds the Lease (or runs without
+/// leader election, when every replica acts), else 0; across the replicas
+/// of one deployment its sum is 1 when all is well.
+#[derive(Clone, Debug, Default)]
+pub struct LeaderMetric(prometheus_client::metrics::gauge::Gauge);
+
+impl LeaderMetric {
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "leader",
+            "Whether this replica leads: holds the leader-election Lease, or runs without leader election (1), or waits (0)",
+            self.0.clone(),
+        );
+    }
+
+    pub fn set(&self, leading: bool) {
+        self.0.set(i64::from(leading));
+    }
+}
+
 /// Which Lease, and who this replica is.
 #[derive(Clone, Debug)]
 pub struct LeaseConfig {

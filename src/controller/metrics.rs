@@ -17,6 +17,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::leader::LeaderMetric;
+use super::object_metrics::{ObjectStates, TimeToReady};
+use super::process_metrics::{ProcessCollector, register_build_info};
+use super::queue_metrics::QueueMetrics;
 use crate::provider::budget::BudgetMetrics;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -51,6 +55,11 @@ pub struct Metrics {
     actions: Family<ActionLabels, Counter>,
     /// Calls and waits of each ProviderConfig's rate budget.
     pub budgets: BudgetMetrics,
+    /// Objects by kind and state, counted from the stores at scrape time.
+    pub objects: ObjectStates,
+    pub time_to_ready: TimeToReady,
+    pub queue: QueueMetrics,
+    pub leader: LeaderMetric,
 }
 
 impl Default for Metrics {
@@ -63,14 +72,25 @@ impl Default for Metrics {
             }),
             actions: Family::default(),
             budgets: BudgetMetrics::default(),
+            objects: ObjectStates::default(),
+            time_to_ready: TimeToReady::default(),
+            queue: QueueMetrics::default(),
+            leader: LeaderMetric::default(),
         }
     }
 }
 
 impl Metrics {
-    /// Adds the metrics to `registry` under the `coffer_` prefix.
+    /// Adds the metrics to `registry`: the process's own as `process_*`,
+    /// the rest under the `coffer_` prefix.
     pub fn register(&self, registry: &mut Registry) {
+        ProcessCollector::register(registry);
         let registry = registry.sub_registry_with_prefix("coffer");
+        register_build_info(registry);
+        registry.register_collector(Box::new(self.objects.clone()));
+        self.time_to_ready.register(registry);
+        self.queue.register(registry);
+        self.leader.register(registry);
         registry.register(
             "reconciles",
             "Reconciles finished, by kind and result",

@@ -24,8 +24,11 @@ pub mod kinds;
 pub mod leader;
 pub mod lenient;
 pub mod metrics;
+pub mod object_metrics;
+pub mod process_metrics;
 pub mod provider_config;
 pub mod providers;
+pub mod queue_metrics;
 pub mod status;
 pub mod sweep;
 
@@ -89,6 +92,7 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     tokio::pin!(shutdown);
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
     let stopping: Stopping = stopped.map(|_| ()).boxed().shared();
+    let leader = metrics.leader.clone();
     let mut controllers = Box::pin(run_controllers(
         client.clone(),
         settings,
@@ -101,6 +105,7 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
 
     let work = async {
         if !args.leader_election {
+            leader.set(true);
             return tokio::select! {
                 result = &mut controllers => result,
                 () = &mut shutdown => finish_reconciles(controllers.as_mut(), stop, grace).await,
@@ -113,12 +118,14 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
             () = &mut shutdown => return Ok(()),
         };
         readiness.set(false);
+        leader.set(true);
         let result = tokio::select! {
             result = &mut controllers => result,
             lost = leadership.lost() => return Err(Error::Leader(lost)),
             () = &mut shutdown => finish_reconciles(controllers.as_mut(), stop, grace).await,
         };
         leadership.release().await;
+        leader.set(false);
         result
     };
     tokio::select! {
@@ -191,6 +198,14 @@ async fn run_controllers(
     let (config_store, config_writer) = reflector::store::<ProviderConfig>();
     let (secret_store, secret_writer) = reflector::store::<Secret>();
     let (config_map_store, config_map_writer) = reflector::store::<ConfigMap>();
+    metrics
+        .objects
+        .add(Arc::new(object_metrics::StoreCensus::new(
+            provider_config::KIND,
+            config_store.clone(),
+            &[provider_config::REASONS],
+            object_metrics::provider_config_state,
+        )));
     let caches = Caches::new(config_store.clone(), secret_store)
         .with_config_maps(config_map_store)
         .with_users(users.clone())

@@ -49,3 +49,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "coffer.image" -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
+
+{{/* A duration such as 90s, 30m, 1h or 1d in seconds, for PromQL. */}}
+{{- define "coffer.seconds" -}}
+{{- $d := toString . }}
+{{- if not (regexMatch "^[0-9]+(s|m|h|d)$" $d) }}
+{{- fail (printf "%q is not a duration such as 30m, 1h or 1d" $d) }}
+{{- end }}
+{{- $n := int (trimSuffix "s" (trimSuffix "m" (trimSuffix "h" (trimSuffix "d" $d)))) }}
+{{- $unit := dict "s" 1 "m" 60 "h" 3600 "d" 86400 }}
+{{- mul $n (get $unit (substr (int (sub (len $d) 1)) (len $d) $d)) }}
+{{- end }}

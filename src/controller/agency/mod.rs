@@ -24,6 +24,12 @@ impl Managed for Agency {
     const FINALIZER: &'static str = FINALIZER;
     const NOUN: &'static str = "agency";
     const MISSING_REASON: &'static str = "AgencyMissing";
+    /// The plan's refusals and a ProviderConfig without IAM.
+    const REASONS: &'static [&'static str] = &[
+        "TrustDomainNeedsName",
+        "UnknownRoleOrProject",
+        "InvalidProviderConfig",
+    ];
     type AtProvider = AgencyObservation;
 
     fn provider_config(&self) -> &str {

@@ -24,6 +24,18 @@ impl Managed for BackupShare {
     const FINALIZER: &'static str = FINALIZER;
     const NOUN: &'static str = "share";
     const MISSING_REASON: &'static str = "ShareMissing";
+    /// The owner's and the receiver's waits and refusals.
+    const REASONS: &'static [&'static str] = &[
+        huawei::owner_plan::BACKUP_NOT_FOUND,
+        huawei::owner_plan::NOT_OWNER,
+        "BackupNotAvailable",
+        "BackupNotShareable",
+        huawei::receiver_plan::NOT_VISIBLE,
+        huawei::receiver_plan::WAITING_FOR_VAULT,
+        huawei::receiver_plan::OWN_BACKUP,
+        "AcceptedIntoAnotherVault",
+        "Pending",
+    ];
     type AtProvider = ShareObservation;
 
     fn provider_config(&self) -> &str {

@@ -40,6 +40,10 @@ pub trait Managed:
     const NOUN: &'static str;
     /// The Event reason when the cloud object vanished outside coffer.
     const MISSING_REASON: &'static str;
+    /// The condition reasons the kind's own pairs show, besides the
+    /// engine's ([`super::report::REASONS`]): a fixed set, so that they can
+    /// label a metric.
+    const REASONS: &'static [&'static str] = &[];
     /// The kind's view of the cloud object in `status.atProvider`.
     type AtProvider: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
 

@@ -25,6 +25,38 @@ pub const PAUSED: &str = "ReconcilePaused";
 /// `Ready` reason while the cloud object is being deleted.
 pub const DELETING: &str = "Deleting";
 
+/// Every condition reason the engine itself shows, for any kind: the
+/// reasons above, [`Error::reason`]'s (the provider's and the
+/// ProviderConfig's among them) and the health of a cloud object found or
+/// not. A kind adds its own in [`super::Managed::REASONS`]; together they
+/// are the fixed set the `reason` label of `coffer_objects_by_condition`
+/// takes (any other is counted as `Other`).
+pub const REASONS: &[&str] = &[
+    "Available",
+    "NotFound",
+    MATCHES,
+    OBSERVE_ONLY,
+    PAUSED,
+    DELETING,
+    "AmbiguousAdoption",
+    "AlreadyExists",
+    "CreateOutcomeUnknown",
+    "CallOutcomeUnknown",
+    "KubernetesError",
+    "InvalidObject",
+    "InvalidSpec",
+    "InvalidAnnotation",
+    "Conflict",
+    "Throttled",
+    "InvalidRequest",
+    "Unauthorized",
+    "ProviderUnavailable",
+    "ProviderConfigNotFound",
+    "ProviderConfigInvalid",
+    "SecretNotFound",
+    "SecretKeyMissing",
+];
+
 /// A plan as status shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanView {

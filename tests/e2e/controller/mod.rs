@@ -16,6 +16,7 @@ mod engine;
 mod engine_create;
 mod failing;
 mod leader;
+mod operating;
 mod provider_config;
 mod quiet;
 mod quiet_start;
