@@ -23,15 +23,15 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "$TARGET"
 WORKDIR /src
-# The git revision coffer_build_info reports (build.rs; the context has no .git):
-#   docker build --build-arg COFFER_REVISION=$(git rev-parse --short=12 HEAD) .
-ARG COFFER_REVISION=unknown
+# The git revision: the image's label and what coffer_build_info reports
+# (build.rs reads COFFER_REVISION; the context has no .git).
+ARG REVISION=unknown
 # Only what the build reads (see .dockerignore): sources, tests and benches (declared
 # as targets in Cargo.toml), manifest, lockfile and image/.
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --target "$TARGET" --bin coffer \
+    COFFER_REVISION="$REVISION" cargo build --release --locked --target "$TARGET" --bin coffer \
  && image/rootfs.sh /rootfs "target/$TARGET/release/coffer" /etc/ssl/certs/ca-certificates.crt
 
 FROM scratch

@@ -21,6 +21,7 @@ use super::engine::{self, Managed};
 use super::lenient::{self, Unreadable};
 use super::object_metrics::{StoreCensus, managed_conditions, managed_state};
 use super::sweep;
+use crate::provider::tls::TlsProblem;
 
 /// The objects of one kind as the ProviderConfig side sees them: how many
 /// use a config, and a way to wake them when it changes. Type-erased, so
@@ -168,7 +169,7 @@ impl<K: Managed> Kind<K> {
         ctx.metrics.objects.add(Arc::new(StoreCensus::new(
             K::KIND,
             self.store.clone(),
-            &[engine::report::REASONS, K::REASONS],
+            &[engine::report::REASONS, TlsProblem::REASONS, K::REASONS],
             managed_state::<K>,
         )));
         let first_ready = ctx.metrics.time_to_ready.kind(K::KIND);

@@ -203,7 +203,10 @@ async fn run_controllers(
         .add(Arc::new(object_metrics::StoreCensus::new(
             provider_config::KIND,
             config_store.clone(),
-            &[provider_config::REASONS],
+            &[
+                provider_config::REASONS,
+                crate::provider::tls::TlsProblem::REASONS,
+            ],
             object_metrics::provider_config_state,
         )));
     let caches = Caches::new(config_store.clone(), secret_store)

@@ -261,3 +261,28 @@ fn a_rotated_ca_in_a_config_map_builds_a_new_client() {
         .expect("no ConfigMap");
     assert_eq!(err.reason(), "CaBundleNotFound");
 }
+
+#[test]
+fn the_ca_bundle_reasons_are_in_the_set_metrics_label_by() {
+    use crate::provider::tls::TlsProblem;
+    let ns = String::new;
+    for error in [
+        Error::CaBundleNotFound {
+            kind: "ConfigMap",
+            namespace: ns(),
+            name: ns(),
+        },
+        Error::CaBundleKeyMissing {
+            kind: "ConfigMap",
+            name: ns(),
+            key: ns(),
+        },
+        Error::CaBundleNotText {
+            kind: "Secret",
+            name: ns(),
+            key: ns(),
+        },
+    ] {
+        assert!(TlsProblem::REASONS.contains(&error.reason()));
+    }
+}

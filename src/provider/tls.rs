@@ -36,6 +36,27 @@ pub enum TlsProblem {
 }
 
 impl TlsProblem {
+    /// Every problem, for the fixed set of reasons metrics label by.
+    pub const ALL: [Self; 5] = [
+        Self::CaBundleInvalid,
+        Self::Untrusted,
+        Self::HostnameMismatch,
+        Self::Expired,
+        Self::CertificateInvalid,
+    ];
+
+    /// The condition reasons a TLS failure may give, and `caBundleRef`'s
+    /// own: a ProviderConfig shows them, and so does every object using it.
+    pub const REASONS: &[&str] = &[
+        "CaBundleInvalid",
+        "CertificateUntrusted",
+        "CertificateHostnameMismatch",
+        "CertificateExpired",
+        "CertificateInvalid",
+        "CaBundleNotFound",
+        "CaBundleKeyMissing",
+    ];
+
     /// The condition reason a user sees.
     pub fn reason(self) -> &'static str {
         match self {

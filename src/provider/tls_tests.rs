@@ -112,3 +112,14 @@ fn a_tls_failure_is_terminal() {
     assert_eq!(failure.reason(), "CertificateUntrusted");
     assert_eq!(failure.metric_label(), "tls");
 }
+
+#[test]
+fn every_tls_reason_is_in_the_set_metrics_label_by() {
+    for problem in TlsProblem::ALL {
+        assert!(
+            TlsProblem::REASONS.contains(&problem.reason()),
+            "{} would be counted as Other",
+            problem.reason()
+        );
+    }
+}
