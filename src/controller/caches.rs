@@ -299,6 +299,62 @@ fn drop_annotation<K: Resource>(obj: &mut K, key: &str) {
     }
 }
 
+/// A process-local digest, so a cache compares 8 bytes instead of keeping
+/// what it digests (credentials, a CA) a second time.
+pub fn digest(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The digest of a Secret's keys and values.
+pub fn secret_digest(secret: &Secret) -> u64 {
+    let data = secret.data.iter().flatten();
+    let data = data.map(|(k, v)| (k.as_str(), v.0.as_slice()));
+    let string_data = secret.string_data.iter().flatten();
+    let all: Vec<(&str, &[u8])> = data
+        .chain(string_data.map(|(k, v)| (k.as_str(), v.as_bytes())))
+        .collect();
+    digest(&all)
+}
+
+/// The digest of a ConfigMap's keys and values.
+pub fn config_map_digest(config_map: &ConfigMap) -> u64 {
+    digest(&(
+        &config_map.data,
+        &config_map.binary_data.as_ref().map(|b| {
+            b.iter()
+                .map(|(k, v)| (k.as_str(), v.0.as_slice()))
+                .collect::<Vec<_>>()
+        }),
+    ))
+}
+
+/// The content each referenced Secret or ConfigMap was last seen with, so
+/// that only a change of what coffer reads from it wakes its readers: not a
+/// change of its metadata, such as coffer's own in-use finalizer.
+#[derive(Default)]
+pub struct ContentVersions {
+    seen: HashMap<NamespacedName, (Option<String>, u64)>,
+}
+
+impl ContentVersions {
+    /// Records `obj` with the digest of its content; true when it is new or
+    /// its content changed.
+    pub fn record<K: Resource>(&mut self, obj: &K, content: u64) -> bool {
+        let key = (obj.meta().namespace.clone(), obj.name_any());
+        let version = (obj.meta().uid.clone(), content);
+        self.seen.insert(key, version.clone()) != Some(version)
+    }
+
+    /// Forgets a deleted object.
+    pub fn forget<K: Resource>(&mut self, obj: &K) {
+        self.seen
+            .remove(&(obj.meta().namespace.clone(), obj.name_any()));
+    }
+}
+
 /// Remembers each object's uid and generation, so that only a change of
 /// spec — not a status write — wakes the objects that depend on it.
 #[derive(Debug, Default)]
@@ -433,6 +489,36 @@ mod tests {
         assert!(versions.record(&pc), "spec changed");
         versions.forget(&pc);
         assert!(versions.record(&pc), "recreated");
+    }
+
+    #[test]
+    fn only_a_change_of_content_is_news_not_a_finalizer() {
+        let mut secret = Secret::default();
+        secret.metadata.name = Some("creds".into());
+        secret.metadata.namespace = Some("a".into());
+        secret.metadata.uid = Some("u1".into());
+        secret.string_data = Some([("accessKey".to_string(), "AK".to_string())].into());
+        let mut contents = ContentVersions::default();
+        assert!(
+            contents.record(&secret, secret_digest(&secret)),
+            "new object"
+        );
+        secret.metadata.finalizers = Some(vec!["coffer.dev/credentials-in-use".into()]);
+        secret.metadata.resource_version = Some("2".into());
+        assert!(
+            !contents.record(&secret, secret_digest(&secret)),
+            "a finalizer is not news"
+        );
+        secret.string_data = Some([("accessKey".to_string(), "AK2".to_string())].into());
+        assert!(
+            contents.record(&secret, secret_digest(&secret)),
+            "a new key"
+        );
+        secret.metadata.uid = Some("u2".into());
+        assert!(
+            contents.record(&secret, secret_digest(&secret)),
+            "recreated"
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub use providers::{HuaweiApis, HuaweiFactory, ProviderFactory, Session};
 
 use crate::api::{Agency, BackupShare, BackupVault, ProviderConfig};
 use crate::provider::metrics::ProviderMetrics;
-use caches::{Caches, Change, SpecVersions};
+use caches::{Caches, Change, ContentVersions, SpecVersions};
 use kinds::{Kind, Users};
 use leader::{Leadership, LeaseConfig};
 
@@ -372,11 +372,25 @@ impl Wake {
     /// A credential Secret's change wakes the ProviderConfigs reading it and
     /// their BackupVaults, and the objects that read it themselves (a
     /// BackupVault's passphrase). A listing wakes nothing: every object is
-    /// reconciled when its own controller starts.
+    /// reconciled when its own controller starts. Only a change of its keys
+    /// and values is news: not its metadata, such as coffer's own in-use
+    /// finalizer, or holding a Secret would wake all its users.
     fn on_secret_change(&self) -> impl FnMut(Change, &Secret) + Send {
         let wake = self.clone();
+        let mut contents = ContentVersions::default();
         move |change, secret| {
-            if change == Change::Listed {
+            let changed = match change {
+                Change::Listed => {
+                    contents.record(secret, caches::secret_digest(secret));
+                    false
+                }
+                Change::Applied => contents.record(secret, caches::secret_digest(secret)),
+                Change::Deleted => {
+                    contents.forget(secret);
+                    true
+                }
+            };
+            if !changed {
                 return;
             }
             let namespace = secret.namespace().unwrap_or_default();
@@ -397,8 +411,22 @@ impl Wake {
     /// `caBundleRef` names it, and their users: a rotated CA is trusted at once.
     fn on_config_map_change(&self) -> impl FnMut(Change, &ConfigMap) + Send {
         let wake = self.clone();
+        let mut contents = ContentVersions::default();
         move |change, config_map| {
-            if change == Change::Listed {
+            let changed = match change {
+                Change::Listed => {
+                    contents.record(config_map, caches::config_map_digest(config_map));
+                    false
+                }
+                Change::Applied => {
+                    contents.record(config_map, caches::config_map_digest(config_map))
+                }
+                Change::Deleted => {
+                    contents.forget(config_map);
+                    true
+                }
+            };
+            if !changed {
                 return;
             }
             let namespace = config_map.namespace().unwrap_or_default();

@@ -20,7 +20,7 @@ pub use self::commvault::CommvaultApis;
 pub use self::huawei::{required_keys, resolve};
 pub use self::rackspace::resolve_rackspace;
 
-use super::caches::{CREDENTIALS_LABEL, Caches};
+use super::caches::{self, CREDENTIALS_LABEL, Caches};
 use crate::api::ProviderConfig;
 use crate::api::provider_config::HuaweiAuthType;
 use crate::provider::ProviderError;
@@ -338,24 +338,6 @@ struct Fingerprint {
     ca: (Option<String>, u64),
 }
 
-/// A Secret's keys and values, as what its digest covers.
-fn secret_content(secret: &Secret) -> Vec<(&str, &[u8])> {
-    let data = secret.data.iter().flatten();
-    let data = data.map(|(k, v)| (k.as_str(), v.0.as_slice()));
-    let string_data = secret.string_data.iter().flatten();
-    data.chain(string_data.map(|(k, v)| (k.as_str(), v.as_bytes())))
-        .collect()
-}
-
-/// A process-local digest of what a client is built from, so the cache
-/// compares 8 bytes instead of keeping the credentials a second time.
-fn digest(value: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
 struct Cached {
     fingerprint: Fingerprint,
     session: Session,
@@ -452,8 +434,8 @@ impl ProviderClients {
             config_uid: pc.uid(),
             config_generation: pc.metadata.generation,
             secret_uid: secret.uid(),
-            secret_data: digest(&secret_content(&secret)),
-            ca: (ca.version.and_then(|(uid, _)| uid), digest(&ca.pem)),
+            secret_data: caches::secret_digest(&secret),
+            ca: (ca.version.and_then(|(uid, _)| uid), caches::digest(&ca.pem)),
         };
         let key = (namespace, name.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());

@@ -215,12 +215,10 @@ pub fn error_policy(pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Context>) -
 
 async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
-    // The finalizer changes the Secret's version, and its watch event wakes
-    // this ProviderConfig again: the check waits for that, so the session
-    // is built once, from the Secret as it now is.
-    if credentials::hold(ctx, pc).await? {
-        return Ok(Action::await_change());
-    }
+    // The finalizer changes only the Secret's metadata: the session is
+    // keyed by the Secret's content, and the watch event wakes no one, so
+    // the check goes on at once.
+    credentials::hold(ctx, pc).await?;
     let checked = check(pc, ctx).await;
     let current = pc.status.clone().unwrap_or_default();
     // A provider hiccup is retried quietly, as for every other kind: the
