@@ -24,6 +24,7 @@ mod rackspace_process;
 mod rate_budget;
 mod shutdown;
 mod teardown;
+mod teardown_ca;
 mod tls;
 mod tls_failures;
 
