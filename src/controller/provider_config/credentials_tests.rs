@@ -15,7 +15,7 @@ fn config(namespace: &str, name: &str, trust: Value) -> Arc<ProviderConfig> {
     if let (Some(block), Some(trust)) = (huawei.as_object_mut(), trust.as_object()) {
         block.extend(trust.clone());
     }
-    let mut pc: ProviderConfig = serde_json::from_value(json!({
+    let pc: ProviderConfig = serde_json::from_value(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
         "metadata": {"name": name, "namespace": namespace, "uid": format!("uid-{name}")},
         "spec": {"huaweiCloud": huawei},
