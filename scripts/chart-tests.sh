@@ -223,10 +223,12 @@ can create secrets -n team-a
 can patch secrets -n team-a
 cannot update secrets -n team-a
 cannot delete secrets -n team-a
-# caBundleRef: labelled ConfigMaps are read (watched), never written.
+# caBundleRef: labelled ConfigMaps are read (watched) and patched for the
+# in-use finalizer only: never created, updated or deleted.
 can watch configmaps -A
+can patch configmaps -n team-a
 cannot create configmaps -n team-a
-cannot patch configmaps -n team-a
+cannot update configmaps -n team-a
 cannot delete configmaps -n team-a
 cannot delete events -n team-a
 cannot update leases.coordination.k8s.io -n team-a

@@ -143,6 +143,18 @@ impl Caches {
             .collect()
     }
 
+    /// The cached ConfigMaps that hold `finalizer`.
+    pub fn config_maps_holding(&self, finalizer: &str) -> Vec<Arc<ConfigMap>> {
+        let Some(store) = &self.config_maps else {
+            return Vec::new();
+        };
+        store
+            .state()
+            .into_iter()
+            .filter(|c| c.finalizers().iter().any(|f| f == finalizer))
+            .collect()
+    }
+
     /// Waits until the caches hold a complete first listing, so that a
     /// reconcile never reports a Secret missing only because it was not read yet.
     pub async fn wait_until_ready(&self) {

@@ -1,112 +1,215 @@
-//! Keeps a ProviderConfig's credential Secret while anything may still
-//! need it to reach the cloud.
+//! Keeps the objects a ProviderConfig reads to reach the cloud (its
+//! credential Secret, and the Secret or ConfigMap its `caBundleRef` names)
+//! while anything may still need them.
 //!
 //! Deleting a namespace deletes everything in it at the same moment: the
-//! vaults, the ProviderConfig they name and the Secret it reads. The
+//! vaults, the ProviderConfig they name and the objects it reads. The
 //! ProviderConfig already waits for its users (its own finalizer); without
-//! the same for the Secret, the vaults' finalizers would have a
-//! ProviderConfig and no credentials. A session kept in memory covers that
-//! only until the operator restarts, and a restart during a teardown is
-//! exactly when it is lost. So the Secret carries a finalizer of coffer's
-//! while a ProviderConfig that needs it exists, as the ProviderConfig
-//! carries one while objects use it: the chain comes apart from the bottom
-//! (the objects, then the ProviderConfig, then the Secret), whatever order
-//! the deletions came in, and survives any restart because it lives in the
-//! API server, not in coffer.
+//! the same for what it reads, the vaults' finalizers would have a
+//! ProviderConfig and no credentials, or no CA to trust the endpoint by. A
+//! session kept in memory covers that only until the operator restarts,
+//! and a restart during a teardown is exactly when it is lost. So each such
+//! object carries a finalizer of coffer's while a ProviderConfig that needs
+//! it exists, as the ProviderConfig carries one while objects use it: the
+//! chain comes apart from the bottom (the objects, then the ProviderConfig,
+//! then what it read), whatever order the deletions came in, and survives
+//! any restart because it lives in the API server, not in coffer.
 //!
-//! The finalizer is added when a ProviderConfig is checked (never to a
-//! Secret already being deleted: the API server refuses that), and removed
-//! when no ProviderConfig needs the Secret any more: one that is deleted
+//! The finalizer is added when a ProviderConfig is checked (never to an
+//! object already being deleted: the API server refuses that), and removed
+//! when no ProviderConfig needs the object any more: one that is deleted
 //! and has no users left does not. That happens when such a ProviderConfig
 //! lets go, and in a sweep every [`super::users::REFRESH`] for the cases no
-//! reconcile sees (a ProviderConfig that moved to another Secret, or that
+//! reconcile sees (a ProviderConfig that moved to another object, or that
 //! went while coffer was not running).
 
+use std::fmt::Debug;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Secret;
-use kube::ResourceExt;
 use kube::api::Api;
+use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
 
 use crate::api::ProviderConfig;
-use crate::controller::caches::Caches;
+use crate::api::provider_config::{CaBundleKind, CaSource};
 use crate::controller::context::Context;
 use crate::controller::finalizing;
 
-/// Held on a credential Secret while a ProviderConfig needs it.
+/// Held on an object a ProviderConfig reads while it needs it. The name
+/// predates CA bundles; it is kept so that objects held by an earlier
+/// coffer are still let go.
 pub const FINALIZER: &str = "coffer.dev/credentials-in-use";
 
-/// Why the Secret's finalizer could not be added or removed.
+/// The kinds of object a ProviderConfig reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Secret,
+    ConfigMap,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Secret => "Secret",
+            Self::ConfigMap => "ConfigMap",
+        }
+    }
+}
+
+/// An object, in the ProviderConfig's namespace, that it reads: its
+/// credential Secret or its `caBundleRef`. A Secret is one object whether
+/// it holds credentials or a CA, so the two are not told apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference<'a> {
+    pub kind: Kind,
+    pub name: &'a str,
+}
+
+/// What `pc` reads: its credential Secret, then its `caBundleRef`'s object.
+pub fn references(pc: &ProviderConfig) -> Vec<Reference<'_>> {
+    let credentials = pc.spec.secret_name().map(|name| Reference {
+        kind: Kind::Secret,
+        name,
+    });
+    let ca = match pc.spec.ca_source() {
+        CaSource::Ref(r) => Some(Reference {
+            kind: match r.kind {
+                CaBundleKind::Secret => Kind::Secret,
+                CaBundleKind::ConfigMap => Kind::ConfigMap,
+            },
+            name: &r.name,
+        }),
+        CaSource::SystemRoots | CaSource::Inline(_) => None,
+    };
+    credentials.into_iter().chain(ca).collect()
+}
+
+/// Why an object's finalizer could not be added or removed.
 #[derive(Debug, thiserror::Error)]
-#[error("could not {operation} the finalizer {FINALIZER} of Secret {namespace}/{name}: {source}")]
+#[error("could not {operation} the finalizer {FINALIZER} of {kind} {namespace}/{name}: {source}")]
 pub struct HoldError {
     operation: &'static str,
+    kind: &'static str,
     namespace: String,
     name: String,
     #[source]
     source: kube::Error,
 }
 
-/// Puts the finalizer on the Secret `pc` reads, unless it holds it, is
-/// being deleted or is not in the cache (the check reports that). Answers
-/// whether it wrote.
+/// Puts the finalizer on every object `pc` reads, but those that hold it,
+/// are being deleted or are not in the cache (the check reports that).
+/// Answers whether it wrote.
 pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<bool, HoldError> {
-    let (Some(namespace), Some(name)) = (pc.namespace(), pc.spec.secret_name()) else {
+    let Some(namespace) = pc.namespace() else {
         return Ok(false);
     };
-    let Some(secret) = ctx.caches.secret(&namespace, name) else {
+    let mut wrote = false;
+    for reference in references(pc) {
+        wrote |= match reference.kind {
+            Kind::Secret => {
+                let cached = ctx.caches.secret(&namespace, reference.name);
+                hold_one(ctx, &namespace, reference, cached).await?
+            }
+            Kind::ConfigMap => {
+                let cached = ctx.caches.config_map(&namespace, reference.name);
+                hold_one(ctx, &namespace, reference, cached).await?
+            }
+        };
+    }
+    Ok(wrote)
+}
+
+async fn hold_one<K>(
+    ctx: &Context,
+    namespace: &str,
+    reference: Reference<'_>,
+    cached: Option<Arc<K>>,
+) -> Result<bool, HoldError>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned,
+{
+    let Some(obj) = cached else {
         return Ok(false);
     };
-    if holds(&secret) || secret.metadata.deletion_timestamp.is_some() {
+    if holds(obj.as_ref()) || obj.meta().deletion_timestamp.is_some() {
         return Ok(false);
     }
-    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let read_at = secret.metadata.resource_version.as_deref();
-    finalizing::add_with(
-        &api,
-        FINALIZER,
-        secret.as_ref(),
-        read_at,
-        &Default::default(),
-    )
-    .await
-    .map_err(|source| HoldError {
-        operation: "add",
-        namespace: namespace.clone(),
-        name: name.to_string(),
-        source,
-    })?;
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    let read_at = obj.meta().resource_version.as_deref();
+    finalizing::add_with(&api, FINALIZER, obj.as_ref(), read_at, &Default::default())
+        .await
+        .map_err(|source| error("add", namespace, reference, source))?;
     Ok(true)
 }
 
-/// Lets go of Secret `name` in `namespace` if no ProviderConfig needs it,
+/// Lets go of every object `pc` reads that no ProviderConfig needs, `pc`
+/// (whose users are gone) aside.
+pub async fn release(
+    ctx: &Context,
+    configs: &[Arc<ProviderConfig>],
+    pc: &ProviderConfig,
+) -> Result<(), HoldError> {
+    let Some(namespace) = pc.namespace() else {
+        return Ok(());
+    };
+    for reference in references(pc) {
+        release_if_unneeded(ctx, configs, &namespace, reference, Some(pc)).await?;
+    }
+    Ok(())
+}
+
+/// Lets go of `reference` in `namespace` if no ProviderConfig needs it,
 /// `leaving` (a ProviderConfig whose users are gone) aside.
-pub async fn release_if_unneeded(
+async fn release_if_unneeded(
     ctx: &Context,
     configs: &[Arc<ProviderConfig>],
     namespace: &str,
-    name: &str,
+    reference: Reference<'_>,
     leaving: Option<&ProviderConfig>,
 ) -> Result<(), HoldError> {
-    let Some(secret) = ctx.caches.secret(namespace, name) else {
-        return Ok(());
-    };
-    if !holds(&secret) || needed(&ctx.caches, configs, namespace, name, leaving) {
+    let has_users =
+        |pc: &ProviderConfig| !ctx.caches.users_of(namespace, &pc.name_any()).is_empty();
+    if needed(configs, namespace, reference, leaving, has_users) {
         return Ok(());
     }
-    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    finalizing::remove(&api, FINALIZER, secret.as_ref())
-        .await
-        .map_err(|source| HoldError {
-            operation: "remove",
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            source,
-        })
+    match reference.kind {
+        Kind::Secret => {
+            let cached = ctx.caches.secret(namespace, reference.name);
+            release_one(ctx, namespace, reference, cached).await
+        }
+        Kind::ConfigMap => {
+            let cached = ctx.caches.config_map(namespace, reference.name);
+            release_one(ctx, namespace, reference, cached).await
+        }
+    }
 }
 
-/// Lets go of every cached Secret that holds the finalizer and that no
-/// ProviderConfig needs. Runs until the process stops.
+async fn release_one<K>(
+    ctx: &Context,
+    namespace: &str,
+    reference: Reference<'_>,
+    cached: Option<Arc<K>>,
+) -> Result<(), HoldError>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned,
+{
+    let Some(obj) = cached.filter(|o| holds(o.as_ref())) else {
+        return Ok(());
+    };
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
+    finalizing::remove(&api, FINALIZER, obj.as_ref())
+        .await
+        .map_err(|source| error("remove", namespace, reference, source))
+}
+
+/// Lets go of every cached Secret and ConfigMap that holds the finalizer
+/// and that no ProviderConfig needs. Runs until the process stops.
 pub async fn keep_released(ctx: Arc<Context>) {
     // A ProviderConfig not listed yet must not look absent, nor a user.
     ctx.caches.wait_until_ready().await;
@@ -118,36 +221,64 @@ pub async fn keep_released(ctx: Arc<Context>) {
             continue;
         }
         let all = ctx.caches.provider_configs();
-        for secret in ctx.caches.secrets_holding(FINALIZER) {
-            let namespace = secret.namespace().unwrap_or_default();
-            let name = secret.name_any();
-            if let Err(e) = release_if_unneeded(&ctx, &all, &namespace, &name, None).await {
-                tracing::warn!(error = %e, "releasing a credential Secret");
+        let secrets = ctx.caches.secrets_holding(FINALIZER);
+        let config_maps = ctx.caches.config_maps_holding(FINALIZER);
+        let held = secrets
+            .iter()
+            .map(|s| (Kind::Secret, s.metadata.clone()))
+            .chain(
+                config_maps
+                    .iter()
+                    .map(|c| (Kind::ConfigMap, c.metadata.clone())),
+            );
+        for (kind, meta) in held {
+            let namespace = meta.namespace.unwrap_or_default();
+            let name = meta.name.unwrap_or_default();
+            let reference = Reference { kind, name: &name };
+            if let Err(e) = release_if_unneeded(&ctx, &all, &namespace, reference, None).await {
+                tracing::warn!(error = %e, "releasing an object a ProviderConfig read");
             }
         }
     }
 }
 
-fn holds(secret: &Secret) -> bool {
-    secret.finalizers().iter().any(|f| f == FINALIZER)
+fn holds<K: Resource>(obj: &K) -> bool {
+    obj.finalizers().iter().any(|f| f == FINALIZER)
 }
 
-/// Whether a ProviderConfig other than `leaving` reads Secret `name` and
-/// may still need it: it lives, or it is being deleted and still has users.
+fn error(
+    operation: &'static str,
+    namespace: &str,
+    reference: Reference<'_>,
+    source: kube::Error,
+) -> HoldError {
+    HoldError {
+        operation,
+        kind: reference.kind.as_str(),
+        namespace: namespace.to_string(),
+        name: reference.name.to_string(),
+        source,
+    }
+}
+
+/// Whether a ProviderConfig in `namespace` other than `leaving` reads
+/// `reference` and may still need it: it lives, or it is being deleted and
+/// still has users (`has_users`).
 fn needed(
-    caches: &Caches,
     configs: &[Arc<ProviderConfig>],
     namespace: &str,
-    name: &str,
+    reference: Reference<'_>,
     leaving: Option<&ProviderConfig>,
+    has_users: impl Fn(&ProviderConfig) -> bool,
 ) -> bool {
     configs
         .iter()
         .filter(|pc| pc.namespace().as_deref() == Some(namespace))
-        .filter(|pc| pc.spec.secret_name() == Some(name))
+        .filter(|pc| references(pc).contains(&reference))
         .filter(|pc| leaving.is_none_or(|l| l.uid() != pc.uid()))
-        .any(|pc| {
-            pc.metadata.deletion_timestamp.is_none()
-                || !caches.users_of(namespace, &pc.name_any()).is_empty()
-        })
+        .any(|pc| pc.metadata.deletion_timestamp.is_none() || has_users(pc))
 }
+
+#[cfg(test)]
+#[path = "credentials_tests.rs"]
+mod tests;

@@ -7,8 +7,8 @@
 //!
 //! A finalizer keeps a ProviderConfig that objects still use: deleting it
 //! first would strand their finalizers, which need it to reach the cloud.
-//! For the same reason its credential Secret is kept while it needs it
-//! ([`credentials`]).
+//! For the same reason its credential Secret, and the object its
+//! `caBundleRef` names, are kept while it needs them ([`credentials`]).
 
 pub mod credentials;
 pub mod report;
@@ -184,11 +184,9 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     }
     let users = ctx.caches.users_of(&namespace, &pc.name_any());
     if users.is_empty() {
-        // The Secret first: once this finalizer is gone, nothing would.
-        if let Some(secret) = pc.spec.secret_name() {
-            let configs = ctx.caches.provider_configs();
-            credentials::release_if_unneeded(ctx, &configs, &namespace, secret, Some(pc)).await?;
-        }
+        // What it reads first: once this finalizer is gone, nothing would.
+        let configs = ctx.caches.provider_configs();
+        credentials::release(ctx, &configs, pc).await?;
         ctx.forget(KIND, pc);
         return Ok(Action::await_change());
     }

@@ -25,6 +25,7 @@ mod rackspace_process;
 mod rate_budget;
 mod shutdown;
 mod teardown;
+mod teardown_ca;
 mod tls;
 mod tls_failures;
 

@@ -205,14 +205,14 @@ impl Told {
 }
 
 /// `kubectl delete namespace`, without waiting: the test times it.
-fn delete_namespace(ns: &str) {
+pub(super) fn delete_namespace(ns: &str) {
     let out = env().kubectl(&["delete", "namespace", ns, "--wait=false"], None);
     assert!(out.status.success(), "{}", output_text(&out));
 }
 
 /// Waits until namespace `ns` is gone, failing with what is left in it
 /// after [`TEARDOWN`]. Answers how long it took from `since`.
-async fn namespace_gone(run: &Running, since: Instant) -> Duration {
+pub(super) async fn namespace_gone(run: &Running, since: Instant) -> Duration {
     let namespaces = Api::<Namespace>::all(run.client.clone());
     loop {
         if namespaces
@@ -240,7 +240,7 @@ async fn left_in(run: &Running) -> String {
     let out = env().kubectl(
         &[
             "get",
-            "backupvaults,agencies,backupshares,providerconfigs,secrets",
+            "backupvaults,agencies,backupshares,providerconfigs,secrets,configmaps",
             "-n",
             &run.ns,
             "-o",
