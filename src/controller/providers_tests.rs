@@ -9,6 +9,7 @@ use kube::runtime::watcher;
 
 use super::*;
 use crate::api::ProviderConfigSpec;
+use crate::api::provider_config::HuaweiAuthType;
 use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
 use crate::provider::memory::MemoryVaults;
 

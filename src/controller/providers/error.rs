@@ -1,0 +1,120 @@
+//! Why no client could be built for a ProviderConfig, and the reason and
+//! metric label each cause shows as.
+
+use crate::api::provider_config::HuaweiAuthType;
+use crate::controller::caches::CREDENTIALS_LABEL;
+use crate::provider::ProviderError;
+
+use super::required_keys;
+
+/// Why no client could be built for a ProviderConfig. None of these heal by
+/// retrying: each waits for a change to the ProviderConfig or its Secret,
+/// which the caches turn into a new reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
+    )]
+    ProviderConfigNotFound { namespace: String, name: String },
+    #[error("ProviderConfig {name} has no provider block: add huaweiCloud, rackspace or commvault")]
+    NoProviderBlock { name: String },
+    #[error(
+        "the ProviderConfig is for {has}, but this object needs {wanted}: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
+    )]
+    WrongProvider {
+        has: &'static str,
+        wanted: &'static str,
+    },
+    #[error(
+        "Secret {secret} has no non-empty key {key:?}; Commvault credentials need the keys username, password"
+    )]
+    CommvaultKeyMissing { secret: String, key: &'static str },
+    #[error(
+        "Secret {secret} must hold a non-empty {key:?}: Rackspace credentials are `username` and either `apiKey` or `password`"
+    )]
+    RackspaceKeyMissing { secret: String, key: &'static str },
+    #[error(
+        "Secret {name} in namespace {namespace} not found (coffer only reads Secrets labelled {CREDENTIALS_LABEL}=true)"
+    )]
+    SecretNotFound { namespace: String, name: String },
+    #[error(
+        "Secret {secret} has no non-empty key {key:?}; {auth:?} credentials need the keys {}",
+        required_keys(*.auth).join(", ")
+    )]
+    SecretKeyMissing {
+        secret: String,
+        key: &'static str,
+        auth: HuaweiAuthType,
+    },
+    #[error("key {key:?} of Secret {secret} is not UTF-8 text")]
+    SecretKeyNotText { secret: String, key: &'static str },
+    #[error(
+        "{kind} {name} named by caBundleRef not found in namespace {namespace}: create it, or label it {CREDENTIALS_LABEL}=true (coffer reads only labelled Secrets and ConfigMaps)"
+    )]
+    CaBundleNotFound {
+        kind: &'static str,
+        namespace: String,
+        name: String,
+    },
+    #[error(
+        "{kind} {name} has no key {key:?} (caBundleRef.key): put the CA's PEM there, or fix the key"
+    )]
+    CaBundleKeyMissing {
+        kind: &'static str,
+        name: String,
+        key: String,
+    },
+    #[error("key {key:?} of {kind} {name} (caBundleRef) is not UTF-8 text: it must hold PEM")]
+    CaBundleNotText {
+        kind: &'static str,
+        name: String,
+        key: String,
+    },
+    #[error("the client for ProviderConfig {name} could not be built: {source}")]
+    Client {
+        name: String,
+        #[source]
+        source: ProviderError,
+    },
+}
+
+impl Error {
+    /// The condition reason a user sees.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::ProviderConfigNotFound { .. } => "ProviderConfigNotFound",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "ProviderConfigInvalid",
+            Self::SecretNotFound { .. } => "SecretNotFound",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. }
+            | Self::RackspaceKeyMissing { .. } => "SecretKeyMissing",
+            Self::CaBundleNotFound { .. } => "CaBundleNotFound",
+            Self::CaBundleKeyMissing { .. } => "CaBundleKeyMissing",
+            Self::CaBundleNotText { .. } => "CaBundleInvalid",
+            Self::Client { source, .. } => source.reason(),
+        }
+    }
+
+    /// A short label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::ProviderConfigNotFound { .. } => "provider_config_not_found",
+            Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "provider_config_invalid",
+            Self::SecretNotFound { .. } => "secret_not_found",
+            Self::SecretKeyMissing { .. }
+            | Self::SecretKeyNotText { .. }
+            | Self::CommvaultKeyMissing { .. }
+            | Self::RackspaceKeyMissing { .. } => "secret_key_missing",
+            Self::CaBundleNotFound { .. }
+            | Self::CaBundleKeyMissing { .. }
+            | Self::CaBundleNotText { .. } => "tls",
+            Self::Client { source, .. } => source.metric_label(),
+        }
+    }
+
+    /// Whether the same attempt may succeed later without a change in the cluster.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Client { source, .. } if source.is_retryable())
+    }
+}
