@@ -98,25 +98,23 @@ pub struct HoldError {
 
 /// Puts the finalizer on every object `pc` reads, but those that hold it,
 /// are being deleted or are not in the cache (the check reports that).
-/// Answers whether it wrote.
-pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<bool, HoldError> {
+pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<(), HoldError> {
     let Some(namespace) = pc.namespace() else {
-        return Ok(false);
+        return Ok(());
     };
-    let mut wrote = false;
     for reference in references(pc) {
-        wrote |= match reference.kind {
+        match reference.kind {
             Kind::Secret => {
                 let cached = ctx.caches.secret(&namespace, reference.name);
-                hold_one(ctx, &namespace, reference, cached).await?
+                hold_one(ctx, &namespace, reference, cached).await?;
             }
             Kind::ConfigMap => {
                 let cached = ctx.caches.config_map(&namespace, reference.name);
-                hold_one(ctx, &namespace, reference, cached).await?
+                hold_one(ctx, &namespace, reference, cached).await?;
             }
-        };
+        }
     }
-    Ok(wrote)
+    Ok(())
 }
 
 async fn hold_one<K>(
@@ -124,7 +122,7 @@ async fn hold_one<K>(
     namespace: &str,
     reference: Reference<'_>,
     cached: Option<Arc<K>>,
-) -> Result<bool, HoldError>
+) -> Result<(), HoldError>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -132,17 +130,17 @@ where
         + DeserializeOwned,
 {
     let Some(obj) = cached else {
-        return Ok(false);
+        return Ok(());
     };
     if holds(obj.as_ref()) || obj.meta().deletion_timestamp.is_some() {
-        return Ok(false);
+        return Ok(());
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), namespace);
     let read_at = obj.meta().resource_version.as_deref();
     finalizing::add_with(&api, FINALIZER, obj.as_ref(), read_at, &Default::default())
         .await
-        .map_err(|source| error("add", namespace, reference, source))?;
-    Ok(true)
+        .map_err(|source| error("add", namespace, reference, source))
+        .map(|_| ())
 }
 
 /// Lets go of every object `pc` reads that no ProviderConfig needs, `pc`

@@ -23,6 +23,12 @@ async fn start(prefix: &str, settings: CommvaultSettings) -> Running {
         job_duration: JOB,
         ..settings
     });
+    create_provider_config(&run).await;
+    run
+}
+
+/// The Command Center user's Secret and a ProviderConfig `commvault` naming it.
+pub(super) async fn create_provider_config(run: &Running) {
     let c = run.emulator.config().clone();
     run.create_secret(
         "commvault-creds",
@@ -45,7 +51,6 @@ async fn start(prefix: &str, settings: CommvaultSettings) -> Running {
         .create(&PostParams::default(), &pc)
         .await
         .expect("creating the ProviderConfig");
-    run
 }
 
 /// A BackupVault `name` for an S3 vault of the same name.

@@ -126,28 +126,7 @@ async fn commvault_objects(run: &Running) {
         job_duration: Duration::from_millis(500),
         ..CommvaultSettings::default()
     });
-    let c = run.emulator.config().clone();
-    run.create_secret(
-        "commvault-creds",
-        &[
-            ("username", &c.commvault_username),
-            ("password", &c.commvault_password),
-        ],
-    )
-    .await;
-    let pc: ProviderConfig = serde_json::from_value(json!({
-        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
-        "metadata": {"name": "commvault"},
-        "spec": {"commvault": {
-            "apiUrl": run.emulator.commvault_url(),
-            "credentialsSecretRef": {"name": "commvault-creds"},
-        }},
-    }))
-    .expect("provider config");
-    run.api::<ProviderConfig>()
-        .create(&PostParams::default(), &pc)
-        .await
-        .expect("creating the ProviderConfig");
+    super::commvault_vault::create_provider_config(run).await;
 }
 
 /// `(object, reason)` of every Event coffer wrote about the namespace's
