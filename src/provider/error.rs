@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::tls::TlsFailure;
+use super::tls_failure::TlsFailure;
 
 /// What went wrong talking to a provider, in terms a controller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod metrics;
 pub mod rackspace;
 pub mod tls;
+pub mod tls_failure;
 
 pub use error::ProviderError;
 

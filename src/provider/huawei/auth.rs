@@ -10,11 +10,12 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::client::{build_url, host_header};
+use super::endpoint::{build_url, host_header};
 use super::errors::{map_iam_token_error, undecodable};
 use super::signer;
+use super::token_wire::{TokenRequest, TokenResponse};
 use super::transport::{Request, Service, Transport};
-use super::wire::{TokenRequest, TokenResponse, parse_timestamp};
+use super::wire::parse_timestamp;
 use crate::provider::ProviderError;
 
 /// The header IAM returns the token in.

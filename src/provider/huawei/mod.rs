@@ -7,6 +7,7 @@ pub mod client;
 #[cfg(test)]
 mod client_tests;
 pub mod convert;
+pub mod endpoint;
 pub mod errors;
 pub mod iam;
 pub mod share;

@@ -118,3 +118,24 @@ pub struct TokenInfo {
     #[serde(default, deserialize_with = "string_or_number")]
     pub issued_at: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_request_scopes_to_the_project() {
+        let body = serde_json::to_value(TokenRequest::password("u", "p", "acct", "proj")).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"auth":{
+                "identity":{"methods":["password"],"password":{"user":{
+                    "name":"u","password":"p","domain":{"name":"acct"}}}},
+                "scope":{"project":{"id":"proj"}}}})
+        );
+        assert_eq!(
+            format!("{:?}", TokenRequest::password("u", "hunter2", "a", "p")),
+            "TokenRequest { .. }"
+        );
+    }
+}

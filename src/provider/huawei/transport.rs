@@ -46,7 +46,7 @@ pub struct Request {
     /// What the call is about, for "not found" errors, e.g. `vault 2402…`.
     pub what: String,
     pub method: Method,
-    /// Built with [`super::client::build_url`]; its query is the canonical one.
+    /// Built with [`super::endpoint::build_url`]; its query is the canonical one.
     pub url: Url,
     /// The decoded query pairs, for signing.
     pub query: Vec<(String, String)>,

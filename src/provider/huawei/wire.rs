@@ -10,8 +10,6 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use super::token_wire::*;
-
 // ---------------------------------------------------------------------------
 // Lenient readers
 
@@ -375,21 +373,5 @@ mod tests {
             Some("2020-02-24T09:36:00.479Z")
         );
         assert_eq!(utc("yesterday"), None);
-    }
-
-    #[test]
-    fn token_request_scopes_to_the_project() {
-        let body = serde_json::to_value(TokenRequest::password("u", "p", "acct", "proj")).unwrap();
-        assert_eq!(
-            body,
-            serde_json::json!({"auth":{
-                "identity":{"methods":["password"],"password":{"user":{
-                    "name":"u","password":"p","domain":{"name":"acct"}}}},
-                "scope":{"project":{"id":"proj"}}}})
-        );
-        assert_eq!(
-            format!("{:?}", TokenRequest::password("u", "hunter2", "a", "p")),
-            "TokenRequest { .. }"
-        );
     }
 }

@@ -10,7 +10,8 @@ use url::Url;
 
 use super::super::auth::Authenticator;
 use super::super::authorized;
-use super::super::client::{Call, HuaweiConnection, build_url, parse_base_url};
+use super::super::client::{Call, HuaweiConnection};
+use super::super::endpoint::{build_url, parse_base_url};
 use super::super::errors::config_error;
 use super::super::transport::{Request, Response, Service, Transport};
 use super::errors::map_iam_error;
