@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
+use super::engine::Timing;
 use crate::cli::parse_duration;
 
 /// Flags of `coffer run`.
@@ -110,6 +111,20 @@ pub struct Settings {
     pub failure_grace: Duration,
     /// `reportingInstance` of Events: which replica acted.
     pub instance: Option<String>,
+}
+
+impl Settings {
+    /// When the engine looks at an object again, and how patiently.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            resync_interval: self.resync_interval,
+            poll_interval: self.poll_interval,
+            settle_time: self.settle_time,
+            failure_grace: self.failure_grace,
+            backoff_base: self.backoff_base,
+            backoff_max: self.backoff_max,
+        }
+    }
 }
 
 impl Default for Settings {

@@ -20,7 +20,6 @@ use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::engine::Managed;
-use super::kinds::Users;
 use crate::api::managed::CREATE_STARTED_ANNOTATION;
 use crate::api::provider_config::{CaBundleKind, CaSource, ProviderConfigUsers};
 use crate::api::{BackupVault, ProviderConfig};
@@ -31,6 +30,23 @@ pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
 /// The label selector of the Secret cache.
 pub fn credentials_selector() -> String {
     format!("{CREDENTIALS_LABEL}=true")
+}
+
+/// The objects of one kind as the ProviderConfig side sees them: how many
+/// use a config, and a way to wake them when it changes. Type-erased, so
+/// the caches and the wake-ups hold every kind in one list.
+pub trait Users: Send + Sync {
+    fn kind(&self) -> &'static str;
+    /// How many objects in `namespace` use ProviderConfig `config`.
+    fn count(&self, namespace: &str, config: &str) -> usize;
+    /// Reconciles them soon.
+    fn wake(&self, namespace: &str, config: &str);
+    /// Resolves once the kind's cache has been filled, so that a count is
+    /// not taken from a cache still empty after a start.
+    fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
+    /// Reconciles soon the objects in `namespace` that read Secret `secret`
+    /// themselves (see [`Managed::referenced_secrets`]).
+    fn wake_readers(&self, namespace: &str, secret: &str);
 }
 
 /// Read handles to the caches of referenced objects, and of the managed

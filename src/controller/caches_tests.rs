@@ -168,7 +168,7 @@ fn slimming_drops_managed_fields_and_last_applied() {
 
 #[test]
 fn the_create_marker_annotation_is_dropped_once_the_status_is_written() {
-    let mut bv = crate::controller::backup_vault::fixtures::object();
+    let mut bv = crate::controller::engine::fixtures::object();
     bv.annotations_mut()
         .insert(CREATE_STARTED_ANNOTATION.into(), "t0".into());
     bv.status = None;

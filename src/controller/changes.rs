@@ -63,7 +63,7 @@ fn identity<K: Resource>(obj: &K) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::backup_vault::fixtures::object;
+    use crate::controller::engine::fixtures::object;
     use futures::executor::block_on;
 
     fn names<K: Managed>(events: Vec<Result<Event<K>, Error>>) -> Vec<String> {

@@ -8,37 +8,22 @@
 use std::sync::Arc;
 
 use futures::channel::mpsc;
-use futures::{Future, StreamExt, TryStreamExt};
+use futures::{Future, Stream, StreamExt, TryStreamExt};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 
-use super::caches;
+use super::args::Settings;
+use super::caches::{self, Users};
 use super::changes;
-use super::context::{Context, object_key};
-use super::engine::{self, Managed};
+use super::engine::{self, Managed, object_key};
+use super::env::Context;
 use super::lenient::{self, Unreadable};
+use super::metrics::Metrics;
 use super::object_metrics::{StoreCensus, managed_conditions, managed_state};
 use super::sweep;
 use crate::provider::tls::TlsProblem;
-
-/// The objects of one kind as the ProviderConfig side sees them: how many
-/// use a config, and a way to wake them when it changes. Type-erased, so
-/// the caches and the wake-ups hold every kind in one list.
-pub trait Users: Send + Sync {
-    fn kind(&self) -> &'static str;
-    /// How many objects in `namespace` use ProviderConfig `config`.
-    fn count(&self, namespace: &str, config: &str) -> usize;
-    /// Reconciles them soon.
-    fn wake(&self, namespace: &str, config: &str);
-    /// Resolves once the kind's cache has been filled, so that a count is
-    /// not taken from a cache still empty after a start.
-    fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
-    /// Reconciles soon the objects in `namespace` that read Secret `secret`
-    /// themselves (see [`Managed::referenced_secrets`]).
-    fn wake_readers(&self, namespace: &str, secret: &str);
-}
 
 /// [`Users`] of kind `K`, read from its store.
 struct KindUsers<K: Managed> {
@@ -117,6 +102,15 @@ fn uses<K: Managed>(obj: &K, namespace: &str, config: &str) -> bool {
     obj.meta().namespace.as_deref() == Some(namespace) && obj.provider_config() == config
 }
 
+/// What every kind's controller runs with besides the [`Context`].
+pub struct Running<'a> {
+    pub client: &'a Client,
+    pub settings: &'a Settings,
+    pub metrics: &'a Metrics,
+    /// Where objects that cannot be decoded are reported.
+    pub unreadable: mpsc::UnboundedSender<Unreadable>,
+}
+
 /// One kind's controller, made before the [`Context`] (whose caches count
 /// its users) and run after.
 pub struct Kind<K: Managed> {
@@ -154,26 +148,30 @@ impl<K: Managed> Kind<K> {
     /// reconciles have finished.
     pub async fn run<F, Fut>(
         self,
-        client: &Client,
         ctx: Arc<Context>,
+        with: Running<'_>,
         stopping: impl Future<Output = ()> + Send + Sync + 'static,
-        unreadable: mpsc::UnboundedSender<Unreadable>,
         reconcile: F,
     ) where
         F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Action, engine::Error>> + Send + 'static,
     {
-        let namespace = ctx.settings.watch_namespace.clone();
-        let config =
-            controller::Config::default().concurrency(ctx.settings.max_concurrent_reconciles);
-        ctx.metrics.objects.add(Arc::new(StoreCensus::new(
+        let Running {
+            client,
+            settings,
+            metrics,
+            unreadable,
+        } = with;
+        let namespace = settings.watch_namespace.clone();
+        let config = controller::Config::default().concurrency(settings.max_concurrent_reconciles);
+        metrics.objects.add(Arc::new(StoreCensus::new(
             K::KIND,
             self.store.clone(),
             &[engine::report::REASONS, TlsProblem::REASONS, K::REASONS],
             managed_state::<K>,
         )));
-        let first_ready = ctx.metrics.time_to_ready.kind(K::KIND);
-        let queue = ctx.metrics.queue.kind(K::KIND);
+        let first_ready = metrics.time_to_ready.kind(K::KIND);
+        let queue = metrics.queue.kind(K::KIND);
         let (joined, left) = (queue.clone(), queue.clone());
         let events = lenient::watch::<K>(
             client,
@@ -207,29 +205,24 @@ impl<K: Managed> Kind<K> {
         };
         let sweeping = ctx.clone();
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
+        let interval = settings.resync_interval;
         let sweep = async move {
-            sweep::run(
-                store,
-                wake,
-                sweeping.settings.resync_interval,
-                &sweeping.recent,
-                |obj: &K| {
-                    sweeping
-                        .backoff
-                        .failing(&object_key(K::KIND, obj))
-                        .is_some()
-                },
-            )
+            sweep::run(store, wake, interval, &sweeping.recent, |obj: &K| {
+                sweeping
+                    .backoff
+                    .failing(&object_key(K::KIND, obj))
+                    .is_some()
+            })
             .await;
         };
         let results = Controller::for_stream(events, self.store)
             .reconcile_on(woken)
             .with_config(config)
             .graceful_shutdown_on(stopping)
-            .run(reconcile, engine::error_policy::<K>, ctx);
+            .run(reconcile, engine::error_policy::<K, _>, ctx);
         // The sweep never ends by itself; it stops with the controller.
         tokio::select! {
-            () = super::drain(results) => {}
+            () = drain(results) => {}
             () = sweep => {}
         }
     }
@@ -257,4 +250,25 @@ impl<K: Managed> Default for Kind<K> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Polls a controller to the end, logging what goes wrong outside reconciles.
+pub async fn drain<K, E>(
+    results: impl Stream<Item = Result<(ObjectRef<K>, Action), controller::Error<E, watcher::Error>>>,
+) where
+    K: Resource,
+    E: std::error::Error + 'static,
+{
+    results
+        .for_each(|result| {
+            if let Err(error) = result {
+                match error {
+                    // Already counted and logged by the reconcile and its error policy.
+                    controller::Error::ReconcilerFailed(..) => {}
+                    other => tracing::warn!(error = %other, "controller"),
+                }
+            }
+            futures::future::ready(())
+        })
+        .await;
 }

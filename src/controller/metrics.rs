@@ -4,55 +4,26 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::engine::metrics::ReconcileMetrics;
 use super::leader::LeaderMetric;
 use super::object_metrics::{ObjectStates, TimeToReady};
 use super::process_metrics::{ProcessCollector, register_build_info};
 use super::queue_metrics::QueueMetrics;
 use crate::provider::budget::BudgetMetrics;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct KindLabels {
-    kind: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
-    kind: &'static str,
-    result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ErrorLabels {
-    kind: &'static str,
-    reason: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ActionLabels {
-    kind: &'static str,
-    action: &'static str,
-}
-
 /// The controllers' own metrics. Provider call metrics live with the provider clients.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Metrics {
-    reconciles: Family<ResultLabels, Counter>,
-    errors: Family<ErrorLabels, Counter>,
-    duration: Family<KindLabels, Histogram>,
-    actions: Family<ActionLabels, Counter>,
+    /// Reconciles and provider changes, which the engine counts.
+    pub reconciles: Arc<ReconcileMetrics>,
     /// Calls and waits of each ProviderConfig's rate budget.
     pub budgets: BudgetMetrics,
     /// Objects by kind and state, counted from the stores at scrape time.
@@ -60,24 +31,6 @@ pub struct Metrics {
     pub time_to_ready: TimeToReady,
     pub queue: QueueMetrics,
     pub leader: LeaderMetric,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self {
-            reconciles: Family::default(),
-            errors: Family::default(),
-            duration: Family::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(0.005, 2.0, 14))
-            }),
-            actions: Family::default(),
-            budgets: BudgetMetrics::default(),
-            objects: ObjectStates::default(),
-            time_to_ready: TimeToReady::default(),
-            queue: QueueMetrics::default(),
-            leader: LeaderMetric::default(),
-        }
-    }
 }
 
 impl Metrics {
@@ -91,90 +44,8 @@ impl Metrics {
         self.time_to_ready.register(registry);
         self.queue.register(registry);
         self.leader.register(registry);
-        registry.register(
-            "reconciles",
-            "Reconciles finished, by kind and result",
-            self.reconciles.clone(),
-        );
-        registry.register(
-            "reconcile_errors",
-            "Failed reconciles, by kind and error reason",
-            self.errors.clone(),
-        );
-        registry.register(
-            "reconcile_duration_seconds",
-            "How long a reconcile took, by kind",
-            self.duration.clone(),
-        );
-        registry.register(
-            "actions",
-            "Changes made to providers, by kind and action (create, update, drift_correct, delete, adopt, recreate)",
-            self.actions.clone(),
-        );
+        self.reconciles.register(registry);
         self.budgets.register(registry);
-    }
-
-    /// Starts timing one reconcile of `kind`.
-    pub fn start(&self, kind: &'static str) -> ReconcileTimer<'_> {
-        ReconcileTimer {
-            metrics: self,
-            kind,
-            started: Instant::now(),
-        }
-    }
-
-    /// Counts a successful reconcile.
-    pub fn succeeded(&self, kind: &'static str) {
-        self.reconciles
-            .get_or_create(&ResultLabels {
-                kind,
-                result: "success",
-            })
-            .inc();
-    }
-
-    /// Counts a failed reconcile and why (`reason` from a bounded set).
-    pub fn failed(&self, kind: &'static str, reason: &'static str) {
-        self.reconciles
-            .get_or_create(&ResultLabels {
-                kind,
-                result: "error",
-            })
-            .inc();
-        self.errors
-            .get_or_create(&ErrorLabels { kind, reason })
-            .inc();
-    }
-
-    /// Counts a change made to a provider.
-    pub fn acted(&self, kind: &'static str, action: &'static str) {
-        self.actions
-            .get_or_create(&ActionLabels { kind, action })
-            .inc();
-    }
-
-    /// How many reconciles of `kind` ended with `result` (`success` or `error`).
-    pub fn reconcile_count(&self, kind: &'static str, result: &'static str) -> u64 {
-        self.reconciles
-            .get(&ResultLabels { kind, result })
-            .map(|c| c.get())
-            .unwrap_or(0)
-    }
-}
-
-/// Observes a reconcile's duration when dropped, whatever its outcome.
-pub struct ReconcileTimer<'a> {
-    metrics: &'a Metrics,
-    kind: &'static str,
-    started: Instant,
-}
-
-impl Drop for ReconcileTimer<'_> {
-    fn drop(&mut self) {
-        self.metrics
-            .duration
-            .get_or_create(&KindLabels { kind: self.kind })
-            .observe(self.started.elapsed().as_secs_f64());
     }
 }
 
@@ -257,9 +128,9 @@ mod tests {
         let metrics = Metrics::default();
         let mut registry = Registry::default();
         metrics.register(&mut registry);
-        metrics.succeeded("BackupVault");
-        metrics.failed("BackupVault", "throttled");
-        drop(metrics.start("BackupVault"));
+        metrics.reconciles.succeeded("BackupVault");
+        metrics.reconciles.failed("BackupVault", "throttled");
+        drop(metrics.reconciles.start("BackupVault"));
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodes");
         assert!(text.contains(r#"coffer_reconciles_total{kind="BackupVault",result="success"} 1"#));
@@ -276,7 +147,7 @@ mod tests {
         let metrics = Metrics::default();
         let mut registry = Registry::default();
         metrics.register(&mut registry);
-        metrics.succeeded("ProviderConfig");
+        metrics.reconciles.succeeded("ProviderConfig");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

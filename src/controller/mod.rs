@@ -10,15 +10,12 @@
 
 pub mod agency;
 pub mod args;
-pub mod backoff;
 pub mod backup_share;
 pub mod backup_vault;
 pub mod caches;
 pub mod changes;
-pub mod context;
 pub mod engine;
-pub mod events;
-pub mod finalizing;
+pub mod env;
 pub mod heap;
 pub mod kinds;
 pub mod leader;
@@ -29,30 +26,31 @@ pub mod process_metrics;
 pub mod provider_config;
 pub mod providers;
 pub mod queue_metrics;
-pub mod status;
 pub mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use futures::channel::mpsc;
-use futures::{FutureExt, Stream, StreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
 
 pub use args::{RunArgs, Settings};
-pub use context::{Context, ReconcileError};
+pub use engine::ReconcileError;
+pub use env::{Context, Env};
 pub use metrics::{Metrics, Readiness};
 pub use providers::{HuaweiApis, HuaweiFactory, ProviderFactory, Session};
 
 use crate::api::{Agency, BackupShare, BackupVault, ProviderConfig};
 use crate::provider::metrics::ProviderMetrics;
+use caches::Users;
 use caches::{Caches, Change, ContentVersions, SpecVersions};
-use kinds::{Kind, Users};
+use kinds::Kind;
 use leader::{Leadership, LeaseConfig};
 
 /// Why `coffer run` stopped.
@@ -215,13 +213,24 @@ async fn run_controllers(
         // BackupShare receivers read their vaultRef from here.
         .with_backup_vaults(vaults.store());
     let concurrency = settings.max_concurrent_reconciles;
+    let (unreadable, unreadable_rx) = mpsc::unbounded();
+    let env = Env {
+        caches: caches.clone(),
+        providers: providers::ProviderClients::new(factory, metrics.budgets.clone()),
+    };
     let ctx = Arc::new(Context::new(
         client.clone(),
-        caches.clone(),
-        providers::ProviderClients::new(factory, metrics.budgets.clone()),
-        metrics,
-        settings,
+        env,
+        metrics.reconciles.clone(),
+        settings.timing(),
+        settings.instance.clone(),
     ));
+    let running = || kinds::Running {
+        client: &client,
+        settings: &settings,
+        metrics: &metrics,
+        unreadable: unreadable.clone(),
+    };
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
     let users_wake = config_wake.clone();
@@ -231,7 +240,6 @@ async fn run_controllers(
         caches: caches.clone(),
     };
 
-    let (unreadable, unreadable_rx) = mpsc::unbounded();
     let config_cache = caches::reflect_stream(
         lenient::watch::<ProviderConfig>(
             &client,
@@ -257,25 +265,17 @@ async fn run_controllers(
         wake.on_config_map_change(),
     );
 
-    let agencies = agencies.run(
-        &client,
-        ctx.clone(),
-        stopping.clone(),
-        unreadable.clone(),
-        agency::reconcile,
-    );
+    let agencies = agencies.run(ctx.clone(), running(), stopping.clone(), agency::reconcile);
     let shares = shares.run(
-        &client,
         ctx.clone(),
+        running(),
         stopping.clone(),
-        unreadable.clone(),
         backup_share::reconcile,
     );
     let vaults = vaults.run(
-        &client,
         ctx.clone(),
+        running(),
         stopping.clone(),
-        unreadable,
         backup_vault::reconcile,
     );
     let config = controller::Config::default().concurrency(concurrency);
@@ -295,7 +295,7 @@ async fn run_controllers(
     let configs = async {
         // The refresh never ends by itself; it stops with the controller.
         tokio::select! {
-            () = drain(configs) => {}
+            () = kinds::drain(configs) => {}
             () = provider_config::users::keep_current(caches.clone(), config_store, users_wake) => {}
             () = provider_config::credentials::keep_released(ctx.clone()) => {}
         }
@@ -356,7 +356,7 @@ impl Wake {
                 Change::Deleted => {
                     specs.forget(pc);
                     lifecycles.remove(&key);
-                    ctx.providers.forget(&namespace, &name);
+                    ctx.env.providers.forget(&namespace, &name);
                     true
                 }
             };
@@ -456,27 +456,6 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     }
-}
-
-/// Polls a controller to the end, logging what goes wrong outside reconciles.
-pub(crate) async fn drain<K, E>(
-    results: impl Stream<Item = Result<(ObjectRef<K>, Action), controller::Error<E, watcher::Error>>>,
-) where
-    K: Resource,
-    E: std::error::Error + 'static,
-{
-    results
-        .for_each(|result| {
-            if let Err(error) = result {
-                match error {
-                    // Already counted and logged by the reconcile and its error policy.
-                    controller::Error::ReconcilerFailed(..) => {}
-                    other => tracing::warn!(error = %other, "controller"),
-                }
-            }
-            futures::future::ready(())
-        })
-        .await;
 }
 
 async fn shutdown_signal() {

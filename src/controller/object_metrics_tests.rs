@@ -1,7 +1,7 @@
 use super::*;
 use crate::api::BackupVault;
 use crate::api::managed::{Drift, DriftAction};
-use crate::controller::backup_vault::fixtures::object;
+use crate::controller::engine::fixtures::object;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::reflector;
 use prometheus_client::encoding::text::encode;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use kube::runtime::controller::Action;
 
-use super::context::Context;
 use super::engine::{self, Error, Managed};
+use super::env::Context;
 use crate::api::agency::AgencyObservation;
 use crate::api::managed::ManagementPolicy;
 use crate::api::{Agency, AgencyStatus, DeletionPolicy};

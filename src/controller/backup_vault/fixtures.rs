@@ -5,7 +5,6 @@ use super::huawei::plan::owner_tag;
 use crate::api::backup_vault::{
     ConsistentLevel, HuaweiBilling, HuaweiVault, ObjectType, ProtectType,
 };
-use crate::api::{BackupVault, BackupVaultSpec, ProviderConfigRef};
 use crate::provider::huawei::cbr::{ObservedVaultResource, Vault};
 
 pub const UID: &str = "6f1d2c3b-0000-4000-8000-000000000001";
@@ -71,25 +70,4 @@ pub fn resource(id: &str) -> ObservedVaultResource {
         exclude_volumes: vec![],
         protect_status: Some("available".into()),
     }
-}
-
-/// A BackupVault object for [`spec`], as the API server would hold it.
-pub fn object() -> BackupVault {
-    let mut bv = BackupVault::new(
-        "team-a",
-        BackupVaultSpec {
-            provider_config_ref: ProviderConfigRef {
-                name: "cloud".into(),
-            },
-            deletion_policy: Default::default(),
-            management_policy: Default::default(),
-            huawei_cloud: Some(Box::new(spec())),
-            rackspace: None,
-            commvault: None,
-        },
-    );
-    bv.metadata.namespace = Some("team-a".into());
-    bv.metadata.uid = Some(UID.into());
-    bv.metadata.generation = Some(1);
-    bv
 }

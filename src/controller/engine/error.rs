@@ -5,11 +5,22 @@
 
 use std::time::Duration;
 
+use super::context::ReconcileError;
+use super::finalizing::FinalizerFailure;
 use crate::api::managed::{EXTERNAL_ID_ANNOTATION, RETRY_CREATE_ANNOTATION};
-use crate::controller::ReconcileError;
-use crate::controller::finalizing::FinalizerFailure;
-use crate::controller::providers;
 use crate::provider::ProviderError;
+
+/// Why the object's provider session could not be had: its ProviderConfig,
+/// Secret or CA bundle. The engine shows it and retries it as the
+/// session's owner says; it never needs to know which it was.
+pub trait ConfigProblem: std::error::Error + Send + Sync + 'static {
+    /// The condition reason a user sees.
+    fn reason(&self) -> &'static str;
+    /// A metrics label from a bounded set.
+    fn metric_label(&self) -> &'static str;
+    /// Whether the same attempt may succeed later without a change in the cluster.
+    fn is_retryable(&self) -> bool;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -21,7 +32,7 @@ pub enum Error {
     },
 
     #[error("{0}")]
-    Config(#[from] providers::Error),
+    Config(Box<dyn ConfigProblem>),
 
     #[error(
         "{} {noun}s named {name:?} carry this object's ownership tag ({}), so coffer cannot tell which is its own: \

@@ -14,11 +14,11 @@ use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::context::Context;
 use super::error::Error;
+use super::events::Note;
 use crate::api::DeletionPolicy;
 use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
-use crate::controller::context::Context;
-use crate::controller::events::Note;
 use crate::provider::ProviderError;
 
 /// What the engine needs of a managed Kubernetes kind.
@@ -70,22 +70,6 @@ pub trait Managed:
     fn woken_by(&self, _key: &str) -> bool {
         false
     }
-}
-
-/// The provider session of the ProviderConfig `obj` names, in its own
-/// namespace: what every pair's `connect` starts from.
-pub fn session_of<K: Managed>(
-    obj: &K,
-    ctx: &Context,
-) -> Result<crate::controller::providers::Session, Error> {
-    let namespace = obj
-        .meta()
-        .namespace
-        .as_deref()
-        .ok_or(Error::MissingMetadata("namespace"))?;
-    Ok(ctx
-        .providers
-        .session(&ctx.caches, namespace, obj.provider_config())?)
 }
 
 /// How a cloud object can be found again when coffer holds no id for it,
@@ -229,11 +213,15 @@ pub trait External: Sized + Send + Sync {
     /// One call a plan may list.
     type Call: Clone + Debug + Send + Sync;
 
+    /// What `connect` reaches beyond the object (provider sessions, cached
+    /// Secrets), held in [`Context::env`]; the engine never looks into it.
+    type Env: Send + Sync + 'static;
+
     /// How the object is found without an id.
     const LOOKUP: Lookup;
 
     /// Reads the spec and the provider session the object needs.
-    fn connect(obj: &Self::Kind, ctx: &Context) -> Result<Self, Error>;
+    fn connect(obj: &Self::Kind, ctx: &Context<Self::Env>) -> Result<Self, Error>;
 
     /// The cloud object's name as the spec gives it, for messages.
     fn name(&self) -> &str;

@@ -8,32 +8,43 @@
 //! status written only when it changed, quiet retries with backoff.
 
 pub mod adopt;
+pub mod backoff;
+pub mod context;
 pub mod error;
+pub mod events;
 pub mod external;
+pub mod finalizing;
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub mod metrics;
 pub mod own_writes;
 pub mod policy;
+pub mod recent;
 pub mod report;
 pub mod run;
 pub mod settled;
+pub mod status;
 
 use std::sync::Arc;
 
 use kube::api::Api;
 use kube::runtime::controller::Action;
 
-pub use error::Error;
+pub use context::{Context, ReconcileError, Timing, object_key};
+pub use error::{ConfigProblem, Error};
 pub use external::{
     Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, Recovery, Tone,
-    session_of,
 };
 pub use policy::{Policy, wake_key};
 
-use super::context::Context;
-use super::finalizing::{self, Step, When};
+use finalizing::{Step, When};
 use run::{Run, namespace_of};
 
 /// Reconciles one object through pair `P`, with metrics and backoff bookkeeping.
-pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile<P: External>(
+    obj: Arc<P::Kind>,
+    ctx: Arc<Context<P::Env>>,
+) -> Result<Action, Error> {
     if ctx.own_writes.behind(obj.as_ref()) {
         // This process's last writes are not in the cache yet: acting on
         // the object as it was would redo them. Neither a start nor an end
@@ -52,7 +63,7 @@ pub async fn reconcile<P: External>(obj: Arc<P::Kind>, ctx: Arc<Context>) -> Res
 }
 
 /// When to look at an object again after a failed reconcile.
-pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: Managed, E>(obj: Arc<K>, error: &Error, ctx: Arc<Context<E>>) -> Action {
     // Nothing sooner than the drift check: the resync sweep brings it.
     ctx.retry(K::KIND, obj.as_ref(), error)
         .unwrap_or_else(Action::await_change)
@@ -60,7 +71,7 @@ pub fn error_policy<K: Managed>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -
 
 async fn reconcile_with_finalizer<P: External>(
     obj: Arc<P::Kind>,
-    ctx: &Context,
+    ctx: &Context<P::Env>,
 ) -> Result<Action, Error> {
     let namespace = namespace_of(obj.as_ref())?;
     let api: Api<P::Kind> = Api::namespaced(ctx.client.clone(), &namespace);

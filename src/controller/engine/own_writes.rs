@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use kube::Resource;
 
-use crate::controller::sweep::phase;
+use super::recent::phase;
 
 /// How long to wait for the cache before looking again.
 pub const CACHE_LAG: Duration = Duration::from_millis(200);
@@ -131,7 +131,7 @@ fn hash(rv: &str) -> u64 {
 mod tests {
     use super::*;
     use crate::api::BackupVault;
-    use crate::controller::backup_vault::fixtures::object;
+    use crate::controller::engine::fixtures::object;
 
     fn at(rv: &str) -> BackupVault {
         let mut bv = object();

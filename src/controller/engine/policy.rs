@@ -129,7 +129,7 @@ pub fn wake_key<K: Resource>(obj: &K) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::api::BackupVault;
-    use crate::controller::backup_vault::fixtures::object;
+    use crate::controller::engine::fixtures::object;
 
     fn annotated(pairs: &[(&str, &str)]) -> BackupVault {
         let mut bv = object();

@@ -8,13 +8,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::error::Error;
+use super::events::{Note, reason};
 use super::external::{Blocked, Health, Tone};
+use super::status::transitioned;
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY, SYNCED};
 use crate::api::managed::{
     CallPending, CreatePending, Drift, DriftAction, InFlightCall, ManagedStatus, PlannedCall,
 };
-use crate::controller::events::{Note, reason};
-use crate::controller::status::transitioned;
 
 /// `Synced` reason when the cloud object matches the spec.
 pub const MATCHES: &str = "ReconcileSuccess";

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use super::*;
-use crate::controller::providers;
+use crate::controller::engine::error::ConfigProblem;
 use crate::provider::ProviderError;
 
 type Status = ManagedStatus<String>;
@@ -80,12 +80,30 @@ fn unchanged_outcome_computes_an_identical_status() {
     );
 }
 
+/// A missing Secret, as the ProviderConfig side reports it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "Secret cloud-creds in namespace team-a not found (coffer only reads Secrets labelled coffer.dev/credentials=true)"
+)]
+struct SecretNotFound;
+
+impl ConfigProblem for SecretNotFound {
+    fn reason(&self) -> &'static str {
+        "SecretNotFound"
+    }
+
+    fn metric_label(&self) -> &'static str {
+        "secret_not_found"
+    }
+
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
 #[test]
 fn missing_secret_makes_a_new_object_not_ready_naming_it() {
-    let error = Error::Config(providers::Error::SecretNotFound {
-        namespace: "team-a".into(),
-        name: "cloud-creds".into(),
-    });
+    let error = Error::Config(Box::new(SecretNotFound));
     let outcome = Outcome {
         error: Some(&error),
         ..Outcome::empty("vault")

@@ -13,15 +13,15 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 
 use super::adopt::{self, Decision, Facts};
+use super::context::{Context, ReconcileError};
 use super::error::Error;
+use super::events::{Note, reason};
 use super::external::{External, Health, Lookup, Managed, Plan, Tone};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
+use super::status;
 use crate::api::conditions::{self, SYNCED};
 use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatus};
-use crate::controller::context::{Context, ReconcileError};
-use crate::controller::events::{Note, reason};
-use crate::controller::status;
 
 #[path = "run_delete.rs"]
 mod delete;
@@ -59,8 +59,8 @@ impl<A> Progress<A> {
 }
 
 /// One reconcile of one object.
-pub struct Run<'a, K: Managed> {
-    ctx: &'a Context,
+pub struct Run<'a, K: Managed, E> {
+    ctx: &'a Context<E>,
     api: &'a Api<K>,
     obj: &'a K,
     policy: Policy,
@@ -82,8 +82,8 @@ pub struct Run<'a, K: Managed> {
     notes: Vec<Note>,
 }
 
-impl<'a, K: Managed> Run<'a, K> {
-    pub fn new(ctx: &'a Context, api: &'a Api<K>, obj: &'a K, policy: Policy) -> Self {
+impl<'a, K: Managed, E> Run<'a, K, E> {
+    pub fn new(ctx: &'a Context<E>, api: &'a Api<K>, obj: &'a K, policy: Policy) -> Self {
         Self {
             ctx,
             api,
@@ -105,7 +105,7 @@ impl<'a, K: Managed> Run<'a, K> {
     }
 
     /// Makes the cloud object match the spec, as far as the policy allows.
-    pub async fn apply<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
+    pub async fn apply<P: External<Kind = K, Env = E>>(mut self) -> Result<Action, Error> {
         let mut progress = Progress::of(self.obj, &self.status);
         if self.policy.paused {
             self.report(&progress, None, false).await?;
@@ -119,7 +119,7 @@ impl<'a, K: Managed> Run<'a, K> {
     }
 
     /// Observe, plan, act.
-    async fn sync<P: External<Kind = K>>(
+    async fn sync<P: External<Kind = K, Env = E>>(
         &mut self,
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {
@@ -153,7 +153,7 @@ impl<'a, K: Managed> Run<'a, K> {
         }
 
         let now = Timestamp::now();
-        let settle = SignedDuration::try_from(self.ctx.settings.settle_time)
+        let settle = SignedDuration::try_from(self.ctx.timing.settle_time)
             .unwrap_or(SignedDuration::from_mins(2));
         progress
             .in_flight
@@ -229,7 +229,7 @@ impl<'a, K: Managed> Run<'a, K> {
 
     /// The cloud object by the id known so far (or the one the user gave),
     /// else found by the pair's lookup under the adoption rules.
-    async fn observe<P: External<Kind = K>>(
+    async fn observe<P: External<Kind = K, Env = E>>(
         &mut self,
         ext: &P,
         progress: &mut Progress<K::AtProvider>,
@@ -288,7 +288,10 @@ impl<'a, K: Managed> Run<'a, K> {
     /// would cost a list call per new object and find nothing. A name
     /// search is still made, since a name can be taken by a stranger, and
     /// observing only needs it to import.
-    fn nothing_to_find<P: External<Kind = K>>(&self, progress: &Progress<K::AtProvider>) -> bool {
+    fn nothing_to_find<P: External<Kind = K, Env = E>>(
+        &self,
+        progress: &Progress<K::AtProvider>,
+    ) -> bool {
         self.fresh
             && P::LOOKUP == Lookup::OwnershipTag
             && !self.policy.observe_only()
@@ -315,7 +318,7 @@ impl<'a, K: Managed> Run<'a, K> {
     /// can fail. Where the cloud cannot find a lost create by tag, a
     /// create-pending marker is written first, fenced by resourceVersion,
     /// so that two writers cannot both start a create.
-    async fn create<P: External<Kind = K>>(
+    async fn create<P: External<Kind = K, Env = E>>(
         &mut self,
         ext: &P,
         progress: &mut Progress<K::AtProvider>,
@@ -454,7 +457,7 @@ impl<'a, K: Managed> Run<'a, K> {
                 .is_some_and(|p| !p.awaiting.is_empty());
         match (settling, progress.recheck) {
             (true, _) => self.ctx.poll(),
-            (false, Some(after)) => Action::requeue(crate::controller::backoff::jittered(after)),
+            (false, Some(after)) => Action::requeue(super::backoff::jittered(after)),
             (false, None) => self.resync(),
         }
     }

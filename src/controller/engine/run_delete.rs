@@ -7,15 +7,15 @@ use kube::runtime::controller::Action;
 
 use super::{Progress, Run};
 use crate::api::DeletionPolicy;
-use crate::controller::context::ReconcileError;
+use crate::controller::engine::context::ReconcileError;
 use crate::controller::engine::error::Error;
+use crate::controller::engine::events::{Note, reason};
 use crate::controller::engine::external::{External, Health, Managed};
-use crate::controller::events::{Note, reason};
 
-impl<K: Managed> Run<'_, K> {
+impl<K: Managed, E> Run<'_, K, E> {
     /// `Delete` policy: delete the cloud object and hold the finalizer until
     /// the provider no longer has it. `Orphan`, or observing only: let go.
-    pub async fn cleanup<P: External<Kind = K>>(mut self) -> Result<Action, Error> {
+    pub async fn cleanup<P: External<Kind = K, Env = E>>(mut self) -> Result<Action, Error> {
         let mut progress = Progress::of(self.obj, &self.status);
         if self.policy.paused {
             self.report(&progress, None, true).await?;
@@ -55,7 +55,7 @@ impl<K: Managed> Run<'_, K> {
         result
     }
 
-    pub(super) async fn delete<P: External<Kind = K>>(
+    pub(super) async fn delete<P: External<Kind = K, Env = E>>(
         &mut self,
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {

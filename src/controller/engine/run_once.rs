@@ -10,11 +10,11 @@ use jiff::Timestamp;
 use super::{Progress, Run};
 use crate::api::managed::{CallPending, ManagedStatus, RETRY_CALL_ANNOTATION};
 use crate::controller::engine::error::Error;
+use crate::controller::engine::events::{Note, reason};
 use crate::controller::engine::external::{Blocked, External, Managed, Plan, Recovery};
-use crate::controller::events::{Note, reason};
-use crate::controller::status;
+use crate::controller::engine::status;
 
-impl<K: Managed> Run<'_, K> {
+impl<K: Managed, E> Run<'_, K, E> {
     /// Writes the status with a marker `mark` sets, only if the object is
     /// still at the resourceVersion it was read at: two writers cannot both
     /// pass the fence, and a crash after it leaves the marker in place.
@@ -60,7 +60,7 @@ impl<K: Managed> Run<'_, K> {
     /// the pair whether the provider made it. Made: its record is written
     /// at once. Not made, or the user allows it with
     /// `coffer.dev/retry-call`: the marker goes and the plan may make it.
-    pub(super) async fn recover<P: External<Kind = K>>(
+    pub(super) async fn recover<P: External<Kind = K, Env = E>>(
         &mut self,
         ext: &P,
         id: &str,

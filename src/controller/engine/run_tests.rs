@@ -2,7 +2,7 @@ use super::*;
 use crate::api::BackupVault;
 use crate::api::conditions::Condition;
 use crate::api::managed::CREATE_STARTED_ANNOTATION;
-use crate::controller::backup_vault::fixtures::object;
+use crate::controller::engine::fixtures::object;
 
 fn started(since: &str) -> BackupVault {
     let mut bv = object();

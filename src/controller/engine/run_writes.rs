@@ -12,7 +12,7 @@ use super::Run;
 use crate::api::managed::{CREATE_STARTED_ANNOTATION, CreatePending, ManagedStatus};
 use crate::controller::engine::error::Error;
 use crate::controller::engine::external::Managed;
-use crate::controller::finalizing;
+use crate::controller::engine::finalizing;
 
 /// The create-pending marker: in status, or, until coffer first writes the
 /// status, the annotation written with the finalizer before a first create.
@@ -29,7 +29,7 @@ pub(super) fn create_pending<K: Managed, A>(
     })
 }
 
-impl<K: Managed> Run<'_, K> {
+impl<K: Managed, E> Run<'_, K, E> {
     /// The version of the object as the cache had it, when the object
     /// passed to [`Run::new`] is already the answer to a write of this
     /// reconcile (its finalizer).

@@ -41,7 +41,7 @@ pub mod tests {
     use crate::api::BackupVault;
     use crate::api::conditions::Condition;
     use crate::api::managed::InFlightCall;
-    use crate::controller::backup_vault::fixtures::object;
+    use crate::controller::engine::fixtures::object;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn condition(type_: &str, generation: i64) -> Condition {

@@ -32,8 +32,8 @@ use serde::de::DeserializeOwned;
 
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{CaBundleKind, CaSource};
-use crate::controller::context::Context;
-use crate::controller::finalizing;
+use crate::controller::engine::finalizing;
+use crate::controller::env::Context;
 
 /// Held on an object a ProviderConfig reads while it needs it. The name
 /// predates CA bundles; it is kept so that objects held by an earlier
@@ -105,11 +105,11 @@ pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<(), HoldError> {
     for reference in references(pc) {
         match reference.kind {
             Kind::Secret => {
-                let cached = ctx.caches.secret(&namespace, reference.name);
+                let cached = ctx.env.caches.secret(&namespace, reference.name);
                 hold_one(ctx, &namespace, reference, cached).await?;
             }
             Kind::ConfigMap => {
-                let cached = ctx.caches.config_map(&namespace, reference.name);
+                let cached = ctx.env.caches.config_map(&namespace, reference.name);
                 hold_one(ctx, &namespace, reference, cached).await?;
             }
         }
@@ -168,18 +168,22 @@ async fn release_if_unneeded(
     reference: Reference<'_>,
     leaving: Option<&ProviderConfig>,
 ) -> Result<(), HoldError> {
-    let has_users =
-        |pc: &ProviderConfig| !ctx.caches.users_of(namespace, &pc.name_any()).is_empty();
+    let has_users = |pc: &ProviderConfig| {
+        !ctx.env
+            .caches
+            .users_of(namespace, &pc.name_any())
+            .is_empty()
+    };
     if needed(configs, namespace, reference, leaving, has_users) {
         return Ok(());
     }
     match reference.kind {
         Kind::Secret => {
-            let cached = ctx.caches.secret(namespace, reference.name);
+            let cached = ctx.env.caches.secret(namespace, reference.name);
             release_one(ctx, namespace, reference, cached).await
         }
         Kind::ConfigMap => {
-            let cached = ctx.caches.config_map(namespace, reference.name);
+            let cached = ctx.env.caches.config_map(namespace, reference.name);
             release_one(ctx, namespace, reference, cached).await
         }
     }
@@ -210,17 +214,17 @@ where
 /// and that no ProviderConfig needs. Runs until the process stops.
 pub async fn keep_released(ctx: Arc<Context>) {
     // A ProviderConfig not listed yet must not look absent, nor a user.
-    ctx.caches.wait_until_ready().await;
+    ctx.env.caches.wait_until_ready().await;
     let mut ticks = tokio::time::interval(super::users::REFRESH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if !ctx.caches.users_ready(super::users::REFRESH).await {
+        if !ctx.env.caches.users_ready(super::users::REFRESH).await {
             continue;
         }
-        let all = ctx.caches.provider_configs();
-        let secrets = ctx.caches.secrets_holding(FINALIZER);
-        let config_maps = ctx.caches.config_maps_holding(FINALIZER);
+        let all = ctx.env.caches.provider_configs();
+        let secrets = ctx.env.caches.secrets_holding(FINALIZER);
+        let config_maps = ctx.env.caches.config_maps_holding(FINALIZER);
         let held = secrets
             .iter()
             .map(|s| (Kind::Secret, s.metadata.clone()))

@@ -22,10 +22,11 @@ use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use super::context::{Context, ReconcileError};
-use super::finalizing::{self, FinalizerFailure, Step, When};
+use super::engine::ReconcileError;
+use super::engine::finalizing::{self, FinalizerFailure, Step, When};
+use super::engine::status;
+use super::env::Context;
 use super::providers;
-use super::status;
 use crate::api::ProviderConfig;
 use crate::provider::ProviderError;
 
@@ -177,15 +178,15 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
     // Right after a start the users' caches may still be empty; an empty
     // count then would let go of what objects still need.
-    if !ctx.caches.users_ready(USERS_READY).await {
+    if !ctx.env.caches.users_ready(USERS_READY).await {
         return Err(Error::InUse {
             users: "objects not counted yet (coffer's caches are filling)".into(),
         });
     }
-    let users = ctx.caches.users_of(&namespace, &pc.name_any());
+    let users = ctx.env.caches.users_of(&namespace, &pc.name_any());
     if users.is_empty() {
         // What it reads first: once this finalizer is gone, nothing would.
-        let configs = ctx.caches.provider_configs();
+        let configs = ctx.env.caches.provider_configs();
         credentials::release(ctx, &configs, pc).await?;
         ctx.forget(KIND, pc);
         return Ok(Action::await_change());
@@ -235,8 +236,8 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
     };
     // Counted from full caches only: right after a start (or a takeover)
     // an empty cache would write a wrong count, then the right one.
-    ctx.caches.users_filled().await;
-    desired.users = ctx.caches.users_of(&namespace, &pc.name_any());
+    ctx.env.caches.users_filled().await;
+    desired.users = ctx.env.caches.users_of(&namespace, &pc.name_any());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
     let written = status::write_if_changed(&api, pc, None, Some(&current), &desired)
@@ -253,6 +254,6 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
 /// Builds the client from the cached Secret and asks the provider whether it
 /// accepts the credentials.
 async fn check(pc: &ProviderConfig, ctx: &Context) -> Result<(), Error> {
-    let session = ctx.providers.session_for(&ctx.caches, pc)?;
+    let session = ctx.env.providers.session_for(&ctx.env.caches, pc)?;
     session.check_credentials().await.map_err(Error::Provider)
 }

@@ -8,8 +8,8 @@ use super::Error;
 use crate::api::ProviderConfigStatus;
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY};
 use crate::api::provider_config::ProviderConfigUsers;
-use crate::controller::events::{Note, reason};
-use crate::controller::status::transitioned;
+use crate::controller::engine::events::{Note, reason};
+use crate::controller::engine::status::transitioned;
 
 /// `Ready` reason when the provider accepted the credentials.
 pub const VALID: &str = "CredentialsValid";

@@ -3,6 +3,7 @@
 
 use crate::api::provider_config::HuaweiAuthType;
 use crate::controller::caches::CREDENTIALS_LABEL;
+use crate::controller::engine::ConfigProblem;
 use crate::provider::ProviderError;
 
 use super::required_keys;
@@ -116,5 +117,19 @@ impl Error {
     /// Whether the same attempt may succeed later without a change in the cluster.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Client { source, .. } if source.is_retryable())
+    }
+}
+
+impl ConfigProblem for Error {
+    fn reason(&self) -> &'static str {
+        Error::reason(self)
+    }
+
+    fn metric_label(&self) -> &'static str {
+        Error::metric_label(self)
+    }
+
+    fn is_retryable(&self) -> bool {
+        Error::is_retryable(self)
     }
 }

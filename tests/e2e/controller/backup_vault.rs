@@ -129,13 +129,19 @@ async fn a_no_op_resync_makes_no_writes_and_keeps_the_resource_version() {
     tokio::time::sleep(RESYNC * 2).await;
     let bv = run.api::<BackupVault>().get("team-a").await.expect("get");
     let before = run.last_seq();
-    let reconciles = run.metrics.reconcile_count("BackupVault", "success");
+    let reconciles = run
+        .metrics
+        .reconciles
+        .reconcile_count("BackupVault", "success");
     let events = run.event_reasons("team-a").await.len();
 
     tokio::time::sleep(RESYNC * 5).await;
 
     assert!(
-        run.metrics.reconcile_count("BackupVault", "success") >= reconciles + 3,
+        run.metrics
+            .reconciles
+            .reconcile_count("BackupVault", "success")
+            >= reconciles + 3,
         "the drift check did not run"
     );
     let after = run.api::<BackupVault>().get("team-a").await.expect("get");

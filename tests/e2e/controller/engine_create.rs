@@ -15,7 +15,7 @@ use coffer::controller::backup_vault::huawei::plan::Call;
 use coffer::controller::caches::{self, Caches, Change};
 use coffer::controller::engine::{self, Candidate, Created, Error, External, Health, Lookup, Plan};
 use coffer::controller::providers::ProviderClients;
-use coffer::controller::{Context, HuaweiFactory, Metrics, Settings};
+use coffer::controller::{Context, Env, HuaweiFactory, Metrics, Settings};
 use coffer::emulator::{FaultConfig, FaultKind, Operation};
 use coffer::provider::ProviderError;
 use coffer::provider::huawei::cbr::{CbrVaultApi, Vault};
@@ -152,6 +152,7 @@ impl External for Unsearchable {
     type Observed = Vault;
     type Call = Call;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::None;
 
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {
@@ -239,12 +240,16 @@ async fn unsearchable_controller(client: kube::Client, settings: Settings, metri
     let caches = Caches::new(configs, secrets);
     let factory = Arc::new(HuaweiFactory::new(Arc::new(ProviderMetrics::default())));
     let providers = ProviderClients::new(factory, metrics.budgets.clone());
+    let env = Env {
+        caches: caches.clone(),
+        providers,
+    };
     let ctx = Arc::new(Context::new(
         client.clone(),
-        caches.clone(),
-        providers,
-        metrics,
-        settings,
+        env,
+        metrics.reconciles.clone(),
+        settings.timing(),
+        settings.instance.clone(),
     ));
     let (wake, woken) = futures::channel::mpsc::unbounded::<ObjectRef<BackupVault>>();
     let config_cache = caches::reflect(

@@ -17,11 +17,11 @@ use self::plan::{
 use crate::api::Agency;
 use crate::api::agency::{AgencyObservation, HuaweiAgency, ObservedGrant};
 use crate::api::managed::PlannedCall;
-use crate::controller::context::Context;
+use crate::controller::engine::events::Note;
 use crate::controller::engine::{
     self, Blocked, Candidate, Created, Error, External, Health, Lookup, Managed,
 };
-use crate::controller::events::Note;
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::huawei::iam::IamAgencyApi;
 
@@ -50,6 +50,7 @@ impl External for IamAgency {
     type Observed = Observed;
     type Call = Call;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::UniqueName;
 
     fn connect(agency: &Agency, ctx: &Context) -> Result<Self, Error> {
@@ -57,7 +58,7 @@ impl External for IamAgency {
             reason: "InvalidSpec",
             message: "spec.huaweiCloud is not set; Huawei Cloud is the only provider of Agencies today: add a huaweiCloud block".into(),
         })?;
-        let session = engine::session_of(agency, ctx)?;
+        let session = ctx.env.session_of(agency)?;
         let iam = session.huawei()?.iam.clone().ok_or(Error::InvalidSpec {
             reason: "InvalidProviderConfig",
             message: format!(

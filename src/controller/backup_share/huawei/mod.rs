@@ -39,13 +39,13 @@ pub use receiver::ReceiverShare;
 
 use crate::api::BackupShare;
 use crate::api::backup_share::MemberObservation;
-use crate::controller::context::Context;
-use crate::controller::engine::{self, Error};
+use crate::controller::engine::Error;
+use crate::controller::env::Context;
 use crate::provider::huawei::share::{CbrShareApi, Member};
 
 /// The CBR share client of the ProviderConfig `share` names.
 fn share_api(share: &BackupShare, ctx: &Context) -> Result<Arc<dyn CbrShareApi>, Error> {
-    Ok(engine::session_of(share, ctx)?.huawei()?.shares.clone())
+    Ok(ctx.env.session_of(share)?.huawei()?.shares.clone())
 }
 
 /// A member record as status shows it.

@@ -12,8 +12,8 @@ use super::{member_view, share_api};
 use crate::api::BackupShare;
 use crate::api::backup_share::ShareObservation;
 use crate::api::managed::PlannedCall;
-use crate::controller::context::Context;
 use crate::controller::engine::{self, Candidate, Created, Error, External, Health, Lookup};
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::huawei::share::CbrShareApi;
 
@@ -103,6 +103,7 @@ impl External for OwnerShare {
     type Observed = Observed;
     type Call = Call;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::SpecNamed;
 
     fn connect(share: &BackupShare, ctx: &Context) -> Result<Self, Error> {
@@ -113,7 +114,7 @@ impl External for OwnerShare {
         let deleting = share.metadata.deletion_timestamp.is_some();
         let members = owner.members.into_iter().collect();
         let mut pair = Self::new(owner.backup_id, members, deleting, share_api(share, ctx)?);
-        pair.recheck = (ctx.settings.poll_interval, ctx.settings.resync_interval);
+        pair.recheck = (ctx.timing.poll_interval, ctx.timing.resync_interval);
         Ok(pair)
     }
 

@@ -14,8 +14,8 @@ use crate::api::backup_share::{Decision, ReceiverShare as ReceiverSpec, ShareObs
 use crate::api::conditions::{self, READY};
 use crate::api::managed::PlannedCall;
 use crate::api::{BackupShare, BackupVault};
-use crate::controller::context::Context;
 use crate::controller::engine::{self, Candidate, Created, Error, External, Health, Lookup};
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::huawei::share::CbrShareApi;
 
@@ -72,6 +72,7 @@ impl External for ReceiverShare {
     type Observed = Observed;
     type Call = Answer;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::SpecNamed;
 
     fn connect(share: &BackupShare, ctx: &Context) -> Result<Self, Error> {
@@ -85,7 +86,7 @@ impl External for ReceiverShare {
         let vault_ref = spec
             .vault_ref
             .as_ref()
-            .and_then(|r| ctx.caches.backup_vault(&namespace, &r.name));
+            .and_then(|r| ctx.env.caches.backup_vault(&namespace, &r.name));
         let api = share_api(share, ctx)?;
         let desired = Desired {
             backup_id: spec.backup_id.clone(),

@@ -17,8 +17,8 @@ use self::plan::{Call, CreatedWith, EndpointJob, Observed};
 use crate::api::BackupVault;
 use crate::api::backup_vault::{CommvaultVault, CommvaultVaultObservation, VaultObservation};
 use crate::api::managed::PlannedCall;
-use crate::controller::context::Context;
 use crate::controller::engine::{self, Candidate, Created, Error, External, Health, Lookup};
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::commvault::{S3Vault, S3VaultApi};
 
@@ -61,6 +61,7 @@ impl External for CommvaultS3Vault {
     type Observed = Observed;
     type Call = Call;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::UniqueName;
 
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {
@@ -73,7 +74,7 @@ impl External for CommvaultS3Vault {
             .as_ref()
             .and_then(|s| s.at_provider.as_ref())
             .and_then(|a| a.commvault.as_deref().cloned());
-        let api = engine::session_of(bv, ctx)?.commvault()?.vaults.clone();
+        let api = ctx.env.session_of(bv)?.commvault()?.vaults.clone();
         Ok(Self::new(*spec, seen, api))
     }
 

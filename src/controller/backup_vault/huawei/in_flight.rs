@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::plan::Call;
+use super::calls::Call;
 use crate::provider::huawei::cbr::{Vault, VaultCreate};
 
 /// Resource changes coffer asked for and the provider may not show yet:

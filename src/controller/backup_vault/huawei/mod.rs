@@ -2,6 +2,7 @@
 //! Observe by id, or by exact name plus the `coffer-uid` ownership tag;
 //! plan with the pure [`plan`]; make one CBR call per planned step.
 
+pub mod calls;
 pub mod drift;
 pub mod in_flight;
 pub mod plan;
@@ -16,10 +17,10 @@ use self::plan::{Call, InFlight, create_request, owner_tag, updated_fields};
 use crate::api::BackupVault;
 use crate::api::backup_vault::{HuaweiVault, ObservedResource, VaultObservation};
 use crate::api::managed::PlannedCall;
-use crate::controller::context::Context;
 use crate::controller::engine::{
     self, Blocked, Candidate, Created, Error, External, Health, Lookup,
 };
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::huawei::cbr::{CbrVaultApi, Vault};
 
@@ -50,6 +51,7 @@ impl External for CbrVault {
     type Observed = Vault;
     type Call = Call;
 
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::OwnershipTag;
 
     fn connect(bv: &BackupVault, ctx: &Context) -> Result<Self, Error> {
@@ -58,7 +60,7 @@ impl External for CbrVault {
             message: "spec sets no provider block: add huaweiCloud, rackspace or commvault".into(),
         })?;
         let uid = bv.uid().ok_or(Error::MissingMetadata("uid"))?;
-        let cbr = engine::session_of(bv, ctx)?.huawei()?.cbr.clone();
+        let cbr = ctx.env.session_of(bv)?.huawei()?.cbr.clone();
         Ok(Self::new(*spec, uid, cbr))
     }
 

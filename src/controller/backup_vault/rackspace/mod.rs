@@ -24,10 +24,10 @@ use crate::api::backup_vault::{
     RackspaceVaultObservation, VaultObservation,
 };
 use crate::api::managed::{CallPending, PlannedCall};
-use crate::controller::context::Context;
 use crate::controller::engine::{
     self, Blocked, Candidate, Created, Error, External, Health, Lookup, Recovery,
 };
+use crate::controller::env::{Context, Env};
 use crate::provider::ProviderError;
 use crate::provider::rackspace::{AgentChange, AgentVaultApi, crypto};
 
@@ -109,6 +109,7 @@ impl External for AgentVault {
 
     // The spec names the agent; finding it is reading it, on the first
     // reconcile too, and nothing is ever created.
+    type Env = Env;
     const LOOKUP: Lookup = Lookup::SpecNamed;
     const KEPT_ON_DELETE: Option<&'static str> = Some(KEPT);
 
@@ -121,12 +122,11 @@ impl External for AgentVault {
         let namespace = bv.namespace().ok_or(Error::MissingMetadata("namespace"))?;
         let desired = match &spec.encryption {
             Some(e) => Some(
-                passphrase::desired(&ctx.caches, &namespace, &e.passphrase_secret_ref).map_err(
-                    |e| Error::InvalidSpec {
+                passphrase::desired(&ctx.env.caches, &namespace, &e.passphrase_secret_ref)
+                    .map_err(|e| Error::InvalidSpec {
                         reason: "PassphraseUnavailable",
                         message: e.to_string(),
-                    },
-                )?,
+                    })?,
             ),
             None => None,
         };
@@ -137,7 +137,7 @@ impl External for AgentVault {
             .and_then(|a| a.rackspace.as_ref())
             .and_then(|r| r.request.clone());
         let keeper = Keeper::new(ctx.client.clone(), bv).ok_or(Error::MissingMetadata("uid"))?;
-        let agents = engine::session_of(bv, ctx)?.rackspace()?.agents.clone();
+        let agents = ctx.env.session_of(bv)?.rackspace()?.agents.clone();
         Ok(Self {
             spec: *spec,
             uid,

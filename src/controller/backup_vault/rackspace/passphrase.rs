@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::api::BackupVault;
 use crate::api::backup_vault::PassphraseSecretRef;
 use crate::controller::caches::{CREDENTIALS_LABEL, Caches};
-use crate::controller::status::FIELD_MANAGER;
+use crate::controller::engine::status::FIELD_MANAGER;
 use crate::provider::ProviderError;
 
 /// The key of the passphrase the vault is encrypted with, in coffer's copy.

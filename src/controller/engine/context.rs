@@ -1,7 +1,9 @@
-//! The one [`Context`] every reconcile gets: the Kubernetes client, Events,
-//! metrics, the caches of referenced objects, the provider clients, the
-//! per-object backoff and the settings. Also the rules, shared by every
-//! kind, for when an object is looked at again.
+//! What every reconcile gets: the engine's own parts (the Kubernetes
+//! client, Events, its metrics, the per-object backoff, when each object
+//! was last reconciled, the versions this process wrote over, its timing)
+//! and `env`, what the pairs connect through, which the engine never looks
+//! into. Also the rules, shared by every kind, for when an object is
+//! looked at again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,16 +11,13 @@ use std::time::Duration;
 use kube::runtime::controller::Action;
 use kube::{Client, Resource, ResourceExt};
 
-use super::args::Settings;
 use super::backoff::{Backoff, jittered};
-use super::caches::Caches;
-use super::engine::own_writes::OwnWrites;
 use super::events::Events;
-use super::metrics::Metrics;
-use super::providers::ProviderClients;
-use super::sweep::Recent;
+use super::metrics::ReconcileMetrics;
+use super::own_writes::OwnWrites;
+use super::recent::Recent;
 
-/// What the shared machinery needs to know about any kind's reconcile error.
+/// What the engine needs to know about any kind's reconcile error.
 pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
     /// Whether retrying unchanged can succeed. Terminal errors wait for a
     /// change instead (and the periodic resync).
@@ -34,64 +33,81 @@ pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
     }
 }
 
-/// Shared state of all controllers.
-pub struct Context {
+/// When the engine looks at an object again, and how patiently.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// Period of the drift check, before jitter.
+    pub resync_interval: Duration,
+    /// How soon to look again while waiting on the provider.
+    pub poll_interval: Duration,
+    /// How long a call's effect may take to show before it is made again.
+    pub settle_time: Duration,
+    /// How long a retryable error must persist before it is shown.
+    pub failure_grace: Duration,
+    /// First retry delay after a retryable error, before jitter.
+    pub backoff_base: Duration,
+    /// Longest retry delay after repeated retryable errors.
+    pub backoff_max: Duration,
+}
+
+/// Shared by every reconcile of every kind; `E` is what the pairs connect
+/// through (coffer's caches and provider clients, or a test's toy cloud).
+pub struct Context<E> {
     pub client: Client,
     pub events: Events,
-    pub metrics: Arc<Metrics>,
-    pub caches: Caches,
-    pub providers: ProviderClients,
+    pub metrics: Arc<ReconcileMetrics>,
     pub backoff: Backoff,
     /// When each object was last reconciled, for the resync sweep.
     pub recent: Recent,
     /// Versions this process wrote over, for objects it looks at again soon.
     pub own_writes: OwnWrites,
-    pub settings: Settings,
+    pub timing: Timing,
+    pub env: E,
 }
 
-impl Context {
+impl<E> Context<E> {
+    /// `instance` is the `reportingInstance` of Events: which replica acted.
     pub fn new(
         client: Client,
-        caches: Caches,
-        providers: ProviderClients,
-        metrics: Arc<Metrics>,
-        settings: Settings,
+        env: E,
+        metrics: Arc<ReconcileMetrics>,
+        timing: Timing,
+        instance: Option<String>,
     ) -> Self {
         Self {
-            events: Events::new(client.clone(), settings.instance.clone()),
+            events: Events::new(client.clone(), instance),
             client,
             metrics,
-            caches,
-            providers,
             backoff: Backoff::within(
-                settings.backoff_base,
-                settings.backoff_max,
-                settings.resync_interval,
+                timing.backoff_base,
+                timing.backoff_max,
+                timing.resync_interval,
             ),
             recent: Recent::default(),
             own_writes: OwnWrites::default(),
-            settings,
+            timing,
+            env,
         }
     }
 
     /// Look again at the next drift check, for the kinds the resync sweep
     /// does not cover (ProviderConfigs, a handful of objects).
     pub fn resync(&self) -> Action {
-        Action::requeue(jittered(self.settings.resync_interval))
+        Action::requeue(jittered(self.timing.resync_interval))
     }
 
     /// Look again soon: the provider is still working on something.
     pub fn poll(&self) -> Action {
-        Action::requeue(jittered(self.settings.poll_interval))
+        Action::requeue(jittered(self.timing.poll_interval))
     }
 
     /// Records the outcome of a reconcile of `obj`: metrics, and a reset of
     /// its backoff after a success.
-    pub fn finish<K: Resource, E: ReconcileError>(
+    pub fn finish<K: Resource, R: ReconcileError>(
         &self,
         kind: &'static str,
         obj: &K,
-        result: &Result<Action, E>,
+        result: &Result<Action, R>,
     ) {
         match result {
             Ok(_) => {
@@ -108,11 +124,11 @@ impl Context {
     /// `None` — not before the next drift check — otherwise: a terminal
     /// error is retried when the object or what it references changes, not
     /// in a storm.
-    pub fn retry<K: Resource, E: ReconcileError>(
+    pub fn retry<K: Resource, R: ReconcileError>(
         &self,
         kind: &'static str,
         obj: &K,
-        error: &E,
+        error: &R,
     ) -> Option<Action> {
         if error.is_waiting() {
             return Some(self.poll());
@@ -124,7 +140,7 @@ impl Context {
         let delay = self.backoff.next_delay_within(
             &object_key(kind, obj),
             error.retry_after(),
-            self.settings.failure_grace,
+            self.timing.failure_grace,
         );
         tracing::info!(%error, kind, object = %obj.name_any(), ?delay, "reconcile failed; retrying");
         Some(Action::requeue(delay))
@@ -138,7 +154,7 @@ impl Context {
     pub fn failure_persists<K: Resource>(&self, kind: &'static str, obj: &K) -> bool {
         self.backoff
             .failing(&object_key(kind, obj))
-            .is_some_and(|(_, since)| since >= self.settings.failure_grace)
+            .is_some_and(|(_, since)| since >= self.timing.failure_grace)
     }
 
     /// Forgets everything held about an object that is gone.
