@@ -14,6 +14,7 @@ mod collected;
 mod commvault_vault;
 mod engine;
 mod engine_create;
+mod engine_toy;
 mod failing;
 mod leader;
 mod operating;
