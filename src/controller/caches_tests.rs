@@ -75,7 +75,7 @@ fn a_config_change_wakes_only_vaults_in_its_namespace_using_it() {
         vault("a", "v2", "other"),
         vault("b", "v3", "cloud"),
     ]);
-    let woken = crate::controller::kinds::using_config(&vaults, "a", "cloud");
+    let woken = crate::controller::wiring::kinds::using_config(&vaults, "a", "cloud");
     assert_eq!(woken, vec![ObjectRef::new("v1").within("a")]);
 }
 

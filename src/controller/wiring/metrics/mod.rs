@@ -2,6 +2,11 @@
 //! the liveness and readiness probes. Labels are bounded (kind, result,
 //! reason label of an error, action): never an object's name.
 
+pub mod heap;
+pub mod objects;
+pub mod process;
+pub mod queue;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,12 +17,12 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use prometheus_client::registry::Registry;
 
-use super::engine::metrics::ReconcileMetrics;
 use super::leader::LeaderMetric;
-use super::object_metrics::{ObjectStates, TimeToReady};
-use super::process_metrics::{ProcessCollector, register_build_info};
-use super::queue_metrics::QueueMetrics;
+use crate::controller::engine::metrics::ReconcileMetrics;
 use crate::provider::budget::BudgetMetrics;
+use objects::{ObjectStates, TimeToReady};
+use process::{ProcessCollector, register_build_info};
+use queue::QueueMetrics;
 
 /// The controllers' own metrics. Provider call metrics live with the provider clients.
 #[derive(Debug, Default)]

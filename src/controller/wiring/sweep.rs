@@ -20,8 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::channel::mpsc;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::engine::recent::{Recent, phase};
-use super::engine::{Managed, policy};
+use crate::controller::engine::recent::{Recent, phase};
+use crate::controller::engine::{Managed, policy};
 
 /// How often the store is swept. Each sweep wakes the objects whose phase
 /// fell since the last one, so the checks stay spread within a second.

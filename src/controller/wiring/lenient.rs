@@ -18,7 +18,7 @@ use kube::runtime::watcher;
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use super::engine::events::{Events, Note};
+use crate::controller::engine::events::{Events, Note};
 
 /// The Event reason for an object coffer cannot read.
 pub const UNREADABLE: &str = "InvalidObject";

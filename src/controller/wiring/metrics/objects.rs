@@ -23,9 +23,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::engine::Managed;
 use crate::api::ProviderConfig;
 use crate::api::conditions::{Condition, READY, SYNCED, find};
+use crate::controller::engine::Managed;
 
 /// The reason label of a reason outside the kind's list.
 pub const OTHER: &str = "Other";
@@ -404,5 +404,5 @@ fn uid_hash<K: Resource>(obj: &K) -> u64 {
 }
 
 #[cfg(test)]
-#[path = "object_metrics_tests.rs"]
+#[path = "objects_tests.rs"]
 mod tests;

@@ -15,14 +15,14 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 
 use super::args::Settings;
-use super::caches::{self, Users};
 use super::changes;
-use super::engine::{self, Managed, object_key};
-use super::env::Context;
 use super::lenient::{self, Unreadable};
 use super::metrics::Metrics;
-use super::object_metrics::{StoreCensus, managed_conditions, managed_state};
+use super::metrics::objects::{StoreCensus, managed_conditions, managed_state};
 use super::sweep;
+use crate::controller::caches::{self, Users};
+use crate::controller::engine::{self, Managed, object_key};
+use crate::controller::env::Context;
 use crate::provider::tls::TlsProblem;
 
 /// [`Users`] of kind `K`, read from its store.

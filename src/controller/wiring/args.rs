@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
-use super::engine::Timing;
 use crate::cli::parse_duration;
+/// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
+use crate::controller::engine::Timing;
 
 /// Flags of `coffer run`.
 #[derive(Clone, Debug, clap::Args)]

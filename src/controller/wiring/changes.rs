@@ -13,8 +13,8 @@ use futures::{Stream, StreamExt};
 use kube::Resource;
 use kube::runtime::watcher::{Error, Event};
 
-use super::engine::settled::settled;
-use super::engine::{self, Managed, Policy};
+use crate::controller::engine::settled::settled;
+use crate::controller::engine::{self, Managed, Policy};
 
 /// Passes on the events of `events` whose object's wake key changed. The
 /// first event of an object its status shows settled is held back too: the

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::args::RunArgs;
-use super::engine::backoff::jittered;
+use crate::controller::engine::backoff::jittered;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
