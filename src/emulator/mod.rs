@@ -13,8 +13,10 @@
 //! is available over HTTP under `/_emulator/`.
 
 pub(crate) mod admin;
+pub(crate) mod common;
 pub mod commvault;
 mod config;
+mod error;
 pub mod faults;
 pub(crate) mod huawei;
 pub(crate) mod observe;
@@ -22,17 +24,20 @@ pub mod operation;
 pub(crate) mod query;
 pub(crate) mod rackspace;
 pub mod recorder;
+mod running;
 mod server;
-pub(crate) mod state;
 pub mod throttle;
 pub mod tls;
 
-pub use commvault::CommvaultSettings;
-pub use config::{DEFAULT_RAX_AGENT_ID, EmulatorArgs, EmulatorConfig, RackspaceEmulatorConfig};
+pub use commvault::settings::CommvaultSettings;
+pub use config::{EmulatorArgs, EmulatorConfig};
+pub use error::EmulatorError;
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
+pub use rackspace::settings::{DEFAULT_RAX_AGENT_ID, RackspaceEmulatorConfig};
 pub use rackspace::store::Behaviour as AgentBehaviour;
 pub use recorder::{OperationCounter, RecordedRequest};
-pub use server::{EmulatorError, RunningEmulator, serve, start};
+pub use running::RunningEmulator;
+pub use server::{serve, start};
 pub use throttle::ThrottleConfig;
 pub use tls::{ServedCertificate, TlsConfig};
