@@ -11,6 +11,16 @@
 //! [`RunningEmulator`] whose `base_url()` serves both IAM and CBR, and whose
 //! methods read the counters and request log or change the faults. The same
 //! is available over HTTP under `/_emulator/`.
+//!
+//! Imports run one way. At the bottom, the parts every cloud shares and
+//! that know no cloud: [`operation`], `query`, [`throttle`], [`faults`],
+//! [`recorder`], `common` (faults and recorder behind their locks),
+//! `observe` (the request log middleware), the shared `admin` routes and
+//! [`tls`]. Above them each cloud (`huawei/`, `rackspace/`, [`commvault`])
+//! owns its settings, its state, its routes behind its own gate, and its
+//! admin routes. On top, `config` composes the clouds' settings into
+//! [`EmulatorConfig`], `server` builds and mounts each cloud, and `running`
+//! is the [`RunningEmulator`] handle.
 
 pub(crate) mod admin;
 pub(crate) mod common;
