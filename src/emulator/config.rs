@@ -1,88 +1,31 @@
 //! How the emulator is configured: `coffer-dev emulator` flags (each with a
 //! `COFFER_EMULATOR_*` variable) and the plain [`EmulatorConfig`] that Rust
-//! tests build directly.
+//! tests build directly. Each cloud owns its settings and their defaults;
+//! this file composes them with the shared ones (faults, request log, TLS)
+//! and hands each cloud its part.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use super::commvault::CommvaultSettings;
+use super::commvault::settings::{
+    CommvaultSettings, DEFAULT_COMMVAULT_PASSWORD, DEFAULT_COMMVAULT_USERNAME,
+};
 use super::faults::{FaultConfig, parse_error_rates};
+use super::huawei::settings::{
+    DEFAULT_ACCESS_KEY, DEFAULT_ASSOCIATION_DELAY, DEFAULT_BACKUP_DELAY, DEFAULT_DELETE_DELAY,
+    DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, DEFAULT_OTHER_REGION_PROJECT_ID, DEFAULT_PASSWORD,
+    DEFAULT_PEER_ACCESS_KEY, DEFAULT_PEER_PROJECT_ID, DEFAULT_PEER_SECRET_KEY, DEFAULT_PROJECT_ID,
+    DEFAULT_REGION, DEFAULT_SECRET_KEY, DEFAULT_TOKEN_TTL, DEFAULT_USERNAME, HuaweiSettings,
+};
+use super::rackspace::settings::{
+    DEFAULT_RAX_AGENT_ID, DEFAULT_RAX_AGENT_MACHINE_ID, DEFAULT_RAX_API_KEY, DEFAULT_RAX_PASSWORD,
+    DEFAULT_RAX_REGION, DEFAULT_RAX_TENANT_ID, DEFAULT_RAX_USERNAME, RackspaceEmulatorConfig,
+};
 use super::recorder::DEFAULT_LOG_CAPACITY;
 use super::throttle::ThrottleConfig;
 use super::tls::{TlsArgs, TlsConfig};
 use crate::cli::parse_duration;
-
-pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
-pub const DEFAULT_DOMAIN_ID: &str = "fedcba9876543210fedcba9876543210";
-pub const DEFAULT_DOMAIN_NAME: &str = "coffer-account";
-pub const DEFAULT_REGION: &str = "cn-north-4";
-/// The access key and secret key of the signing test vectors (providers.md §1.3).
-pub const DEFAULT_ACCESS_KEY: &str = "AKEXAMPLE0000000000";
-pub const DEFAULT_SECRET_KEY: &str = "SKEXAMPLE0000000000000000000000000000000";
-pub const DEFAULT_USERNAME: &str = "coffer";
-pub const DEFAULT_PASSWORD: &str = "coffer-password";
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-pub const DEFAULT_DELETE_DELAY: Duration = Duration::from_secs(2);
-pub const DEFAULT_ASSOCIATION_DELAY: Duration = Duration::from_secs(1);
-// BackupShare: the second project and its credentials.
-pub const DEFAULT_PEER_PROJECT_ID: &str = "89abcdef0123456789abcdef01234567";
-/// A project of the same account in another region: CBR refuses to share
-/// a backup with it.
-pub const DEFAULT_OTHER_REGION_PROJECT_ID: &str = "5e0a0b0c0d0e0f000000000000000001";
-pub const DEFAULT_PEER_ACCESS_KEY: &str = "AKPEEREXAMPLE000000";
-pub const DEFAULT_PEER_SECRET_KEY: &str = "SKPEEREXAMPLE000000000000000000000000000";
-pub const DEFAULT_BACKUP_DELAY: Duration = Duration::from_secs(1);
-// Commvault: the Command Center user the demo signs in as.
-pub const DEFAULT_COMMVAULT_USERNAME: &str = "admin";
-pub const DEFAULT_COMMVAULT_PASSWORD: &str = "commvault-password";
-// Rackspace: the account and the agent every emulator starts with.
-pub const DEFAULT_RAX_USERNAME: &str = "coffer";
-pub const DEFAULT_RAX_API_KEY: &str = "rax-api-key-5f3c9e1d7b2a48e6";
-pub const DEFAULT_RAX_PASSWORD: &str = "coffer-password";
-pub const DEFAULT_RAX_TENANT_ID: &str = "110011";
-pub const DEFAULT_RAX_REGION: &str = "DFW";
-/// The documentation's example agent id, so examples read like the docs.
-pub const DEFAULT_RAX_AGENT_ID: &str = "8f135b4f-7a69-4b8a-947f-5e80d772fd97";
-pub const DEFAULT_RAX_AGENT_MACHINE_ID: &str = "c0ffee00-demo-host";
-pub const DEFAULT_RAX_REPORT_DELAY: Duration = Duration::from_millis(500);
-/// "About a minute" (providers.md §5.3).
-pub const DEFAULT_RAX_RESULT_TTL: Duration = Duration::from_secs(60);
-
-/// The emulated Rackspace account and its seeded agent.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RackspaceEmulatorConfig {
-    pub username: String,
-    pub api_key: String,
-    pub password: String,
-    /// The tenant (account) id, also Cloud Backup's `{project_id}`.
-    pub tenant_id: String,
-    /// The region of the catalog's `rax:backup` endpoint.
-    pub region: String,
-    /// The agent registered at start.
-    pub agent_id: String,
-    pub agent_machine_id: String,
-    /// How long the simulated agent takes to report a request.
-    pub report_delay: Duration,
-    /// How long a reported result stays readable.
-    pub result_ttl: Duration,
-}
-
-impl Default for RackspaceEmulatorConfig {
-    fn default() -> Self {
-        Self {
-            username: DEFAULT_RAX_USERNAME.into(),
-            api_key: DEFAULT_RAX_API_KEY.into(),
-            password: DEFAULT_RAX_PASSWORD.into(),
-            tenant_id: DEFAULT_RAX_TENANT_ID.into(),
-            region: DEFAULT_RAX_REGION.into(),
-            agent_id: DEFAULT_RAX_AGENT_ID.into(),
-            agent_machine_id: DEFAULT_RAX_AGENT_MACHINE_ID.into(),
-            report_delay: DEFAULT_RAX_REPORT_DELAY,
-            result_ttl: DEFAULT_RAX_RESULT_TTL,
-        }
-    }
-}
 
 /// Everything the emulator needs to start. `Default` listens on a free
 /// loopback port, which is what an in-process test wants.
@@ -157,6 +100,31 @@ impl Default for EmulatorConfig {
             commvault_password: DEFAULT_COMMVAULT_PASSWORD.to_string(),
             commvault: CommvaultSettings::default(),
             tls: None,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Huawei's part: the account, its keys and CBR's and IAM's timing.
+    pub fn huawei_settings(&self) -> HuaweiSettings {
+        HuaweiSettings {
+            project_id: self.project_id.clone(),
+            domain_id: self.domain_id.clone(),
+            domain_name: self.domain_name.clone(),
+            region: self.region.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            token_ttl: self.token_ttl,
+            delete_delay: self.delete_delay,
+            association_delay: self.association_delay,
+            peer_project_id: self.peer_project_id.clone(),
+            peer_access_key: self.peer_access_key.clone(),
+            peer_secret_key: self.peer_secret_key.clone(),
+            other_region_project_id: self.other_region_project_id.clone(),
+            backup_delay: self.backup_delay,
+            agency_read_delay: self.agency_read_delay,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The outermost middleware on the provider routes: gives each request an
 //! `X-Request-Id`, buffers its body once (signature checks and the request
-//! log both need the bytes), and records the answered request.
+//! log both need the bytes), and records the answered request. A body over
+//! the limit is answered by the `too_large` the server hands in (Huawei's
+//! gateway shape, on every cloud's routes), so this knows no cloud.
 
 use std::sync::Arc;
 
@@ -10,12 +12,11 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::common::{Common, lock};
 use super::faults::FaultKind;
-use super::huawei::error::GatewayError;
 use super::operation::Operation;
 use super::query::{decode_query_pairs, query_map};
 use super::recorder::{RecordedRequest, body_for_log};
-use super::state::{Shared, lock};
 
 /// Huawei's gateway takes AK/SK-signed bodies up to about 12 MB.
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
@@ -28,7 +29,15 @@ pub struct RequestId(pub String);
 #[derive(Clone, Debug)]
 pub struct RawBody(pub Bytes);
 
-pub async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+/// The middleware's state: where requests are recorded, and the answer to
+/// a body over [`MAX_BODY_BYTES`] (given the request id).
+#[derive(Clone)]
+pub struct Observer {
+    pub common: Arc<Common>,
+    pub too_large: fn(&str) -> Response,
+}
+
+pub async fn observe(State(observer): State<Observer>, req: Request, next: Next) -> Response {
     let received_at = jiff::Timestamp::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let (mut parts, body) = req.into_parts();
@@ -42,10 +51,7 @@ pub async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next
             let req = Request::from_parts(parts, Body::from(bytes.clone()));
             (bytes, next.run(req).await)
         }
-        Err(_) => (
-            Bytes::new(),
-            GatewayError::BodyTooLarge.into_response_with_id(&request_id),
-        ),
+        Err(_) => (Bytes::new(), (observer.too_large)(&request_id)),
     };
     let operation = response
         .extensions()
@@ -54,7 +60,7 @@ pub async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next
         .unwrap_or(Operation::Unknown);
     let status = response.status().as_u16();
     tracing::debug!(%operation, method, path, status, request_id, "served");
-    lock(&shared.recorder).record(RecordedRequest {
+    lock(&observer.common.recorder).record(RecordedRequest {
         seq: 0,
         request_id: request_id.clone(),
         operation,

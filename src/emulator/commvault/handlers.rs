@@ -6,23 +6,44 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::BASE;
 use super::commcell::Refusal;
 use super::sessions::Refused;
+use super::state::CommvaultState;
+use crate::emulator::common::{Common, lock};
 use crate::emulator::faults::{FaultKind, Injected};
 use crate::emulator::observe::RawBody;
 use crate::emulator::operation::Operation;
 use crate::emulator::query::{decode_query_pairs, query_map};
-use crate::emulator::state::{Shared, lock};
 use crate::provider::commvault::wire::CreateStore;
+
+/// Where the Commvault API is served.
+pub const BASE: &str = "/commandcenter/api";
+
+/// What the Commvault routes are served with: the CommCell's state, and
+/// the faults shared with the other clouds.
+#[derive(Clone)]
+pub struct Served {
+    pub commvault: Arc<CommvaultState>,
+    pub common: Arc<Common>,
+}
+
+/// Every Commvault path: the base itself (the probe) and everything below.
+pub fn router(served: Served) -> Router {
+    Router::new()
+        .route(BASE, any(dispatch))
+        .route(&format!("{BASE}/"), any(dispatch))
+        .route(&format!("{BASE}/{{*rest}}"), any(dispatch))
+        .with_state(served)
+}
 
 /// One matched route.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +122,7 @@ struct Incoming {
     query: std::collections::BTreeMap<String, String>,
 }
 
-pub async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+pub async fn dispatch(State(served): State<Served>, req: Request) -> Response {
     let path = req.uri().path().to_ascii_lowercase();
     let rest = path
         .strip_prefix(&BASE.to_ascii_lowercase())
@@ -128,19 +149,19 @@ pub async fn dispatch(State(shared): State<Arc<Shared>>, req: Request) -> Respon
         query: query_map(&decode_query_pairs(req.uri().query())),
     };
     drop(req);
-    let mut response = gated(&shared, &route, &incoming).await;
+    let mut response = gated(&served, &route, &incoming).await;
     response.extensions_mut().insert(op);
     response
 }
 
-async fn gated(shared: &Shared, route: &Route, req: &Incoming) -> Response {
+async fn gated(served: &Served, route: &Route, req: &Incoming) -> Response {
     let op = route.operation();
-    let latency = lock(&shared.faults).latency(rand::random());
+    let latency = lock(&served.common.faults).latency(rand::random());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     if route.needs_token() {
-        let checked = lock(&shared.commvault.sessions).check(&req.token, Instant::now());
+        let checked = lock(&served.commvault.sessions).check(&req.token, Instant::now());
         if let Err(refused) = checked {
             let why = match refused {
                 Refused::Idle => "the session expired after being idle; renew or log in again",
@@ -150,14 +171,14 @@ async fn gated(shared: &Shared, route: &Route, req: &Incoming) -> Response {
         }
     }
     if route != &Route::Probe {
-        let injected = lock(&shared.faults).before(op, Instant::now(), rand::random());
+        let injected = lock(&served.common.faults).before(op, Instant::now(), rand::random());
         if let Some(injected) = injected {
             return fault(injected);
         }
     }
-    let response = serve(shared, route, req);
-    let lose =
-        response.status().is_success() && lock(&shared.faults).lose_response(op, rand::random());
+    let response = serve(served, route, req);
+    let lose = response.status().is_success()
+        && lock(&served.common.faults).lose_response(op, rand::random());
     if lose {
         tracing::info!(%op, "losing the answer of a successful Commvault call");
         let mut lost = error(
@@ -194,13 +215,13 @@ fn fault(injected: Injected) -> Response {
     response
 }
 
-fn serve(shared: &Shared, route: &Route, req: &Incoming) -> Response {
+fn serve(served: &Served, route: &Route, req: &Incoming) -> Response {
     let (body, query) = (&req.body[..], &req.query);
-    let cv = &shared.commvault;
+    let cv = &served.commvault;
     let now = Instant::now();
     match route {
         Route::Probe => (StatusCode::OK, "Commvault Command Center API").into_response(),
-        Route::Login => login(shared, body),
+        Route::Login => login(served, body),
         Route::Renew => {
             #[derive(Deserialize)]
             #[serde(rename_all = "camelCase")]
@@ -220,7 +241,7 @@ fn serve(shared: &Shared, route: &Route, req: &Incoming) -> Response {
             lock(&cv.sessions).logout(&req.token);
             (StatusCode::OK, "User logged out").into_response()
         }
-        Route::Create => create(shared, body, now),
+        Route::Create => create(served, body, now),
         Route::List => {
             let start: usize = query.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
             let limit: usize = query
@@ -302,7 +323,7 @@ fn client_not_found(id: &str) -> Response {
 
 /// `POST Login`: a token, or HTTP 200 with `errList` as a real CommCell
 /// answers a wrong password.
-fn login(shared: &Shared, body: &[u8]) -> Response {
+fn login(served: &Served, body: &[u8]) -> Response {
     #[derive(Deserialize)]
     struct Login {
         username: String,
@@ -315,7 +336,7 @@ fn login(shared: &Shared, body: &[u8]) -> Response {
             "username and password are required",
         );
     };
-    let cv = &shared.commvault;
+    let cv = &served.commvault;
     let user = lock(&cv.commcell).user.clone();
     let password = base64::engine::general_purpose::STANDARD
         .decode(login.password.as_bytes())
@@ -336,7 +357,7 @@ fn login(shared: &Shared, body: &[u8]) -> Response {
 }
 
 /// `POST V4/CVS3Store` (seed 002).
-fn create(shared: &Shared, body: &[u8], now: Instant) -> Response {
+fn create(served: &Served, body: &[u8], now: Instant) -> Response {
     let req: CreateStore = match serde_json::from_slice(body) {
         Ok(req) => req,
         Err(e) => {
@@ -347,7 +368,7 @@ fn create(shared: &Shared, body: &[u8], now: Instant) -> Response {
             );
         }
     };
-    let cv = &shared.commvault;
+    let cv = &served.commvault;
     let settings = lock(&cv.settings).clone();
     let mut cell = lock(&cv.commcell);
     match cell.validate(&req) {

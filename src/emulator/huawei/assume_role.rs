@@ -7,37 +7,23 @@
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::HuaweiState;
 use super::auth::{AuthFailure, RequestView, verify_signature};
 use super::error::{GatewayError, IamError};
-use super::iam::{self, Auth};
 use super::iam_agency::catalog::{self, TrustDomain};
 use super::iam_agency::error::AgencyError;
-use super::iam_agency::store::{AgencyRecord, GrantScope};
+use super::iam_agency::store::{AgencyRecord, AgencyStore, GrantScope};
+use super::iam_request::{AssumeRole, Auth, resolve_scope};
+use super::state::HuaweiState;
 use super::token::{AgencyBinding, Scope, TokenClaims, TokenError};
-use crate::emulator::state::{Shared, lock};
+use super::token_answer::{token_body, token_response};
+use crate::emulator::common::lock;
 
 /// IAM's temporary-credential API bounds `duration_seconds` to 15 minutes
 /// .. 24 hours; the emulator holds a requested token lifetime to the same.
 const MIN_DURATION_SECS: u64 = 900;
 const MAX_DURATION_SECS: u64 = 86_400;
-
-/// The `assume_role` identity: the delegating account and its agency.
-#[derive(Deserialize)]
-pub struct AssumeRole {
-    domain_id: Option<String>,
-    domain_name: Option<String>,
-    /// `xrole_name` in IAM's token API; `agency_name` is what the
-    /// temporary-credential API and providers.md call it, so both are read.
-    #[serde(alias = "agency_name")]
-    xrole_name: Option<String>,
-    /// Optional cap on the token's lifetime, as the temporary-credential
-    /// API takes it; without it the token lives as long as a user's.
-    duration_seconds: Option<u64>,
-}
 
 /// Why an agency token was not issued; each answers in its own service's
 /// shape, so a bad caller credential reads like any other gateway refusal.
@@ -105,25 +91,24 @@ pub fn refuse_void_agency_token(
 /// Answers an `assume_role` token request: 201 with the token, or IAM's
 /// `{"error":{...}}` body saying why not.
 pub(super) fn create_agency_token(
-    shared: &Shared,
+    huawei: &HuaweiState,
     auth: &Auth,
     req: &RequestView<'_>,
     request_id: &str,
 ) -> Response {
     let now = Timestamp::now();
-    match issue(shared, auth, req, now) {
-        Ok((claims, token_body)) => iam::token_response(shared, req, &claims, token_body),
+    match issue(huawei, auth, req, now) {
+        Ok((claims, body)) => token_response(huawei, req, &claims, body),
         Err(refusal) => refusal.into_response_with_id(request_id),
     }
 }
 
 fn issue(
-    shared: &Shared,
+    huawei: &HuaweiState,
     auth: &Auth,
     req: &RequestView<'_>,
     now: Timestamp,
 ) -> Result<(TokenClaims, Value), Refusal> {
-    let huawei = &shared.huawei;
     let identity = &huawei.identity;
     authenticate_caller(huawei, req, now)?;
     let assume = auth
@@ -137,8 +122,8 @@ fn issue(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| invalid("auth.identity.assume_role.xrole_name"))?;
     let lifetime = lifetime(huawei, assume.duration_seconds)?;
-    let delegator = delegating_domain(shared, assume)?;
-    let scope = iam::resolve_scope(identity, auth.scope.as_ref()).map_err(Refusal::Scope)?;
+    let delegator = delegating_domain(huawei, assume)?;
+    let scope = resolve_scope(identity, auth.scope.as_ref()).map_err(Refusal::Scope)?;
     // One lock for the lookup, the checks and the epoch, so the token binds
     // to the agency exactly as it was checked.
     let store = lock(&huawei.agencies);
@@ -164,7 +149,7 @@ fn issue(
         }),
     };
     let roles = granted_roles(&store, record, &claims.scope, &identity.domain_id);
-    let mut body = iam::token_body(identity, &claims);
+    let mut body = token_body(identity, &claims);
     let token = &mut body["token"];
     token["methods"] = json!(["assume_role"]);
     token["roles"] = roles;
@@ -230,8 +215,8 @@ fn lifetime(huawei: &HuaweiState, requested: Option<u64>) -> Result<SignedDurati
 
 /// The delegating account, by id or name (at least one; the id is used when
 /// both are given); an unknown one is 404.
-fn delegating_domain(shared: &Shared, assume: &AssumeRole) -> Result<TrustDomain, Refusal> {
-    let identity = &shared.huawei.identity;
+fn delegating_domain(huawei: &HuaweiState, assume: &AssumeRole) -> Result<TrustDomain, Refusal> {
+    let identity = &huawei.identity;
     let found = match (&assume.domain_id, &assume.domain_name) {
         (Some(id), _) => catalog::domain_by_id(identity, id),
         (None, Some(name)) => catalog::domain_by_name(identity, name),
@@ -271,7 +256,7 @@ fn check_trust(
 /// The roles the agency holds on the token's scope, as the token lists
 /// them: direct grants, plus all-projects grants for a project scope.
 fn granted_roles(
-    store: &super::iam_agency::store::AgencyStore,
+    store: &AgencyStore,
     record: &AgencyRecord,
     scope: &Scope,
     domain_id: &str,
@@ -307,11 +292,11 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::emulator::EmulatorConfig;
-    use crate::emulator::huawei::iam_agency::store::{AgencyStore, StoredDuration};
+    use crate::emulator::huawei::iam_agency::store::StoredDuration;
+    use crate::emulator::huawei::settings::HuaweiSettings;
 
     fn huawei() -> HuaweiState {
-        HuaweiState::new(&EmulatorConfig::default())
+        HuaweiState::new(&HuaweiSettings::default())
     }
 
     fn trust(id: &str) -> TrustDomain {

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
-use super::Identity;
 use super::error::{CbrError, GatewayError};
+use super::identity::Identity;
 use super::token::{Scope, TokenIssuer};
 use crate::emulator::query::decode_query_pairs;
 use crate::provider::huawei::signer::{
@@ -174,7 +174,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::EmulatorConfig;
+    use crate::emulator::huawei::settings::HuaweiSettings;
     use crate::emulator::huawei::token::TokenClaims;
     use axum::http::HeaderValue;
 
@@ -185,7 +185,7 @@ mod tests {
 
     fn fixture() -> Fixture {
         Fixture {
-            identity: Identity::from_config(&EmulatorConfig::default()),
+            identity: Identity::from_settings(&HuaweiSettings::default()),
             tokens: TokenIssuer::default(),
         }
     }

@@ -1,5 +1,5 @@
 //! The Rackspace part of the admin API (`/_emulator/rackspace/...`) and of
-//! [`RunningEmulator`]: the agents as the emulator holds them (with their
+//! `RunningEmulator`'s methods: the agents as the emulator holds them (with their
 //! private keys, which tests use to read what coffer encrypted), how each
 //! simulated agent behaves, and the crash window of an encryption request.
 
@@ -16,15 +16,16 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::state::RackspaceState;
 use super::store::{Agent, Behaviour};
-use crate::emulator::RunningEmulator;
-use crate::emulator::state::{Shared, lock};
+use crate::emulator::common::lock;
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router(rackspace: Arc<RackspaceState>) -> Router {
     Router::new()
         .route("/_emulator/rackspace/agents", get(list).post(register))
-        .route("/_emulator/rackspace/agents/{id}", put(set_behaviour))
-        .route("/_emulator/rackspace/answer-delay", put(set_answer_delay))
+        .route("/_emulator/rackspace/agents/{id}", put(put_behaviour))
+        .route("/_emulator/rackspace/answer-delay", put(put_answer_delay))
+        .with_state(rackspace)
 }
 
 /// An agent as the admin API shows it.
@@ -53,13 +54,13 @@ fn view(agent: &Agent) -> Value {
     })
 }
 
-pub fn agents_of(shared: &Shared) -> Value {
-    let agents = lock(&shared.rackspace.agents);
+pub fn agents_of(rackspace: &RackspaceState) -> Value {
+    let agents = lock(&rackspace.agents);
     json!({"agents": agents.all().map(view).collect::<Vec<_>>()})
 }
 
-async fn list(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    Json(agents_of(&shared))
+async fn list(State(rackspace): State<Arc<RackspaceState>>) -> Json<Value> {
+    Json(agents_of(&rackspace))
 }
 
 #[derive(Deserialize)]
@@ -69,23 +70,20 @@ struct NewAgent {
     machine_id: String,
 }
 
-async fn register(State(shared): State<Arc<Shared>>, Json(agent): Json<NewAgent>) -> Response {
-    let region = shared.rackspace.account.region.clone();
-    let behaviour = Behaviour {
-        online: true,
-        fail_reports: false,
-        report_delay_ms: 0,
-    };
-    lock(&shared.rackspace.agents).register(&agent.id, &agent.machine_id, &region, behaviour);
+async fn register(
+    State(rackspace): State<Arc<RackspaceState>>,
+    Json(agent): Json<NewAgent>,
+) -> Response {
+    add_agent(&rackspace, &agent.id, &agent.machine_id);
     StatusCode::CREATED.into_response()
 }
 
-async fn set_behaviour(
-    State(shared): State<Arc<Shared>>,
+async fn put_behaviour(
+    State(rackspace): State<Arc<RackspaceState>>,
     Path(id): Path<String>,
     Json(behaviour): Json<Behaviour>,
 ) -> Response {
-    match lock(&shared.rackspace.agents).get_mut(&id) {
+    match lock(&rackspace.agents).get_mut(&id) {
         Ok(agent) => {
             agent.behaviour = behaviour;
             Json(view(agent)).into_response()
@@ -104,78 +102,67 @@ struct AnswerDelay {
     millis: u64,
 }
 
-async fn set_answer_delay(
-    State(shared): State<Arc<Shared>>,
+async fn put_answer_delay(
+    State(rackspace): State<Arc<RackspaceState>>,
     Json(delay): Json<AnswerDelay>,
 ) -> StatusCode {
-    lock(&shared.rackspace.knobs).answer_delay = Duration::from_millis(delay.millis);
+    set_answer_delay(&rackspace, Duration::from_millis(delay.millis));
     StatusCode::NO_CONTENT
 }
 
-impl RunningEmulator {
-    /// Every Identity token issued so far, and the passwords of agents
-    /// registered through the API: credentials that must appear nowhere
-    /// in coffer's output (the e2e credentials check).
-    pub fn rackspace_credentials_issued(&self) -> Vec<String> {
-        let rackspace = &self.shared().rackspace;
-        let mut issued: Vec<String> = lock(&rackspace.tokens).keys().cloned().collect();
-        issued.extend(
-            lock(&rackspace.agents)
-                .all()
-                .filter_map(|a| a.password.clone()),
-        );
-        issued
-    }
+/// Every Identity token issued so far, and the passwords of agents
+/// registered through the API: credentials that must appear nowhere in
+/// coffer's output (the e2e credentials check).
+pub fn credentials_issued(rackspace: &RackspaceState) -> Vec<String> {
+    let mut issued: Vec<String> = lock(&rackspace.tokens).keys().cloned().collect();
+    issued.extend(
+        lock(&rackspace.agents)
+            .all()
+            .filter_map(|a| a.password.clone()),
+    );
+    issued
+}
 
-    /// Every Rackspace agent, as `GET /_emulator/rackspace/agents` answers.
-    pub fn rackspace_agents(&self) -> Value {
-        agents_of(self.shared())
-    }
+/// How agent `id` behaves; `None` when there is no such agent.
+pub fn behaviour(rackspace: &RackspaceState, id: &str) -> Option<Behaviour> {
+    lock(&rackspace.agents).get(id).ok().map(|a| a.behaviour)
+}
 
-    /// How agent `id` behaves; `None` when there is no such agent.
-    pub fn rackspace_behaviour(&self, id: &str) -> Option<Behaviour> {
-        lock(&self.shared().rackspace.agents)
-            .get(id)
-            .ok()
-            .map(|a| a.behaviour)
+/// Changes how the simulated agent `id` behaves.
+pub fn set_behaviour(rackspace: &RackspaceState, id: &str, behaviour: Behaviour) {
+    if let Ok(agent) = lock(&rackspace.agents).get_mut(id) {
+        agent.behaviour = behaviour;
     }
+}
 
-    /// Changes how the simulated agent `id` behaves.
-    pub fn set_rackspace_behaviour(&self, id: &str, behaviour: Behaviour) {
-        if let Ok(agent) = lock(&self.shared().rackspace.agents).get_mut(id) {
-            agent.behaviour = behaviour;
-        }
-    }
+/// The private key of agent `id`: what only the agent can decrypt with.
+pub fn private_key(rackspace: &RackspaceState, id: &str) -> Option<RsaPrivateKey> {
+    lock(&rackspace.agents)
+        .get(id)
+        .ok()
+        .and_then(|a| a.key.clone())
+}
 
-    /// The private key of agent `id`: what only the agent can decrypt with.
-    pub fn rackspace_private_key(&self, id: &str) -> Option<RsaPrivateKey> {
-        lock(&self.shared().rackspace.agents)
-            .get(id)
-            .ok()
-            .and_then(|a| a.key.clone())
-    }
+/// The passphrase agent `id` applied last.
+pub fn agent_passphrase(rackspace: &RackspaceState, id: &str) -> Option<String> {
+    lock(&rackspace.agents)
+        .get(id)
+        .ok()
+        .and_then(|a| a.passphrase.clone())
+}
 
-    /// The passphrase agent `id` applied last.
-    pub fn rackspace_agent_passphrase(&self, id: &str) -> Option<String> {
-        lock(&self.shared().rackspace.agents)
-            .get(id)
-            .ok()
-            .and_then(|a| a.passphrase.clone())
-    }
+/// Registers another agent (online, reporting at once).
+pub fn add_agent(rackspace: &RackspaceState, id: &str, machine_id: &str) {
+    let region = rackspace.account.region.clone();
+    let behaviour = Behaviour {
+        online: true,
+        fail_reports: false,
+        report_delay_ms: 0,
+    };
+    lock(&rackspace.agents).register(id, machine_id, &region, behaviour);
+}
 
-    /// Registers another agent (online, reporting at once).
-    pub fn add_rackspace_agent(&self, id: &str, machine_id: &str) {
-        let region = self.shared().rackspace.account.region.clone();
-        let behaviour = Behaviour {
-            online: true,
-            fail_reports: false,
-            report_delay_ms: 0,
-        };
-        lock(&self.shared().rackspace.agents).register(id, machine_id, &region, behaviour);
-    }
-
-    /// Holds each vault-encryption answer this long after the request is made.
-    pub fn set_rackspace_answer_delay(&self, delay: Duration) {
-        lock(&self.shared().rackspace.knobs).answer_delay = delay;
-    }
+/// Holds each vault-encryption answer this long after the request is made.
+pub fn set_answer_delay(rackspace: &RackspaceState, delay: Duration) {
+    lock(&rackspace.knobs).answer_delay = delay;
 }

@@ -7,15 +7,16 @@
 //! admin API) are simulated: one registered through `POST agents` holds its
 //! own private key and reports for itself.
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::state::RackspaceState;
 use super::store::Kind;
-use crate::emulator::state::{Shared, lock};
+use crate::emulator::common::lock;
 use crate::provider::rackspace::wire::events;
 
 /// How often the simulated agents look at their events.
@@ -34,26 +35,26 @@ struct Job {
 }
 
 /// Runs the simulated agents until the emulator's state is gone.
-pub fn spawn(shared: Weak<Shared>, base_url: String) -> JoinHandle<()> {
+pub fn spawn(rackspace: Weak<RackspaceState>, base_url: String) -> JoinHandle<()> {
     tokio::spawn(async move {
         let http = reqwest::Client::new();
         let mut jobs: Vec<Job> = Vec::new();
         loop {
             tokio::time::sleep(POLL).await;
-            let Some(shared) = shared.upgrade() else {
+            let Some(rackspace) = rackspace.upgrade() else {
                 return;
             };
-            jobs.extend(read_new_events(&shared, Instant::now()));
+            jobs.extend(read_new_events(&rackspace, Instant::now()));
             let mut waiting = Vec::new();
             for job in jobs.drain(..) {
-                let online = lock(&shared.rackspace.agents)
+                let online = lock(&rackspace.agents)
                     .get(&job.agent_id)
                     .is_ok_and(|a| a.behaviour.online);
                 if job.due > Instant::now() || !online {
                     waiting.push(job);
                     continue;
                 }
-                if !report(&shared, &http, &base_url, &job).await {
+                if !report(&rackspace, &http, &base_url, &job).await {
                     waiting.push(job);
                 }
             }
@@ -64,8 +65,8 @@ pub fn spawn(shared: Weak<Shared>, base_url: String) -> JoinHandle<()> {
 
 /// Reads each online agent's unread encryption events and decides what it
 /// will report for each.
-fn read_new_events(shared: &Shared, now: Instant) -> Vec<Job> {
-    let mut agents = lock(&shared.rackspace.agents);
+fn read_new_events(rackspace: &RackspaceState, now: Instant) -> Vec<Job> {
+    let mut agents = lock(&rackspace.agents);
     let mut jobs = Vec::new();
     for id in agents.ids() {
         let Ok(agent) = agents.get_mut(&id) else {
@@ -116,9 +117,14 @@ fn read_new_events(shared: &Shared, now: Instant) -> Vec<Job> {
 
 /// Seed 000 over HTTP. True when the report is done with (accepted, or
 /// refused for good); false to try again on the next poll.
-async fn report(shared: &Arc<Shared>, http: &reqwest::Client, base_url: &str, job: &Job) -> bool {
-    let (token, _) = shared.rackspace.issue_token(Timestamp::now());
-    let tenant = &shared.rackspace.account.tenant_id;
+async fn report(
+    rackspace: &RackspaceState,
+    http: &reqwest::Client,
+    base_url: &str,
+    job: &Job,
+) -> bool {
+    let (token, _) = rackspace.issue_token(Timestamp::now());
+    let tenant = &rackspace.account.tenant_id;
     let url = format!(
         "{base_url}/v2/{tenant}/agents/{}/vault-encryption-requests/{}",
         job.agent_id, job.request_id
@@ -139,7 +145,7 @@ async fn report(shared: &Arc<Shared>, http: &reqwest::Client, base_url: &str, jo
     };
     if status == 204
         && job.succeeded
-        && let Ok(agent) = lock(&shared.rackspace.agents).get_mut(&job.agent_id)
+        && let Ok(agent) = lock(&rackspace.agents).get_mut(&job.agent_id)
     {
         agent.passphrase = job.passphrase.clone();
     }

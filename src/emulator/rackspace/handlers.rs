@@ -13,9 +13,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::fault;
+use super::fault::fault;
+use super::state::RackspaceState;
 use super::store::StoreError;
-use crate::emulator::state::{Shared, lock};
+use crate::emulator::common::lock;
 use crate::provider::rackspace::client::JSON_PATCH;
 use crate::provider::rackspace::wire::EncryptionRequest;
 
@@ -51,13 +52,13 @@ pub struct AgentQuery {
 
 /// `GET /v2/{project_id}/agents[?host_machine_id=]`
 pub async fn list_agents(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path(project): Path<String>,
     Query(query): Query<AgentQuery>,
     headers: HeaderMap,
 ) -> Response {
     let base = base_url(&headers);
-    let agents = lock(&shared.rackspace.agents);
+    let agents = lock(&rackspace.agents);
     let list: Vec<Value> = agents
         .all()
         .filter(|a| {
@@ -73,28 +74,28 @@ pub async fn list_agents(
 
 /// `GET /v2/{project_id}/agents/{agent_id}`
 pub async fn get_agent(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((project, id)): AgentPath,
     headers: HeaderMap,
 ) -> Result<Response, StoreError> {
-    let agents = lock(&shared.rackspace.agents);
+    let agents = lock(&rackspace.agents);
     let agent = agents.get(&id)?;
     Ok(Json(agent.view(&project, &base_url(&headers))).into_response())
 }
 
 /// `GET /v2/{project_id}/agents/{agent_id}/status`
 pub async fn agent_status(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_, id)): AgentPath,
 ) -> Result<Response, StoreError> {
-    let agents = lock(&shared.rackspace.agents);
+    let agents = lock(&rackspace.agents);
     let agent = agents.get(&id)?;
     Ok(Json(json!({"busy": false, "online": agent.behaviour.online})).into_response())
 }
 
 /// `PATCH /v2/{project_id}/agents/{agent_id}`: JSON Patch only.
 pub async fn update_agent(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_, id)): AgentPath,
     headers: HeaderMap,
     body: Bytes,
@@ -111,7 +112,7 @@ pub async fn update_agent(
     }
     let ops: Vec<Value> = serde_json::from_slice(&body)
         .map_err(|e| StoreError::BadRequest(format!("Invalid JSON Patch: {e}")))?;
-    lock(&shared.rackspace.agents).patch(&id, &ops)?;
+    lock(&rackspace.agents).patch(&id, &ops)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -124,11 +125,11 @@ pub struct EventQuery {
 
 /// `GET /v2/{project_id}/agents/{agent_id}/events?marker=&limit=&sort_dir=`
 pub async fn list_events(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_, id)): AgentPath,
     Query(query): Query<EventQuery>,
 ) -> Result<Response, StoreError> {
-    let agents = lock(&shared.rackspace.agents);
+    let agents = lock(&rackspace.agents);
     let agent = agents.get(&id)?;
     let after = query.marker.unwrap_or(0);
     let mut events: Vec<Value> = agent.events.iter().skip(after).cloned().collect();
@@ -141,7 +142,7 @@ pub async fn list_events(
 
 /// `POST .../vault-encryption-requests`: 202 with the request in `Location`.
 pub async fn request_encryption(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((project, id)): AgentPath,
     headers: HeaderMap,
     body: Bytes,
@@ -151,7 +152,7 @@ pub async fn request_encryption(
             "The body must hold new_encrypted_password_hex and old_encrypted_password_hex (null or hex): {e}"
         ))
     })?;
-    let request_id = lock(&shared.rackspace.agents).request_encryption(
+    let request_id = lock(&rackspace.agents).request_encryption(
         &id,
         request.old_encrypted_password_hex,
         request.new_encrypted_password_hex,
@@ -162,7 +163,7 @@ pub async fn request_encryption(
         "{}/v2/{project}/agents/{id}/vault-encryption-request/{request_id}",
         base_url(&headers)
     );
-    let hold = lock(&shared.rackspace.knobs).answer_delay;
+    let hold = lock(&rackspace.knobs).answer_delay;
     if !hold.is_zero() {
         // Made, not answered yet: the window a crash test aims at.
         tokio::time::sleep(hold).await;
@@ -173,10 +174,10 @@ pub async fn request_encryption(
 /// `GET .../vault-encryption-requests/{request_id}`: 404 until the agent
 /// reports, the result for a while after, then 404 again.
 pub async fn encryption_result(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_, id, request_id)): RequestPath,
 ) -> Result<Response, StoreError> {
-    let agents = lock(&shared.rackspace.agents);
+    let agents = lock(&rackspace.agents);
     match agents.result(&id, &request_id, Instant::now())? {
         Some(result) => Ok(Json(result).into_response()),
         None => Err(StoreError::RequestNotFound),
@@ -185,17 +186,12 @@ pub async fn encryption_result(
 
 /// Seed 000: the agent reports a request's result; 204.
 pub async fn report_result(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_, id, request_id)): RequestPath,
     body: Bytes,
 ) -> Result<Response, StoreError> {
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| StoreError::BadRequest(format!("Invalid JSON: {e}")))?;
-    lock(&shared.rackspace.agents).report(
-        &id,
-        &request_id,
-        &body,
-        (Instant::now(), Timestamp::now()),
-    )?;
+    lock(&rackspace.agents).report(&id, &request_id, &body, (Instant::now(), Timestamp::now()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

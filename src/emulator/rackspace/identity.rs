@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::fault;
+use super::fault::fault;
+use super::state::RackspaceState;
 use crate::emulator::observe::RawBody;
-use crate::emulator::state::Shared;
 use crate::provider::rackspace::wire::TokenRequest;
 
 pub async fn create_token(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     headers: HeaderMap,
     axum::Extension(body): axum::Extension<RawBody>,
 ) -> Response {
@@ -27,7 +27,7 @@ pub async fn create_token(
             "Invalid JSON: expected auth with RAX-KSKEY:apiKeyCredentials or passwordCredentials.",
         );
     };
-    let account = &shared.rackspace.account;
+    let account = &rackspace.account;
     let accepted = match (&request.auth.api_key, &request.auth.password) {
         (Some(key), _) => key.username == account.username && key.api_key == account.api_key,
         (None, Some(pw)) => pw.username == account.username && pw.password == account.password,
@@ -48,7 +48,7 @@ pub async fn create_token(
         Some(_) => "APIKEY",
         None => "PASSWORD",
     };
-    let (token, expires) = shared.rackspace.issue_token(Timestamp::now());
+    let (token, expires) = rackspace.issue_token(Timestamp::now());
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use rsa::{BigUint, RsaPublicKey};
 use serde_json::Value;
 
+use super::state::RackspaceState;
 use super::store::{Agent, Behaviour, StoreError};
-use crate::emulator::state::{Shared, lock};
+use crate::emulator::common::lock;
 
 /// What a registration must carry.
 #[derive(Debug)]
@@ -92,18 +93,18 @@ pub fn agent_of(registration: Registration, default_region: &str) -> Agent {
 
 /// `POST /v2/{project_id}/agents`: 201, `Location`, the agent with its password.
 pub async fn register_agent(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path(project): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, StoreError> {
     let registration = parse(&body)?;
-    let agent = agent_of(registration, &shared.rackspace.account.region);
+    let agent = agent_of(registration, &rackspace.account.region);
     let base = super::handlers::base_url(&headers);
     let mut view = agent.view(&project, &base);
     view["password"] = agent.password.clone().into();
     let location = format!("{base}/v2/{project}/agents/{}", agent.id);
-    lock(&shared.rackspace.agents).insert(agent);
+    lock(&rackspace.agents).insert(agent);
     let mut response = (StatusCode::CREATED, Json(view)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -113,10 +114,10 @@ pub async fn register_agent(
 
 /// `DELETE /v2/{project_id}/agents/{agent_id}`: 204, or 404 when missing.
 pub async fn delete_agent(
-    State(shared): State<Arc<Shared>>,
+    State(rackspace): State<Arc<RackspaceState>>,
     Path((_project, id)): Path<(String, String)>,
 ) -> Result<StatusCode, StoreError> {
-    lock(&shared.rackspace.agents).remove(&id)?;
+    lock(&rackspace.agents).remove(&id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -154,8 +154,8 @@ async fn the_admin_registered_agent_is_still_simulated() {
         .await
         .expect("the emulator starts");
     let id = emulator.config().rackspace.agent_id.clone();
-    let shared = emulator.shared().clone();
-    let agents = lock(&shared.rackspace.agents);
+    let rackspace = emulator.rackspace().clone();
+    let agents = lock(&rackspace.agents);
     assert!(agents.get(&id).expect("the start agent").simulated());
 }
 

@@ -277,7 +277,10 @@ impl BackupStore {
         now: (Timestamp, Instant),
     ) -> Result<Vec<MemberRecord>, ShareError> {
         if members.is_empty() || members.len() > MAX_MEMBERS_PER_ADD {
-            return Err(ShareError::MemberCount(members.len()));
+            return Err(ShareError::MemberCount {
+                given: members.len(),
+                limit: MAX_MEMBERS_PER_ADD,
+            });
         }
         let foreign = members
             .iter()

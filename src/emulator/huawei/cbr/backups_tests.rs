@@ -55,11 +55,17 @@ fn only_one_to_ten_members_per_call() {
     let eleven: Vec<String> = (0..11).map(|i| format!("{i:032x}")).collect();
     assert_eq!(
         store.add_members(OWNER, &id, &eleven, later(t0)).err(),
-        Some(ShareError::MemberCount(11))
+        Some(ShareError::MemberCount {
+            given: 11,
+            limit: 10
+        })
     );
     assert_eq!(
         store.add_members(OWNER, &id, &[], later(t0)).err(),
-        Some(ShareError::MemberCount(0))
+        Some(ShareError::MemberCount {
+            given: 0,
+            limit: 10
+        })
     );
 }
 

@@ -21,15 +21,16 @@ use super::wire::{
     AddResourcesBody, BatchTagsBody, CreateTagBody, CreateVaultBody, RemoveResourcesBody,
     TagAction, UpdateVaultBody,
 };
+use crate::emulator::common::lock;
 use crate::emulator::huawei::error::CbrError;
+use crate::emulator::huawei::state::HuaweiState;
 use crate::emulator::query::decode_query_pairs;
-use crate::emulator::state::{Shared, lock};
 
 type VaultPath = Path<(String, String)>;
 
 /// The store with every due change applied.
-fn vaults(shared: &Shared) -> MutexGuard<'_, VaultStore> {
-    let mut store = lock(&shared.huawei.vaults);
+fn vaults(huawei: &HuaweiState) -> MutexGuard<'_, VaultStore> {
+    let mut store = lock(&huawei.vaults);
     store.settle(Instant::now());
     store
 }
@@ -37,11 +38,11 @@ fn vaults(shared: &Shared) -> MutexGuard<'_, VaultStore> {
 /// The store, once `vault_id` is known to be `project`'s: CBR answers
 /// another project's vault as not found.
 fn project_vaults<'a>(
-    shared: &'a Shared,
+    huawei: &'a HuaweiState,
     project: &str,
     vault_id: &str,
 ) -> Result<MutexGuard<'a, VaultStore>, CbrError> {
-    let store = vaults(shared);
+    let store = vaults(huawei);
     store.get_in(project, vault_id)?;
     Ok(store)
 }
@@ -57,44 +58,44 @@ fn vault_response(status: StatusCode, vault: serde_json::Value) -> Response {
 
 /// `POST /v3/{project_id}/vaults`
 pub async fn create_vault(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(project): Path<String>,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let new = validate::new_vault(parse::<CreateVaultBody>(&body)?.vault)?;
-    let mut store = vaults(&shared);
+    let mut store = vaults(&huawei);
     let record = store.create(&project, new, Timestamp::now())?;
     // BackupShare: a receiver accepts only into a vault of its own project.
-    lock(&shared.huawei.backups).note_vault(&record.id.to_string(), &project);
-    let vault = view::created_vault(record, &shared.huawei.identity);
+    lock(&huawei.backups).note_vault(&record.id.to_string(), &project);
+    let vault = view::created_vault(record, &huawei.identity);
     Ok(vault_response(StatusCode::OK, vault))
 }
 
 /// `GET /v3/{project_id}/vaults/{vault_id}`
 pub async fn show_vault(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
 ) -> Result<Response, CbrError> {
-    let store = vaults(&shared);
+    let store = vaults(&huawei);
     let record = store
         .get_in(&project, &vault_id)
         .map_err(CbrError::on_read)?;
     Ok(vault_response(
         StatusCode::OK,
-        view::vault(record, &shared.huawei.identity),
+        view::vault(record, &huawei.identity),
     ))
 }
 
 /// `GET /v3/{project_id}/vaults`
 pub async fn list_vaults(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(project): Path<String>,
     uri: Uri,
 ) -> Result<Response, CbrError> {
     let query = ListQuery::parse(&decode_query_pairs(uri.query()))?;
-    let store = vaults(&shared);
+    let store = vaults(&huawei);
     let page = query.page(store.newest_first_in(&project));
-    let identity = &shared.huawei.identity;
+    let identity = &huawei.identity;
     let body = json!({
         "vaults": page.vaults.iter().map(|v| view::vault(v, identity)).collect::<Vec<_>>(),
         "count": page.count,
@@ -106,36 +107,36 @@ pub async fn list_vaults(
 
 /// `PUT /v3/{project_id}/vaults/{vault_id}`
 pub async fn update_vault(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let update = parse::<UpdateVaultBody>(&body)?.vault;
-    let mut store = project_vaults(&shared, &project, &vault_id)?;
+    let mut store = project_vaults(&huawei, &project, &vault_id)?;
     let record = store.update(&vault_id, update)?;
     Ok(vault_response(
         StatusCode::OK,
-        view::vault(record, &shared.huawei.identity),
+        view::vault(record, &huawei.identity),
     ))
 }
 
 /// `DELETE /v3/{project_id}/vaults/{vault_id}`
 pub async fn delete_vault(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
 ) -> Result<StatusCode, CbrError> {
-    project_vaults(&shared, &project, &vault_id)?.delete(&vault_id, Instant::now())?;
+    project_vaults(&huawei, &project, &vault_id)?.delete(&vault_id, Instant::now())?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v3/{project_id}/vaults/{vault_id}/addresources`
 pub async fn add_resources(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let body = parse::<AddResourcesBody>(&body)?;
-    let ids = project_vaults(&shared, &project, &vault_id)?.add_resources(
+    let ids = project_vaults(&huawei, &project, &vault_id)?.add_resources(
         &vault_id,
         &body.resources,
         Instant::now(),
@@ -145,12 +146,12 @@ pub async fn add_resources(
 
 /// `POST /v3/{project_id}/vaults/{vault_id}/removeresources`
 pub async fn remove_resources(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<Response, CbrError> {
     let body = parse::<RemoveResourcesBody>(&body)?;
-    let ids = project_vaults(&shared, &project, &vault_id)?.remove_resources(
+    let ids = project_vaults(&huawei, &project, &vault_id)?.remove_resources(
         &vault_id,
         &body.resource_ids,
         Instant::now(),
@@ -160,10 +161,10 @@ pub async fn remove_resources(
 
 /// `GET /v3/{project_id}/vault/{vault_id}/tags`
 pub async fn show_tags(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
 ) -> Result<Response, CbrError> {
-    let store = vaults(&shared);
+    let store = vaults(&huawei);
     let record = store
         .get_in(&project, &vault_id)
         .map_err(CbrError::on_read)?;
@@ -173,18 +174,18 @@ pub async fn show_tags(
 
 /// `POST /v3/{project_id}/vault/{vault_id}/tags`: add one, or replace its value.
 pub async fn create_tag(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<StatusCode, CbrError> {
     let tag = validate::tag(&parse::<CreateTagBody>(&body)?.tag)?;
-    project_vaults(&shared, &project, &vault_id)?.upsert_tags(&vault_id, vec![tag])?;
+    project_vaults(&huawei, &project, &vault_id)?.upsert_tags(&vault_id, vec![tag])?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v3/{project_id}/vault/{vault_id}/tags/action`
 pub async fn batch_tags(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id)): VaultPath,
     body: Bytes,
 ) -> Result<StatusCode, CbrError> {
@@ -198,7 +199,7 @@ pub async fn batch_tags(
     match body.action {
         TagAction::Create => {
             let tags = validate::tag_list(&tags, MAX_TAGS, "tags")?;
-            project_vaults(&shared, &project, &vault_id)?.upsert_tags(&vault_id, tags)?;
+            project_vaults(&huawei, &project, &vault_id)?.upsert_tags(&vault_id, tags)?;
         }
         TagAction::Delete => {
             // A value is optional when deleting; only the key is checked.
@@ -206,7 +207,7 @@ pub async fn batch_tags(
                 .iter()
                 .map(|t| validate::tag_key(&t.key))
                 .collect::<Result<Vec<_>, _>>()?;
-            project_vaults(&shared, &project, &vault_id)?.delete_tags(&vault_id, &keys)?;
+            project_vaults(&huawei, &project, &vault_id)?.delete_tags(&vault_id, &keys)?;
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -214,10 +215,10 @@ pub async fn batch_tags(
 
 /// `DELETE /v3/{project_id}/vault/{vault_id}/tags/{key}`
 pub async fn delete_tag(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, vault_id, key)): Path<(String, String, String)>,
 ) -> Result<StatusCode, CbrError> {
     let key = validate::tag_key(&key)?;
-    project_vaults(&shared, &project, &vault_id)?.delete_tags(&vault_id, &[key])?;
+    project_vaults(&huawei, &project, &vault_id)?.delete_tags(&vault_id, &[key])?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::backups::MAX_MEMBERS_PER_ADD;
 use crate::emulator::huawei::error::INVALID_PARAMETER;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,8 +28,9 @@ pub enum ShareError {
         "Only the member project itself can accept or reject a share; project {0} is not that member."
     )]
     NotMember(String),
-    #[error("Members per request must be 1 to {MAX_MEMBERS_PER_ADD}, not {0}.")]
-    MemberCount(usize),
+    /// The limit travels with the error, so the rule stays with the store.
+    #[error("Members per request must be 1 to {limit}, not {given}.")]
+    MemberCount { given: usize, limit: usize },
     #[error("Only cloud server backups can be shared, not {0}.")]
     NotServerBackup(String),
     #[error("Only available backups can be shared; the backup is {0}.")]
@@ -59,7 +59,7 @@ impl ShareError {
             Self::MalformedUrl => "401",
             Self::NotOwner(_) => "BackupService.6501",
             Self::NotMember(_) => "BackupService.6502",
-            Self::MemberCount(_) => "BackupService.6503",
+            Self::MemberCount { .. } => "BackupService.6503",
             Self::NotServerBackup(_) => "BackupService.6504",
             Self::NotAvailable(_) => "BackupService.6505",
             Self::BadProjectId(_) => "BackupService.6506",

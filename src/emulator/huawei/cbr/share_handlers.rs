@@ -19,14 +19,15 @@ use super::backups::{
     Answer, BackupRecord, BackupStore, MemberRecord, MemberStatus, OwnType, SERVER_PROVIDER_ID,
 };
 use super::share_error::ShareError;
+use crate::emulator::common::lock;
+use crate::emulator::huawei::state::HuaweiState;
 use crate::emulator::query::{decode_query_pairs, query_map};
-use crate::emulator::state::{Shared, lock};
 
 type BackupPath = Path<(String, String)>;
 type MemberPath = Path<(String, String, String)>;
 
-fn backups(shared: &Shared) -> MutexGuard<'_, BackupStore> {
-    lock(&shared.huawei.backups)
+fn backups(huawei: &HuaweiState) -> MutexGuard<'_, BackupStore> {
+    lock(&huawei.backups)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ShareError> {
@@ -67,14 +68,14 @@ struct CheckpointParameters {
 
 /// `POST /v3/{project_id}/checkpoints`: one backup per resource of the vault.
 pub async fn create_checkpoint(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(project): Path<String>,
     body: Bytes,
 ) -> Result<Response, ShareError> {
     let body = parse::<CheckpointBody>(&body)?.checkpoint;
     let params = body.parameters.unwrap_or_default();
     let (vault_name, resources) = {
-        let mut vaults = lock(&shared.huawei.vaults);
+        let mut vaults = lock(&huawei.vaults);
         vaults.settle(Instant::now());
         let vault = vaults
             .get(&body.vault_id)
@@ -88,7 +89,7 @@ pub async fn create_checkpoint(
             .collect();
         (vault.settings.name.clone(), resources)
     };
-    let checkpoint = backups(&shared).checkpoint(&project, &body.vault_id, &resources, now());
+    let checkpoint = backups(&huawei).checkpoint(&project, &body.vault_id, &resources, now());
     tracing::info!(checkpoint = %checkpoint.id, backups = checkpoint.backups.len(), "checkpoint made");
     let body = json!({"checkpoint": {
         "id": checkpoint.id,
@@ -139,7 +140,7 @@ fn backup_view(b: &BackupRecord, now: Instant) -> Value {
 /// `GET /v3/{project_id}/backups`, with `own_type`, `member_status`,
 /// `checkpoint_id`, `vault_id`, `resource_id`, `limit` and `offset`.
 pub async fn list_backups(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(project): Path<String>,
     uri: Uri,
 ) -> Result<Response, ShareError> {
@@ -164,7 +165,7 @@ pub async fn list_backups(
         })
     };
     let (limit, offset) = (number("limit", 1000)?, number("offset", 0)?);
-    let store = backups(&shared);
+    let store = backups(&huawei);
     let at = Instant::now();
     let matching: Vec<&BackupRecord> = store
         .visible(&project, own_type)
@@ -199,10 +200,10 @@ pub async fn list_backups(
 
 /// `GET /v3/{project_id}/backups/{backup_id}`: the owner's, or one shared with the project.
 pub async fn show_backup(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id)): BackupPath,
 ) -> Result<Response, ShareError> {
-    let store = backups(&shared);
+    let store = backups(&huawei);
     let backup = store.get(&project, &id).map_err(|e| match e {
         ShareError::MalformedUrl => ShareError::BackupNotFound(id.clone()),
         other => other,
@@ -216,10 +217,10 @@ pub async fn show_backup(
 
 /// `DELETE /v3/{project_id}/backups/{backup_id}`: the owner deletes a backup and its share.
 pub async fn delete_backup(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id)): BackupPath,
 ) -> Result<StatusCode, ShareError> {
-    backups(&shared)
+    backups(&huawei)
         .delete(&project, &id)
         .map_err(|e| match e {
             ShareError::MalformedUrl => ShareError::BackupNotFound(id.clone()),
@@ -248,12 +249,12 @@ struct AddMembersBody {
 
 /// `POST /v3/{project_id}/backups/{backup_id}/members` (owner only).
 pub async fn add_members(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id)): BackupPath,
     body: Bytes,
 ) -> Result<Response, ShareError> {
     let body = parse::<AddMembersBody>(&body)?;
-    let added = backups(&shared).add_members(&project, &id, &body.members, now())?;
+    let added = backups(&huawei).add_members(&project, &id, &body.members, now())?;
     let members: Vec<Value> = added.iter().map(|m| member_view(&id, m)).collect();
     Ok((
         StatusCode::OK,
@@ -265,7 +266,7 @@ pub async fn add_members(
 /// `GET /v3/{project_id}/backups/{backup_id}/members` (owner only), with
 /// `dest_project_id`, `status`, `vault_id`, `image_id`, `limit`, `offset`.
 pub async fn list_members(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id)): BackupPath,
     uri: Uri,
 ) -> Result<Response, ShareError> {
@@ -277,7 +278,7 @@ pub async fn list_members(
         })
     };
     let (limit, offset) = (number("limit", 1000)?, number("offset", 0)?);
-    let mut store = backups(&shared);
+    let mut store = backups(&huawei);
     let members = store.members(&project, &id)?;
     let matching: Vec<&MemberRecord> = members
         .iter()
@@ -311,10 +312,10 @@ pub async fn list_members(
 /// `GET /v3/{project_id}/backups/{backup_id}/members/{member_id}`: the
 /// owner, or the member itself.
 pub async fn show_member(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id, member)): MemberPath,
 ) -> Result<Response, ShareError> {
-    let store = backups(&shared);
+    let store = backups(&huawei);
     let record = store.member(&project, &id, &member)?;
     Ok((
         StatusCode::OK,
@@ -333,7 +334,7 @@ struct UpdateMemberBody {
 /// `PUT /v3/{project_id}/backups/{backup_id}/members/{member_id}` (seed
 /// 001; the member only): accepting needs a vault, which it then fills.
 pub async fn update_member(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id, member)): MemberPath,
     body: Bytes,
 ) -> Result<Response, ShareError> {
@@ -342,11 +343,11 @@ pub async fn update_member(
         .ok_or_else(|| ShareError::InvalidParameter(format!("status {:?}", body.status)))?;
     // Lock order: vaults, then backups (as create_vault takes them).
     let alive = body.vault_id.as_deref().is_some_and(|vault| {
-        let mut vaults = lock(&shared.huawei.vaults);
+        let mut vaults = lock(&huawei.vaults);
         vaults.settle(Instant::now());
         vaults.get(vault).is_ok_and(|v| !v.deleting)
     });
-    let mut store = backups(&shared);
+    let mut store = backups(&huawei);
     let own = body
         .vault_id
         .as_deref()
@@ -371,9 +372,9 @@ pub async fn update_member(
 
 /// `DELETE /v3/{project_id}/backups/{backup_id}/members/{member_id}` (owner only).
 pub async fn delete_member(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, id, member)): MemberPath,
 ) -> Result<StatusCode, ShareError> {
-    backups(&shared).delete_member(&project, &id, &member)?;
+    backups(&huawei).delete_member(&project, &id, &member)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::model::{Resource, Tag, VaultRecord};
 use super::wire::{CloudType, ObjectType, ProtectType};
-use crate::emulator::huawei::Identity;
+use crate::emulator::huawei::identity::Identity;
 
 /// The emulator does not know real resource sizes; every resource reports
 /// this many GB, and `billing.allocated` is their sum.

@@ -8,13 +8,42 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
-use super::super::Identity;
-use super::super::auth::{RequestView, verify_signature};
-use super::super::error::GatewayError;
-use super::super::token::{Scope, TokenIssuer};
 use super::error::AgencyError;
+use crate::emulator::huawei::auth::{RequestView, verify_signature};
+use crate::emulator::huawei::error::GatewayError;
+use crate::emulator::huawei::identity::Identity;
+use crate::emulator::huawei::token::{Scope, TokenIssuer};
+use crate::emulator::operation::Operation;
 
 const DOMAIN_HEADER: &str = "x-domain-id";
+
+/// The operations IAM serves to a domain-scoped caller, as opposed to the
+/// project-scoped CBR ones; the gate authenticates them with [`authenticate`].
+pub fn is_domain_scoped(op: Operation) -> bool {
+    use Operation::*;
+    matches!(
+        op,
+        CreateAgency
+            | ShowAgency
+            | ListAgencies
+            | UpdateAgency
+            | DeleteAgency
+            | KeystoneListPermissions
+            | KeystoneListProjects
+            | AssociateAgencyWithProjectPermission
+            | CheckProjectPermissionForAgency
+            | RemoveProjectPermissionFromAgency
+            | ListProjectPermissionsForAgency
+            | AssociateAgencyWithDomainPermission
+            | CheckDomainPermissionForAgency
+            | RemoveDomainPermissionFromAgency
+            | ListDomainPermissionsForAgency
+            | AssociateAgencyWithAllProjectsPermission
+            | CheckAllProjectsPermissionForAgency
+            | RemoveAllProjectsPermissionFromAgency
+            | ListAllProjectsPermissionsForAgency
+    )
+}
 
 /// Admits a call made for the configured account; the `Err` is the answer
 /// (boxed: a response is large, and admission is the common case).

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::Identity;
+use crate::emulator::huawei::identity::Identity;
 use crate::provider::huawei::signer::hex_sha256;
 
 /// Other accounts the emulator knows, by name and id. An agency may trust

@@ -13,19 +13,20 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::super::Identity;
 use super::catalog::{self, TrustDomain};
 use super::error::AgencyError;
 use super::store::{self, AgencyChange, AgencyStore, GrantScope, StoredDuration};
 use super::wire::{CreateAgencyBody, UpdateAgencyBody};
+use crate::emulator::common::lock;
+use crate::emulator::huawei::identity::Identity;
+use crate::emulator::huawei::state::HuaweiState;
 use crate::emulator::query::{decode_query_pairs, query_map};
-use crate::emulator::state::{Shared, lock};
 
 const MAX_NAME: usize = 64;
 const MAX_DESCRIPTION: usize = 255;
 
-fn agencies(shared: &Shared) -> MutexGuard<'_, AgencyStore> {
-    lock(&shared.huawei.agencies)
+fn agencies(huawei: &HuaweiState) -> MutexGuard<'_, AgencyStore> {
+    lock(&huawei.agencies)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AgencyError> {
@@ -68,10 +69,10 @@ fn own_domain(identity: &Identity, domain_id: &str) -> Result<(), AgencyError> {
 
 /// `POST /v3.0/OS-AGENCY/agencies`
 pub async fn create_agency(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     body: Bytes,
 ) -> Result<Response, AgencyError> {
-    let identity = &shared.huawei.identity;
+    let identity = &huawei.identity;
     let new = parse::<CreateAgencyBody>(&body)?.agency;
     own_domain(identity, &new.domain_id)?;
     if new.name.is_empty() || new.name.chars().count() > MAX_NAME {
@@ -84,7 +85,7 @@ pub async fn create_agency(
         new.trust_domain_name.as_deref(),
     )?;
     let duration = StoredDuration::parse(new.duration.as_ref())?;
-    let mut store = agencies(&shared);
+    let mut store = agencies(&huawei);
     let record = store.create(
         new.name,
         trust,
@@ -100,30 +101,30 @@ pub async fn create_agency(
 
 /// `GET /v3.0/OS-AGENCY/agencies/{agency_id}`
 pub async fn show_agency(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(agency_id): Path<String>,
 ) -> Result<Response, AgencyError> {
-    let store = agencies(&shared);
+    let store = agencies(&huawei);
     let record = store.show(&agency_id, Instant::now())?;
     Ok(agency_response(
         StatusCode::OK,
-        store::read_view(record, &shared.huawei.identity.domain_id),
+        store::read_view(record, &huawei.identity.domain_id),
     ))
 }
 
 /// `GET /v3.0/OS-AGENCY/agencies?domain_id=..&name=..&trust_domain_id=..`
 pub async fn list_agencies(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     uri: Uri,
 ) -> Result<Response, AgencyError> {
-    let identity = &shared.huawei.identity;
+    let identity = &huawei.identity;
     let query = query_map(&decode_query_pairs(uri.query()));
     let domain_id = query
         .get("domain_id")
         .ok_or_else(|| AgencyError::invalid("domain_id"))?;
     own_domain(identity, domain_id)?;
     let page = page_of(query.get("page"), query.get("per_page"))?;
-    let store = agencies(&shared);
+    let store = agencies(&huawei);
     let found = store.list(
         query.get("name").map(String::as_str),
         query.get("trust_domain_id").map(String::as_str),
@@ -161,11 +162,11 @@ fn page_of(
 
 /// `PUT /v3.0/OS-AGENCY/agencies/{agency_id}` (seed 004)
 pub async fn update_agency(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(agency_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AgencyError> {
-    let identity = &shared.huawei.identity;
+    let identity = &huawei.identity;
     let update = parse::<UpdateAgencyBody>(&body)?.agency;
     // Seed 004: the trust id and name exist together or not at all.
     let trust = match (&update.trust_domain_id, &update.trust_domain_name) {
@@ -187,7 +188,7 @@ pub async fn update_agency(
         description: update.description,
         duration,
     };
-    let mut store = agencies(&shared);
+    let mut store = agencies(&huawei);
     let record = store.update(&agency_id, change, Timestamp::now())?;
     Ok(agency_response(
         StatusCode::OK,
@@ -197,24 +198,24 @@ pub async fn update_agency(
 
 /// `DELETE /v3.0/OS-AGENCY/agencies/{agency_id}`
 pub async fn delete_agency(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path(agency_id): Path<String>,
 ) -> Result<Response, AgencyError> {
-    agencies(&shared).delete(&agency_id)?;
+    agencies(&huawei).delete(&agency_id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// PUT, HEAD or DELETE of one grant, after checking scope and role.
 fn grant_call(
-    shared: &Shared,
+    huawei: &HuaweiState,
     method: &Method,
     agency_id: &str,
     scope: GrantScope,
     role_id: &str,
 ) -> Result<Response, AgencyError> {
-    check_scope(&shared.huawei.identity, &scope)?;
+    check_scope(&huawei.identity, &scope)?;
     catalog::role(role_id).ok_or_else(|| AgencyError::RoleNotFound(role_id.to_string()))?;
-    let mut store = agencies(shared);
+    let mut store = agencies(huawei);
     match *method {
         Method::PUT => store.grant(agency_id, scope, role_id)?,
         Method::DELETE => store.revoke(agency_id, scope, role_id)?,
@@ -240,14 +241,14 @@ fn check_scope(identity: &Identity, scope: &GrantScope) -> Result<(), AgencyErro
 }
 
 fn list_grants(
-    shared: &Shared,
+    huawei: &HuaweiState,
     agency_id: &str,
     scope: GrantScope,
 ) -> Result<Response, AgencyError> {
-    check_scope(&shared.huawei.identity, &scope)?;
+    check_scope(&huawei.identity, &scope)?;
     // The inherited list has no display name (providers.md §4.1).
     let display = !matches!(scope, GrantScope::AllProjects(_));
-    let roles: Vec<Value> = agencies(shared)
+    let roles: Vec<Value> = agencies(huawei)
         .grants_on(agency_id, &scope)?
         .iter()
         .filter_map(|id| catalog::role(id))
@@ -258,12 +259,12 @@ fn list_grants(
 
 /// `PUT|HEAD|DELETE /v3.0/OS-AGENCY/projects/{project_id}/agencies/{agency_id}/roles/{role_id}`
 pub async fn project_grant(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     method: Method,
     Path((project, agency, role)): Path<(String, String, String)>,
 ) -> Result<Response, AgencyError> {
     grant_call(
-        &shared,
+        &huawei,
         &method,
         &agency,
         GrantScope::Project(project),
@@ -273,21 +274,21 @@ pub async fn project_grant(
 
 /// `PUT|HEAD|DELETE /v3.0/OS-AGENCY/domains/{domain_id}/agencies/{agency_id}/roles/{role_id}`
 pub async fn domain_grant(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     method: Method,
     Path((domain, agency, role)): Path<(String, String, String)>,
 ) -> Result<Response, AgencyError> {
-    grant_call(&shared, &method, &agency, GrantScope::Domain(domain), &role)
+    grant_call(&huawei, &method, &agency, GrantScope::Domain(domain), &role)
 }
 
 /// `PUT|HEAD|DELETE /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/{role_id}/inherited_to_projects`
 pub async fn all_projects_grant(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     method: Method,
     Path((domain, agency, role)): Path<(String, String, String)>,
 ) -> Result<Response, AgencyError> {
     grant_call(
-        &shared,
+        &huawei,
         &method,
         &agency,
         GrantScope::AllProjects(domain),
@@ -297,26 +298,26 @@ pub async fn all_projects_grant(
 
 /// `GET /v3.0/OS-AGENCY/projects/{project_id}/agencies/{agency_id}/roles`
 pub async fn list_project_grants(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((project, agency)): Path<(String, String)>,
 ) -> Result<Response, AgencyError> {
-    list_grants(&shared, &agency, GrantScope::Project(project))
+    list_grants(&huawei, &agency, GrantScope::Project(project))
 }
 
 /// `GET /v3.0/OS-AGENCY/domains/{domain_id}/agencies/{agency_id}/roles`
 pub async fn list_domain_grants(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((domain, agency)): Path<(String, String)>,
 ) -> Result<Response, AgencyError> {
-    list_grants(&shared, &agency, GrantScope::Domain(domain))
+    list_grants(&huawei, &agency, GrantScope::Domain(domain))
 }
 
 /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
 pub async fn list_all_projects_grants(
-    State(shared): State<Arc<Shared>>,
+    State(huawei): State<Arc<HuaweiState>>,
     Path((domain, agency)): Path<(String, String)>,
 ) -> Result<Response, AgencyError> {
-    list_grants(&shared, &agency, GrantScope::AllProjects(domain))
+    list_grants(&huawei, &agency, GrantScope::AllProjects(domain))
 }
 
 /// `GET /v3/roles?name=..&display_name=..`: the system role catalog.
@@ -342,8 +343,8 @@ pub async fn list_roles(uri: Uri) -> Response {
 }
 
 /// `GET /v3/projects?domain_id=..&name=..`: the caller's projects.
-pub async fn list_projects(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    let identity = &shared.huawei.identity;
+pub async fn list_projects(State(huawei): State<Arc<HuaweiState>>, uri: Uri) -> Response {
+    let identity = &huawei.identity;
     let query = query_map(&decode_query_pairs(uri.query()));
     let matches = query
         .get("domain_id")
