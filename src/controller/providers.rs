@@ -8,17 +8,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
 pub mod ca_bundle;
 mod commvault;
 mod error;
 mod huawei;
+mod keys;
 mod rackspace;
+mod secret;
 
 pub use self::commvault::CommvaultApis;
-pub use self::huawei::{required_keys, resolve};
+pub use self::huawei::resolve;
+pub use self::keys::required_keys;
 pub use self::rackspace::resolve_rackspace;
 
 use super::caches::{self, Caches};
@@ -197,19 +199,6 @@ impl ProviderFactory for HuaweiFactory {
     ) -> Result<CommvaultApis, ProviderError> {
         CommvaultApis::connect(conn, self.metrics.clone(), budget)
     }
-}
-
-/// The text of `key`, trimmed; `None` when the key is missing or blank.
-/// Shared by every cloud's credentials.
-pub(crate) fn secret_text(secret: &Secret, key: &'static str) -> Result<Option<String>, Error> {
-    let Some(bytes) = secret.data.as_ref().and_then(|data| data.get(key)) else {
-        return Ok(None);
-    };
-    let text = std::str::from_utf8(&bytes.0).map_err(|_| Error::SecretKeyNotText {
-        secret: secret.name_any(),
-        key,
-    })?;
-    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for

@@ -11,6 +11,7 @@
 //! `caBundleRef` names, are kept while it needs them ([`credentials`]).
 
 pub mod credentials;
+mod error;
 pub mod report;
 pub mod users;
 
@@ -23,12 +24,12 @@ use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::engine::ReconcileError;
-use super::engine::finalizing::{self, FinalizerFailure, Step, When};
+use super::engine::finalizing::{self, Step, When};
 use super::engine::status;
 use super::env::Context;
-use super::providers;
 use crate::api::ProviderConfig;
-use crate::provider::ProviderError;
+
+pub use error::Error;
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "ProviderConfig";
@@ -56,101 +57,6 @@ pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
 /// How long a deleted ProviderConfig's reconcile waits for the users'
 /// caches before it tries again later.
 const USERS_READY: Duration = Duration::from_secs(5);
-
-/// Why checking a ProviderConfig failed.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{0}")]
-    Config(#[from] providers::Error),
-
-    #[error("checking the credentials failed: {0}")]
-    Provider(#[source] ProviderError),
-
-    #[error("could not write the status: {0}")]
-    Status(#[source] kube::Error),
-
-    #[error("the object has no namespace; ProviderConfigs are namespaced")]
-    NotNamespaced,
-
-    /// Not a failure: deletion waits for the users to be gone.
-    #[error("still used by {users}; it is deleted once they are gone")]
-    InUse { users: String },
-
-    #[error("the finalizer could not be handled: {0}")]
-    Finalizer(String),
-
-    #[error("{0}")]
-    Credentials(#[from] credentials::HoldError),
-}
-
-impl Error {
-    /// The `Ready` reason a user sees.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::Config(e) => e.reason(),
-            Self::Provider(e) => e.reason(),
-            Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "KubernetesError",
-            Self::NotNamespaced => "InvalidObject",
-            Self::InUse { .. } => "InUse",
-        }
-    }
-
-    /// Whether the problem is the configuration itself, so `Ready` must say
-    /// False even if it was True before; a provider hiccup is not.
-    pub fn is_config_problem(&self) -> bool {
-        match self {
-            Self::Config(_) | Self::NotNamespaced => true,
-            Self::Provider(e) => !e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
-                false
-            }
-        }
-    }
-}
-
-impl FinalizerFailure for Error {
-    fn kube(operation: &'static str, source: kube::Error) -> Self {
-        Self::Finalizer(format!("could not {operation}: {source}"))
-    }
-
-    fn other(message: String) -> Self {
-        Self::Finalizer(message)
-    }
-}
-
-impl ReconcileError for Error {
-    fn is_retryable(&self) -> bool {
-        match self {
-            Self::Config(e) => e.is_retryable(),
-            Self::Provider(e) => e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
-                true
-            }
-            Self::NotNamespaced => false,
-        }
-    }
-
-    fn is_waiting(&self) -> bool {
-        matches!(self, Self::InUse { .. })
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Provider(e) => e.retry_after(),
-            _ => None,
-        }
-    }
-
-    fn metric_label(&self) -> &'static str {
-        match self {
-            Self::Config(e) => e.metric_label(),
-            Self::Provider(e) => e.metric_label(),
-            Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "kubernetes",
-            Self::NotNamespaced => "invalid_object",
-            Self::InUse { .. } => "in_use",
-        }
-    }
-}
 
 /// Reconciles one ProviderConfig.
 pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Context>) -> Result<Action, Error> {

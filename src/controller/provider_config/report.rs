@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::Error;
+use super::error::Error;
 use crate::api::ProviderConfigStatus;
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY};
 use crate::api::provider_config::ProviderConfigUsers;

@@ -5,7 +5,7 @@
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 
-use super::Error;
+use super::error::Error;
 use crate::api::provider_config::{CaBundleKind, CaBundleRef, CaSource};
 use crate::controller::caches::Caches;
 

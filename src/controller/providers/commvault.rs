@@ -6,7 +6,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
-use super::Error;
+use super::error::Error;
 use crate::api::ProviderConfig;
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
@@ -51,7 +51,7 @@ pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<CommvaultConnecti
 
 /// One key of the Secret, trimmed of the newline `--from-file` leaves.
 fn key(secret: &Secret, key: &'static str) -> Result<String, Error> {
-    super::secret_text(secret, key)?.ok_or_else(|| Error::CommvaultKeyMissing {
+    super::secret::secret_text(secret, key)?.ok_or_else(|| Error::CommvaultKeyMissing {
         secret: secret.name_any(),
         key,
     })

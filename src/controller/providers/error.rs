@@ -6,7 +6,7 @@ use crate::controller::caches::CREDENTIALS_LABEL;
 use crate::controller::engine::ConfigProblem;
 use crate::provider::ProviderError;
 
-use super::required_keys;
+use super::keys::required_keys;
 
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,

@@ -4,18 +4,11 @@
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
-use super::{Error, secret_text};
+use super::error::Error;
+use super::secret::secret_text;
 use crate::api::ProviderConfig;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
 use crate::provider::huawei::{HuaweiConnection, HuaweiCredentials};
-
-/// The keys a Secret must hold for `auth`.
-pub fn required_keys(auth: HuaweiAuthType) -> &'static [&'static str] {
-    match auth {
-        HuaweiAuthType::AccessKey => &["accessKey", "secretKey"],
-        HuaweiAuthType::Password => &["username", "password", "domainName"],
-    }
-}
 
 /// Reads `huaweiCloud` and the Secret into a connection, checking every key
 /// the credential type needs.

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
-use super::Error;
+use super::error::Error;
 use crate::api::ProviderConfig;
 use crate::api::provider_config::RACKSPACE_IDENTITY_ENDPOINT;
 use crate::provider::rackspace::{RackspaceConnection, RackspaceSecret};
@@ -22,7 +22,7 @@ pub fn resolve_rackspace(
         .ok_or_else(|| Error::NoProviderBlock {
             name: pc.name_any(),
         })?;
-    let value = |key: &'static str| super::secret_text(secret, key);
+    let value = |key: &'static str| super::secret::secret_text(secret, key);
     let missing = |key| Error::RackspaceKeyMissing {
         secret: secret.name_any(),
         key,

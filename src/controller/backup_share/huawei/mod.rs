@@ -27,37 +27,14 @@
 //!
 //! Plans are pure (`owner_plan`, `receiver_plan`).
 
+pub mod members;
 pub mod owner;
 pub mod owner_plan;
 pub mod receiver;
 pub mod receiver_plan;
 
-use std::sync::Arc;
-
 pub use owner::OwnerShare;
 pub use receiver::ReceiverShare;
-
-use crate::api::BackupShare;
-use crate::api::backup_share::MemberObservation;
-use crate::controller::engine::Error;
-use crate::controller::env::Context;
-use crate::provider::huawei::share::{CbrShareApi, Member};
-
-/// The CBR share client of the ProviderConfig `share` names.
-fn share_api(share: &BackupShare, ctx: &Context) -> Result<Arc<dyn CbrShareApi>, Error> {
-    Ok(ctx.env.session_of(share)?.huawei()?.shares.clone())
-}
-
-/// A member record as status shows it.
-pub fn member_view(m: &Member) -> MemberObservation {
-    MemberObservation {
-        project_id: m.project_id.clone(),
-        status: m.status.clone(),
-        vault_id: m.vault_id.clone(),
-        image_id: m.image_id.clone(),
-        updated_at: m.updated_at.clone(),
-    }
-}
 
 #[cfg(test)]
 mod tests;

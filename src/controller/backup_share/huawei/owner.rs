@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::members::{member_view, share_api};
 use super::owner_plan::{self, Call, Observed};
-use super::{member_view, share_api};
 use crate::api::BackupShare;
 use crate::api::backup_share::ShareObservation;
 use crate::api::managed::PlannedCall;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kube::ResourceExt;
 
+use super::members::{member_view, share_api};
 use super::receiver_plan::{self, Answer, Desired, Observed, Vault};
-use super::{member_view, share_api};
 use crate::api::backup_share::{Decision, ReceiverShare as ReceiverSpec, ShareObservation};
 use crate::api::conditions::{self, READY};
 use crate::api::managed::PlannedCall;
