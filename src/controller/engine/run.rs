@@ -12,11 +12,10 @@ use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 
-use super::adopt::{self, Decision, Facts};
 use super::context::{Context, ReconcileError};
 use super::error::Error;
 use super::events::{Note, reason};
-use super::external::{External, Health, Lookup, Managed, Plan, Tone};
+use super::external::{External, Health, Managed, Plan, Tone};
 use super::policy::Policy;
 use super::report::{self, Outcome, PlanView};
 use super::status;
@@ -25,6 +24,8 @@ use crate::api::managed::{CallPending, CreatePending, InFlightCall, ManagedStatu
 
 #[path = "run_delete.rs"]
 mod delete;
+#[path = "run_observe.rs"]
+mod observe;
 #[path = "run_once.rs"]
 mod once;
 #[path = "run_writes.rs"]
@@ -225,93 +226,6 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         self.publish(Note::normal(event, "Update", view.summary()))
             .await;
         Ok(self.next(progress))
-    }
-
-    /// The cloud object by the id known so far (or the one the user gave),
-    /// else found by the pair's lookup under the adoption rules.
-    async fn observe<P: External<Kind = K, Env = E>>(
-        &mut self,
-        ext: &P,
-        progress: &mut Progress<K::AtProvider>,
-    ) -> Result<Option<P::Observed>, Error> {
-        let known = progress.external_id.clone();
-        if let Some(id) = known.clone().or_else(|| self.policy.external_id.clone()) {
-            let read = ext.get(&id).await;
-            match read.map_err(Error::provider(format!("read the {}", K::NOUN)))? {
-                Some(observed) => return Ok(Some(observed)),
-                None if known.is_some() => {
-                    progress.external_id = None;
-                    progress.in_flight.clear();
-                    self.lost(&id).await;
-                }
-                None => {}
-            }
-        }
-        let searchable = P::LOOKUP != Lookup::None && !self.nothing_to_find::<P>(progress);
-        let candidates = match searchable {
-            true => ext
-                .find()
-                .await
-                .map_err(Error::provider(format!("look for the {}", K::NOUN)))?,
-            false => Vec::new(),
-        };
-        let facts = Facts {
-            lookup: P::LOOKUP,
-            observe_only: self.policy.observe_only(),
-            noun: K::NOUN,
-            name: ext.name(),
-            pending_since: progress.create_pending.as_ref().map(|p| p.since.as_str()),
-            retry_create: self.policy.retry_create.as_deref(),
-        };
-        match adopt::decide(&facts, candidates, P::id)? {
-            Decision::Adopt(observed) => {
-                let how = ext.found_how();
-                progress.create_pending = None;
-                self.ctx.metrics.acted(K::KIND, "adopt");
-                let message = format!("adopted {} {} {how}", K::NOUN, P::id(&observed));
-                self.publish(Note::normal(reason::ADOPTED, "Adopt", message))
-                    .await;
-                Ok(Some(observed))
-            }
-            Decision::Import(observed) => {
-                let message = format!("observing {} {} found by name", K::NOUN, P::id(&observed));
-                self.publish(Note::normal(reason::IMPORTED, "Observe", message))
-                    .await;
-                Ok(Some(observed))
-            }
-            Decision::Create | Decision::NotFound => Ok(None),
-        }
-    }
-
-    /// A search by ownership tag can only find what coffer created for this
-    /// object, and a fresh object has had nothing created for it: the search
-    /// would cost a list call per new object and find nothing. A name
-    /// search is still made, since a name can be taken by a stranger, and
-    /// observing only needs it to import.
-    fn nothing_to_find<P: External<Kind = K, Env = E>>(
-        &self,
-        progress: &Progress<K::AtProvider>,
-    ) -> bool {
-        self.fresh
-            && P::LOOKUP == Lookup::OwnershipTag
-            && !self.policy.observe_only()
-            && self.policy.external_id.is_none()
-            && progress.create_pending.is_none()
-    }
-
-    /// The id in status names an object the provider no longer has.
-    async fn lost(&mut self, id: &str) {
-        let what = match self.policy.observe_only() {
-            true => "observing only, so coffer does not create it",
-            false => "creating it again",
-        };
-        self.ctx.metrics.acted(K::KIND, "recreate");
-        let message = format!(
-            "{} {id} no longer exists at the provider (deleted outside coffer); {what}",
-            K::NOUN
-        );
-        self.publish(Note::warning(K::MISSING_REASON, "Observe", message))
-            .await;
     }
 
     /// Creates the object and records its id at once, before anything else

@@ -34,11 +34,7 @@ where
     if !needs_write(current, desired) {
         return Ok(None);
     }
-    let written = match fence {
-        Some(_) => apply_fenced(api, obj, fence, desired).await,
-        None => apply(api, obj, desired).await,
-    };
-    written.map(Some)
+    apply_fenced(api, obj, fence, desired).await.map(Some)
 }
 
 /// Whether `desired` differs from what the object already has. A missing
@@ -50,30 +46,13 @@ pub fn needs_write<S: PartialEq + Default>(current: Option<&S>, desired: &S) -> 
     }
 }
 
-/// Applies `status` unconditionally. `force` takes over fields another manager
-/// may have set: coffer is the only writer of its kinds' status.
-pub async fn apply<K, S>(api: &Api<K>, obj: &K, status: &S) -> Result<K, kube::Error>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
-    S: Serialize,
-{
-    let patch = serde_json::json!({
-        "apiVersion": K::api_version(&()),
-        "kind": K::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        &obj.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await
-}
-
 /// Applies `status` only if the object is still at `resource_version` (as
 /// `obj` was read, or as this reconcile last wrote it): the fence around a
 /// create that must not happen twice.
 /// A 409 means someone else wrote first; the next reconcile reads again.
+/// Without a `resource_version` it applies unconditionally. `force` takes
+/// over fields another manager may have set: coffer is the only writer of
+/// its kinds' status.
 pub async fn apply_fenced<K, S>(
     api: &Api<K>,
     obj: &K,
@@ -84,12 +63,14 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: Serialize,
 {
-    let patch = serde_json::json!({
+    let mut patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
-        "metadata": {"resourceVersion": resource_version},
         "status": status,
     });
+    if let Some(version) = resource_version {
+        patch["metadata"] = serde_json::json!({"resourceVersion": version});
+    }
     api.patch_status(
         &obj.name_any(),
         &PatchParams::apply(FIELD_MANAGER).force(),
