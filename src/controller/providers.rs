@@ -25,6 +25,7 @@ pub use self::rackspace::resolve_rackspace;
 
 use super::caches::{self, Caches};
 use crate::api::ProviderConfig;
+use crate::fence::Fence;
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::commvault::CommvaultConnection;
@@ -230,6 +231,9 @@ pub struct ProviderClients {
     clients: Mutex<HashMap<(String, String), Cached>>,
     budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
     budget_metrics: BudgetMetrics,
+    /// Every budget checks it, so a leader past its renew deadline starts
+    /// no provider call.
+    fence: Fence,
 }
 
 impl ProviderClients {
@@ -239,7 +243,13 @@ impl ProviderClients {
             clients: Mutex::new(HashMap::new()),
             budgets: Mutex::new(HashMap::new()),
             budget_metrics,
+            fence: Fence::open(),
         }
+    }
+
+    /// These clients, starting calls only while `fence` is open.
+    pub fn fenced(self, fence: Fence) -> Self {
+        Self { fence, ..self }
     }
 
     /// The rate budget of `pc`, shared by all its calls.
@@ -259,7 +269,8 @@ impl ProviderClients {
             return budget.clone();
         }
         let label = format!("{}/{}", key.0, key.1);
-        let budget = Arc::new(RateBudget::new(label, limits, self.budget_metrics.clone()));
+        let budget = RateBudget::new(label, limits, self.budget_metrics.clone());
+        let budget = Arc::new(budget.fenced(self.fence.clone()));
         budgets.insert(key.clone(), budget.clone());
         budget
     }

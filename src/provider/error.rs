@@ -38,6 +38,11 @@ pub enum ProviderError {
     /// ProviderConfig, the object its CA comes from, or the server changes.
     #[error("{0}")]
     Tls(TlsFailure),
+    /// Not sent: this replica's leader Lease may have passed to another
+    /// (it was not renewed within the renew deadline), so it starts no
+    /// call and exits. Never retried, never shown: the process is leaving.
+    #[error("{}", crate::fence::Closed)]
+    NotLeader,
 }
 
 impl ProviderError {
@@ -67,6 +72,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Transient { .. } => "ProviderUnavailable",
             Self::Tls(failure) => failure.problem.reason(),
+            Self::NotLeader => "NotLeader",
         }
     }
 
@@ -80,6 +86,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Transient { .. } => "transient",
             Self::Tls(_) => "tls",
+            Self::NotLeader => "not_leader",
         }
     }
 
