@@ -17,6 +17,7 @@ mod engine_create;
 mod engine_toy;
 mod failing;
 mod leader;
+mod leader_fence;
 mod operating;
 mod provider_config;
 mod quiet;
