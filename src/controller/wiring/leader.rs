@@ -130,6 +130,8 @@ impl Leadership {
             };
             tokio::time::sleep(jittered(wait)).await;
         };
+        // A claim answered after its own deadline leaves the fence shut, and
+        // the renewal task gives up at once.
         fence.renewed(claimed);
         tracing::info!(lease = %config.name, identity = %config.identity, "leading");
         let renewer = tokio::spawn({
