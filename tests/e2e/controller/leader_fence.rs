@@ -8,8 +8,10 @@
 //! connection), so that it cannot; whatever it wrote meanwhile is delivered
 //! when the cut heals.
 //!
-//! Whose call is whose: the standby runs with a resync of ten minutes, so
-//! once converged it is idle, and anything the emulator or the API server
+//! Whose call is whose: the standby runs with a resync of a day, so once
+//! converged it is idle (each object's drift check falls at its own moment
+//! of the interval: with ten minutes, one fell in the test's few seconds
+//! about once in twenty runs), and anything the emulator or the API server
 //! sees after the old leader wakes is the old leader's. The old leader runs
 //! with a resync of a second, so on waking every one of its objects is due
 //! at once, racing its renewal task.
@@ -34,9 +36,12 @@ use crate::support::env;
 /// The Lease of both replicas: renewed every second, given up after two.
 const LEASE: Duration = Duration::from_secs(3);
 /// How long the emulator and the API server must see nothing before the
-/// standby counts as idle, and how long the old leader is watched after
-/// it wakes.
-const QUIET: Duration = Duration::from_secs(3);
+/// standby counts as idle: longer than the 5 s a new leader's first
+/// ProviderConfig reconcile may wait for its caches (`users_filled`)
+/// before it checks the credentials a second time.
+const IDLE: Duration = Duration::from_secs(7);
+/// How long the old leader is watched after it exits (or fails to).
+const AFTER_WAKE: Duration = Duration::from_secs(3);
 
 /// A `coffer run` replica named `identity` with leader election on,
 /// reaching the API server as `kubeconfig` says.
@@ -64,6 +69,7 @@ fn replica(
         &[
             ("KUBECONFIG", kubeconfig.as_os_str()),
             ("POD_NAME", identity.as_ref()),
+            ("RUST_LOG", "coffer=debug,info".as_ref()),
         ],
         log,
     )
@@ -120,7 +126,7 @@ async fn versions(run: &Running) -> BTreeMap<String, String> {
     versions
 }
 
-/// Waits until neither the emulator nor coffer's objects change for [`QUIET`].
+/// Waits until neither the emulator nor coffer's objects change for [`IDLE`].
 async fn idle(run: &Running) -> (u64, BTreeMap<String, String>) {
     let deadline = Instant::now() + super::PATIENCE;
     let mut seen = (run.last_seq(), versions(run).await);
@@ -130,7 +136,7 @@ async fn idle(run: &Running) -> (u64, BTreeMap<String, String>) {
         let now = (run.last_seq(), versions(run).await);
         if now != seen {
             (seen, since) = (now, Instant::now());
-        } else if since.elapsed() >= QUIET {
+        } else if since.elapsed() >= IDLE {
             return seen;
         }
         assert!(Instant::now() < deadline, "the standby never went idle");
@@ -167,7 +173,9 @@ enum Cut {
 async fn woken_leader_stays_fenced(cut: Cut) {
     // The cloud and the namespace, but no controllers in this process.
     let run = Running::start_instead("fence", |_| {}, |_, _, _| futures::future::pending()).await;
-    let dir = tempfile::tempdir().expect("a log directory");
+    let mut dir = tempfile::tempdir().expect("a log directory");
+    // The logs a failure names outlive it.
+    dir.disable_cleanup(true);
     let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
     let upstream = env()
         .url
@@ -189,9 +197,10 @@ async fn woken_leader_stays_fenced(cut: Cut) {
         run.vault_when(name, "Ready under replica-a", is_ready)
             .await;
     }
-    let b = replica(&run, "replica-b", "10m", &env().kubeconfig, &log_b);
+    let b = replica(&run, "replica-b", "24h", &env().kubeconfig, &log_b);
 
     signal(&a, libc::SIGSTOP);
+    let stopped_at = jiff::Timestamp::now();
     let paused = Instant::now();
     proxy.cut(cut == Cut::FromPauseUntilExit);
     // Work only the standby can do: replica-a is asleep.
@@ -213,6 +222,7 @@ async fn woken_leader_stays_fenced(cut: Cut) {
     assert!(paused.elapsed() > LEASE, "paused for less than the lease");
 
     signal(&a, libc::SIGCONT);
+    let woken_at = jiff::Timestamp::now();
     let woken = Instant::now();
     let status = loop {
         if let Some(status) = a.exited() {
@@ -227,19 +237,27 @@ async fn woken_leader_stays_fenced(cut: Cut) {
     // What replica-a wrote while cut off reaches the API server now, and
     // anything still on its way from it has arrived after the quiet time.
     proxy.cut(false);
-    tokio::time::sleep(QUIET).await;
+    tokio::time::sleep(AFTER_WAKE).await;
 
     let calls: Vec<_> = run
         .emulator
         .requests(None)
         .into_iter()
         .filter(|r| r.seq > last_seq)
-        .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+        .map(|r| {
+            format!(
+                "{} {} -> {} at SIGCONT{:+}ms",
+                r.method,
+                r.path,
+                r.status,
+                (r.received_at - woken_at).get_milliseconds()
+            )
+        })
         .collect();
     assert_eq!(
         calls,
         Vec::<String>::new(),
-        "provider calls after replica-a woke; log: {}",
+        "provider calls after replica-a woke (SIGSTOP at {stopped_at}); log: {}",
         log_a.display()
     );
     assert_eq!(
@@ -276,4 +294,5 @@ async fn woken_leader_stays_fenced(cut: Cut) {
         woken - paused
     );
     drop(b);
+    dir.disable_cleanup(false);
 }
