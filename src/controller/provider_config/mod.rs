@@ -51,6 +51,7 @@ pub const REASONS: &[&str] = &[
     "InvalidRequest",
     "Unauthorized",
     "ProviderUnavailable",
+    crate::provider::error::ENDPOINT_NOT_ALLOWED,
 ];
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";

@@ -219,7 +219,9 @@ async fn run_controllers(
     let (unreadable, unreadable_rx) = mpsc::unbounded();
     let env = Env {
         caches: caches.clone(),
-        providers: providers::ProviderClients::new(factory, metrics.budgets.clone()).fenced(fence),
+        providers: providers::ProviderClients::new(factory, metrics.budgets.clone())
+            .allowing(settings.allowed_endpoints.clone())
+            .fenced(fence),
     };
     let ctx = Arc::new(Context::new(
         client.clone(),

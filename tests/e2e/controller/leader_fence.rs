@@ -60,6 +60,7 @@ fn replica(
             "run".into(),
             format!("--metrics-addr=127.0.0.1:{port}"),
             format!("--watch-namespace={}", run.ns),
+            run.allowed_endpoints_flag(),
             format!("--resync-interval={resync}"),
             "--leader-election".into(),
             format!("--leader-election-namespace={}", run.ns),
