@@ -20,6 +20,7 @@ mod engine_toy;
 mod failing;
 mod leader;
 mod operating;
+mod plugin;
 mod provider_config;
 mod quiet;
 mod quiet_start;
