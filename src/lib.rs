@@ -8,6 +8,7 @@ pub mod controlplane;
 pub mod crdgen;
 pub mod emulator;
 pub mod fence;
+pub mod plugin;
 pub mod process;
 pub mod provider;
 pub mod telemetry;

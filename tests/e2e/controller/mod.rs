@@ -21,6 +21,7 @@ mod failing;
 mod leader;
 mod leader_fence;
 mod operating;
+mod plugin;
 mod provider_config;
 mod quiet;
 mod quiet_start;
