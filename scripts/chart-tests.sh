@@ -125,6 +125,7 @@ expect_has "$default" 'readOnlyRootFilesystem: true'
 expect_has "$default" 'runAsUser: 65532'
 expect_has "$default" 'path: /healthz'
 expect_has "$default" 'path: /readyz'
+expect_lacks "$default" 'topologySpreadConstraints'
 
 step "helm template with every value changed"
 custom=$work/nondefault.yaml
@@ -144,6 +145,18 @@ expect_has "$custom" 'containerPort: 9090'
 expect_has "$custom" 'value: "text"'
 expect_has "$custom" 'name: HTTPS_PROXY'
 expect_has "$custom" 'priorityClassName: system-cluster-critical'
+expect_has "$custom" 'topologyKey: topology.kubernetes.io/zone'
+expect_has "$custom" 'mountPath: /etc/proxy-ca'
+expect_has "$custom" 'name: proxy-ca$'
+# podSecurityContext null: the platform (OpenShift) assigns the uid and gid.
+expect_lacks "$custom" 'runAsUser|runAsGroup'
+expect_has "$custom" 'runAsNonRoot: true'
+
+step "helm template with crds.keep=false"
+unkept=$work/unkept.yaml
+helm template coffer "$chart" -n coffer-system --set crds.keep=false >"$unkept"
+expect_count "$unkept" '^kind: CustomResourceDefinition$' "$crd_count"
+expect_lacks "$unkept" 'helm.sh/resource-policy'
 
 step "helm template without leader election or RBAC"
 bare=$work/bare.yaml
@@ -165,6 +178,9 @@ refuses "an unknown log format" --set operator.logFormat=xml
 refuses "a resync interval that is not a duration" --set operator.resyncInterval=often
 refuses "a port out of range" --set metrics.port=70000
 refuses "a non-boolean toggle" --set-string crds.install=yes
+refuses "a non-boolean crds.keep" --set-string crds.keep=no
+refuses "a uid that is not a number" --set-string podSecurityContext.runAsUser=nobody
+refuses "a volume mount without a path" --set-json 'extraVolumeMounts=[{"name":"x"}]'
 refuses "several replicas without leader election" --set replicaCount=2 --set operator.leaderElection=false
 grep -q 'needs operator.leaderElection' "$work/refusal" || fail "the replica guard gave no reason: $(cat "$work/refusal")"
 
@@ -278,6 +294,14 @@ grep -qx 'deployment.apps/coffer' <<<"$installed" ||
   fail "release_leftovers does not see the installed release: $installed"
 helm uninstall coffer -n coffer-system >/dev/null
 uninstall_leaves_nothing coffer coffer-system kept-crds
+
+step "crds.keep=false: helm uninstall deletes the CRDs too"
+helm install coffer "$chart" -n coffer-system --set crds.keep=false >/dev/null
+[ -z "$(kubectl get crd backupvaults.coffer.dev -o jsonpath='{.metadata.annotations.helm\.sh/resource-policy}')" ] ||
+  fail "crds.keep=false left the keep policy on the CRDs"
+helm uninstall coffer -n coffer-system >/dev/null
+uninstall_leaves_nothing coffer coffer-system no-crds
+! kubectl get crd backupvaults.coffer.dev >/dev/null 2>&1 || fail "crds.keep=false kept the CRDs"
 
 step "helm uninstall without the CRDs leaves nothing at all"
 helm install bare "$chart" -n coffer-system --set crds.install=false >/dev/null
