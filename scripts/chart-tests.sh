@@ -125,6 +125,8 @@ expect_has "$default" 'readOnlyRootFilesystem: true'
 expect_has "$default" 'runAsUser: 65532'
 expect_has "$default" 'path: /healthz'
 expect_has "$default" 'path: /readyz'
+# The binary's own default log level applies unless operator.logLevel is set.
+expect_lacks "$default" 'log-level|RUST_LOG'
 expect_lacks "$default" 'topologySpreadConstraints'
 
 step "helm template with every value changed"
@@ -145,6 +147,7 @@ expect_has "$custom" 'containerPort: 9090'
 expect_has "$custom" 'value: "text"'
 expect_has "$custom" 'name: HTTPS_PROXY'
 expect_has "$custom" 'priorityClassName: system-cluster-critical'
+expect_has "$custom" '^ +- --log-level=info,coffer=debug$'
 expect_has "$custom" 'topologyKey: topology.kubernetes.io/zone'
 expect_has "$custom" 'mountPath: /etc/proxy-ca'
 expect_has "$custom" 'name: proxy-ca$'

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 
 async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
-    telemetry::init(cli.log.log_format);
+    telemetry::init(&cli.log);
     match cli.command {
         Command::Crds { out } => crds(&out),
         Command::ControlPlane {
