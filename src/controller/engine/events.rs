@@ -14,12 +14,22 @@
 //! written there (the API server refuses every create in it); it is
 //! written about the Namespace instead, in `default`, naming the object.
 //!
-//! Written straight to `events.k8s.io/v1` rather than through kube-runtime's
+//! Written straight to the API rather than through kube-runtime's
 //! `Recorder`: the Recorder keeps every Event it wrote for six minutes to
 //! aggregate repeats into a series, and sweeps that cache on every publish.
 //! coffer never repeats an Event (it publishes on transitions only), so at
 //! 10,000 new objects the cache was about 15 MiB held for nothing and an
 //! O(n) sweep per Event.
+//!
+//! Written as core/v1 Events, with both generations of fields: `eventTime`,
+//! `action`, `reportingComponent` and `reportingInstance` for
+//! `events.k8s.io/v1` readers (`kubectl events`), and `firstTimestamp`,
+//! `lastTimestamp`, `count` and `source` for core/v1 readers (`kubectl get
+//! events --sort-by=.lastTimestamp`, `--field-selector involvedObject.name=`,
+//! most dashboards). `events.k8s.io/v1` refuses the core/v1 fields on create
+//! (they "need to be unset"), and an Event created without them shows null
+//! times to every core/v1 reader; core/v1 takes both. No `series`: coffer
+//! never repeats an Event.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,9 +37,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::api::{Api, PostParams};
 use tokio::sync::mpsc;
 
@@ -153,7 +162,7 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
                     result = create(&client, &instead).await;
                 }
                 if let Err(error) = result {
-                    let object = event.regarding.as_ref().and_then(|r| r.name.as_deref());
+                    let object = event.involved_object.name.as_deref();
                     tracing::warn!(%error, ?object, "could not publish an Event");
                 }
                 unwritten.fetch_sub(1, Ordering::SeqCst);
@@ -186,24 +195,24 @@ fn namespace_terminating(status: &kube::core::Status) -> bool {
 /// Namespace, with the object it was about as `related` and named in the
 /// note, so it outlives the namespace.
 fn about_the_namespace(event: &Event) -> Option<Event> {
-    let object = event.regarding.clone()?;
+    let object = event.involved_object.clone();
     let namespace = object.namespace.clone()?;
     let mut instead = event.clone();
     instead.metadata.namespace = Some("default".into());
     instead.metadata.name = Some(format!("{namespace}.{:x}", rand::random::<u64>()));
-    instead.regarding = Some(ObjectReference {
+    instead.involved_object = ObjectReference {
         api_version: Some("v1".into()),
         kind: Some("Namespace".into()),
         name: Some(namespace.clone()),
         ..ObjectReference::default()
-    });
+    };
     let note = format!(
         "{} {namespace}/{}: {}",
         object.kind.as_deref().unwrap_or("object"),
         object.name.as_deref().unwrap_or_default(),
-        event.note.as_deref().unwrap_or_default()
+        event.message.as_deref().unwrap_or_default()
     );
-    instead.note = Some(truncate(note, 1000));
+    instead.message = Some(truncate(note, 1000));
     instead.related = Some(object);
     Some(instead)
 }
@@ -225,11 +234,19 @@ fn event(instance: &str, regarding: &ObjectReference, note: Note, now: Timestamp
         action: Some(note.action.to_string()),
         reason: Some(note.reason),
         // The Events API refuses notes over 1 kB.
-        note: Some(truncate(note.message, 1000)),
+        message: Some(truncate(note.message, 1000)),
         type_: Some(if note.warning { "Warning" } else { "Normal" }.to_string()),
         event_time: Some(MicroTime(now)),
-        regarding: Some(regarding.clone()),
-        reporting_controller: Some(REPORTING_CONTROLLER.to_string()),
+        first_timestamp: Some(Time(now)),
+        last_timestamp: Some(Time(now)),
+        count: Some(1),
+        // `host` is a node's name; reportingInstance names the pod.
+        source: Some(EventSource {
+            component: Some(REPORTING_CONTROLLER.to_string()),
+            host: None,
+        }),
+        involved_object: regarding.clone(),
+        reporting_component: Some(REPORTING_CONTROLLER.to_string()),
         reporting_instance: Some(instance.to_string()),
         ..Event::default()
     }
@@ -264,13 +281,29 @@ mod tests {
         assert_eq!(e.type_.as_deref(), Some("Warning"));
         assert_eq!(e.reason.as_deref(), Some("VaultMissing"));
         assert_eq!(e.action.as_deref(), Some("Observe"));
-        assert_eq!(
-            e.reporting_controller.as_deref(),
-            Some(REPORTING_CONTROLLER)
-        );
+        assert_eq!(e.reporting_component.as_deref(), Some(REPORTING_CONTROLLER));
         assert_eq!(e.reporting_instance.as_deref(), Some("coffer-0"));
         assert!(e.event_time.is_some());
-        assert_eq!(e.regarding, Some(regarding));
+        assert_eq!(e.involved_object, regarding);
+    }
+
+    #[test]
+    fn an_event_carries_both_generations_of_timestamps_and_a_count() {
+        let regarding = ObjectReference {
+            name: Some("vault-a".into()),
+            namespace: Some("team".into()),
+            ..ObjectReference::default()
+        };
+        let now: Timestamp = "2026-01-02T03:04:05Z".parse().expect("a time");
+        let note = Note::normal("Created", "Create", "created");
+        let e = event("coffer-0", &regarding, note, now);
+        assert_eq!(e.event_time, Some(MicroTime(now)));
+        assert_eq!(e.first_timestamp, Some(Time(now)));
+        assert_eq!(e.last_timestamp, Some(Time(now)));
+        assert_eq!(e.count, Some(1));
+        let source = e.source.expect("source");
+        assert_eq!(source.component.as_deref(), Some(REPORTING_CONTROLLER));
+        assert!(e.series.is_none());
     }
 
     /// An API server that refuses every connection.
@@ -311,13 +344,13 @@ mod tests {
         let e = event("coffer-0", &regarding, note, Timestamp::UNIX_EPOCH);
         let instead = about_the_namespace(&e).expect("an object in a namespace");
         assert_eq!(instead.metadata.namespace.as_deref(), Some("default"));
-        let about = instead.regarding.as_ref().expect("regarding");
+        let about = &instead.involved_object;
         assert_eq!(about.kind.as_deref(), Some("Namespace"));
         assert_eq!(about.name.as_deref(), Some("team"));
         assert_eq!(instead.related, Some(regarding));
         assert_eq!(instead.reason.as_deref(), Some("Orphaned"));
         assert_eq!(
-            instead.note.as_deref(),
+            instead.message.as_deref(),
             Some("BackupVault team/kept: left vault v-1 at the provider")
         );
     }
