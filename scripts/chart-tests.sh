@@ -271,7 +271,9 @@ cannot delete backupshares.coffer.dev -n team-a
 
 step "the examples are accepted by the chart's CRDs"
 kubectl create namespace examples >/dev/null
-kubectl apply --dry-run=server -n examples -R -f "$root/examples" >/dev/null
+for dir in huaweicloud huaweicloud/backup-share rackspace commvault emulator; do
+  kubectl apply --dry-run=server -n examples -k "$root/examples/$dir" >/dev/null
+done
 
 step "helm upgrade"
 helm upgrade coffer "$chart" -n coffer-system --set operator.resyncInterval=5m --set replicaCount=2 >/dev/null
