@@ -128,6 +128,9 @@ expect_has "$default" 'path: /readyz'
 # The binary's own default log level applies unless operator.logLevel is set.
 expect_lacks "$default" 'log-level|RUST_LOG'
 expect_lacks "$default" 'topologySpreadConstraints'
+helm template coffer "$chart" --set image.repository=registry.example.com/coffer \
+  --set image.digest=sha256:"$(printf '0%.0s' $(seq 64))" >"$work/digest.yaml"
+expect_has "$work/digest.yaml" 'image: "registry.example.com/coffer@sha256:0{64}"'
 
 step "helm template with every value changed"
 custom=$work/nondefault.yaml
@@ -177,6 +180,7 @@ refuses() { # reason, helm template arguments...
   fi
 }
 refuses "a misspelt value" --set image.tagg=1
+refuses "a digest that is not a sha256 digest" --set image.digest=latest
 refuses "an unknown log format" --set operator.logFormat=xml
 refuses "a resync interval that is not a duration" --set operator.resyncInterval=often
 refuses "a port out of range" --set metrics.port=70000
