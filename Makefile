@@ -5,7 +5,7 @@
 SHELL := /usr/bin/env bash
 CARGO ?= cargo
 
-.PHONY: all build tools image release crds test lint bench demo demo-stop clean-demo
+.PHONY: all build tools image release crds docs test lint bench demo demo-stop clean-demo
 
 all: build
 
@@ -36,6 +36,12 @@ release: image
 crds:
 	$(CARGO) run -q --bin coffer-dev -- crds --out crds
 	scripts/sync-chart-crds.sh
+
+## docs: regenerate docs/api-reference.md (from the CRD schemas) and
+## docs/reasons.md (from the code's condition reasons); commit the result.
+## A unit test fails when the committed pages are stale.
+docs:
+	$(CARGO) run -q --bin coffer-dev -- docs --out docs
 
 ## test: every test — unit, integration against a real kube-apiserver and
 ## etcd, the chart's pods from the image (tests/pod), the emulator driven by the
