@@ -113,3 +113,28 @@ async fn the_emulator_overlay_fills_every_placeholder() {
     );
     dry_run(&ns, "examples/emulator", &["-f", "-"], Some(&rendered));
 }
+
+/// The README's first BackupVault (and its ProviderConfig), as a new user
+/// copies it: every ```yaml block of README.md.
+#[tokio::test]
+async fn the_readmes_first_vault_passes_a_server_side_dry_run() {
+    let ns = env().namespace("readme").await;
+    let readme = std::fs::read_to_string(examples().join("../README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert!(!blocks.is_empty(), "README.md has no YAML");
+    for block in blocks {
+        // Its placeholders (`<...>`) as a user fills them in.
+        let filled = block
+            .replace("namespace: my-team", &format!("namespace: {ns}"))
+            .replace(
+                "<the region's project id, 32 hex characters>",
+                "0123456789abcdef0123456789abcdef",
+            );
+        assert!(!filled.contains('<'), "an unfilled placeholder: {filled}");
+        dry_run(&ns, "README.md", &["-f", "-"], Some(&filled));
+    }
+}
