@@ -137,6 +137,14 @@ async fn a_release_installs_from_an_oci_registry_and_its_pod_pulls_the_image_by_
             "helm install coffer {chart} --version {version} -n coffer-system --create-namespace"
         )
     );
+    // The README's install section is that command, for its example registry.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    assert!(
+        readme
+            .replace("registry.example.com/platform", &path)
+            .contains(command),
+        "README.md does not give the install command `make release` prints: {command}"
+    );
     let dist = root().join("target/dist").join(version);
     let sums = Command::new("sha256sum")
         .args(["--check", "--strict", "SHA256SUMS"])
