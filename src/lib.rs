@@ -8,6 +8,7 @@ pub mod controlplane;
 pub mod crdgen;
 pub mod docgen;
 pub mod emulator;
+pub mod plugin;
 pub mod process;
 pub mod provider;
 pub mod telemetry;

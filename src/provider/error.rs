@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use super::endpoints::Refused;
 use super::tls_failure::TlsFailure;
+
+/// The condition reason of a URL outside the admin's allowed endpoints.
+pub const ENDPOINT_NOT_ALLOWED: &str = "EndpointNotAllowed";
 
 /// What went wrong talking to a provider, in terms a controller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +42,10 @@ pub enum ProviderError {
     /// ProviderConfig, the object its CA comes from, or the server changes.
     #[error("{0}")]
     Tls(TlsFailure),
+    /// The URL is outside the admin's allowed endpoints (a provider handed
+    /// it out, as Rackspace's catalog does): no request was sent.
+    #[error("{0}")]
+    EndpointNotAllowed(Refused),
 }
 
 impl ProviderError {
@@ -67,6 +75,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Transient { .. } => "ProviderUnavailable",
             Self::Tls(failure) => failure.problem.reason(),
+            Self::EndpointNotAllowed(_) => ENDPOINT_NOT_ALLOWED,
         }
     }
 
@@ -80,6 +89,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Transient { .. } => "transient",
             Self::Tls(_) => "tls",
+            Self::EndpointNotAllowed(_) => "endpoint_not_allowed",
         }
     }
 

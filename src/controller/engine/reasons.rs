@@ -6,6 +6,7 @@
 //! the ones it sets from here too.
 
 use crate::api::conditions::Reason;
+use crate::provider::error::ENDPOINT_NOT_ALLOWED;
 
 pub const AVAILABLE: Reason = Reason::new(
     "Available",
@@ -122,6 +123,11 @@ pub const SECRET_KEY_MISSING: Reason = Reason::new(
     "The credential Secret lacks a key the cloud needs, or its value is not text (Huawei: `accessKey` and `secretKey`, or `username`, `password` and `domainName`; Rackspace: `username` and `apiKey` or `password`; Commvault: `username` and `password`).",
     "Add the key the message names to the Secret.",
 );
+pub const ENDPOINT_REFUSED: Reason = Reason::new(
+    ENDPOINT_NOT_ALLOWED,
+    "An endpoint URL (in the ProviderConfig, or one the provider handed out) is outside the endpoints the cluster admin allows (`--allowed-endpoints`, the chart's `allowedEndpoints`), so coffer sent it no request and no credential.",
+    "Use one of the allowed endpoints, or ask the cluster admin to add it to the chart's `allowedEndpoints`.",
+);
 
 /// Every reason the engine itself shows, for any kind: its own, the ones
 /// [`super::Error::reason`] gives (the provider's and the ProviderConfig's
@@ -151,4 +157,5 @@ pub const REASONS: &[Reason] = &[
     PROVIDER_CONFIG_INVALID,
     SECRET_NOT_FOUND,
     SECRET_KEY_MISSING,
+    ENDPOINT_REFUSED,
 ];

@@ -34,4 +34,5 @@ pub const REASONS: &[Reason] = &[
     engine::INVALID_REQUEST,
     engine::UNAUTHORIZED,
     engine::PROVIDER_UNAVAILABLE,
+    engine::ENDPOINT_REFUSED,
 ];
