@@ -5,7 +5,7 @@
 SHELL := /usr/bin/env bash
 CARGO ?= cargo
 
-.PHONY: all build tools image crds test lint bench demo demo-stop clean-demo
+.PHONY: all build tools image release crds docs test lint bench demo demo-stop clean-demo
 
 all: build
 
@@ -23,11 +23,25 @@ tools:
 image:
 	scripts/image.sh
 
+## release: `make release VERSION=x.y.z REGISTRY=host[:port]/path` pushes the
+## image to REGISTRY/coffer and the chart, with that image pinned by digest,
+## to oci://REGISTRY/charts/coffer, and writes the chart, the image archive, a
+## CycloneDX SBOM and SHA256SUMS to target/dist/VERSION/ (scripts/release.sh).
+## PLAIN_HTTP=1 for a registry without TLS.
+release: image
+	VERSION=$(VERSION) REGISTRY=$(REGISTRY) PLAIN_HTTP=$(PLAIN_HTTP) scripts/release.sh
+
 ## crds: regenerate crds/ from the API types, and the Helm chart's copy
 ## (commit the result).
 crds:
 	$(CARGO) run -q --bin coffer-dev -- crds --out crds
 	scripts/sync-chart-crds.sh
+
+## docs: regenerate docs/api-reference.md (from the CRD schemas) and
+## docs/reasons.md (from the code's condition reasons); commit the result.
+## A unit test fails when the committed pages are stale.
+docs:
+	$(CARGO) run -q --bin coffer-dev -- docs --out docs
 
 ## test: every test — formatting and clippy first (a finding fails the run),
 ## unit tests and doctests, integration against a real kube-apiserver and

@@ -142,6 +142,12 @@ expect_has "$default" 'readOnlyRootFilesystem: true'
 expect_has "$default" 'runAsUser: 65532'
 expect_has "$default" 'path: /healthz'
 expect_has "$default" 'path: /readyz'
+# The binary's own default log level applies unless operator.logLevel is set.
+expect_lacks "$default" 'log-level|RUST_LOG'
+expect_lacks "$default" 'topologySpreadConstraints'
+helm template coffer "$chart" --set image.repository=registry.example.com/coffer \
+  --set image.digest=sha256:"$(printf '0%.0s' $(seq 64))" >"$work/digest.yaml"
+expect_has "$work/digest.yaml" 'image: "registry.example.com/coffer@sha256:0{64}"'
 
 step "helm template with every value changed"
 custom=$work/nondefault.yaml
@@ -161,6 +167,19 @@ expect_has "$custom" 'containerPort: 9090'
 expect_has "$custom" 'value: "text"'
 expect_has "$custom" 'name: HTTPS_PROXY'
 expect_has "$custom" 'priorityClassName: system-cluster-critical'
+expect_has "$custom" '^ +- --log-level=info,coffer=debug$'
+expect_has "$custom" 'topologyKey: topology.kubernetes.io/zone'
+expect_has "$custom" 'mountPath: /etc/proxy-ca'
+expect_has "$custom" 'name: proxy-ca$'
+# podSecurityContext null: the platform (OpenShift) assigns the uid and gid.
+expect_lacks "$custom" 'runAsUser|runAsGroup'
+expect_has "$custom" 'runAsNonRoot: true'
+
+step "helm template with crds.keep=false"
+unkept=$work/unkept.yaml
+helm template coffer "$chart" -n coffer-system --set crds.keep=false >"$unkept"
+expect_count "$unkept" '^kind: CustomResourceDefinition$' "$crd_count"
+expect_lacks "$unkept" 'helm.sh/resource-policy'
 
 step "helm template without leader election or RBAC"
 bare=$work/bare.yaml
@@ -178,10 +197,14 @@ refuses() { # reason, helm template arguments...
   fi
 }
 refuses "a misspelt value" --set image.tagg=1
+refuses "a digest that is not a sha256 digest" --set image.digest=latest
 refuses "an unknown log format" --set operator.logFormat=xml
 refuses "a resync interval that is not a duration" --set operator.resyncInterval=often
 refuses "a port out of range" --set metrics.port=70000
 refuses "a non-boolean toggle" --set-string crds.install=yes
+refuses "a non-boolean crds.keep" --set-string crds.keep=no
+refuses "a uid that is not a number" --set-string podSecurityContext.runAsUser=nobody
+refuses "a volume mount without a path" --set-json 'extraVolumeMounts=[{"name":"x"}]'
 refuses "several replicas without leader election" --set replicaCount=2 --set operator.leaderElection=false
 grep -q 'needs operator.leaderElection' "$work/refusal" || fail "the replica guard gave no reason: $(cat "$work/refusal")"
 
@@ -269,7 +292,9 @@ cannot delete backupshares.coffer.dev -n team-a
 
 step "the examples are accepted by the chart's CRDs"
 kubectl create namespace examples >/dev/null
-kubectl apply --dry-run=server -n examples -R -f "$root/examples" >/dev/null
+for dir in huaweicloud huaweicloud/backup-share rackspace commvault emulator; do
+  kubectl apply --dry-run=server -n examples -k "$root/examples/$dir" >/dev/null
+done
 
 step "helm upgrade"
 helm upgrade coffer "$chart" -n coffer-system --set operator.resyncInterval=5m --set replicaCount=2 >/dev/null
@@ -295,6 +320,14 @@ grep -qx 'deployment.apps/coffer' <<<"$installed" ||
   fail "release_leftovers does not see the installed release: $installed"
 helm uninstall coffer -n coffer-system >/dev/null
 uninstall_leaves_nothing coffer coffer-system kept-crds
+
+step "crds.keep=false: helm uninstall deletes the CRDs too"
+helm install coffer "$chart" -n coffer-system --set crds.keep=false >/dev/null
+[ -z "$(kubectl get crd backupvaults.coffer.dev -o jsonpath='{.metadata.annotations.helm\.sh/resource-policy}')" ] ||
+  fail "crds.keep=false left the keep policy on the CRDs"
+helm uninstall coffer -n coffer-system >/dev/null
+uninstall_leaves_nothing coffer coffer-system no-crds
+! kubectl get crd backupvaults.coffer.dev >/dev/null 2>&1 || fail "crds.keep=false kept the CRDs"
 
 step "helm uninstall without the CRDs leaves nothing at all"
 helm install bare "$chart" -n coffer-system --set crds.install=false >/dev/null

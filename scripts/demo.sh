@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a real kube-apiserver and etcd on loopback with coffer's CRDs,
 # then (as they exist) the provider emulator and the operator, with
-# examples/ applied and their status shown. Everything runs in the background
+# examples/ applied (through the emulator overlay, examples/emulator) and
+# their status shown. Everything runs in the background
 # under .demo/; `make demo-stop` stops it.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ demo=$root/.demo
 bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer
 dev_bin=${CARGO_TARGET_DIR:-$root/target}/debug/coffer-dev
 kubeconfig=$demo/control-plane/kubeconfig
-# The examples' ProviderConfig points at this address.
+# The emulator overlay (examples/emulator) points the examples at this address.
 emulator_url=http://127.0.0.1:8780
 metrics_addr=127.0.0.1:8781
 eval "$("$root/scripts/install-tools.sh" env)"
@@ -87,8 +88,10 @@ start() {
     --allowed-endpoints "$emulator_url"
   wait_for "the operator" 60 curl -fs "http://$metrics_addr/readyz" -o /dev/null
 
-  say "Applying examples/"
-  kubectl apply -R -f "$root/examples/"
+  # The examples are written for real clouds; the overlay points them at the
+  # emulator and fills in its keys and ids.
+  say "Applying examples/ through the emulator overlay (kubectl apply -k examples/emulator)"
+  kubectl apply -k "$root/examples/emulator"
   kubectl wait --for=condition=Ready providerconfig --all --timeout=60s
   kubectl wait --for=condition=Ready backupvault --all --timeout=90s
   kubectl wait --for=condition=Ready agency --all --timeout=90s

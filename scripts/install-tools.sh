@@ -3,7 +3,7 @@
 # from the registries this machine reaches, into a cache outside the clone that
 # is keyed by version. Each tool is (re)built only when its binary is missing.
 #
-# Usage: scripts/install-tools.sh [kube-apiserver|kube-controller-manager|argocd-health|kubectl-helm|etcd|monitoring|image-tools|all]
+# Usage: scripts/install-tools.sh [kube-apiserver|kube-controller-manager|argocd-health|kubectl-helm|etcd|monitoring|image-tools|registry|all]
 # Prints nothing but progress; `scripts/install-tools.sh env` prints the
 # variables the test harness reads (KUBE_APISERVER, KUBE_CONTROLLER_MANAGER,
 # ETCD, KUBECTL, HELM, ARGOCD_HEALTH).
@@ -15,6 +15,7 @@ ETCD_VERSION=3.6.15           # etcd-bin-vendored crate (ships the official etcd
 ARGOCD_VERSION=3.2.12         # github.com/argoproj/argo-cd/v3, from tools/argocd-health/go.mod
 PROMETHEUS_OPERATOR_VERSION=v0.85.0   # Go module whose example/prometheus-operator-crd/ holds the monitoring CRDs
 PROMQL_CHECK_PROMETHEUS=v0.307.0      # Prometheus's Go module (3.7), from tools/promql-check/go.mod
+REGISTRY_VERSION=v3.1.2       # CNCF Distribution's registry (github.com/distribution/distribution/v3), for the release test
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COFFER_CACHE:-$HOME/.cache/coffer}
@@ -27,6 +28,7 @@ monitoring_crds=$cache/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION
 # Keyed by its source too, so that a change to the program rebuilds it.
 promql_check_src=$(cat "$root"/tools/promql-check/{go.mod,go.sum,main.go} 2>/dev/null | sha256sum | cut -c1-12)
 promql_check=$cache/promql-check-prometheus-$PROMQL_CHECK_PROMETHEUS-$promql_check_src/promql-check
+registry=$cache/registry-$REGISTRY_VERSION/registry
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
@@ -168,6 +170,22 @@ install_promql_check() {
   mv "$promql_check.tmp" "$promql_check"
 }
 
+# CNCF Distribution's OCI registry, built from its Go module: the loopback
+# registry the release test pushes to and installs from. Its go.mod has no
+# replace directives, so `go install module@version` builds it as released.
+install_registry() {
+  [ -x "$registry" ] && return 0
+  command -v go >/dev/null || { log "go is missing: install Go >= 1.26 (apt-get install golang)"; exit 1; }
+  log "building CNCF Distribution's registry $REGISTRY_VERSION from its Go module"
+  local start=$SECONDS tmp; tmp=$(mktemp -d)
+  GOBIN=$tmp GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 \
+    go install -trimpath -ldflags "-s -w" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+  mkdir -p "$(dirname "$registry")"
+  mv "$tmp/registry" "$registry"
+  rm -rf "$tmp"
+  log "registry built in $((SECONDS - start)) s, $(du -h "$registry" | cut -f1)"
+}
+
 print_env() {
   echo "KUBE_APISERVER=$apiserver"
   echo "KUBE_CONTROLLER_MANAGER=$controller_manager"
@@ -177,6 +195,7 @@ print_env() {
   echo "HELM=$kubectl_dir/helm"
   echo "MONITORING_CRDS=$monitoring_crds"
   echo "PROMQL_CHECK=$promql_check"
+  echo "DISTRIBUTION_REGISTRY=$registry"
 }
 
 case "${1:-all}" in
@@ -188,6 +207,7 @@ case "${1:-all}" in
   monitoring) install_monitoring_crds; install_promql_check ;;
   env) print_env ;;
   image-tools) install_image_tools ;;
-  all) install_kubectl_helm; install_etcd; install_apiserver; install_controller_manager; install_argocd_health; install_monitoring_crds; install_promql_check ;;
+  registry) install_registry ;;
+  all) install_kubectl_helm; install_etcd; install_apiserver; install_controller_manager; install_argocd_health; install_monitoring_crds; install_promql_check; install_registry ;;
   *) log "unknown target $1"; exit 2 ;;
 esac

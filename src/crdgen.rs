@@ -94,4 +94,58 @@ mod tests {
             );
         }
     }
+
+    /// Every `description` in a schema, with its path.
+    fn descriptions(value: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{path}.{key}");
+                    match (key.as_str(), child) {
+                        ("description", serde_json::Value::String(text)) => {
+                            out.push((here, text.clone()))
+                        }
+                        _ => descriptions(child, &here, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    descriptions(child, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Rust in a doc comment that `kubectl explain` would show a user: a
+    /// type parameter (`` `A` ``), a generic type, or an intra-doc link.
+    fn rust_in(text: &str) -> Option<&'static str> {
+        let chars: Vec<char> = text.chars().collect();
+        if chars
+            .windows(3)
+            .any(|w| w[0] == '`' && w[1].is_ascii_uppercase() && w[2] == '`')
+        {
+            return Some("a type parameter");
+        }
+        ["Option<", "Vec<", "Map<", "Box<", "Arc<", "<A>", "<T>"]
+            .iter()
+            .any(|g| text.contains(g))
+            .then_some("a generic type")
+            .or_else(|| text.contains("[`").then_some("an intra-doc link"))
+    }
+
+    #[test]
+    fn kubectl_explain_shows_no_rust() {
+        for crd in crate::api::all_crds() {
+            let schema = serde_json::to_value(&crd.spec.versions).expect("schema as JSON");
+            let mut found = Vec::new();
+            descriptions(&schema, &crd.spec.names.kind, &mut found);
+            for (path, text) in found {
+                if let Some(what) = rust_in(&text) {
+                    panic!("{path} shows {what} to kubectl explain: {text:?}");
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod controller;
 pub mod controlplane;
 pub mod crdgen;
+pub mod docgen;
 pub mod emulator;
 pub mod fence;
 pub mod plugin;

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 
 async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
-    telemetry::init(cli.log.log_format);
+    telemetry::init(&cli.log);
     match cli.command {
         Command::Run(args) => coffer::controller::run(args).await.map_err(Into::into),
     }

@@ -11,6 +11,26 @@ pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub const READY: &str = "Ready";
 pub const SYNCED: &str = "Synced";
 
+/// A condition reason as the reference shows it (docs/reasons.md, written
+/// by `coffer-dev docs`): declared once, beside the code that shows it,
+/// with what it means and what to do, so the reference cannot drift from
+/// the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// The word in `status.conditions[].reason`.
+    pub name: &'static str,
+    /// What it means, in a sentence.
+    pub means: &'static str,
+    /// What to do about it; "Nothing" where coffer carries on by itself.
+    pub todo: &'static str,
+}
+
+impl Reason {
+    pub const fn new(name: &'static str, means: &'static str, todo: &'static str) -> Self {
+        Self { name, means, todo }
+    }
+}
+
 /// The status a condition can take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConditionStatus {

@@ -48,7 +48,8 @@ pub enum ManagementPolicy {
 }
 
 /// What coffer last saw of the cloud object and what it will do about it.
-/// `A` is the kind's view of the object (`atProvider`).
+// `A` is the kind's view of the object (`atProvider`); a `//` comment, since
+// `///` text becomes the CRD's description, which `kubectl explain` shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedStatus<A> {

@@ -1,6 +1,6 @@
 //! `coffer-dev`: what developing and testing coffer needs beside the
-//! operator: the CRD generator, the provider emulator and a local control
-//! plane. Kept out of the `coffer` binary, which a cluster runs.
+//! operator: the CRD and docs generators, the provider emulator and a
+//! local control plane. Kept out of the `coffer` binary, which a cluster runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +30,12 @@ enum Command {
         #[arg(long, default_value = "crds")]
         out: PathBuf,
     },
+    /// Write the generated pages of docs/ (the API reference and the
+    /// condition reasons) into a directory.
+    Docs {
+        #[arg(long, default_value = "docs")]
+        out: PathBuf,
+    },
     /// Run a local etcd, kube-apiserver and kube-controller-manager with
     /// coffer's CRDs until interrupted.
     ControlPlane {
@@ -55,9 +61,10 @@ fn main() -> ExitCode {
 
 async fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
-    telemetry::init(cli.log.log_format);
+    telemetry::init(&cli.log);
     match cli.command {
         Command::Crds { out } => crds(&out),
+        Command::Docs { out } => docs(&out),
         Command::ControlPlane {
             dir,
             crds,
@@ -65,6 +72,13 @@ async fn run() -> Result<(), Failure> {
         } => control_plane(&dir, &crds, !no_controller_manager).await,
         Command::Emulator(args) => coffer::emulator::serve(*args).await.map_err(Into::into),
     }
+}
+
+fn docs(out: &std::path::Path) -> Result<(), Failure> {
+    for path in coffer::docgen::write_all(out)? {
+        println!("{}", path.display());
+    }
+    Ok(())
 }
 
 fn crds(out: &std::path::Path) -> Result<(), Failure> {

@@ -17,11 +17,13 @@ mod huawei;
 mod keys;
 mod rackspace;
 mod secret;
+mod tls_reasons;
 
 pub use self::commvault::CommvaultApis;
 pub use self::huawei::resolve;
 pub use self::keys::required_keys;
 pub use self::rackspace::resolve_rackspace;
+pub use self::tls_reasons::TLS_REASONS;
 
 use super::caches::{self, Caches};
 use crate::api::ProviderConfig;

@@ -286,5 +286,6 @@ fn the_ca_bundle_reasons_are_in_the_set_metrics_label_by() {
         },
     ] {
         assert!(TlsProblem::REASONS.contains(&error.reason()));
+        assert!(super::TLS_REASONS.iter().any(|r| r.name == error.reason()));
     }
 }

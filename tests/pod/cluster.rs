@@ -142,22 +142,16 @@ impl Cluster {
         dir.to_path_buf()
     }
 
-    /// The examples of every kind, applied to `namespace` with the
-    /// emulator's address as the pod reaches it, the one change a user makes
-    /// to point them at another emulator.
+    /// The examples of every kind, as `make demo` applies them (the
+    /// emulator overlay, `examples/emulator`), applied to `namespace` with
+    /// the emulator's address as the pod reaches it, the one change a user
+    /// makes to point them at another emulator.
     pub fn apply_examples(&self, namespace: &str) {
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let overlay = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator");
         let from = "http://127.0.0.1:8780";
         let to = format!("http://{HOST_FROM_POD}:{}", self.emulator.addr().port());
-        let mut manifests = Vec::new();
-        collect_yaml(&examples, &mut manifests);
-        manifests.sort();
-        let mut stream = String::new();
-        for path in manifests {
-            let text = std::fs::read_to_string(&path).expect("an example");
-            stream.push_str(&text.replace(from, &to));
-            stream.push_str("\n---\n");
-        }
+        let stream = self.kubectl_ok(&["kustomize", &overlay.to_string_lossy()], None);
+        let stream = stream.replace(from, &to);
         self.kubectl_ok(&["apply", "-n", namespace, "-f", "-"], Some(&stream));
     }
 
@@ -234,17 +228,6 @@ impl Cluster {
             ],
             None,
         );
-    }
-}
-
-fn collect_yaml(dir: &Path, found: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("examples/") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            collect_yaml(&path, found);
-        } else if path.extension().is_some_and(|x| x == "yaml") {
-            found.push(path);
-        }
     }
 }
 

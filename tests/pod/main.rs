@@ -5,11 +5,13 @@
 //!
 //! Needs podman and the image in the local store (`make image`; `make test`
 //! builds it first). Where podman cannot run a container the test fails and
-//! says why; it never skips.
+//! says why; it never skips. `release.rs` releases the image and the chart
+//! (`make release`) to an OCI registry on loopback and installs from there.
 
 mod chart;
 mod cluster;
 mod podman;
+mod release;
 
 use std::time::{Duration, Instant};
 

@@ -342,7 +342,7 @@ fn host_limit(resource: libc::__rlimit_resource_t, cap: u64) -> String {
     format!("{}:{}", limit.rlim_cur.min(cap), limit.rlim_max.min(cap))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -46,8 +46,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{- /* By digest when one is set (a released chart pins its image so), else by tag. */}}
 {{- define "coffer.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}
 
 {{/* A duration such as 90s, 30m, 1h or 1d in seconds, for PromQL. */}}

@@ -4,6 +4,8 @@
 
 pub mod huawei;
 
+mod reasons;
+
 use std::sync::Arc;
 
 use kube::runtime::controller::Action;
@@ -11,6 +13,7 @@ use kube::runtime::controller::Action;
 use super::engine::{self, Error, Managed};
 use super::env::Context;
 use crate::api::agency::AgencyObservation;
+use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
 use crate::api::{Agency, AgencyStatus, DeletionPolicy};
 
@@ -24,12 +27,7 @@ impl Managed for Agency {
     const FINALIZER: &'static str = FINALIZER;
     const NOUN: &'static str = "agency";
     const MISSING_REASON: &'static str = "AgencyMissing";
-    /// The plan's refusals and a ProviderConfig without IAM.
-    const REASONS: &'static [&'static str] = &[
-        "TrustDomainNeedsName",
-        "UnknownRoleOrProject",
-        "InvalidProviderConfig",
-    ];
+    const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = AgencyObservation;
 
     fn provider_config(&self) -> &str {

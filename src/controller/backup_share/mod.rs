@@ -4,6 +4,8 @@
 
 pub mod huawei;
 
+mod reasons;
+
 use std::sync::Arc;
 
 use kube::runtime::controller::Action;
@@ -11,6 +13,7 @@ use kube::runtime::controller::Action;
 use super::engine::{self, Error, Managed};
 use super::env::Context;
 use crate::api::backup_share::ShareObservation;
+use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
 use crate::api::{BackupShare, BackupShareStatus, DeletionPolicy};
 
@@ -24,18 +27,7 @@ impl Managed for BackupShare {
     const FINALIZER: &'static str = FINALIZER;
     const NOUN: &'static str = "share";
     const MISSING_REASON: &'static str = "ShareMissing";
-    /// The owner's and the receiver's waits and refusals.
-    const REASONS: &'static [&'static str] = &[
-        huawei::owner_plan::BACKUP_NOT_FOUND,
-        huawei::owner_plan::NOT_OWNER,
-        "BackupNotAvailable",
-        "BackupNotShareable",
-        huawei::receiver_plan::NOT_VISIBLE,
-        huawei::receiver_plan::WAITING_FOR_VAULT,
-        huawei::receiver_plan::OWN_BACKUP,
-        "AcceptedIntoAnotherVault",
-        "Pending",
-    ];
+    const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = ShareObservation;
 
     fn provider_config(&self) -> &str {

@@ -11,12 +11,15 @@ pub mod rackspace;
 #[cfg(test)]
 pub(crate) mod fixtures;
 
+mod reasons;
+
 use std::sync::Arc;
 
 use kube::runtime::controller::Action;
 
 use super::engine::{self, Error, Managed};
 use super::env::Context;
+use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
 use crate::api::{BackupVault, BackupVaultStatus, DeletionPolicy};
 
@@ -30,27 +33,7 @@ impl Managed for BackupVault {
     const FINALIZER: &'static str = FINALIZER;
     const NOUN: &'static str = "vault";
     const MISSING_REASON: &'static str = "VaultMissing";
-    /// CBR's vault states, the Commvault endpoint job, the Rackspace agent
-    /// and its encryption, and the plans' refusals.
-    const REASONS: &'static [&'static str] = &[
-        "Locked",
-        "Frozen",
-        "Error",
-        "UnexpectedStatus",
-        "VaultLocked",
-        "ExcludeVolumesDiffer",
-        "ImmutableFieldDiffers",
-        "UpdateUnsupported",
-        commvault::plan::JOB_RUNNING,
-        commvault::plan::JOB_FAILED,
-        commvault::plan::JOB_NOT_FOUND,
-        "AgentOffline",
-        "EncryptionPending",
-        "NotEncrypted",
-        "PassphraseUnavailable",
-        "PassphraseUnknown",
-        "EncryptionFailed",
-    ];
+    const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = crate::api::backup_vault::VaultObservation;
 
     fn provider_config(&self) -> &str {

@@ -15,12 +15,22 @@
 //! instead, and never written into another namespace: what happens in one
 //! tenant's namespace is that tenant's to read, not `default`'s readers'.
 //!
-//! Written straight to `events.k8s.io/v1` rather than through kube-runtime's
+//! Written straight to the API rather than through kube-runtime's
 //! `Recorder`: the Recorder keeps every Event it wrote for six minutes to
 //! aggregate repeats into a series, and sweeps that cache on every publish.
 //! coffer never repeats an Event (it publishes on transitions only), so at
 //! 10,000 new objects the cache was about 15 MiB held for nothing and an
 //! O(n) sweep per Event.
+//!
+//! Written as core/v1 Events, with both generations of fields: `eventTime`,
+//! `action`, `reportingComponent` and `reportingInstance` for
+//! `events.k8s.io/v1` readers (`kubectl events`), and `firstTimestamp`,
+//! `lastTimestamp`, `count` and `source` for core/v1 readers (`kubectl get
+//! events --sort-by=.lastTimestamp`, `--field-selector involvedObject.name=`,
+//! most dashboards). `events.k8s.io/v1` refuses the core/v1 fields on create
+//! (they "need to be unset"), and an Event created without them shows null
+//! times to every core/v1 reader; core/v1 takes both. No `series`: coffer
+//! never repeats an Event.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,9 +38,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::api::{Api, PostParams};
 use tokio::sync::mpsc;
 
@@ -147,7 +156,7 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
             let (client, unwritten) = (client.clone(), unwritten.clone());
             async move {
                 let result = create(&client, &event).await;
-                let object = event.regarding.as_ref().and_then(|r| r.name.as_deref());
+                let object = event.involved_object.name.as_deref();
                 match result {
                     Ok(_) => {}
                     Err(kube::Error::Api(status)) if namespace_terminating(&status) => {
@@ -155,7 +164,7 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
                             namespace = event.metadata.namespace.as_deref(),
                             ?object,
                             reason = event.reason.as_deref(),
-                            note = event.note.as_deref(),
+                            note = event.message.as_deref(),
                             "the object's namespace is being deleted, so its Event is logged instead"
                         );
                     }
@@ -203,11 +212,19 @@ fn event(instance: &str, regarding: &ObjectReference, note: Note, now: Timestamp
         action: Some(note.action.to_string()),
         reason: Some(note.reason),
         // The Events API refuses notes over 1 kB.
-        note: Some(truncate(note.message, 1000)),
+        message: Some(truncate(note.message, 1000)),
         type_: Some(if note.warning { "Warning" } else { "Normal" }.to_string()),
         event_time: Some(MicroTime(now)),
-        regarding: Some(regarding.clone()),
-        reporting_controller: Some(REPORTING_CONTROLLER.to_string()),
+        first_timestamp: Some(Time(now)),
+        last_timestamp: Some(Time(now)),
+        count: Some(1),
+        // `host` is a node's name; reportingInstance names the pod.
+        source: Some(EventSource {
+            component: Some(REPORTING_CONTROLLER.to_string()),
+            host: None,
+        }),
+        involved_object: regarding.clone(),
+        reporting_component: Some(REPORTING_CONTROLLER.to_string()),
         reporting_instance: Some(instance.to_string()),
         ..Event::default()
     }
@@ -242,13 +259,29 @@ mod tests {
         assert_eq!(e.type_.as_deref(), Some("Warning"));
         assert_eq!(e.reason.as_deref(), Some("VaultMissing"));
         assert_eq!(e.action.as_deref(), Some("Observe"));
-        assert_eq!(
-            e.reporting_controller.as_deref(),
-            Some(REPORTING_CONTROLLER)
-        );
+        assert_eq!(e.reporting_component.as_deref(), Some(REPORTING_CONTROLLER));
         assert_eq!(e.reporting_instance.as_deref(), Some("coffer-0"));
         assert!(e.event_time.is_some());
-        assert_eq!(e.regarding, Some(regarding));
+        assert_eq!(e.involved_object, regarding);
+    }
+
+    #[test]
+    fn an_event_carries_both_generations_of_timestamps_and_a_count() {
+        let regarding = ObjectReference {
+            name: Some("vault-a".into()),
+            namespace: Some("team".into()),
+            ..ObjectReference::default()
+        };
+        let now: Timestamp = "2026-01-02T03:04:05Z".parse().expect("a time");
+        let note = Note::normal("Created", "Create", "created");
+        let e = event("coffer-0", &regarding, note, now);
+        assert_eq!(e.event_time, Some(MicroTime(now)));
+        assert_eq!(e.first_timestamp, Some(Time(now)));
+        assert_eq!(e.last_timestamp, Some(Time(now)));
+        assert_eq!(e.count, Some(1));
+        let source = e.source.expect("source");
+        assert_eq!(source.component.as_deref(), Some(REPORTING_CONTROLLER));
+        assert!(e.series.is_none());
     }
 
     /// An API server that refuses every connection.

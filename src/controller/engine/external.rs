@@ -18,6 +18,7 @@ use super::context::Context;
 use super::error::Error;
 use super::events::Note;
 use crate::api::DeletionPolicy;
+use crate::api::conditions::Reason;
 use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
 use crate::provider::ProviderError;
 
@@ -41,9 +42,10 @@ pub trait Managed:
     /// The Event reason when the cloud object vanished outside coffer.
     const MISSING_REASON: &'static str;
     /// The condition reasons the kind's own pairs show, besides the
-    /// engine's ([`super::report::REASONS`]): a fixed set, so that they can
-    /// label a metric.
-    const REASONS: &'static [&'static str] = &[];
+    /// engine's ([`super::reasons::REASONS`]), each with what it means and
+    /// what to do: a fixed set, so that they can label a metric, and the
+    /// kind's rows of docs/reasons.md.
+    const REASONS: &'static [Reason] = &[];
     /// The kind's view of the cloud object in `status.atProvider`.
     type AtProvider: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
 

@@ -19,6 +19,7 @@ pub(crate) mod fixtures;
 pub mod metrics;
 pub mod own_writes;
 pub mod policy;
+pub mod reasons;
 pub mod recent;
 pub mod report;
 pub mod run;

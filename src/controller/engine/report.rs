@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use super::error::Error;
 use super::events::{Note, reason};
 use super::external::{Blocked, Health, Tone};
+use super::reasons;
 use super::status::transitioned;
 use crate::api::conditions::{self, Condition, ConditionStatus, DesiredCondition, READY, SYNCED};
 use crate::api::managed::{
@@ -17,46 +18,13 @@ use crate::api::managed::{
 };
 
 /// `Synced` reason when the cloud object matches the spec.
-pub const MATCHES: &str = "ReconcileSuccess";
+pub const MATCHES: &str = reasons::RECONCILE_SUCCESS.name;
 /// `Synced` reason while observing only.
-pub const OBSERVE_ONLY: &str = "ObserveOnly";
+pub const OBSERVE_ONLY: &str = reasons::OBSERVING_ONLY.name;
 /// `Synced` reason while paused.
-pub const PAUSED: &str = "ReconcilePaused";
+pub const PAUSED: &str = reasons::RECONCILE_PAUSED.name;
 /// `Ready` reason while the cloud object is being deleted.
-pub const DELETING: &str = "Deleting";
-
-/// Every condition reason the engine itself shows, for any kind: the
-/// reasons above, [`Error::reason`]'s (the provider's and the
-/// ProviderConfig's among them) and the health of a cloud object found or
-/// not. A kind adds its own in [`super::Managed::REASONS`]; together they
-/// are the fixed set the `reason` label of `coffer_objects_by_condition`
-/// takes (any other is counted as `Other`).
-pub const REASONS: &[&str] = &[
-    "Available",
-    "NotFound",
-    MATCHES,
-    OBSERVE_ONLY,
-    PAUSED,
-    DELETING,
-    "AmbiguousAdoption",
-    "AlreadyExists",
-    "CreateOutcomeUnknown",
-    "CallOutcomeUnknown",
-    "KubernetesError",
-    "InvalidObject",
-    "InvalidSpec",
-    "InvalidAnnotation",
-    "Conflict",
-    "Throttled",
-    "InvalidRequest",
-    "Unauthorized",
-    "ProviderUnavailable",
-    "ProviderConfigNotFound",
-    "ProviderConfigInvalid",
-    "SecretNotFound",
-    "SecretKeyMissing",
-    "EndpointNotAllowed",
-];
+pub const DELETING: &str = reasons::BEING_DELETED.name;
 
 /// A plan as status shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

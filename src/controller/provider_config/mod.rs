@@ -12,6 +12,7 @@
 
 pub mod credentials;
 mod error;
+mod reasons;
 pub mod report;
 pub mod users;
 
@@ -33,26 +34,10 @@ pub use error::Error;
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "ProviderConfig";
-/// Every condition reason a ProviderConfig shows, a fixed set for the
-/// `reason` label of `coffer_objects_by_condition`: its own, and those of
-/// reading its Secret and of the provider's answer.
-pub const REASONS: &[&str] = &[
-    report::VALID,
-    report::DELETION_BLOCKED,
-    "InUse",
-    "InvalidObject",
-    "KubernetesError",
-    "ProviderConfigInvalid",
-    "SecretNotFound",
-    "SecretKeyMissing",
-    "NotFound",
-    "Conflict",
-    "Throttled",
-    "InvalidRequest",
-    "Unauthorized",
-    "ProviderUnavailable",
-    crate::provider::error::ENDPOINT_NOT_ALLOWED,
-];
+/// Every condition reason a ProviderConfig shows, with what each means:
+/// a fixed set for the `reason` label of `coffer_objects_by_condition`.
+pub use reasons::REASONS;
+
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
 /// How long a deleted ProviderConfig's reconcile waits for the users'

@@ -23,7 +23,7 @@ use super::sweep;
 use crate::controller::caches::{self, Users};
 use crate::controller::engine::{self, Managed, object_key};
 use crate::controller::env::Context;
-use crate::provider::tls::TlsProblem;
+use crate::controller::providers::TLS_REASONS;
 
 /// [`Users`] of kind `K`, read from its store.
 struct KindUsers<K: Managed> {
@@ -167,7 +167,7 @@ impl<K: Managed> Kind<K> {
         metrics.objects.add(Arc::new(StoreCensus::new(
             K::KIND,
             self.store.clone(),
-            &[engine::report::REASONS, TlsProblem::REASONS, K::REASONS],
+            &[engine::reasons::REASONS, TLS_REASONS, K::REASONS],
             managed_state::<K>,
         )));
         let first_ready = metrics.time_to_ready.kind(K::KIND);

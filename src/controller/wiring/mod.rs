@@ -206,7 +206,7 @@ async fn run_controllers(
         config_store.clone(),
         &[
             provider_config::REASONS,
-            crate::provider::tls::TlsProblem::REASONS,
+            crate::controller::providers::TLS_REASONS,
         ],
         objects::provider_config_state,
     )));

@@ -113,7 +113,7 @@ pub struct CommCell {
     next_job_id: i64,
 }
 
-/// The demo's plan, endpoint client and group, which `examples/commvault/` names.
+/// The demo's plan, endpoint client and group, which the emulator overlay (`examples/emulator`) names.
 pub const DEMO_PLAN: (i32, &str) = (3, "s3-plan");
 pub const DEMO_CLIENT: (i32, &str) = (2, "mediaagent01");
 pub const DEMO_GROUP: (i32, &str) = (1, "master");

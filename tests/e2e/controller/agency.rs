@@ -406,11 +406,17 @@ async fn the_example_agency_becomes_ready_as_it_is() {
         .create(&PostParams::default(), &pc)
         .await
         .expect("creating ProviderConfig huawei");
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/huaweicloud/agency.yaml");
-    let example: Agency =
-        serde_yaml::from_str(&std::fs::read_to_string(path).expect("the example"))
-            .expect("an Agency");
+    // The example as `make demo` applies it: through the emulator overlay,
+    // which names the account and project the emulator knows.
+    let overlay = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator");
+    let out = crate::support::env().kubectl(&["kustomize", &overlay.to_string_lossy()], None);
+    assert!(out.status.success(), "kubectl kustomize examples/emulator");
+    let rendered = String::from_utf8_lossy(&out.stdout).to_string();
+    let example: Agency = serde_yaml::Deserializer::from_str(&rendered)
+        .map(|doc| <serde_yaml::Value as serde::Deserialize>::deserialize(doc).expect("YAML"))
+        .find(|doc| doc["kind"] == "Agency")
+        .map(|doc| serde_yaml::from_value(doc).expect("an Agency"))
+        .expect("the overlay holds the example Agency");
     let name = example.name_any();
     run.api::<Agency>()
         .create(&PostParams::default(), &example)

@@ -1,12 +1,12 @@
 //! Argo CD's own verdict on a live cluster: every example in `examples/`
-//! applied as `make demo` applies it (endpoints pointed at this test's
+//! applied as `make demo` applies it (through `examples/emulator`) (endpoints pointed at this test's
 //! emulator), brought to Ready by coffer's controllers, then every object
 //! of the namespace, as the API server returns it, run through Argo CD's
 //! health code (`argocd-health`) with `argocd/health.lua` installed as
 //! `argocd-cm` installs it. Each coffer object must show Healthy, and every
 //! other kind no health at all (Argo CD has no check for a Secret).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use coffer::controlplane::argocd::evaluate;
@@ -22,35 +22,20 @@ use crate::support::{env, output_text};
 const DEMO_EMULATOR: &str = "http://127.0.0.1:8780";
 const COFFER_KINDS: [&str; 4] = ["ProviderConfig", "BackupVault", "Agency", "BackupShare"];
 
-fn manifests(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("examples/") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            found.extend(manifests(&path));
-        } else if path.extension().is_some_and(|x| x == "yaml") {
-            found.push(path);
-        }
-    }
-    found.sort();
-    found
-}
-
-/// Every example, applied with its endpoints on this test's emulator.
+/// Every example, as `make demo` applies it (the emulator overlay), with
+/// its endpoints on this test's emulator.
 fn apply_examples(run: &Running) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    for file in manifests(&root) {
-        let text = std::fs::read_to_string(&file)
-            .expect("example")
-            .replace(DEMO_EMULATOR, &run.emulator.base_url());
-        let out = env().kubectl(&["apply", "-n", &run.ns, "-f", "-"], Some(&text));
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            file.display(),
-            output_text(&out)
-        );
-    }
+    let overlay = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/emulator");
+    let out = env().kubectl(&["kustomize", &overlay.to_string_lossy()], None);
+    assert!(
+        out.status.success(),
+        "kubectl kustomize: {}",
+        output_text(&out)
+    );
+    let text =
+        String::from_utf8_lossy(&out.stdout).replace(DEMO_EMULATOR, &run.emulator.base_url());
+    let out = env().kubectl(&["apply", "-n", &run.ns, "-f", "-"], Some(&text));
+    assert!(out.status.success(), "{}", output_text(&out));
 }
 
 /// The backup the share examples name: a checkpoint of vault

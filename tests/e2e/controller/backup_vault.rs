@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use coffer::api::BackupVault;
 use coffer::emulator::{FaultConfig, FaultKind, FaultRule, Operation, RuleFault};
 use coffer::provider::huawei::cbr::{CbrVaultApi, VaultUpdate};
+use k8s_openapi::api::core::v1::Event as CoreEvent;
 use kube::ResourceExt;
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
 
 use super::{RESYNC, Running, condition, eventually, is_ready};
@@ -77,6 +78,37 @@ async fn a_new_vault_becomes_ready_with_its_external_id() {
         Some(1)
     );
     assert!(run.has_event("team-a", "Created").await);
+}
+
+/// `kubectl get events` reads core/v1: coffer's Events must show
+/// `lastTimestamp`, `count` and `source` there, and still `eventTime` and
+/// `reportingInstance` to `events.k8s.io` readers; the field selector is the
+/// one docs/troubleshooting.md gives.
+#[tokio::test]
+async fn events_read_as_core_v1_have_timestamps_and_a_count() {
+    let run = Running::start("bv-core-events").await;
+    run.create_vault("team-a", json!({})).await;
+    run.vault_when("team-a", "Ready", is_ready).await;
+
+    let core: kube::Api<CoreEvent> = run.api();
+    let selected = ListParams::default().fields("involvedObject.name=team-a");
+    let created = eventually("a core/v1 Created Event about team-a", || async {
+        let events = core.list(&selected).await.expect("listing core/v1 Events");
+        events
+            .items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("Created"))
+    })
+    .await;
+    assert!(created.last_timestamp.is_some(), "{created:#?}");
+    assert!(created.first_timestamp.is_some(), "{created:#?}");
+    assert_eq!(created.count, Some(1));
+    assert!(created.event_time.is_some(), "{created:#?}");
+    assert!(created.reporting_instance.is_some(), "{created:#?}");
+    assert_eq!(
+        created.source.and_then(|s| s.component).as_deref(),
+        Some("coffer")
+    );
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::api::ProviderConfig;
-use crate::api::conditions::{Condition, READY, SYNCED, find};
+use crate::api::conditions::{Condition, READY, Reason, SYNCED, find};
 use crate::controller::engine::Managed;
 
 /// The reason label of a reason outside the kind's list.
@@ -84,13 +84,16 @@ where
     pub fn new(
         kind: &'static str,
         store: Store<K>,
-        reasons: &[&'static [&'static str]],
+        reasons: &[&'static [Reason]],
         state: fn(&K) -> ObjectState<'_>,
     ) -> Self {
         Self {
             kind,
             store,
-            reasons: reasons.concat(),
+            reasons: reasons
+                .iter()
+                .flat_map(|l| l.iter().map(|r| r.name))
+                .collect(),
             state,
         }
     }

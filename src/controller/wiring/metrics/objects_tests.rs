@@ -6,7 +6,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::reflector;
 use prometheus_client::encoding::text::encode;
 
-const REASONS: &[&str] = &["Available", "ReconcileSuccess", "Throttled"];
+const REASONS: &[Reason] = &[
+    Reason::new("Available", "", ""),
+    Reason::new("ReconcileSuccess", "", ""),
+    Reason::new("Throttled", "", ""),
+];
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).expect("a time")

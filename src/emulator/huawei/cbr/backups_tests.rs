@@ -137,7 +137,7 @@ fn backup_ids_are_the_same_in_every_run() {
     assert_ne!(a, b, "a second backup of a resource gets a new id");
 }
 
-/// examples/huaweicloud/backup-share/ names the backup `make demo` makes.
+/// The emulator overlay (examples/emulator) names the backup `make demo` makes.
 #[test]
 fn the_demo_backup_has_the_id_the_examples_name() {
     let mut store = BackupStore::new(Duration::from_secs(1));
