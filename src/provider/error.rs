@@ -38,6 +38,14 @@ pub enum ProviderError {
     /// ProviderConfig, the object its CA comes from, or the server changes.
     #[error("{0}")]
     Tls(TlsFailure),
+    /// A list read more, across its pages, than coffer reads for one list
+    /// (`listing::ListCap`): a provider paging without end, or an account
+    /// far larger than any coffer serves.
+    #[error(
+        "listing {what} read more than {cap} across its pages, the most coffer reads for one list; \
+         it stopped there. The provider may be paging without end: check the ProviderConfig's endpoint"
+    )]
+    ListTooLarge { what: String, cap: String },
 }
 
 impl ProviderError {
@@ -67,6 +75,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Transient { .. } => "ProviderUnavailable",
             Self::Tls(failure) => failure.problem.reason(),
+            Self::ListTooLarge { .. } => "ListTooLarge",
         }
     }
 
@@ -80,6 +89,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Transient { .. } => "transient",
             Self::Tls(_) => "tls",
+            Self::ListTooLarge { .. } => "list_too_large",
         }
     }
 

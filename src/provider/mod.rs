@@ -7,6 +7,7 @@ pub mod budget;
 pub mod commvault;
 pub mod error;
 pub mod huawei;
+pub mod listing;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;
