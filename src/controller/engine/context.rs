@@ -1,6 +1,7 @@
 //! What every reconcile gets: the engine's own parts (the Kubernetes
 //! client, Events, its metrics, the per-object backoff, when each object
-//! was last reconciled, the versions this process wrote over, its timing)
+//! was last reconciled, the versions this process wrote over, each provider
+//! session's share of the concurrent reconciles, its timing)
 //! and `env`, what the pairs connect through, which the engine never looks
 //! into. Also the rules, shared by every kind, for when an object is
 //! looked at again.
@@ -16,6 +17,7 @@ use super::events::Events;
 use super::metrics::ReconcileMetrics;
 use super::own_writes::OwnWrites;
 use super::recent::Recent;
+use super::slots::Slots;
 
 /// What the engine needs to know about any kind's reconcile error.
 pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
@@ -48,6 +50,9 @@ pub struct Timing {
     pub backoff_base: Duration,
     /// Longest retry delay after repeated retryable errors.
     pub backoff_max: Duration,
+    /// How long one reconcile may take, provider calls and all, before it
+    /// is given up and retried (see `Error::DeadlineExceeded`).
+    pub reconcile_deadline: Duration,
 }
 
 /// Shared by every reconcile of every kind; `E` is what the pairs connect
@@ -61,6 +66,8 @@ pub struct Context<E> {
     pub recent: Recent,
     /// Versions this process wrote over, for objects it looks at again soon.
     pub own_writes: OwnWrites,
+    /// Each provider session's share of the concurrent reconciles.
+    pub slots: Slots,
     pub timing: Timing,
     pub env: E,
 }
@@ -85,9 +92,19 @@ impl<E> Context<E> {
             ),
             recent: Recent::default(),
             own_writes: OwnWrites::default(),
+            // No session's share is smaller than the whole until the
+            // process says so (`with_session_share`).
+            slots: Slots::new(usize::MAX),
             timing,
             env,
         }
+    }
+
+    /// Lets one provider session run at most `share` reconciles of a kind
+    /// at once (see [`super::slots`]).
+    pub fn with_session_share(mut self, share: usize) -> Self {
+        self.slots = Slots::new(share);
+        self
     }
 
     /// Look again at the next drift check, for the kinds the resync sweep

@@ -55,6 +55,8 @@ pub const REASONS: &[&str] = &[
     "ProviderConfigInvalid",
     "SecretNotFound",
     "SecretKeyMissing",
+    "ListTooLarge",
+    super::error::DEADLINE_EXCEEDED,
 ];
 
 /// A plan as status shows it.

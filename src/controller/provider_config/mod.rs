@@ -51,6 +51,8 @@ pub const REASONS: &[&str] = &[
     "InvalidRequest",
     "Unauthorized",
     "ProviderUnavailable",
+    "ListTooLarge",
+    crate::controller::engine::error::DEADLINE_EXCEEDED,
 ];
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
@@ -159,7 +161,13 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
 
 /// Builds the client from the cached Secret and asks the provider whether it
 /// accepts the credentials.
+/// Checks the credentials, within the reconcile deadline: an endpoint that
+/// accepts and never answers must not hold the reconcile for longer.
 async fn check(pc: &ProviderConfig, ctx: &Context) -> Result<(), Error> {
     let session = ctx.env.providers.session_for(&ctx.env.caches, pc)?;
-    session.check_credentials().await.map_err(Error::Provider)
+    let after = ctx.timing.reconcile_deadline;
+    match tokio::time::timeout(after, session.check_credentials()).await {
+        Ok(checked) => checked.map_err(Error::Provider),
+        Err(_) => Err(Error::DeadlineExceeded { after }),
+    }
 }

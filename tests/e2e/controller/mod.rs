@@ -25,6 +25,7 @@ mod rackspace;
 mod rackspace_process;
 mod rate_budget;
 mod shutdown;
+mod starvation;
 mod teardown;
 mod teardown_ca;
 mod tls;
@@ -177,7 +178,7 @@ impl Running {
         let metrics = Arc::new(Metrics::default());
         let mut settings = Settings {
             resync_interval: RESYNC,
-            watch_namespace: Some(ns.clone()),
+            watch_namespaces: vec![ns.clone()],
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
             poll_interval: Duration::from_millis(300),
