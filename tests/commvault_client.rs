@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coffer::emulator::{self, CommvaultSettings, EmulatorConfig, Operation, RunningEmulator};
+use coffer::emulator::{
+    self, CommvaultSettings, EmulatorConfig, FaultConfig, FaultRule, Operation, RuleFault,
+    RunningEmulator,
+};
 use coffer::provider::ProviderError;
 use coffer::provider::commvault::{
     CommvaultConnection, CommvaultVaults, JobPhase, NewS3Vault, S3VaultApi,
@@ -163,7 +166,9 @@ async fn delete_retires_then_deletes_the_client() {
     let emu = emulator().await;
     let cv = good(&emu);
     let created = cv.create(&vault("team-a")).await.expect("created");
-    cv.delete(created.vault.client_id).await.expect("deleted");
+    cv.delete(created.vault.client_id, false)
+        .await
+        .expect("deleted");
     assert!(cv.list().await.expect("list").is_empty());
     assert_eq!(emu.s3_vaults()["count"], 0);
     let ops: Vec<Operation> = emu
@@ -173,9 +178,37 @@ async fn delete_retires_then_deletes_the_client() {
         .filter(|op| matches!(op, Operation::RetireClient | Operation::DeleteClient))
         .collect();
     assert_eq!(ops, [Operation::RetireClient, Operation::DeleteClient]);
-    cv.delete(created.vault.client_id)
+    cv.delete(created.vault.client_id, false)
         .await
         .expect("already gone is success");
+}
+
+#[tokio::test]
+async fn a_retired_client_is_read_by_id_though_the_list_hides_it() {
+    let emu = emulator().await;
+    let cv = good(&emu);
+    let created = cv.create(&vault("team-a")).await.expect("created");
+    let id = created.vault.client_id;
+    emu.set_faults(FaultConfig {
+        rules: vec![FaultRule {
+            operation: Operation::DeleteClient,
+            after: 0,
+            times: Some(1),
+            fault: RuleFault::Status(503),
+        }],
+        ..FaultConfig::default()
+    })
+    .expect("faults");
+    let stopped = cv.delete(id, false).await;
+    assert!(stopped.is_err(), "the delete stopped after the retire");
+    assert!(cv.list().await.expect("list").is_empty(), "the list hides it");
+    let client = cv.read_client(id).await.expect("read").expect("not gone");
+    assert_eq!((client.client_id, client.name.as_str(), client.retired), (id, "team-a", true));
+    // What remains is the delete alone: no second retire.
+    cv.delete(id, true).await.expect("deleted");
+    assert_eq!(cv.read_client(id).await.expect("read"), None);
+    assert_eq!(emu.requests(Some(Operation::RetireClient)).len(), 1);
+    assert_eq!(emu.s3_vaults()["count"], 0);
 }
 
 #[tokio::test]

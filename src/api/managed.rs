@@ -88,6 +88,12 @@ pub struct ManagedStatus<A> {
     /// call again until it has found out whether the first one was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_pending: Option<CallPending>,
+    /// When coffer started deleting the cloud object, RFC 3339: set before
+    /// its first delete call, so that a delete interrupted by an error or a
+    /// restart is finished, not forgotten. The finalizer stays until the
+    /// provider no longer shows the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_started: Option<String>,
     /// The last `coffer.dev/reconcile-requested-at` token coffer acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
@@ -106,6 +112,7 @@ impl<A> Default for ManagedStatus<A> {
             in_flight: Vec::new(),
             create_pending: None,
             call_pending: None,
+            delete_started: None,
             last_handled_reconcile_at: None,
         }
     }

@@ -151,7 +151,7 @@ pub struct RackspaceConfig {
     pub region: String,
     /// The Secret, in the same namespace, holding `username` and either
     /// `apiKey` (preferred when both are there) or `password`.
-    pub secret_ref: SecretRef,
+    pub credentials: Credentials,
     /// PEM bundle of CA certificates to trust in addition to the system
     /// roots, for a server whose certificate a private CA issued. A bundle
     /// with no certificate in it is refused (`Ready=False`,
@@ -210,7 +210,7 @@ pub struct CommvaultConfig {
     /// The Secret, in the same namespace, with the keys `username` and
     /// `password` of a Commvault user. coffer signs in with `POST Login`
     /// and renews the session token when it expires.
-    pub credentials_secret_ref: SecretRef,
+    pub credentials: Credentials,
     /// PEM bundle of CA certificates to trust in addition to the system
     /// roots, for a server whose certificate a private CA issued. A bundle
     /// with no certificate in it is refused (`Ready=False`,
@@ -304,6 +304,15 @@ pub struct HuaweiCredentials {
     pub secret_ref: SecretRef,
 }
 
+/// Which Secret holds a provider's credentials: every cloud block names it
+/// the same way, `credentials.secretRef.name`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    /// The Secret, in the same namespace as this ProviderConfig.
+    pub secret_ref: SecretRef,
+}
+
 /// A Secret in the same namespace. There is deliberately no namespace field:
 /// credentials never cross a namespace boundary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
@@ -366,10 +375,10 @@ impl ProviderConfigSpec {
             return Some(&huawei.credentials.secret_ref.name);
         }
         if let Some(rackspace) = &self.rackspace {
-            return Some(&rackspace.secret_ref.name);
+            return Some(&rackspace.credentials.secret_ref.name);
         }
         self.commvault
             .as_ref()
-            .map(|c| c.credentials_secret_ref.name.as_str())
+            .map(|c| c.credentials.secret_ref.name.as_str())
     }
 }

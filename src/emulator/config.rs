@@ -298,6 +298,7 @@ impl From<EmulatorArgs> for EmulatorConfig {
                 jitter_ms: u64::try_from(args.latency_jitter.as_millis()).unwrap_or(u64::MAX),
                 throttle,
                 lost_response_rate: args.lost_response_rate,
+                rules: Vec::new(),
             },
             request_log_capacity: args.request_log,
             peer_project_id: args.peer_project_id,

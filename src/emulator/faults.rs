@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::fault_rules::{FaultRule, RuleError, Rules};
 use super::operation::Operation;
 use super::throttle::{Throttle, ThrottleConfig};
 
@@ -31,6 +32,10 @@ pub struct FaultConfig {
     /// vault (or request) was made: the case that makes naive clients
     /// create twice.
     pub lost_response_rate: f64,
+    /// Faults aimed at one operation, after so many of its calls, so many
+    /// times (see [`FaultRule`]); they strike before the error rates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<FaultRule>,
 }
 
 /// A fault setting that cannot be applied.
@@ -50,6 +55,8 @@ pub enum FaultError {
     ThrottleRate(f64),
     #[error("throttle burst must be at least 1")]
     ThrottleBurst,
+    #[error(transparent)]
+    Rule(#[from] RuleError),
 }
 
 /// Parses `500=0.1,503=0.05,429=0.2`; an empty string means no errors.
@@ -98,6 +105,9 @@ impl FaultConfig {
                 return Err(FaultError::ThrottleBurst);
             }
         }
+        for rule in &self.rules {
+            rule.validate()?;
+        }
         Ok(())
     }
 }
@@ -137,6 +147,7 @@ pub enum FaultKind {
 pub struct FaultState {
     config: FaultConfig,
     throttle: Throttle,
+    rules: Rules,
 }
 
 impl FaultState {
@@ -144,6 +155,7 @@ impl FaultState {
         config.validate()?;
         Ok(Self {
             throttle: Throttle::new(config.throttle),
+            rules: Rules::new(&config.rules),
             config,
         })
     }
@@ -165,7 +177,8 @@ impl FaultState {
     }
 
     /// Decides whether to answer with a fault instead of running `op`.
-    /// Throttling comes first: a throttled request never reaches the backend.
+    /// Throttling comes first: a throttled request never reaches the
+    /// backend. Then the aimed rules, then the error rates.
     pub fn before(&mut self, op: Operation, now: Instant, u: f64) -> Option<Injected> {
         if let Err(retry_after) = self.throttle.admit(op, now) {
             return Some(Injected::Throttled {
@@ -173,7 +186,11 @@ impl FaultState {
                 retry_after,
             });
         }
-        match pick_status(&self.config.error_rates, u)? {
+        let status = self
+            .rules
+            .status_for(op)
+            .or_else(|| pick_status(&self.config.error_rates, u))?;
+        match status {
             429 => Some(Injected::Throttled {
                 limit: self.throttle_limit(),
                 retry_after: Duration::from_secs(1),
@@ -182,14 +199,16 @@ impl FaultState {
         }
     }
 
-    /// Whether a successful `op` should lose its response, given a sample.
-    pub fn lose_response(&self, op: Operation, u: f64) -> bool {
-        matches!(
+    /// Whether a successful `op` should lose its response: an aimed rule
+    /// for any operation, or the rate for the creates, given a sample.
+    pub fn lose_response(&mut self, op: Operation, u: f64) -> bool {
+        let by_rate = matches!(
             op,
             Operation::CreateVault
                 | Operation::CreateS3Vault
                 | Operation::RaxRequestVaultEncryption
-        ) && u < self.config.lost_response_rate
+        ) && u < self.config.lost_response_rate;
+        self.rules.loses(op) || by_rate
     }
 
     /// The "limit:N" the gateway reports: the configured rate, or IAM's
@@ -292,7 +311,7 @@ mod tests {
             lost_response_rate: 1.0,
             ..FaultConfig::default()
         };
-        let state = FaultState::new(config).expect("valid");
+        let mut state = FaultState::new(config).expect("valid");
         assert!(state.lose_response(Operation::CreateVault, 0.99));
         assert!(!state.lose_response(Operation::UpdateVault, 0.0));
     }

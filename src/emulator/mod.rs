@@ -13,7 +13,8 @@
 //! is available over HTTP under `/_emulator/`.
 //!
 //! Imports run one way. At the bottom, the parts every cloud shares and
-//! that know no cloud: [`operation`], `query`, [`throttle`], [`faults`],
+//! that know no cloud: [`operation`], `query`, [`throttle`], [`faults`] (with
+//! [`fault_rules`], faults aimed at one operation),
 //! [`recorder`], `common` (faults and recorder behind their locks),
 //! `observe` (the request log middleware), the shared `admin` routes and
 //! [`tls`]. Above them each cloud (`huawei/`, `rackspace/`, [`commvault`])
@@ -27,6 +28,7 @@ pub(crate) mod common;
 pub mod commvault;
 mod config;
 mod error;
+pub mod fault_rules;
 pub mod faults;
 pub(crate) mod huawei;
 pub(crate) mod observe;
@@ -42,6 +44,7 @@ pub mod tls;
 pub use commvault::settings::CommvaultSettings;
 pub use config::{EmulatorArgs, EmulatorConfig};
 pub use error::EmulatorError;
+pub use fault_rules::{FaultRule, RuleFault};
 pub use faults::{FaultConfig, FaultError, FaultKind};
 pub use operation::Operation;
 pub use rackspace::settings::{DEFAULT_RAX_AGENT_ID, RackspaceEmulatorConfig};

@@ -70,6 +70,7 @@ pub async fn observe(State(observer): State<Observer>, req: Request, next: Next)
         body: body_for_log(&bytes),
         status,
         received_at,
+        answered_at: jiff::Timestamp::now(),
         fault: response.extensions().get::<FaultKind>().copied(),
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {

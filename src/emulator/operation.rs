@@ -132,6 +132,8 @@ pub enum Operation {
     GetJob,
     /// `POST {base}/JobDetails`
     GetJobDetails,
+    /// `GET {base}/Client/{id}` (Client Properties): sees a retired client
+    GetClientProperties,
     /// `DELETE` (or `POST`) `{base}/Client/{id}/Retire`
     RetireClient,
     /// `DELETE {base}/Client/{id}`
@@ -141,7 +143,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 62] = [
+    pub const ALL: [Operation; 63] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -201,6 +203,7 @@ impl Operation {
         Operation::ListS3Vaults,
         Operation::GetJob,
         Operation::GetJobDetails,
+        Operation::GetClientProperties,
         Operation::RetireClient,
         Operation::DeleteClient,
         Operation::Unknown,
@@ -273,6 +276,7 @@ impl Operation {
             Operation::ListS3Vaults => "ListS3Vaults",
             Operation::GetJob => "GetJob",
             Operation::GetJobDetails => "GetJobDetails",
+            Operation::GetClientProperties => "GetClientProperties",
             Operation::RetireClient => "RetireClient",
             Operation::DeleteClient => "DeleteClient",
             Operation::Unknown => "Unknown",
@@ -291,6 +295,35 @@ impl Operation {
                 | Operation::CommvaultRenewLoginToken
                 | Operation::Unknown
         )
+    }
+
+    /// Whether the operation changes what the provider holds. Every
+    /// operation is named here, so a new one cannot be left out of a
+    /// test's "no write was made" by accident. Signing in and out changes
+    /// no resource and is not a write.
+    pub fn mutates(self) -> bool {
+        use Operation::*;
+        match self {
+            CreateVault | UpdateVault | DeleteVault | CreateVaultTag | BatchVaultTags
+            | DeleteVaultTag | AddVaultResources | RemoveVaultResources | CreateCheckpoint
+            | DeleteBackup | AddMember | UpdateMemberStatus | DeleteMember | CreateAgency
+            | UpdateAgency | DeleteAgency | AssociateAgencyWithProjectPermission
+            | RemoveProjectPermissionFromAgency | AssociateAgencyWithDomainPermission
+            | RemoveDomainPermissionFromAgency | AssociateAgencyWithAllProjectsPermission
+            | RemoveAllProjectsPermissionFromAgency | RaxRegisterAgent | RaxDeleteAgent
+            | RaxUpdateAgent | RaxRequestVaultEncryption | RaxReportVaultEncryptionResult
+            | CreateS3Vault | RetireClient | DeleteClient => true,
+            CreateToken | ShowVault | ListVaults | ShowVaultTags | ListBackups | ShowBackup
+            | ShowMembersDetail | ShowMemberDetail | ShowAgency | ListAgencies
+            | KeystoneListPermissions | KeystoneListProjects | CheckProjectPermissionForAgency
+            | ListProjectPermissionsForAgency | CheckDomainPermissionForAgency
+            | ListDomainPermissionsForAgency | CheckAllProjectsPermissionForAgency
+            | ListAllProjectsPermissionsForAgency | RaxCreateToken | RaxListAgents
+            | RaxGetAgent | RaxGetAgentStatus | RaxListAgentEvents
+            | RaxGetVaultEncryptionResult | CommvaultProbe | CommvaultLogin
+            | CommvaultRenewLoginToken | CommvaultLogout | ListS3Vaults | GetJob | GetJobDetails
+            | GetClientProperties | Unknown => false,
+        }
     }
 }
 
@@ -319,6 +352,27 @@ impl FromStr for Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_revoke_and_delete_is_a_write_and_no_read_is() {
+        for op in Operation::ALL {
+            let name = op.as_str();
+            // The verb, after the cloud's prefix: `RaxGetAgent` gets.
+            let verb = ["Rax", "Keystone", "Commvault"]
+                .iter()
+                .find_map(|p| name.strip_prefix(p))
+                .unwrap_or(name);
+            let starts = |verbs: &[&str]| verbs.iter().any(|v| verb.starts_with(v));
+            if starts(&["Create", "Update", "Delete", "Remove", "Associate", "Add"])
+                && !verb.ends_with("Token")
+            {
+                assert!(op.mutates(), "{name} changes what the provider holds");
+            }
+            if starts(&["Show", "List", "Get", "Check"]) {
+                assert!(!op.mutates(), "{name} only reads");
+            }
+        }
+    }
 
     #[test]
     fn names_round_trip_through_from_str() {

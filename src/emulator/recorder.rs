@@ -41,6 +41,10 @@ pub struct RecordedRequest {
     /// can count how many calls started in a window.
     #[serde(default)]
     pub received_at: jiff::Timestamp,
+    /// When the answer left (after any injected latency): with
+    /// `received_at`, whether the call was in flight at a given moment.
+    #[serde(default)]
+    pub answered_at: jiff::Timestamp,
     /// Set when the answer was a fault injected by the emulator.
     pub fault: Option<FaultKind>,
 }
@@ -177,6 +181,7 @@ mod tests {
             body: serde_json::Value::Null,
             status,
             received_at: jiff::Timestamp::UNIX_EPOCH,
+            answered_at: jiff::Timestamp::UNIX_EPOCH,
             fault: None,
         }
     }

@@ -146,8 +146,16 @@ pub enum Health {
         reason: String,
         message: String,
     },
-    /// On its way out.
+    /// On its way out: the provider finishes the delete by itself (a CBR
+    /// vault in `deleting`).
     Deleting,
+    /// A delete stopped halfway: the object is on its way out, but only
+    /// another call finishes it (a Commvault client retired and not yet
+    /// deleted). `remaining` names that call for messages; the pair's
+    /// [`External::delete`] makes it, given this observation.
+    PartlyDeleted {
+        remaining: String,
+    },
     /// Exists but is not usable.
     Degraded {
         reason: String,
@@ -171,9 +179,17 @@ impl Health {
     /// pair's `Progressing` is progress; the reason it gives says which.
     pub fn tone(&self) -> Tone {
         match self {
-            Self::Progressing { .. } | Self::Available { .. } | Self::Deleting => Tone::Progress,
+            Self::Progressing { .. }
+            | Self::Available { .. }
+            | Self::Deleting
+            | Self::PartlyDeleted { .. } => Tone::Progress,
             Self::Degraded { .. } => Tone::Trouble,
         }
+    }
+
+    /// Whether the object is on its way out, by coffer's delete or another's.
+    pub fn is_going(&self) -> bool {
+        matches!(self, Self::Deleting | Self::PartlyDeleted { .. })
     }
 }
 
@@ -259,7 +275,11 @@ pub trait External: Sized + Send + Sync {
         call: &Self::Call,
     ) -> Result<Option<Self::Observed>, ProviderError>;
 
-    /// Starts deleting the object; already gone is success.
+    /// Starts deleting the object, or makes what remains of a delete that
+    /// stopped halfway ([`Health::PartlyDeleted`]); already gone is
+    /// success. The engine releases the finalizer only once a later
+    /// [`External::get`] no longer finds the object, so `get` must see a
+    /// half-deleted object as such, never as gone.
     async fn delete(&self, observed: &Self::Observed) -> Result<(), ProviderError>;
 
     fn health(&self, observed: &Self::Observed) -> Health;

@@ -106,6 +106,8 @@ pub struct Outcome<'a, A> {
     pub in_flight: &'a [InFlightCall],
     pub create_pending: Option<&'a CreatePending>,
     pub call_pending: Option<&'a CallPending>,
+    /// When coffer started deleting the cloud object.
+    pub delete_started: Option<&'a str>,
     pub error: Option<&'a Error>,
     /// A retryable error that has not persisted long enough to be shown.
     pub quiet: bool,
@@ -132,6 +134,7 @@ impl<A> Outcome<'_, A> {
             in_flight: &[],
             create_pending: None,
             call_pending: None,
+            delete_started: None,
             error: None,
             quiet: false,
             retrying: None,
@@ -182,6 +185,7 @@ pub fn status<A: Clone>(
         in_flight: outcome.in_flight.to_vec(),
         create_pending: outcome.create_pending.cloned(),
         call_pending: outcome.call_pending.cloned(),
+        delete_started: outcome.delete_started.map(str::to_owned),
         last_handled_reconcile_at: outcome
             .requested_at
             .map(str::to_owned)
@@ -191,14 +195,26 @@ pub fn status<A: Clone>(
 
 /// `Ready` from the object's own health; from the error when coffer cannot
 /// see the object. `None` keeps the current condition: a passing provider
-/// hiccup says nothing about the object.
+/// hiccup says nothing about the object. Once coffer has started deleting
+/// it, `Deleting` until it is gone, whatever else a reconcile meets.
 fn ready<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCondition> {
     let cond = |status, reason: &str, message: String| {
         Some(DesiredCondition::new(READY, status, reason, message))
     };
     let noun = outcome.noun;
+    let id = outcome.external_id.unwrap_or_default();
+    if let Some(since) = outcome.delete_started.filter(|_| outcome.cleanup) {
+        let message = match outcome.observed {
+            Some((_, Health::PartlyDeleted { remaining })) => format!(
+                "{noun} {id} is partly deleted (delete started {since}); coffer makes the remaining step: {remaining}"
+            ),
+            _ => format!(
+                "deleting {noun} {id} (started {since}); the finalizer stays until the provider no longer has it"
+            ),
+        };
+        return cond(ConditionStatus::False, DELETING, message);
+    }
     if let Some((_, health)) = outcome.observed {
-        let id = outcome.external_id.unwrap_or_default();
         return match health {
             Health::Available { message } => {
                 cond(ConditionStatus::True, "Available", message.clone())
@@ -211,11 +227,20 @@ fn ready<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCo
                 DELETING,
                 format!("{noun} {id} is being deleted"),
             ),
+            Health::PartlyDeleted { remaining } => cond(
+                ConditionStatus::False,
+                DELETING,
+                format!("{noun} {id} is partly deleted: {remaining} remains"),
+            ),
         };
     }
     match outcome.error {
         Some(_) if outcome.quiet => None,
-        Some(e) if e.blinds() || conditions::find(current, READY).is_none() => {
+        Some(e)
+            if e.blinds()
+                || conditions::find(current, READY).is_none()
+                || follows_an_error(current) =>
+        {
             cond(ConditionStatus::False, e.reason(), shown(e, outcome))
         }
         Some(_) => None,
@@ -313,6 +338,20 @@ fn shown<A>(e: &Error, outcome: &Outcome<'_, A>) -> String {
         ),
         None => e.to_string(),
     }
+}
+
+/// Whether `Ready` was last set by an error rather than by the object's
+/// own health: `False` with the reason `Synced` shows. Such a `Ready`
+/// tells the error's cause, so it follows when the cause changes; one the
+/// object's health set stays until the object is read again.
+fn follows_an_error(current: &[Condition]) -> bool {
+    let (Some(ready), Some(synced)) = (
+        conditions::find(current, READY),
+        conditions::find(current, SYNCED),
+    ) else {
+        return false;
+    };
+    ready.status == "False" && synced.status == "False" && ready.reason == synced.reason
 }
 
 /// A retried error already shown with the same reason is left as it was

@@ -41,6 +41,8 @@ struct Progress<A> {
     in_flight: Vec<InFlightCall>,
     create_pending: Option<CreatePending>,
     call_pending: Option<CallPending>,
+    /// When the cloud object's delete started (see `ManagedStatus::delete_started`).
+    delete_started: Option<String>,
     /// The pair's wish to look again before the drift check.
     recheck: Option<std::time::Duration>,
 }
@@ -54,6 +56,7 @@ impl<A> Progress<A> {
             in_flight: status.in_flight.clone(),
             create_pending: create_pending(obj, status),
             call_pending: status.call_pending.clone(),
+            delete_started: status.delete_started.clone(),
             recheck: None,
         }
     }
@@ -146,7 +149,7 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         // Found, however: no create is pending any more.
         progress.create_pending = None;
         progress.observed = Some((ext.at_provider(&observed), health.clone()));
-        if health == Health::Deleting {
+        if health.is_going() {
             // Deleted outside coffer and on its way out: recreate once it is gone.
             return Ok(self.ctx.poll());
         }
@@ -310,6 +313,7 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
             in_flight: &progress.in_flight,
             create_pending: progress.create_pending.as_ref(),
             call_pending: progress.call_pending.as_ref(),
+            delete_started: progress.delete_started.as_deref(),
             error,
             quiet,
             retrying: retryable.then(|| self.ctx.backoff.ceiling()),

@@ -3,6 +3,7 @@
 //! `Orphan`, observing only, or a pair whose objects outlive coffer's
 //! (`External::KEPT_ON_DELETE`) let go with an Event that says why.
 
+use jiff::Timestamp;
 use kube::runtime::controller::Action;
 
 use super::{Progress, Run};
@@ -56,19 +57,31 @@ impl<K: Managed, E> Run<'_, K, E> {
         result
     }
 
+    /// Deletes the cloud object, or finishes a delete that stopped
+    /// halfway, and answers `Ok` only once the provider no longer shows it.
+    /// The delete is recorded (`status.deleteStarted`, with `Ready`
+    /// `Deleting`) before its first call, so an error or a restart between
+    /// two calls is picked up where it stopped, never taken for gone.
     pub(super) async fn delete<P: External<Kind = K, Env = E>>(
         &mut self,
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {
         let ext = P::connect(self.obj, self.ctx)?;
-        let had_id = progress.external_id.is_some();
-        // Only ever coffer's own: a stranger found by name is not deleted.
-        let observed = match self.observe(&ext, progress).await {
-            Err(Error::AdoptionRefused { .. }) => None,
-            other => other?,
+        let observed = match progress.external_id.clone() {
+            // By id only: gone is what the provider says of this id, and a
+            // name found after it is not this object's to delete.
+            Some(id) => ext
+                .get(&id)
+                .await
+                .map_err(Error::provider(format!("read the {}", K::NOUN)))?,
+            // Only ever coffer's own: a stranger found by name is not deleted.
+            None => match self.observe(&ext, progress).await {
+                Err(Error::AdoptionRefused { .. }) => None,
+                other => other?,
+            },
         };
         let Some(observed) = observed else {
-            if had_id {
+            if progress.external_id.is_some() || progress.delete_started.is_some() {
                 self.ctx.metrics.acted(K::KIND, "delete");
                 self.publish(Note::normal(
                     reason::DELETED,
@@ -81,20 +94,28 @@ impl<K: Managed, E> Run<'_, K, E> {
         };
         let id = P::id(&observed);
         progress.external_id = Some(id.clone());
-        let mut health = ext.health(&observed);
+        let health = ext.health(&observed);
+        progress.observed = Some((ext.at_provider(&observed), health.clone()));
         if health != Health::Deleting {
+            if progress.delete_started.is_none() {
+                progress.delete_started = Some(Timestamp::now().to_string());
+                self.publish(Note::normal(
+                    reason::DELETING,
+                    "Delete",
+                    format!("deleting {} {id}", K::NOUN),
+                ))
+                .await;
+                // Fenced like every status write: two writers cannot both
+                // start, and the record is there before the first call.
+                self.report(progress, None, true).await?;
+            }
             ext.delete(&observed)
                 .await
                 .map_err(Error::provider(format!("delete the {}", K::NOUN)))?;
-            health = Health::Deleting;
-            self.publish(Note::normal(
-                reason::DELETING,
-                "Delete",
-                format!("deleting {} {id}", K::NOUN),
-            ))
-            .await;
+            if let Some((_, shown)) = progress.observed.as_mut() {
+                *shown = Health::Deleting;
+            }
         }
-        progress.observed = Some((ext.at_provider(&observed), health));
         Err(Error::Deleting { noun: K::NOUN, id })
     }
 }

@@ -195,7 +195,7 @@ mod tests {
                 "metadata": {"name": name, "namespace": "team"},
                 "spec": {"commvault": {
                     "apiUrl": "https://cc.example.com/commandcenter/api",
-                    "credentialsSecretRef": {"name": "creds"},
+                    "credentials": {"secretRef": {"name": "creds"}},
                 }},
             }))
             .expect("provider config");

@@ -64,7 +64,9 @@ mod tests {
     use k8s_openapi::ByteString;
 
     use super::*;
-    use crate::api::provider_config::{CommvaultConfig, ProviderConfigSpec, SecretRef};
+    use crate::api::provider_config::{
+        CommvaultConfig, Credentials, ProviderConfigSpec, SecretRef,
+    };
     use crate::controller::providers::Session;
 
     fn config() -> ProviderConfig {
@@ -76,7 +78,9 @@ mod tests {
                 rate_limit: None,
                 commvault: Some(CommvaultConfig {
                     api_url: "https://cc.example.com/commandcenter/api".into(),
-                    credentials_secret_ref: SecretRef { name: "cv".into() },
+                    credentials: Credentials {
+                        secret_ref: SecretRef { name: "cv".into() },
+                    },
                     ca_bundle: None,
                     ca_bundle_ref: None,
                 }),

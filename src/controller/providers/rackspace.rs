@@ -49,7 +49,7 @@ pub fn resolve_rackspace(
 mod tests {
     use super::*;
     use crate::api::ProviderConfigSpec;
-    use crate::api::provider_config::{RackspaceConfig, SecretRef};
+    use crate::api::provider_config::{Credentials, RackspaceConfig, SecretRef};
 
     fn config(identity: Option<&str>) -> ProviderConfig {
         ProviderConfig::new(
@@ -60,8 +60,10 @@ mod tests {
                 rackspace: Some(RackspaceConfig {
                     identity_endpoint: identity.map(str::to_owned),
                     region: "DFW".into(),
-                    secret_ref: SecretRef {
-                        name: "creds".into(),
+                    credentials: Credentials {
+                        secret_ref: SecretRef {
+                            name: "creds".into(),
+                        },
                     },
                     ca_bundle: None,
                     ca_bundle_ref: None,

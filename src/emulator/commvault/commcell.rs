@@ -263,6 +263,18 @@ impl CommCell {
         }
     }
 
+    /// `GET Client/{id}`'s entry for client `id`, retired or not: the
+    /// entity and `clientProps.IsDeletedClient`.
+    pub fn client_properties(&self, id: i32) -> Option<Value> {
+        let store = self.stores.get(&id)?;
+        Some(json!({
+            "client": {"clientEntity": {
+                "clientId": id, "clientName": store.name, "_type_": 3
+            }},
+            "clientProps": {"IsDeletedClient": store.retired},
+        }))
+    }
+
     /// Deletes client `id`; false when there is no such client.
     pub fn delete(&mut self, id: i32) -> bool {
         self.stores.remove(&id).is_some()

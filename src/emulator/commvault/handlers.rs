@@ -56,6 +56,7 @@ enum Route {
     List,
     Job(String),
     JobDetails,
+    Client(String),
     Retire(String),
     Delete(String),
     Unknown,
@@ -77,6 +78,7 @@ impl Route {
             // cvpysdk retires with DELETE; the API explorer shows POST.
             ("DELETE" | "POST", ["client", id, "retire"]) => Self::Retire(id.to_string()),
             ("DELETE", ["client", id]) => Self::Delete(id.to_string()),
+            ("GET", ["client", id]) => Self::Client(id.to_string()),
             _ => Self::Unknown,
         }
     }
@@ -91,6 +93,7 @@ impl Route {
             Self::List => Operation::ListS3Vaults,
             Self::Job(_) => Operation::GetJob,
             Self::JobDetails => Operation::GetJobDetails,
+            Self::Client(_) => Operation::GetClientProperties,
             Self::Retire(_) => Operation::RetireClient,
             Self::Delete(_) => Operation::DeleteClient,
             Self::Unknown => Operation::Unknown,
@@ -285,6 +288,18 @@ fn serve(served: &Served, route: &Route, req: &Incoming) -> Response {
                 None => Json(json!({"error": {"errList": [{"errorCode": 2,
                     "errLogMessage": "no such job"}]}}))
                 .into_response(),
+            }
+        }
+        Route::Client(id) => {
+            let found = id
+                .parse()
+                .ok()
+                .and_then(|id| lock(&cv.commcell).client_properties(id));
+            match found {
+                Some(properties) => {
+                    Json(json!({"clientProperties": [properties]})).into_response()
+                }
+                None => client_not_found(id),
             }
         }
         Route::Retire(id) => {

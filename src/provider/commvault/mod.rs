@@ -39,6 +39,16 @@ pub struct S3Vault {
     pub plan_name: Option<String>,
 }
 
+/// A vault's client as `GET Client/{id}` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3VaultClient {
+    pub client_id: i64,
+    pub name: String,
+    /// Retired (`IsDeletedClient`): deconfigured and no longer listed as an
+    /// S3 vault, but not gone; deleting it is what remains.
+    pub retired: bool,
+}
+
 /// What a create returned: the vault and its endpoint job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreatedS3Vault {
@@ -103,9 +113,14 @@ pub trait S3VaultApi: Send + Sync {
     async fn list(&self) -> Result<Vec<S3Vault>, ProviderError>;
     /// `GET Job/{id}`; `None` when `jobs` is empty.
     async fn job(&self, id: i64) -> Result<Option<Job>, ProviderError>;
-    /// Retires the vault's client, then deletes it (inferred, not
-    /// documented for S3 vaults). Already gone is success.
-    async fn delete(&self, client_id: i64) -> Result<(), ProviderError>;
+    /// `GET Client/{id}`: the vault's client, retired or not; `None` when
+    /// Commvault has no such client. The list hides a retired client, so
+    /// this is how a delete that stopped halfway is seen.
+    async fn read_client(&self, client_id: i64) -> Result<Option<S3VaultClient>, ProviderError>;
+    /// Retires the vault's client (unless `retired` says that step is
+    /// done), then deletes it (inferred, not documented for S3 vaults).
+    /// Already gone is success.
+    async fn delete(&self, client_id: i64, retired: bool) -> Result<(), ProviderError>;
     /// One cheap authenticated call, to check the credentials.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
 }

@@ -1,5 +1,6 @@
 //! [`S3VaultApi`] on a Command Center: the S3-vault create of seed 002, the
-//! paginated list, the job read, and the inferred retire-then-delete.
+//! paginated list, the job read, the client read that sees a retired
+//! vault, and the inferred retire-then-delete.
 
 use std::sync::Arc;
 
@@ -9,10 +10,10 @@ use reqwest::Method;
 use super::client::{Call, CommvaultClient, CommvaultConnection};
 use super::errors;
 use super::wire::{
-    Bucket, ClientRef, CreateResponse, CreateStore, GROUP_TYPE, GroupRef, JobList, PlanRef,
-    StoreList, USER_TYPE, UserRef,
+    Bucket, ClientPropertiesResponse, ClientRef, CreateResponse, CreateStore, GROUP_TYPE,
+    GroupRef, JobList, PlanRef, StoreList, USER_TYPE, UserRef,
 };
-use super::{CreatedS3Vault, Job, NewS3Vault, S3Vault, S3VaultApi};
+use super::{CreatedS3Vault, Job, NewS3Vault, S3Vault, S3VaultApi, S3VaultClient};
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::listing::Tally;
@@ -208,17 +209,44 @@ impl S3VaultApi for CommvaultVaults {
         }))
     }
 
-    async fn delete(&self, client_id: i64) -> Result<(), ProviderError> {
+    async fn read_client(&self, client_id: i64) -> Result<Option<S3VaultClient>, ProviderError> {
+        let path = format!("Client/{client_id}");
+        let call = Call {
+            operation: "get_client",
+            method: Method::GET,
+            path: &path,
+            body: None,
+            what: format!("S3 vault client {client_id}"),
+        };
+        let answer = match self.client.authorized(&call).await {
+            Err(e) if e.is_not_found() => return Ok(None),
+            other => other?,
+        };
+        let read: ClientPropertiesResponse =
+            serde_json::from_slice(&answer.body).map_err(|e| errors::unreadable("Client", &e))?;
+        Ok(read.client_properties.into_iter().next().map(|p| {
+            let entity = p.client.client_entity;
+            S3VaultClient {
+                client_id: entity.client_id.unwrap_or(client_id),
+                name: entity.client_name.unwrap_or_default(),
+                retired: p.client_props.is_deleted_client.unwrap_or(false),
+            }
+        }))
+    }
+
+    async fn delete(&self, client_id: i64, retired: bool) -> Result<(), ProviderError> {
         // Inferred, not documented for S3 vaults: the vault is a client
         // entity, and cvpysdk retires a client with `DELETE Client/{id}/Retire`
-        // and then removes it with `DELETE Client/{id}?forceDelete=1`.
+        // and then removes it with `DELETE Client/{id}?forceDelete=1`. A
+        // client found retired has only the second step left.
         let what = format!("S3 vault client {client_id}");
         let retire_path = format!("Client/{client_id}/Retire");
         let delete_path = format!("Client/{client_id}?forceDelete=1");
-        for (operation, path) in [
+        let steps = [
             ("retire_client", &retire_path),
             ("delete_client", &delete_path),
-        ] {
+        ];
+        for (operation, path) in steps.into_iter().skip(usize::from(retired)) {
             let call = Call {
                 operation,
                 method: Method::DELETE,

@@ -222,3 +222,40 @@ pub struct JobSummary {
     pub last_update_time: Option<i64>,
     pub localized_operation_name: Option<String>,
 }
+
+/// The answer to `GET Client/{id}` (Client Properties), of which coffer
+/// reads the entity and `clientProps.IsDeletedClient`: a retired client
+/// with data is kept *deconfigured* and still answers here, while the S3
+/// vault list no longer shows it.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientPropertiesResponse {
+    pub client_properties: Vec<ClientProperties>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientProperties {
+    pub client: ClientSummary,
+    pub client_props: ClientProps,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientSummary {
+    pub client_entity: ClientEntity,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientEntity {
+    pub client_id: Option<i64>,
+    pub client_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ClientProps {
+    #[serde(rename = "IsDeletedClient", alias = "isDeletedClient")]
+    pub is_deleted_client: Option<bool>,
+}

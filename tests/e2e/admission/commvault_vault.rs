@@ -40,7 +40,7 @@ fn commvault_config(ns: &str) -> Value {
         "metadata": {"name": "commvault", "namespace": ns},
         "spec": {"commvault": {
             "apiUrl": "https://commandcenter.example.com/commandcenter/api",
-            "credentialsSecretRef": {"name": "commvault-credentials"}
+            "credentials": {"secretRef": {"name": "commvault-credentials"}}
         }}
     })
 }
@@ -90,10 +90,10 @@ fn the_api_url_must_be_an_http_url() {
 #[test]
 fn the_credentials_secret_is_required() {
     let mut doc = commvault_config(&new_namespace("adm-cvpc-sec"));
-    remove(&mut doc["spec"]["commvault"], "credentialsSecretRef");
+    remove(&mut doc["spec"]["commvault"], "credentials");
     assert_rejected(
         &apply_new(&doc),
-        "spec.commvault.credentialsSecretRef",
+        "spec.commvault.credentials",
         "Required value",
     );
 }

@@ -80,7 +80,7 @@ fn the_region_column_shows_the_region_of_every_cloud() {
     let rackspace = json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
         "metadata": {"name": "rackspace", "namespace": ns},
-        "spec": {"rackspace": {"region": "DFW", "secretRef": {"name": "rackspace-credentials"}}}
+        "spec": {"rackspace": {"region": "DFW", "credentials": {"secretRef": {"name": "rackspace-credentials"}}}}
     });
     assert_accepted(&apply(&rackspace));
     let commvault = json!({
@@ -88,7 +88,7 @@ fn the_region_column_shows_the_region_of_every_cloud() {
         "metadata": {"name": "commvault", "namespace": ns},
         "spec": {"commvault": {
             "apiUrl": "https://commandcenter.example.com/commandcenter/api",
-            "credentialsSecretRef": {"name": "commvault-credentials"}
+            "credentials": {"secretRef": {"name": "commvault-credentials"}}
         }}
     });
     assert_accepted(&apply(&commvault));

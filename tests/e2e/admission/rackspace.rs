@@ -33,7 +33,7 @@ fn rackspace_config(ns: &str) -> Value {
         "spec": {"rackspace": {
             "identityEndpoint": "https://identity.api.rackspacecloud.com/v2.0",
             "region": "DFW",
-            "secretRef": {"name": "rackspace-credentials"}
+            "credentials": {"secretRef": {"name": "rackspace-credentials"}}
         }}
     })
 }

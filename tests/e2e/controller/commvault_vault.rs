@@ -43,7 +43,7 @@ pub(super) async fn create_provider_config(run: &Running) {
         "metadata": {"name": "commvault"},
         "spec": {"commvault": {
             "apiUrl": run.emulator.commvault_url(),
-            "credentialsSecretRef": {"name": "commvault-creds"},
+            "credentials": {"secretRef": {"name": "commvault-creds"}},
         }},
     }))
     .expect("provider config");

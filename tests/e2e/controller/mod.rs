@@ -12,6 +12,7 @@ mod backup_share_refusals;
 mod backup_vault;
 mod collected;
 mod commvault_vault;
+mod deletes;
 mod engine;
 mod engine_create;
 mod engine_toy;

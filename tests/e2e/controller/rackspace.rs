@@ -35,7 +35,7 @@ pub async fn rackspace_objects(run: &Running, passphrase: &str) {
         "spec": {"rackspace": {
             "identityEndpoint": format!("{}/v2.0", run.emulator.base_url()),
             "region": c.region,
-            "secretRef": {"name": "rax-creds"},
+            "credentials": {"secretRef": {"name": "rax-creds"}},
         }},
     });
     run.api::<coffer::api::ProviderConfig>()

@@ -150,7 +150,7 @@ async fn tls_a_commvault_vault_is_made_over_https_by_the_name_in_its_certificate
         json!({"name": "commvault"}),
         json!({"commvault": {
             "apiUrl": api_url,
-            "credentialsSecretRef": {"name": "commvault-creds"},
+            "credentials": {"secretRef": {"name": "commvault-creds"}},
             "caBundle": ca(&run),
         }}),
     )
@@ -190,7 +190,7 @@ async fn tls_a_rackspace_vault_is_encrypted_through_an_https_identity_and_catalo
         json!({"rackspace": {
             "identityEndpoint": format!("{}/v2.0", https(&run)),
             "region": c.region,
-            "secretRef": {"name": "rax-creds"},
+            "credentials": {"secretRef": {"name": "rax-creds"}},
             "caBundle": ca(&run),
         }}),
     )

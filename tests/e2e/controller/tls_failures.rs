@@ -189,7 +189,7 @@ async fn tls_ca_bundle_and_ca_bundle_ref_together_are_refused() {
         "metadata": {"name": "both"},
         "spec": {"commvault": {
             "apiUrl": format!("{}/commandcenter/api", https(&run)),
-            "credentialsSecretRef": {"name": "creds"},
+            "credentials": {"secretRef": {"name": "creds"}},
             "caBundle": ca(&run),
             "caBundleRef": {"kind": "ConfigMap", "name": "trust", "key": "ca.crt"},
         }},

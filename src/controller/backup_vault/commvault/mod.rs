@@ -87,15 +87,33 @@ impl External for CommvaultS3Vault {
             return Ok(None);
         };
         let vaults = self.api.list().await?;
-        let Some(vault) = vaults.into_iter().find(|v| v.client_id == client_id) else {
-            return Ok(None);
+        let (vault, retired) = match vaults.into_iter().find(|v| v.client_id == client_id) {
+            Some(vault) => (vault, false),
+            // The list hides a retired client (and, for a moment, a new
+            // one): only the client itself tells gone from half-deleted.
+            None => match self.api.read_client(client_id).await? {
+                None => return Ok(None),
+                Some(client) => (
+                    S3Vault {
+                        client_id,
+                        name: client.name,
+                        plan_name: None,
+                    },
+                    client.retired,
+                ),
+            },
         };
         let seen = self.seen.as_ref().filter(|s| s.client_id == client_id);
         let job = seen.map_or(EndpointJob::Unknown, observe::job_of);
         Ok(Some(Observed {
             vault,
-            job: self.follow(job).await?,
+            // A retired vault's job says nothing any more.
+            job: match retired {
+                true => job,
+                false => self.follow(job).await?,
+            },
             created_with: seen.and_then(observe::created_with_of),
+            retired,
         }))
     }
 
@@ -149,6 +167,7 @@ impl External for CommvaultS3Vault {
                 vault: created.vault,
                 job,
                 created_with: Some(CreatedWith::of(&self.spec)),
+                retired: false,
             },
             awaiting: Vec::new(),
         })
@@ -159,7 +178,9 @@ impl External for CommvaultS3Vault {
     }
 
     async fn delete(&self, observed: &Observed) -> Result<(), ProviderError> {
-        self.api.delete(observed.vault.client_id).await
+        self.api
+            .delete(observed.vault.client_id, observed.retired)
+            .await
     }
 
     fn health(&self, observed: &Observed) -> Health {
@@ -195,6 +216,7 @@ pub fn candidates(vaults: Vec<S3Vault>, spec: &CommvaultVault) -> Vec<Candidate<
                 vault,
                 job: EndpointJob::Unknown,
                 created_with: None,
+                retired: false,
             },
             owned: false,
         })

@@ -52,6 +52,7 @@ pub fn at_provider(observed: &Observed) -> VaultObservation {
         },
         job,
         created_with,
+        ..
     } = observed;
     let mut view = CommvaultVaultObservation {
         client_id: *client_id,
@@ -125,6 +126,7 @@ mod tests {
                 owners: vec![1],
                 user_groups: vec![],
             }),
+            retired: false,
         };
         let view = at_provider(&observed);
         let seen = remembered(Some(&view), 41).expect("the same vault");

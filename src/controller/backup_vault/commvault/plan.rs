@@ -76,6 +76,8 @@ pub struct Observed {
     pub job: EndpointJob,
     /// `None` when coffer did not create it (imported).
     pub created_with: Option<CreatedWith>,
+    /// Its client is retired: a delete stopped between its two calls.
+    pub retired: bool,
 }
 
 /// A difference no call fixes.
@@ -240,6 +242,14 @@ fn ids(ids: impl Iterator<Item = i64>) -> String {
 pub fn health(observed: &Observed) -> Health {
     let vault = &observed.vault;
     let name = &vault.name;
+    if observed.retired {
+        return Health::PartlyDeleted {
+            remaining: format!(
+                "DELETE Client/{}?forceDelete=1 (its client is retired)",
+                vault.client_id
+            ),
+        };
+    }
     let failed = |message: String| Health::Degraded {
         reason: JOB_FAILED.into(),
         message: format!(

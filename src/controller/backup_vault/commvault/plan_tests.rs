@@ -38,6 +38,7 @@ fn observed(job: EndpointJob) -> Observed {
         },
         job,
         created_with: Some(CreatedWith::of(&spec())),
+        retired: false,
     }
 }
 
