@@ -93,17 +93,17 @@ impl<E> Context<E> {
             recent: Recent::default(),
             own_writes: OwnWrites::default(),
             // No session's share is smaller than the whole until the
-            // process says so (`with_session_share`).
+            // process says so (`with_slots`).
             slots: Slots::new(usize::MAX),
             timing,
             env,
         }
     }
 
-    /// Lets one provider session run at most `share` reconciles of a kind
-    /// at once (see [`super::slots`]).
-    pub fn with_session_share(mut self, share: usize) -> Self {
-        self.slots = Slots::new(share);
+    /// Each provider session's share of the reconciles of a kind, and how
+    /// waiting objects are woken (see [`super::slots`]).
+    pub fn with_slots(mut self, slots: Slots) -> Self {
+        self.slots = slots;
         self
     }
 
@@ -179,6 +179,13 @@ impl<E> Context<E> {
         self.backoff.reset(&object_key(kind, obj));
         self.recent.forget(obj);
         self.own_writes.forget(obj);
+        let meta = obj.meta();
+        let (namespace, name) = (meta.namespace.as_deref(), meta.name.as_deref());
+        self.slots.forget(
+            kind,
+            namespace.unwrap_or_default(),
+            name.unwrap_or_default(),
+        );
     }
 }
 

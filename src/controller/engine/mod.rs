@@ -28,6 +28,7 @@ pub mod status;
 
 use std::sync::Arc;
 
+use kube::Resource;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 
@@ -54,10 +55,13 @@ pub async fn reconcile<P: External>(
         return Ok(Action::requeue(own_writes::CACHE_LAG));
     }
     let kind = <P::Kind as Managed>::KIND;
-    let Some(_slot) = ctx.slots.take(kind, obj.session()) else {
+    let namespace = obj.meta().namespace.as_deref().unwrap_or_default();
+    let name = obj.meta().name.as_deref().unwrap_or_default();
+    let Some(_slot) = ctx.slots.take(kind, obj.session(), namespace, name) else {
         // Its session holds its whole share (a slow endpoint, or many
-        // objects at once): give this kube-runtime slot to another object
-        // and look again soon. Not a start or an end either.
+        // objects at once): give this kube-runtime slot to another object.
+        // It waits in line and is woken when a slot is kept for it (or
+        // looks again by itself). Not a start or an end either.
         return Ok(Action::requeue(backoff::jittered(slots::SHARE_TAKEN_WAIT)));
     };
     let _timer = ctx.metrics.start(kind);

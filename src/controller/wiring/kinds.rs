@@ -22,6 +22,7 @@ use super::metrics::objects::{StoreCensus, managed_conditions, managed_state};
 use super::namespaces;
 use super::sweep;
 use crate::controller::caches::{self, Users};
+use crate::controller::engine::slots::Wake;
 use crate::controller::engine::{self, Managed, object_key};
 use crate::controller::env::Context;
 use crate::provider::tls::TlsProblem;
@@ -138,6 +139,15 @@ impl<K: Managed> Kind<K> {
 
     pub fn users(&self) -> Arc<dyn Users> {
         self.users.clone()
+    }
+
+    /// How the engine wakes an object of this kind that waited for its
+    /// ProviderConfig's share of the reconciles.
+    pub fn slot_wake(&self) -> Wake {
+        let wake = self.users.wake.clone();
+        Arc::new(move |namespace: &str, name: &str| {
+            let _ = wake.unbounded_send(ObjectRef::new(name).within(namespace));
+        })
     }
 
     /// The kind's store, for other kinds that reference its objects.

@@ -39,7 +39,7 @@ use crate::controller::agency;
 use crate::controller::backup_share;
 use crate::controller::backup_vault;
 use crate::controller::caches::{self, Caches, Change, ContentVersions, SpecVersions, Users};
-use crate::controller::engine;
+use crate::controller::engine::{self, Managed, slots::Slots};
 use crate::controller::env::{Context, Env};
 use crate::controller::provider_config;
 use crate::controller::providers::{self, HuaweiFactory, ProviderFactory};
@@ -219,7 +219,12 @@ async fn run_controllers(
             settings.timing(),
             settings.instance.clone(),
         )
-        .with_session_share(settings.session_share()),
+        .with_slots(
+            Slots::new(settings.session_share())
+                .wake(BackupVault::KIND, vaults.slot_wake())
+                .wake(BackupShare::KIND, shares.slot_wake())
+                .wake(Agency::KIND, agencies.slot_wake()),
+        ),
     );
     let running = || kinds::Running {
         client: &client,

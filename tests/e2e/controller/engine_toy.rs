@@ -14,6 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use coffer::api::DeletionPolicy;
 use coffer::api::managed::{Drift, DriftAction, ManagedStatus, ManagementPolicy, PlannedCall};
+use coffer::controller::engine::slots::Slots;
 use coffer::controller::engine::{
     self, Candidate, Context, Created, Error, External, Health, Lookup, Managed, Plan, Timing,
 };
@@ -507,7 +508,8 @@ async fn one_session_holding_its_share_leaves_the_next_reconcile_waiting_without
     let cloud = Arc::new(ToyCloud::default());
     cloud.hanging.lock().unwrap().insert("silent".into());
     // Every lamp is of the same (empty) provider session; it may run one.
-    let ctx = Arc::new(toy_context(&client, &cloud, Duration::from_secs(3)).with_session_share(1));
+    let ctx =
+        Arc::new(toy_context(&client, &cloud, Duration::from_secs(3)).with_slots(Slots::new(1)));
     let api = Api::<Lamp>::namespaced(client.clone(), &ns);
     create_lamp(&api, "silent").await;
     create_lamp(&api, "patient").await;
