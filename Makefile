@@ -29,11 +29,13 @@ crds:
 	$(CARGO) run -q --bin coffer-dev -- crds --out crds
 	scripts/sync-chart-crds.sh
 
-## test: every test — unit, integration against a real kube-apiserver and
-## etcd, the chart's pods from the image (tests/pod), the emulator driven by the
-## providers' official Python SDKs, chart checks.
-test: tools image
+## test: every test — formatting and clippy first (a finding fails the run),
+## unit tests and doctests, integration against a real kube-apiserver and
+## etcd, the chart's pods from the image (tests/pod), the emulator driven by
+## the providers' official Python SDKs, chart checks.
+test: lint tools image
 	$(CARGO) test --lib --bins --tests
+	$(CARGO) test --doc
 	scripts/python-tests.sh
 	scripts/chart-tests.sh
 

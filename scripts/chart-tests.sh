@@ -65,16 +65,33 @@ expect_lacks() { ! grep -qE -- "$2" "$1" || fail "$(basename "$1"): something ma
 release_leftovers() {
   local kinds
   kinds=$(kubectl api-resources --verbs=list -o name | grep -v '^events' | paste -sd, -)
-  kubectl get "$kinds" -A -l "app.kubernetes.io/instance=$1" -o name --ignore-not-found 2>/dev/null
-  kubectl get secrets -n "$2" -l "owner=helm,name=$1" -o name
+  # A listing that fails says so in what is "left", which fails the check.
+  # (Warnings, such as a deprecated kind's, go to stderr and are not errors.)
+  kubectl get "$kinds" -A -l "app.kubernetes.io/instance=$1" -o name --ignore-not-found 2>/dev/null ||
+    echo "(cannot list the release's objects)"
+  kubectl get secrets -n "$2" -l "owner=helm,name=$1" -o name || echo "(cannot list helm's records)"
 }
 
 # namespace_leftovers NAMESPACE: every object in it but what any namespace
 # holds (its default ServiceAccount) and Events.
 namespace_leftovers() {
-  local kinds
+  local kinds out
   kinds=$(kubectl api-resources --verbs=list --namespaced -o name | grep -v '^events' | paste -sd, -)
-  kubectl get "$kinds" -n "$1" -o name --ignore-not-found 2>/dev/null | grep -vx 'serviceaccount/default' || true
+  # An error is not "nothing left": it shows as left, which fails the check.
+  out=$(kubectl get "$kinds" -n "$1" -o name --ignore-not-found 2>/dev/null) ||
+    out="(cannot list what is left in namespace $1)"
+  # grep finds no line when nothing is left, which is success here.
+  grep -vx 'serviceaccount/default' <<<"$out" || true
+}
+
+# gone ARGS...: whether `kubectl get ARGS` finds nothing. Only NotFound
+# means gone; any other error fails the run.
+gone() {
+  local out
+  if out=$(kubectl get "$@" -o name 2>&1); then
+    return 1
+  fi
+  grep -q 'NotFound' <<<"$out" || fail "kubectl get $*: $out"
 }
 
 # uninstall_leaves_nothing RELEASE NAMESPACE kept-crds|no-crds: after
@@ -345,8 +362,8 @@ args=$(kubectl -n coffer-system get deployment coffer -o jsonpath='{.spec.templa
 
 step "helm uninstall keeps the CRDs"
 helm uninstall coffer -n coffer-system >"$work/uninstall.txt"
-! kubectl -n coffer-system get deployment coffer >/dev/null 2>&1 || fail "the Deployment survived helm uninstall"
-! kubectl get clusterrole coffer >/dev/null 2>&1 || fail "the ClusterRole survived helm uninstall"
+gone -n coffer-system deployment coffer || fail "the Deployment survived helm uninstall"
+gone clusterrole coffer || fail "the ClusterRole survived helm uninstall"
 kubectl get crd backupvaults.coffer.dev providerconfigs.coffer.dev >/dev/null ||
   fail "helm uninstall deleted the CRDs"
 

@@ -83,7 +83,8 @@ start() {
 
   say "Starting the operator (coffer run)"
   KUBECONFIG=$kubeconfig start_bg operator "$bin" --log-format text run \
-    --metrics-addr "$metrics_addr" --resync-interval 1m --leader-election=false
+    --metrics-addr "$metrics_addr" --resync-interval 1m --leader-election=false \
+    --allowed-endpoints "$emulator_url"
   wait_for "the operator" 60 curl -fs "http://$metrics_addr/readyz" -o /dev/null
 
   say "Applying examples/"

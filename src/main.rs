@@ -1,4 +1,5 @@
-//! `coffer`: the operator. Only what a cluster runs is linked in: the
+//! `coffer`: the operator, and (invoked as `kubectl-coffer`) its kubectl
+//! plugin. Only what a cluster runs is linked in: the
 //! emulator, the local control plane and the CRD generator live in
 //! `coffer-dev` (src/bin/coffer-dev.rs), since the kernel keeps most of a
 //! binary's code resident and its size is part of the operator's memory.
@@ -42,6 +43,13 @@ struct Conf(*const u8);
 unsafe impl Sync for Conf {}
 
 fn main() -> ExitCode {
+    // Invoked as `kubectl-coffer`: the kubectl plugin, not the operator.
+    if std::env::args()
+        .next()
+        .is_some_and(|argv0| coffer::plugin::invoked_as_plugin(&argv0))
+    {
+        return coffer::plugin::main();
+    }
     coffer::process::run("coffer", run())
 }
 

@@ -63,6 +63,12 @@ fn argo_cd_gives_the_expected_status_for_every_case() {
             })
             .collect();
         let verdicts = evaluate(&script, &objects).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            verdicts.len(),
+            cases.tests.len(),
+            "{}: one verdict per case",
+            file.display()
+        );
         for (case, verdict) in cases.tests.iter().zip(verdicts) {
             assert_eq!(verdict.error, None, "{}", case.input_path);
             let shown = Expected {

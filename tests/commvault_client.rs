@@ -201,9 +201,15 @@ async fn a_retired_client_is_read_by_id_though_the_list_hides_it() {
     .expect("faults");
     let stopped = cv.delete(id, false).await;
     assert!(stopped.is_err(), "the delete stopped after the retire");
-    assert!(cv.list().await.expect("list").is_empty(), "the list hides it");
+    assert!(
+        cv.list().await.expect("list").is_empty(),
+        "the list hides it"
+    );
     let client = cv.read_client(id).await.expect("read").expect("not gone");
-    assert_eq!((client.client_id, client.name.as_str(), client.retired), (id, "team-a", true));
+    assert_eq!(
+        (client.client_id, client.name.as_str(), client.retired),
+        (id, "team-a", true)
+    );
     // What remains is the delete alone: no second retire.
     cv.delete(id, true).await.expect("deleted");
     assert_eq!(cv.read_client(id).await.expect("read"), None);

@@ -106,6 +106,7 @@ impl Harness {
                 username: c.username,
                 secret,
                 ca_bundle: None,
+                allowed: coffer::provider::endpoints::EndpointPolicy::any(),
             },
             Default::default(),
             std::sync::Arc::new(coffer::provider::budget::RateBudget::new(

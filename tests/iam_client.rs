@@ -177,7 +177,10 @@ async fn a_new_agency_may_be_missing_from_get_for_a_while() {
         .create_agency(&agency("late", Validity::Forever))
         .await
         .expect("created");
-    assert!(iam.get_agency(&created.id).await.is_err());
+    assert!(
+        matches!(iam.get_agency(&created.id).await, Err(e) if e.is_not_found()),
+        "a new agency reads as not found for a while, not as another error"
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(iam.get_agency(&created.id).await.is_ok());
 }

@@ -40,6 +40,8 @@ impl Operator {
             format!("--resync-interval={}s", flags.resync.as_secs()),
             format!("--max-concurrent-reconciles={}", flags.concurrency),
             "--log-format=text".into(),
+            // The bench's emulator, on loopback.
+            "--allowed-endpoints=http://127.0.0.1".into(),
         ];
         let mut env = vec![("KUBECONFIG", cp.kubeconfig_path().as_os_str().to_owned())];
         match flags.leader {

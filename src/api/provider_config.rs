@@ -141,6 +141,9 @@ pub struct RackspaceConfig {
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
         "rackspace.identityEndpoint must be an http:// or https:// URL with a host, such as https://identity.api.rackspacecloud.com/v2.0."
     ))]
+    #[x_kube(validation = Rule::new(PLAIN_URL_RULE).message(
+        "rackspace.identityEndpoint must not carry user info (user@), a query (?) or a fragment (#): credentials come only from the Secret, and coffer adds its own paths."
+    ))]
     pub identity_endpoint: Option<String>,
     /// The region whose Cloud Backup endpoint (catalog type `rax:backup`)
     /// coffer uses, e.g. `DFW`, `ORD`, `IAD`, `LON`, `HKG` or `SYD`.
@@ -181,6 +184,9 @@ pub struct HuaweiEndpoints {
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
         "huaweiCloud.endpoints.iam must be an http:// or https:// URL with a host, such as https://iam.cn-north-4.myhuaweicloud.com."
     ))]
+    #[x_kube(validation = Rule::new(PLAIN_URL_RULE).message(
+        "huaweiCloud.endpoints.iam must not carry user info (user@), a query (?) or a fragment (#): credentials come only from the Secret, and coffer adds its own paths."
+    ))]
     pub iam: Option<String>,
     /// CBR base URL, `http://` or `https://`. Default:
     /// `https://cbr.{region}.myhuaweicloud.com`.
@@ -188,6 +194,9 @@ pub struct HuaweiEndpoints {
     #[schemars(length(max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
         "huaweiCloud.endpoints.cbr must be an http:// or https:// URL with a host, such as https://cbr.cn-north-4.myhuaweicloud.com."
+    ))]
+    #[x_kube(validation = Rule::new(PLAIN_URL_RULE).message(
+        "huaweiCloud.endpoints.cbr must not carry user info (user@), a query (?) or a fragment (#): credentials come only from the Secret, and coffer adds its own paths."
     ))]
     pub cbr: Option<String>,
 }
@@ -205,6 +214,9 @@ pub struct CommvaultConfig {
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new(HTTP_URL_RULE).message(
         "commvault.apiUrl must be an http:// or https:// URL with a host, such as https://commandcenter.example.com/commandcenter/api."
+    ))]
+    #[x_kube(validation = Rule::new(PLAIN_URL_RULE).message(
+        "commvault.apiUrl must not carry user info (user@), a query (?) or a fragment (#): credentials come only from the Secret, and coffer adds its own paths."
     ))]
     pub api_url: String,
     /// The Secret, in the same namespace, with the keys `username` and
@@ -230,6 +242,12 @@ pub struct CommvaultConfig {
 /// sees a string it cannot parse.
 const HTTP_URL_RULE: &str =
     "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''";
+
+/// No user info, query or fragment: a URL that carries a credential or
+/// parameters of its own would send them with every request, and would
+/// hide where coffer really connects.
+const PLAIN_URL_RULE: &str =
+    "!self.matches('^[^:/?#]+://[^/?#]*@') && !self.contains('?') && !self.contains('#')";
 
 /// A key of a Secret or ConfigMap in the ProviderConfig's namespace that
 /// holds a PEM CA bundle.

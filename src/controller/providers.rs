@@ -28,6 +28,7 @@ use crate::api::ProviderConfig;
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::commvault::CommvaultConnection;
+use crate::provider::endpoints::EndpointPolicy;
 use crate::provider::huawei::iam::{HuaweiAgencies, IamAgencyApi};
 use crate::provider::huawei::share::CbrShareApi;
 use crate::provider::huawei::shares::HuaweiShares;
@@ -227,6 +228,9 @@ struct Cached {
 /// across rebuilds while its limits stay the same.
 pub struct ProviderClients {
     factory: Arc<dyn ProviderFactory>,
+    /// The admin's allowed endpoints: a ProviderConfig's URLs outside it
+    /// get no client, so no request and no credential.
+    allowed: EndpointPolicy,
     clients: Mutex<HashMap<(String, String), Cached>>,
     budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
     budget_metrics: BudgetMetrics,
@@ -236,10 +240,30 @@ impl ProviderClients {
     pub fn new(factory: Arc<dyn ProviderFactory>, budget_metrics: BudgetMetrics) -> Self {
         Self {
             factory,
+            allowed: EndpointPolicy::default(),
             clients: Mutex::new(HashMap::new()),
             budgets: Mutex::new(HashMap::new()),
             budget_metrics,
         }
+    }
+
+    /// Allows the endpoints `allowed` names instead of the vendors' own.
+    pub fn allowing(mut self, allowed: EndpointPolicy) -> Self {
+        self.allowed = allowed;
+        self
+    }
+
+    /// Refuses a ProviderConfig any of whose `urls` the admin does not allow.
+    fn admit<'a>(&self, name: &str, urls: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+        for url in urls {
+            self.allowed
+                .check(url)
+                .map_err(|refused| Error::EndpointNotAllowed {
+                    name: name.to_string(),
+                    refused,
+                })?;
+        }
+        Ok(())
     }
 
     /// The rate budget of `pc`, shared by all its calls.
@@ -330,6 +354,7 @@ impl ProviderClients {
                     ca_bundle: ca.pem,
                     ..commvault::resolve(pc, &secret)?
                 };
+                self.admit(&name, [conn.api_url.as_str()])?;
                 let apis = self
                     .factory
                     .commvault(conn, budget)
@@ -339,8 +364,10 @@ impl ProviderClients {
             (None, Some(_)) => {
                 let conn = RackspaceConnection {
                     ca_bundle: ca.pem,
+                    allowed: self.allowed.clone(),
                     ..resolve_rackspace(pc, &secret)?
                 };
+                self.admit(&name, [conn.identity_endpoint.as_str()])?;
                 let apis = self
                     .factory
                     .rackspace(conn, budget)
@@ -352,6 +379,10 @@ impl ProviderClients {
                     ca_bundle: ca.pem,
                     ..resolve(pc, &secret)?
                 };
+                self.admit(
+                    &name,
+                    [conn.iam_endpoint.as_str(), conn.cbr_endpoint.as_str()],
+                )?;
                 let apis = self
                     .factory
                     .huawei(conn, budget)

@@ -181,6 +181,9 @@ mod tests {
         let ok = rule(Operation::DeleteVault, 0, None, RuleFault::Status(200));
         assert!(matches!(ok.validate(), Err(RuleError::Status { .. })));
         let never = rule(Operation::DeleteVault, 0, Some(0), RuleFault::Status(500));
-        assert_eq!(never.validate(), Err(RuleError::Never(Operation::DeleteVault)));
+        assert_eq!(
+            never.validate(),
+            Err(RuleError::Never(Operation::DeleteVault))
+        );
     }
 }

@@ -44,6 +44,7 @@ pub async fn observe(State(observer): State<Observer>, req: Request, next: Next)
     let method = parts.method.to_string();
     let path = parts.uri.path().to_string();
     let query = query_map(&decode_query_pairs(parts.uri.query()));
+    lock(&observer.common.recorder).begin(&request_id, &method, &path);
     let (bytes, mut response) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => {
             parts.extensions.insert(RequestId(request_id.clone()));

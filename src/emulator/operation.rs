@@ -304,25 +304,69 @@ impl Operation {
     pub fn mutates(self) -> bool {
         use Operation::*;
         match self {
-            CreateVault | UpdateVault | DeleteVault | CreateVaultTag | BatchVaultTags
-            | DeleteVaultTag | AddVaultResources | RemoveVaultResources | CreateCheckpoint
-            | DeleteBackup | AddMember | UpdateMemberStatus | DeleteMember | CreateAgency
-            | UpdateAgency | DeleteAgency | AssociateAgencyWithProjectPermission
-            | RemoveProjectPermissionFromAgency | AssociateAgencyWithDomainPermission
-            | RemoveDomainPermissionFromAgency | AssociateAgencyWithAllProjectsPermission
-            | RemoveAllProjectsPermissionFromAgency | RaxRegisterAgent | RaxDeleteAgent
-            | RaxUpdateAgent | RaxRequestVaultEncryption | RaxReportVaultEncryptionResult
-            | CreateS3Vault | RetireClient | DeleteClient => true,
-            CreateToken | ShowVault | ListVaults | ShowVaultTags | ListBackups | ShowBackup
-            | ShowMembersDetail | ShowMemberDetail | ShowAgency | ListAgencies
-            | KeystoneListPermissions | KeystoneListProjects | CheckProjectPermissionForAgency
-            | ListProjectPermissionsForAgency | CheckDomainPermissionForAgency
-            | ListDomainPermissionsForAgency | CheckAllProjectsPermissionForAgency
-            | ListAllProjectsPermissionsForAgency | RaxCreateToken | RaxListAgents
-            | RaxGetAgent | RaxGetAgentStatus | RaxListAgentEvents
-            | RaxGetVaultEncryptionResult | CommvaultProbe | CommvaultLogin
-            | CommvaultRenewLoginToken | CommvaultLogout | ListS3Vaults | GetJob | GetJobDetails
-            | GetClientProperties | Unknown => false,
+            CreateVault
+            | UpdateVault
+            | DeleteVault
+            | CreateVaultTag
+            | BatchVaultTags
+            | DeleteVaultTag
+            | AddVaultResources
+            | RemoveVaultResources
+            | CreateCheckpoint
+            | DeleteBackup
+            | AddMember
+            | UpdateMemberStatus
+            | DeleteMember
+            | CreateAgency
+            | UpdateAgency
+            | DeleteAgency
+            | AssociateAgencyWithProjectPermission
+            | RemoveProjectPermissionFromAgency
+            | AssociateAgencyWithDomainPermission
+            | RemoveDomainPermissionFromAgency
+            | AssociateAgencyWithAllProjectsPermission
+            | RemoveAllProjectsPermissionFromAgency
+            | RaxRegisterAgent
+            | RaxDeleteAgent
+            | RaxUpdateAgent
+            | RaxRequestVaultEncryption
+            | RaxReportVaultEncryptionResult
+            | CreateS3Vault
+            | RetireClient
+            | DeleteClient => true,
+            CreateToken
+            | ShowVault
+            | ListVaults
+            | ShowVaultTags
+            | ListBackups
+            | ShowBackup
+            | ShowMembersDetail
+            | ShowMemberDetail
+            | ShowAgency
+            | ListAgencies
+            | KeystoneListPermissions
+            | KeystoneListProjects
+            | CheckProjectPermissionForAgency
+            | ListProjectPermissionsForAgency
+            | CheckDomainPermissionForAgency
+            | ListDomainPermissionsForAgency
+            | CheckAllProjectsPermissionForAgency
+            | ListAllProjectsPermissionsForAgency
+            | RaxCreateToken
+            | RaxListAgents
+            | RaxGetAgent
+            | RaxGetAgentStatus
+            | RaxListAgentEvents
+            | RaxGetVaultEncryptionResult
+            | CommvaultProbe
+            | CommvaultLogin
+            | CommvaultRenewLoginToken
+            | CommvaultLogout
+            | ListS3Vaults
+            | GetJob
+            | GetJobDetails
+            | GetClientProperties
+            | Unknown => false,
         }
     }
 }

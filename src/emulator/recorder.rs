@@ -82,6 +82,8 @@ pub struct Recorder {
     log: VecDeque<LogEntry>,
     capacity: usize,
     next_seq: u64,
+    /// Requests received and not answered yet, by request id: `METHOD path`.
+    in_flight: BTreeMap<String, String>,
 }
 
 impl Default for Recorder {
@@ -97,12 +99,26 @@ impl Recorder {
             log: VecDeque::with_capacity(capacity.min(1024)),
             capacity: capacity.max(1),
             next_seq: 1,
+            in_flight: BTreeMap::new(),
         }
+    }
+
+    /// A request arrived; it is in flight until [`Recorder::record`]ed.
+    pub fn begin(&mut self, request_id: &str, method: &str, path: &str) {
+        self.in_flight
+            .insert(request_id.to_string(), format!("{method} {path}"));
+    }
+
+    /// `METHOD path` of every request received and not answered yet: what
+    /// a test waits for to act while a call is under way, not after a sleep.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.in_flight.values().cloned().collect()
     }
 
     /// Counts the request and appends it to the log, dropping the oldest
     /// entry when the log is full. The `seq` field is assigned here.
     pub fn record(&mut self, mut request: RecordedRequest) {
+        self.in_flight.remove(&request.request_id);
         let counter = self.counters.entry(request.operation).or_default();
         counter.total += 1;
         *counter.by_status.entry(request.status).or_default() += 1;

@@ -114,6 +114,11 @@ impl RunningEmulator {
         admin::requests_of(&self.common, operation)
     }
 
+    /// `METHOD path` of every request received and not answered yet.
+    pub fn in_flight(&self) -> Vec<String> {
+        lock(&self.common.recorder).in_flight()
+    }
+
     pub fn faults(&self) -> FaultConfig {
         lock(&self.common.faults).config().clone()
     }
@@ -210,6 +215,12 @@ impl RunningEmulator {
     /// Holds each vault-encryption answer this long after the request is made.
     pub fn set_rackspace_answer_delay(&self, delay: Duration) {
         rackspace_admin::set_answer_delay(&self.clouds.rackspace, delay);
+    }
+
+    /// Makes the catalog hand out `base` (`http://host:port`) as Cloud
+    /// Backup's URL instead of the emulator's own; `None` undoes it.
+    pub fn set_rackspace_catalog_base(&self, base: Option<String>) {
+        rackspace_admin::set_catalog_backup_base(&self.clouds.rackspace, base);
     }
 
     /// Stops accepting, lets open requests finish (up to a few seconds)

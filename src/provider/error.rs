@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use super::endpoints::Refused;
 use super::tls_failure::TlsFailure;
+
+/// The condition reason of a URL outside the admin's allowed endpoints.
+pub const ENDPOINT_NOT_ALLOWED: &str = "EndpointNotAllowed";
 
 /// What went wrong talking to a provider, in terms a controller can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +50,10 @@ pub enum ProviderError {
          it stopped there. The provider may be paging without end: check the ProviderConfig's endpoint"
     )]
     ListTooLarge { what: String, cap: String },
+    /// The URL is outside the admin's allowed endpoints (a provider handed
+    /// it out, as Rackspace's catalog does): no request was sent.
+    #[error("{0}")]
+    EndpointNotAllowed(Refused),
 }
 
 impl ProviderError {
@@ -76,6 +84,7 @@ impl ProviderError {
             Self::Transient { .. } => "ProviderUnavailable",
             Self::Tls(failure) => failure.problem.reason(),
             Self::ListTooLarge { .. } => "ListTooLarge",
+            Self::EndpointNotAllowed(_) => ENDPOINT_NOT_ALLOWED,
         }
     }
 
@@ -90,6 +99,7 @@ impl ProviderError {
             Self::Transient { .. } => "transient",
             Self::Tls(_) => "tls",
             Self::ListTooLarge { .. } => "list_too_large",
+            Self::EndpointNotAllowed(_) => "endpoint_not_allowed",
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod body;
 pub mod budget;
 pub mod commvault;
+pub mod endpoints;
 pub mod error;
 pub mod huawei;
 pub mod listing;

@@ -151,10 +151,7 @@ fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
         Just("Wed, 21 Oct 2015 07:28:00 GMT".to_string()),
         Just("-1".to_string()),
     ];
-    let any = prop_oneof![
-        (name, value),
-        retry_after.prop_map(|v| ("retry-after", v)),
-    ];
+    let any = prop_oneof![(name, value), retry_after.prop_map(|v| ("retry-after", v)),];
     prop::collection::vec(any, 0..4)
 }
 
@@ -284,6 +281,7 @@ fn clients(base: &str) -> Clients {
                 username: "u".into(),
                 secret: RackspaceSecret::ApiKey("k".into()),
                 ca_bundle: None,
+                allowed: crate::provider::endpoints::EndpointPolicy::any(),
             },
             metrics,
             unlimited(),

@@ -33,6 +33,8 @@ fn image_values(image: &str, replicas: usize) -> Vec<String> {
         format!("image.repository={repository}"),
         format!("image.tag={tag}"),
         format!("replicaCount={replicas}"),
+        // The emulator, as the pods reach it: an admin's private endpoint.
+        format!("allowedEndpoints={{http://{}}}", podman::HOST_FROM_POD),
     ]
 }
 

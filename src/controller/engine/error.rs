@@ -140,7 +140,10 @@ impl Error {
             | Self::AmbiguousAdoption { .. }
             | Self::AdoptionRefused { .. }
             | Self::CreateOutcomeUnknown { .. } => true,
-            Self::Provider { source, .. } => matches!(source, ProviderError::Unauthorized { .. }),
+            Self::Provider { source, .. } => matches!(
+                source,
+                ProviderError::Unauthorized { .. } | ProviderError::EndpointNotAllowed(_)
+            ),
             _ => false,
         }
     }
@@ -190,6 +193,12 @@ impl ReconcileError for Error {
             Self::AdoptionRefused { .. } => "adoption_refused",
             Self::CreateOutcomeUnknown { .. } => "create_outcome_unknown",
             Self::Provider { source, .. } => source.metric_label(),
+            // Someone wrote the object after coffer read it: the write was
+            // refused as stale, and the next reconcile reads it again.
+            Self::Kube {
+                source: kube::Error::Api(status),
+                ..
+            } if status.code == 409 => "stale_write",
             Self::Kube { .. } | Self::Finalizer(_) => "kubernetes",
             Self::MissingMetadata(_) => "invalid_object",
             Self::Deleting { .. } => "deleting",

@@ -11,8 +11,9 @@
 //! server falls behind.
 //!
 //! An Event about an object whose namespace is being deleted cannot be
-//! written there (the API server refuses every create in it); it is
-//! written about the Namespace instead, in `default`, naming the object.
+//! written there (the API server refuses every create in it). It is logged
+//! instead, and never written into another namespace: what happens in one
+//! tenant's namespace is that tenant's to read, not `default`'s readers'.
 //!
 //! Written straight to `events.k8s.io/v1` rather than through kube-runtime's
 //! `Recorder`: the Recorder keeps every Event it wrote for six minutes to
@@ -145,16 +146,20 @@ async fn write(client: kube::Client, queued: mpsc::Receiver<Event>, unwritten: A
         .for_each_concurrent(WRITERS, |event| {
             let (client, unwritten) = (client.clone(), unwritten.clone());
             async move {
-                let mut result = create(&client, &event).await;
-                if let Err(kube::Error::Api(status)) = &result
-                    && namespace_terminating(status)
-                    && let Some(instead) = about_the_namespace(&event)
-                {
-                    result = create(&client, &instead).await;
-                }
-                if let Err(error) = result {
-                    let object = event.regarding.as_ref().and_then(|r| r.name.as_deref());
-                    tracing::warn!(%error, ?object, "could not publish an Event");
+                let result = create(&client, &event).await;
+                let object = event.regarding.as_ref().and_then(|r| r.name.as_deref());
+                match result {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(status)) if namespace_terminating(&status) => {
+                        tracing::info!(
+                            namespace = event.metadata.namespace.as_deref(),
+                            ?object,
+                            reason = event.reason.as_deref(),
+                            note = event.note.as_deref(),
+                            "the object's namespace is being deleted, so its Event is logged instead"
+                        );
+                    }
+                    Err(error) => tracing::warn!(%error, ?object, "could not publish an Event"),
                 }
                 unwritten.fetch_sub(1, Ordering::SeqCst);
             }
@@ -179,33 +184,6 @@ fn namespace_terminating(status: &kube::core::Status) -> bool {
             .flat_map(|d| &d.causes)
             .any(|c| c.reason == "NamespaceTerminating")
             || status.message.contains("because it is being terminated"))
-}
-
-/// The same Event about the namespace itself: in `default`, where Events
-/// about cluster-scoped objects live (as a Node's do), regarding the
-/// Namespace, with the object it was about as `related` and named in the
-/// note, so it outlives the namespace.
-fn about_the_namespace(event: &Event) -> Option<Event> {
-    let object = event.regarding.clone()?;
-    let namespace = object.namespace.clone()?;
-    let mut instead = event.clone();
-    instead.metadata.namespace = Some("default".into());
-    instead.metadata.name = Some(format!("{namespace}.{:x}", rand::random::<u64>()));
-    instead.regarding = Some(ObjectReference {
-        api_version: Some("v1".into()),
-        kind: Some("Namespace".into()),
-        name: Some(namespace.clone()),
-        ..ObjectReference::default()
-    });
-    let note = format!(
-        "{} {namespace}/{}: {}",
-        object.kind.as_deref().unwrap_or("object"),
-        object.name.as_deref().unwrap_or_default(),
-        event.note.as_deref().unwrap_or_default()
-    );
-    instead.note = Some(truncate(note, 1000));
-    instead.related = Some(object);
-    Some(instead)
 }
 
 /// The Event as written: a unique name under the object's, as kubectl and
@@ -299,31 +277,7 @@ mod tests {
     }
 
     #[test]
-    fn an_event_refused_by_a_terminating_namespace_is_told_about_the_namespace() {
-        let regarding = ObjectReference {
-            api_version: Some("coffer.dev/v1alpha1".into()),
-            kind: Some("BackupVault".into()),
-            name: Some("kept".into()),
-            namespace: Some("team".into()),
-            ..ObjectReference::default()
-        };
-        let note = Note::normal("Orphaned", "Delete", "left vault v-1 at the provider");
-        let e = event("coffer-0", &regarding, note, Timestamp::UNIX_EPOCH);
-        let instead = about_the_namespace(&e).expect("an object in a namespace");
-        assert_eq!(instead.metadata.namespace.as_deref(), Some("default"));
-        let about = instead.regarding.as_ref().expect("regarding");
-        assert_eq!(about.kind.as_deref(), Some("Namespace"));
-        assert_eq!(about.name.as_deref(), Some("team"));
-        assert_eq!(instead.related, Some(regarding));
-        assert_eq!(instead.reason.as_deref(), Some("Orphaned"));
-        assert_eq!(
-            instead.note.as_deref(),
-            Some("BackupVault team/kept: left vault v-1 at the provider")
-        );
-    }
-
-    #[test]
-    fn only_a_terminating_namespace_sends_an_event_elsewhere() {
+    fn only_a_terminating_namespace_turns_an_event_into_a_log_line() {
         let refused: kube::core::Status = serde_json::from_value(serde_json::json!({
             "status": "Failure", "code": 403, "reason": "Forbidden",
             "message": "events.events.k8s.io \"kept.1\" is forbidden: unable to create new content in namespace team because it is being terminated",

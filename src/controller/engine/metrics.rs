@@ -120,6 +120,14 @@ impl ReconcileMetrics {
             .inc();
     }
 
+    /// How many reconciles of `kind` failed for `reason` (a metric label).
+    pub fn error_count(&self, kind: &'static str, reason: &'static str) -> u64 {
+        self.errors
+            .get(&ErrorLabels { kind, reason })
+            .map(|c| c.get())
+            .unwrap_or(0)
+    }
+
     /// How many reconciles of `kind` ended with `result` (`success` or `error`).
     pub fn reconcile_count(&self, kind: &'static str, result: &'static str) -> u64 {
         self.reconciles

@@ -57,6 +57,7 @@ pub const REASONS: &[&str] = &[
     "SecretKeyMissing",
     "ListTooLarge",
     super::error::DEADLINE_EXCEEDED,
+    "EndpointNotAllowed",
 ];
 
 /// A plan as status shows it.
@@ -236,6 +237,9 @@ fn ready<A>(current: &[Condition], outcome: &Outcome<'_, A>) -> Option<DesiredCo
     }
     match outcome.error {
         Some(_) if outcome.quiet => None,
+        // A retried error already shown with its reason is left as written,
+        // as Synced's is: its message may differ with every try.
+        Some(e) if outcome.retrying.is_some() && ready_says(current, e.reason()) => None,
         Some(e)
             if e.blinds()
                 || conditions::find(current, READY).is_none()
@@ -338,6 +342,11 @@ fn shown<A>(e: &Error, outcome: &Outcome<'_, A>) -> String {
         ),
         None => e.to_string(),
     }
+}
+
+/// Whether `Ready` is `False` with `reason`.
+fn ready_says(current: &[Condition], reason: &str) -> bool {
+    conditions::find(current, READY).is_some_and(|c| c.status == "False" && c.reason == reason)
 }
 
 /// Whether `Ready` was last set by an error rather than by the object's

@@ -422,7 +422,12 @@ fn ready_set_by_an_error_follows_when_the_cause_changes() {
         assert!(cond.message.contains("502 Bad Gateway"), "{}", cond.message);
     }
     // Ready followed the error Synced already tells of: no second Event.
-    let notes = transition_notes("vault", &before.conditions, &after.conditions, Tone::Trouble);
+    let notes = transition_notes(
+        "vault",
+        &before.conditions,
+        &after.conditions,
+        Tone::Trouble,
+    );
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
 
@@ -465,8 +470,15 @@ fn a_started_delete_shows_deleting_through_errors_and_a_stale_health() {
     ] {
         let after = status(&before, Some(1), &outcome, at(60));
         let ready = find(&after, READY);
-        assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", DELETING));
-        assert!(ready.message.contains("deleting vault v1"), "{}", ready.message);
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", DELETING)
+        );
+        assert!(
+            ready.message.contains("deleting vault v1"),
+            "{}",
+            ready.message
+        );
         assert_eq!(
             after.delete_started.as_deref(),
             Some("2027-01-01T00:00:00Z"),
@@ -495,4 +507,16 @@ fn a_partly_deleted_object_says_what_remains() {
         "{}",
         ready.message
     );
+}
+
+#[test]
+fn a_retried_error_is_not_written_again_into_ready_when_only_its_message_changed() {
+    let first = shown(&Status::default(), &transient());
+    let again = Error::Provider {
+        operation: "read the vault".into(),
+        source: ProviderError::Transient {
+            message: "503 Service Unavailable (request 7f3a)".into(),
+        },
+    };
+    assert_eq!(shown(&first, &again), first, "the same reason: no write");
 }

@@ -53,6 +53,7 @@ pub const REASONS: &[&str] = &[
     "ProviderUnavailable",
     "ListTooLarge",
     crate::controller::engine::error::DEADLINE_EXCEEDED,
+    crate::provider::error::ENDPOINT_NOT_ALLOWED,
 ];
 /// Held while objects use the ProviderConfig.
 pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";

@@ -5,6 +5,8 @@ use crate::api::provider_config::HuaweiAuthType;
 use crate::controller::caches::CREDENTIALS_LABEL;
 use crate::controller::engine::ConfigProblem;
 use crate::provider::ProviderError;
+use crate::provider::endpoints::Refused;
+use crate::provider::error::ENDPOINT_NOT_ALLOWED;
 
 use super::keys::required_keys;
 
@@ -71,6 +73,8 @@ pub enum Error {
         name: String,
         key: String,
     },
+    #[error("ProviderConfig {name}: {refused}")]
+    EndpointNotAllowed { name: String, refused: Refused },
     #[error("the client for ProviderConfig {name} could not be built: {source}")]
     Client {
         name: String,
@@ -93,6 +97,7 @@ impl Error {
             Self::CaBundleNotFound { .. } => "CaBundleNotFound",
             Self::CaBundleKeyMissing { .. } => "CaBundleKeyMissing",
             Self::CaBundleNotText { .. } => "CaBundleInvalid",
+            Self::EndpointNotAllowed { .. } => ENDPOINT_NOT_ALLOWED,
             Self::Client { source, .. } => source.reason(),
         }
     }
@@ -110,6 +115,7 @@ impl Error {
             Self::CaBundleNotFound { .. }
             | Self::CaBundleKeyMissing { .. }
             | Self::CaBundleNotText { .. } => "tls",
+            Self::EndpointNotAllowed { .. } => "endpoint_not_allowed",
             Self::Client { source, .. } => source.metric_label(),
         }
     }

@@ -8,6 +8,7 @@ use kube::ResourceExt;
 use super::error::Error;
 use crate::api::ProviderConfig;
 use crate::api::provider_config::RACKSPACE_IDENTITY_ENDPOINT;
+use crate::provider::endpoints::EndpointPolicy;
 use crate::provider::rackspace::{RackspaceConnection, RackspaceSecret};
 
 /// Reads `rackspace` and the Secret; an API key wins over a password.
@@ -42,6 +43,8 @@ pub fn resolve_rackspace(
         username,
         secret: secret_value,
         ca_bundle: rackspace.ca_bundle.clone(),
+        // The session builder sets the admin's list; none until then.
+        allowed: EndpointPolicy::none(),
     })
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cli::parse_duration;
 /// One duration syntax (`500ms`, `30s`, `10m`, `1h30m`) for every coffer flag.
 use crate::controller::engine::Timing;
+use crate::provider::endpoints::{DEFAULT_ALLOWED, EndpointPolicy, PatternError};
 
 /// Flags of `coffer run`.
 #[derive(Clone, Debug, clap::Args)]
@@ -94,6 +95,53 @@ pub struct RunArgs {
     /// the process exits (and a leader gives up its Lease).
     #[arg(long, env = "COFFER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+
+    /// The provider endpoints coffer may call, comma-separated
+    /// `scheme://host[:port]` patterns; a host may start with `*.`, and a
+    /// pattern without a port matches any port. A ProviderConfig whose URL
+    /// is outside the list gets no request and no credential (reason
+    /// `EndpointNotAllowed`), and neither does a URL a provider hands out
+    /// (Rackspace's catalog). The default is the vendors' public endpoints
+    /// over https; a private Command Center, a proxy or an emulator must be
+    /// added, e.g. `https://cc.corp.example:443,http://127.0.0.1:8780`.
+    #[arg(long, env = "COFFER_ALLOWED_ENDPOINTS", default_value_t = EndpointList::default(),
+          value_parser = EndpointList::parse)]
+    pub allowed_endpoints: EndpointList,
+}
+
+/// `--allowed-endpoints` as given, and the policy it makes.
+#[derive(Clone, Debug)]
+pub struct EndpointList {
+    text: String,
+    policy: EndpointPolicy,
+}
+
+impl EndpointList {
+    fn parse(text: &str) -> Result<Self, PatternError> {
+        Ok(Self {
+            text: text.to_string(),
+            policy: EndpointPolicy::parse(text.split(','))?,
+        })
+    }
+
+    pub fn policy(&self) -> &EndpointPolicy {
+        &self.policy
+    }
+}
+
+impl Default for EndpointList {
+    fn default() -> Self {
+        Self {
+            text: DEFAULT_ALLOWED.join(","),
+            policy: EndpointPolicy::default(),
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl RunArgs {
@@ -106,6 +154,7 @@ impl RunArgs {
             reconcile_deadline: self.reconcile_deadline,
             watch_namespaces: self.watched_namespaces(),
             failure_grace: self.failure_grace,
+            allowed_endpoints: self.allowed_endpoints.policy().clone(),
             ..Settings::default()
         }
     }
@@ -156,6 +205,8 @@ pub struct Settings {
     pub failure_grace: Duration,
     /// `reportingInstance` of Events: which replica acted.
     pub instance: Option<String>,
+    /// The provider endpoints coffer may call (`--allowed-endpoints`).
+    pub allowed_endpoints: EndpointPolicy,
 }
 
 impl Settings {
@@ -197,6 +248,7 @@ impl Default for Settings {
             settle_time: Duration::from_secs(120),
             failure_grace: Duration::from_secs(60),
             instance: std::env::var("POD_NAME").ok(),
+            allowed_endpoints: EndpointPolicy::default(),
         }
     }
 }
@@ -224,6 +276,37 @@ mod tests {
         assert_eq!(args.resync_interval, Duration::from_secs(600));
         assert_eq!(args.metrics_addr.to_string(), "0.0.0.0:8080");
         assert!(!args.leader_election);
+    }
+
+    #[test]
+    fn allowed_endpoints_default_to_the_vendors_and_refuse_a_bad_pattern() {
+        let vendors = parse(&[]).allowed_endpoints;
+        assert!(
+            vendors
+                .policy()
+                .check("https://iam.myhuaweicloud.com")
+                .is_ok()
+        );
+        assert!(vendors.policy().check("http://127.0.0.1:8780").is_err());
+        let given = parse(&[
+            "--allowed-endpoints",
+            "http://127.0.0.1:8780, https://*.corp.example",
+        ]);
+        assert!(
+            given
+                .allowed_endpoints
+                .policy()
+                .check("http://127.0.0.1:8780/v2.0")
+                .is_ok()
+        );
+        assert!(
+            given
+                .allowed_endpoints
+                .policy()
+                .check("https://iam.myhuaweicloud.com")
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["coffer", "--allowed-endpoints", "iam.example.com"]).is_err());
     }
 
     #[test]

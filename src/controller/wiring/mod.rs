@@ -209,7 +209,8 @@ async fn run_controllers(
     let (unreadable, unreadable_rx) = mpsc::unbounded();
     let env = Env {
         caches: caches.clone(),
-        providers: providers::ProviderClients::new(factory, metrics.budgets.clone()),
+        providers: providers::ProviderClients::new(factory, metrics.budgets.clone())
+            .allowing(settings.allowed_endpoints.clone()),
     };
     let ctx = Arc::new(
         Context::new(

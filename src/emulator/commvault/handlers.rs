@@ -296,9 +296,7 @@ fn serve(served: &Served, route: &Route, req: &Incoming) -> Response {
                 .ok()
                 .and_then(|id| lock(&cv.commcell).client_properties(id));
             match found {
-                Some(properties) => {
-                    Json(json!({"clientProperties": [properties]})).into_response()
-                }
+                Some(properties) => Json(json!({"clientProperties": [properties]})).into_response(),
                 None => client_not_found(id),
             }
         }

@@ -166,3 +166,7 @@ pub fn add_agent(rackspace: &RackspaceState, id: &str, machine_id: &str) {
 pub fn set_answer_delay(rackspace: &RackspaceState, delay: Duration) {
     lock(&rackspace.knobs).answer_delay = delay;
 }
+
+pub fn set_catalog_backup_base(rackspace: &RackspaceState, base: Option<String>) {
+    *lock(&rackspace.catalog_backup_base) = base;
+}

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::fault::fault;
 use super::state::RackspaceState;
+use crate::emulator::common::lock;
 use crate::emulator::observe::RawBody;
 use crate::provider::rackspace::wire::TokenRequest;
 
@@ -54,6 +55,11 @@ pub async fn create_token(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     let tenant = &account.tenant_id;
+    // Over TLS the catalog hands out https URLs, as the real one does.
+    let base = lock(&rackspace.catalog_backup_base)
+        .clone()
+        .unwrap_or_else(|| format!("{}://{host}", crate::emulator::tls::scheme(&headers)));
+    let public_url = format!("{base}/v2/{tenant}");
     let body = json!({"access": {
         "token": {
             "id": token,
@@ -67,8 +73,7 @@ pub async fn create_token(
             "endpoints": [{
                 "region": account.region,
                 "tenantId": tenant,
-                // Over TLS the catalog hands out https URLs, as the real one does.
-                "publicURL": format!("{}://{host}/v2/{tenant}", crate::emulator::tls::scheme(&headers)),
+                "publicURL": public_url,
             }],
         }],
         "user": {"name": account.username},

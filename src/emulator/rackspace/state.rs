@@ -30,6 +30,9 @@ pub struct RackspaceState {
     pub tokens: Mutex<HashMap<String, Timestamp>>,
     pub agents: Mutex<AgentStore>,
     pub knobs: Mutex<Knobs>,
+    /// The Cloud Backup base URL the catalog hands out instead of the
+    /// emulator's own: a catalog that sends clients elsewhere.
+    pub catalog_backup_base: Mutex<Option<String>>,
 }
 
 /// Test knobs beyond the fault settings.
@@ -67,6 +70,7 @@ impl RackspaceState {
             tokens: Mutex::new(HashMap::new()),
             agents: Mutex::new(agents),
             knobs: Mutex::new(Knobs::default()),
+            catalog_backup_base: Mutex::new(None),
         }
     }
 

@@ -10,8 +10,8 @@ use reqwest::Method;
 use super::client::{Call, CommvaultClient, CommvaultConnection};
 use super::errors;
 use super::wire::{
-    Bucket, ClientPropertiesResponse, ClientRef, CreateResponse, CreateStore, GROUP_TYPE,
-    GroupRef, JobList, PlanRef, StoreList, USER_TYPE, UserRef,
+    Bucket, ClientPropertiesResponse, ClientRef, CreateResponse, CreateStore, GROUP_TYPE, GroupRef,
+    JobList, PlanRef, StoreList, USER_TYPE, UserRef,
 };
 use super::{CreatedS3Vault, Job, NewS3Vault, S3Vault, S3VaultApi, S3VaultClient};
 use crate::provider::ProviderError;

@@ -16,6 +16,7 @@ use super::wire::{
     ApiKeyCredentials, Fault, PasswordCredentials, TokenAuth, TokenRequest, TokenResponse,
 };
 use crate::provider::budget::RateBudget;
+use crate::provider::endpoints::EndpointPolicy;
 use crate::provider::metrics::{CallKind, ProviderMetrics};
 use crate::provider::{ProviderError, body, tls};
 /// A token this close to its expiry is renewed before use.
@@ -54,6 +55,9 @@ pub struct RackspaceConnection {
     /// PEM of CAs to trust besides the system roots, for Identity and the
     /// Cloud Backup URLs its catalog hands out alike.
     pub ca_bundle: Option<String>,
+    /// Where coffer may send requests: Identity's catalog hands out the
+    /// Cloud Backup URL, which gets the token, so it is checked too.
+    pub allowed: EndpointPolicy,
 }
 
 /// A token and the Cloud Backup base URL the catalog gave with it.
@@ -227,6 +231,12 @@ impl Client {
                     self.conn.region
                 ),
             })?;
+        // The catalog chose this URL, not the ProviderConfig: the admin's
+        // list decides whether the token may go there.
+        self.conn
+            .allowed
+            .check(&endpoint.public_url)
+            .map_err(ProviderError::EndpointNotAllowed)?;
         Ok(Session {
             token: response.access.token.id,
             expires,

@@ -94,3 +94,49 @@ fn secret_ref_that_is_not_a_dns_subdomain_is_rejected() {
         "secretRef.name must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.",
     );
 }
+
+#[test]
+fn an_endpoint_with_user_info_a_query_or_a_fragment_is_rejected_for_every_cloud() {
+    let ns = new_namespace("adm-pc-plain");
+    let huawei = |field: &str, url: &str| {
+        let mut doc = provider_config(&ns, "huawei");
+        doc["spec"]["huaweiCloud"]["endpoints"][field] = json!(url);
+        (doc, format!("spec.huaweiCloud.endpoints.{field}"))
+    };
+    let rackspace = |url: &str| {
+        let doc = json!({
+            "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+            "metadata": {"name": "rax", "namespace": ns},
+            "spec": {"rackspace": {"identityEndpoint": url, "region": "DFW",
+                "credentials": {"secretRef": {"name": "rackspace-credentials"}}}},
+        });
+        (doc, "spec.rackspace.identityEndpoint".to_string())
+    };
+    let commvault = |url: &str| {
+        let doc = json!({
+            "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
+            "metadata": {"name": "cv", "namespace": ns},
+            "spec": {"commvault": {"apiUrl": url,
+                "credentials": {"secretRef": {"name": "commvault-credentials"}}}},
+        });
+        (doc, "spec.commvault.apiUrl".to_string())
+    };
+    for bad in [
+        "https://admin:hunter2@cc.example.com/commandcenter/api",
+        "https://cc.example.com/commandcenter/api?token=x",
+        "https://cc.example.com/commandcenter/api#frag",
+    ] {
+        for (doc, field) in [
+            huawei("iam", bad),
+            huawei("cbr", bad),
+            rackspace(bad),
+            commvault(bad),
+        ] {
+            assert_rejected(
+                &apply_new(&doc),
+                &field,
+                "must not carry user info (user@), a query (?) or a fragment (#)",
+            );
+        }
+    }
+}

@@ -22,18 +22,6 @@ use serde_json::{Value, json};
 
 use super::{RESYNC, Running, eventually};
 
-/// The IAM operations that change something.
-const IAM_WRITES: [Operation; 8] = [
-    Operation::CreateAgency,
-    Operation::UpdateAgency,
-    Operation::DeleteAgency,
-    Operation::AssociateAgencyWithProjectPermission,
-    Operation::AssociateAgencyWithDomainPermission,
-    Operation::AssociateAgencyWithAllProjectsPermission,
-    Operation::RemoveProjectPermissionFromAgency,
-    Operation::RemoveDomainPermissionFromAgency,
-];
-
 /// The controllers, a Secret and a ProviderConfig `cloud` that carries the
 /// account id IAM needs.
 pub(super) async fn start(prefix: &str) -> Running {
@@ -169,7 +157,9 @@ fn iam_writes_after(run: &Running, after: u64) -> Vec<RecordedRequest> {
     run.emulator
         .requests(None)
         .into_iter()
-        .filter(|r| r.seq > after && IAM_WRITES.contains(&r.operation))
+        // The emulator's own list of what changes something, so no revoke
+        // (RemoveAllProjectsPermissionFromAgency) can be missed.
+        .filter(|r| r.seq > after && r.operation.mutates())
         .collect()
 }
 

@@ -21,14 +21,13 @@ use super::{RESYNC, eventually};
 #[tokio::test]
 async fn a_new_agency_costs_its_finalizer_with_the_marker_one_status_and_one_event() {
     let run = start("ag-writes").await;
-    let (agency_writes, agency_watch) = count_writes(run.api::<Agency>());
-    let (event_writes, event_watch) = count_writes(run.api::<Event>());
+    let agency_writes = count_writes(run.api::<Agency>()).await;
+    let event_writes = count_writes(run.api::<Event>()).await;
     create_agency(&run, "fresh", json!({})).await;
     let agency = agency_when(&run, "fresh", "fresh Ready", is_ready).await;
     // Leave room for a late write to show up.
     tokio::time::sleep(RESYNC * 3).await;
-    agency_watch.abort();
-    event_watch.abort();
+    let (agency_writes, event_writes) = (agency_writes.stop().await, event_writes.stop().await);
 
     let since = agency.annotations().get(CREATE_STARTED_ANNOTATION);
     assert!(since.is_some(), "{:?}", agency.annotations());
@@ -36,8 +35,8 @@ async fn a_new_agency_costs_its_finalizer_with_the_marker_one_status_and_one_eve
     let status = agency.status.as_ref().expect("status");
     assert_eq!(status.create_pending, None);
     // The test's own create, the finalizer with the marker, the status.
-    assert_eq!(agency_writes.load(std::sync::atomic::Ordering::SeqCst), 3);
-    assert_eq!(event_writes.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(agency_writes, 3);
+    assert_eq!(event_writes, 1);
     let creates = run.emulator.requests(Some(Operation::CreateAgency));
     assert_eq!(creates.len(), 1, "{creates:#?}");
     assert!(!external_id(&agency).is_empty());
@@ -130,6 +129,13 @@ async fn an_adoption_whose_status_write_is_refused_publishes_no_event() {
         .await
         .expect("a change while coffer reads");
     agency_when(&run, "stale", "stale adopted and Ready", is_ready).await;
+    // The race this test is about took place: a write of this test's
+    // controllers was refused as stale.
+    let refused = run.metrics.reconciles.error_count("Agency", "stale_write");
+    assert!(
+        refused >= 1,
+        "no write was refused as stale: the race did not happen"
+    );
     // Leave room for a late Event.
     tokio::time::sleep(RESYNC * 2).await;
     let adopted = run

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use coffer::api::{Agency, BackupShare, BackupVault};
-use coffer::emulator::{
-    CommvaultSettings, FaultConfig, FaultRule, Operation, RuleFault,
-};
+use coffer::emulator::{CommvaultSettings, FaultConfig, FaultRule, Operation, RuleFault};
 use coffer::provider::huawei::client::Call;
 use coffer::provider::huawei::iam::IamAgencyApi;
 use kube::ResourceExt;
@@ -91,12 +89,21 @@ async fn a_commvault_delete_that_stopped_after_the_retire_is_finished() {
     })
     .await;
     let (status, reason, message) = condition(&held, "Ready").expect("Ready");
-    assert_eq!((status.as_str(), reason.as_str()), ("False", "Deleting"), "{message}");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "Deleting"),
+        "{message}"
+    );
     assert!(
-        held.status.as_ref().and_then(|s| s.delete_started.as_ref()).is_some(),
+        held.status
+            .as_ref()
+            .and_then(|s| s.delete_started.as_ref())
+            .is_some(),
         "the delete is recorded while it is under way"
     );
-    run.emulator.set_faults(FaultConfig::default()).expect("faults");
+    run.emulator
+        .set_faults(FaultConfig::default())
+        .expect("faults");
     vault_gone(&run, "half").await;
     assert!(
         !s3_clients(&run).contains_key(&id),
@@ -175,27 +182,20 @@ async fn populate(run: &Running) -> Made {
     for i in 0..3 {
         super::agency::create_agency(run, &format!("ag-{i}"), json!({})).await;
     }
-    create_share(
-        run,
-        "out",
-        owner_spec(&made.backup, &projects(3), "Delete"),
-    )
-    .await;
+    create_share(run, "out", owner_spec(&made.backup, &projects(3), "Delete")).await;
     let id = |bv: BackupVault| bv.status.and_then(|s| s.external_id).expect("an id");
     for i in 0..4 {
-        made.cbr
-            .push(id(run.vault_when(&format!("cbr-{i}"), "Ready", is_ready).await));
-        made.commvault
-            .push(id(run.vault_when(&format!("cv-{i}"), "Ready", is_ready).await));
+        made.cbr.push(id(run
+            .vault_when(&format!("cbr-{i}"), "Ready", is_ready)
+            .await));
+        made.commvault.push(id(run
+            .vault_when(&format!("cv-{i}"), "Ready", is_ready)
+            .await));
     }
     for i in 0..3 {
-        let agency = super::agency::agency_when(
-            run,
-            &format!("ag-{i}"),
-            "Ready",
-            super::agency::is_ready,
-        )
-        .await;
+        let agency =
+            super::agency::agency_when(run, &format!("ag-{i}"), "Ready", super::agency::is_ready)
+                .await;
         made.agencies.push(super::agency::external_id(&agency));
     }
     share_when(run, "out", "Ready", share_ready).await;
@@ -221,11 +221,11 @@ async fn left_of(run: &Running, made: &Made) -> Vec<String> {
         }
     }
     let clients = s3_clients(run);
-    left.extend(
-        made.commvault
-            .iter()
-            .filter_map(|id| clients.get(id).map(|retired| format!("S3 vault {id} (retired: {retired})"))),
-    );
+    left.extend(made.commvault.iter().filter_map(|id| {
+        clients
+            .get(id)
+            .map(|retired| format!("S3 vault {id} (retired: {retired})"))
+    }));
     let members = Call::new("list_members", Method::GET, "members").path(&[
         "backups",
         &made.backup,
@@ -281,7 +281,9 @@ async fn deletes_under_provider_errors_and_restarts_leave_nothing_behind() {
         .filter(|r| r.status >= 429)
         .count();
     assert!(faulted > 0, "no fault struck during the deletes");
-    run.emulator.set_faults(FaultConfig::default()).expect("faults");
+    run.emulator
+        .set_faults(FaultConfig::default())
+        .expect("faults");
     eventually("every object is gone", || async {
         let vaults = run.api::<BackupVault>().list(&list).await.ok()?;
         let agencies = run.api::<Agency>().list(&list).await.ok()?;

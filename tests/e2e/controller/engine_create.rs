@@ -243,7 +243,8 @@ async fn unsearchable_controller(client: kube::Client, settings: Settings, metri
     let (vaults, vault_writer) = reflector::store::<BackupVault>();
     let caches = Caches::new(configs, secrets);
     let factory = Arc::new(HuaweiFactory::new(Arc::new(ProviderMetrics::default())));
-    let providers = ProviderClients::new(factory, metrics.budgets.clone());
+    let providers = ProviderClients::new(factory, metrics.budgets.clone())
+        .allowing(settings.allowed_endpoints.clone());
     let env = Env {
         caches: caches.clone(),
         providers,

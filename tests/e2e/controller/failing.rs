@@ -3,7 +3,6 @@
 //! and it says so once, not at every try.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use coffer::api::BackupVault;
@@ -25,7 +24,7 @@ async fn a_vault_failing_past_the_grace_shows_why_once_and_then_recovers() {
             ..FaultConfig::default()
         })
         .expect("faults");
-    let (writes, watch) = count_writes(run.api::<BackupVault>());
+    let writes = count_writes(run.api::<BackupVault>()).await;
     let started = Instant::now();
     run.create_vault("down", json!({})).await;
     let shown = run
@@ -49,14 +48,15 @@ async fn a_vault_failing_past_the_grace_shows_why_once_and_then_recovers() {
     );
 
     // Tries go on (the backoff's ceiling is a second here); the status does not move.
-    let before = writes.load(Ordering::SeqCst);
+    let before = writes.now();
+    // The test's create, the finalizer and the status that shows the failure.
+    assert!(before >= 3, "only {before} writes counted");
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(
-        writes.load(Ordering::SeqCst),
+        writes.stop().await,
         before,
         "the same failure was written again"
     );
-    watch.abort();
 
     run.emulator
         .set_faults(FaultConfig::default())

@@ -13,12 +13,14 @@ mod backup_vault;
 mod collected;
 mod commvault_vault;
 mod deletes;
+mod endpoints;
 mod engine;
 mod engine_create;
 mod engine_toy;
 mod failing;
 mod leader;
 mod operating;
+mod plugin;
 mod provider_config;
 mod quiet;
 mod quiet_start;
@@ -38,7 +40,8 @@ use std::time::Duration;
 
 use coffer::api::{BackupVault, ProviderConfig};
 use coffer::controller::{HuaweiFactory, Metrics, Settings, run_with};
-use coffer::emulator::{self, EmulatorConfig, Operation, RecordedRequest, RunningEmulator};
+use coffer::emulator::{self, EmulatorConfig, RecordedRequest, RunningEmulator};
+use coffer::provider::endpoints::EndpointPolicy;
 use coffer::provider::huawei::{HuaweiConnection, HuaweiCredentials, HuaweiVaults};
 use coffer::provider::metrics::ProviderMetrics;
 use k8s_openapi::api::core::v1::Secret;
@@ -52,18 +55,6 @@ use crate::support::env;
 pub const PATIENCE: Duration = Duration::from_secs(60);
 /// The drift-check period the test controllers run with.
 pub const RESYNC: Duration = Duration::from_secs(1);
-
-/// The emulator operations that change something.
-const WRITES: [Operation; 8] = [
-    Operation::CreateVault,
-    Operation::UpdateVault,
-    Operation::DeleteVault,
-    Operation::CreateVaultTag,
-    Operation::BatchVaultTags,
-    Operation::DeleteVaultTag,
-    Operation::AddVaultResources,
-    Operation::RemoveVaultResources,
-];
 
 /// Controllers and an emulator running in this process for one test
 /// namespace. Dropping it stops the controllers.
@@ -80,13 +71,31 @@ pub struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        // The controllers never end by themselves: one that did (a panic,
+        // an error) ran none of what the test then found "did not happen".
+        let ended = self.task.is_finished();
         self.task.abort();
+        if ended && !std::thread::panicking() {
+            panic!("coffer's controllers ended before the test did; see the log above");
+        }
         // What the emulator issued must not show anywhere either.
         let issued = self.emulator.rackspace_credentials_issued();
         for token in issued.iter().chain(&self.emulator.commvault_tokens()) {
             crate::support::credentials::remember(token);
         }
     }
+}
+
+/// This test's emulator and nothing else, as an admin allows a private
+/// endpoint: over HTTP, and over HTTPS by its IP and by the DNS name its
+/// certificate carries.
+fn emulator_endpoints(emulator: &RunningEmulator) -> Vec<String> {
+    let mut urls = vec![emulator.base_url()];
+    if let Some(https) = emulator.https_url() {
+        urls.push(https.replace("127.0.0.1", "localhost"));
+        urls.push(https);
+    }
+    urls
 }
 
 /// The emulator's credentials, for the credentials check at the end.
@@ -177,7 +186,11 @@ impl Running {
         .expect("the emulator starts");
         remember_credentials(emulator.config());
         let metrics = Arc::new(Metrics::default());
+        let allowed_endpoints =
+            EndpointPolicy::parse(emulator_endpoints(&emulator).iter().map(String::as_str))
+                .expect("the emulator's URLs are valid patterns");
         let mut settings = Settings {
+            allowed_endpoints,
             resync_interval: RESYNC,
             watch_namespaces: vec![ns.clone()],
             backoff_base: Duration::from_millis(100),
@@ -230,6 +243,14 @@ impl Running {
             self.settings.clone(),
             Arc::new(Metrics::default()),
         ));
+    }
+
+    /// `--allowed-endpoints` for a `coffer run` of this test: its emulator.
+    pub fn allowed_endpoints_flag(&self) -> String {
+        format!(
+            "--allowed-endpoints={}",
+            emulator_endpoints(&self.emulator).join(",")
+        )
     }
 
     pub fn api<K>(&self) -> Api<K>
@@ -354,7 +375,7 @@ impl Running {
         self.emulator
             .requests(None)
             .into_iter()
-            .filter(|r| r.seq > after && WRITES.contains(&r.operation))
+            .filter(|r| r.seq > after && r.operation.mutates())
             .collect()
     }
 

@@ -30,6 +30,7 @@ fn operator(run: &Running, port: u16, log: &Path) -> Supervised {
             format!("--watch-namespace={}", run.ns),
             "--resync-interval=1s".into(),
             "--log-format=text".into(),
+            run.allowed_endpoints_flag(),
         ],
         &[("KUBECONFIG", env().kubeconfig.as_os_str())],
         log,
@@ -375,13 +376,15 @@ async fn object_gauges_follow_the_conditions_from_ready_to_not_ready_and_back() 
         refused.get(&key("Synced", "False", "Unauthorized")),
         Some(&2)
     );
-    let scrape = Scrape::of(port).await.expect("a scrape");
-    assert!(
-        scrape.value(
+    eventually("the longest not-Ready time counts up", || async {
+        let scrape = Scrape::of(port).await?;
+        let longest = scrape.value(
             "coffer_objects_not_ready_longest_seconds",
-            &[("kind", "BackupVault")]
-        ) >= Some(0.0)
-    );
+            &[("kind", "BackupVault")],
+        )?;
+        (longest >= 1.0).then_some(())
+    })
+    .await;
 
     run.emulator
         .set_faults(FaultConfig::default())

@@ -18,33 +18,77 @@ use super::{RESYNC, Running, is_ready};
 /// How many vaults converge under faults.
 const VAULTS: u64 = 40;
 
-/// Counts the writes (creations and changes) of `K` in `api` from now on.
-pub(super) fn count_writes<K>(api: Api<K>) -> (Arc<AtomicU64>, tokio::task::JoinHandle<()>)
+/// The writes (creations and changes) of one kind in one namespace, counted
+/// from a watch that was open before the count began.
+pub(super) struct Writes {
+    count: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<String>,
+}
+
+impl Writes {
+    /// Writes counted so far.
+    pub(super) fn now(&self) -> u64 {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Stops counting and answers the count, failing the test if the watch
+    /// ended by itself (an error, a panic, its timeout): a dead counter
+    /// reads too low, which every "few writes" assertion would pass.
+    pub(super) async fn stop(self) -> u64 {
+        if self.task.is_finished() {
+            let why = self
+                .task
+                .await
+                .unwrap_or_else(|e| format!("it panicked: {e}"));
+            panic!("the write counter stopped before the test did: {why}");
+        }
+        self.task.abort();
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts the writes of `K` in `api` from now on: answers once the watch
+/// is open, so no write made after this returns is missed.
+pub(super) async fn count_writes<K>(api: Api<K>) -> Writes
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
     let count = Arc::new(AtomicU64::new(0));
     let counted = count.clone();
+    let now = api
+        .list_metadata(&Default::default())
+        .await
+        .expect("listing, to start the watch from now");
+    let from = now
+        .metadata
+        .resource_version
+        .expect("a list resourceVersion");
+    let stream = api
+        .watch(&WatchParams::default().timeout(290), &from)
+        .await
+        .expect("watching");
     let task = tokio::spawn(async move {
-        let stream = api
-            .watch(&WatchParams::default().timeout(290), "0")
-            .await
-            .expect("watching");
         let mut stream = stream.boxed();
-        while let Ok(Some(event)) = stream.try_next().await {
-            if matches!(event, WatchEvent::Added(_) | WatchEvent::Modified(_)) {
-                counted.fetch_add(1, Ordering::SeqCst);
+        loop {
+            match stream.try_next().await {
+                Ok(Some(WatchEvent::Added(_) | WatchEvent::Modified(_))) => {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(Some(WatchEvent::Error(e))) => return format!("the watch failed: {e:?}"),
+                Ok(Some(_)) => {}
+                Ok(None) => return "the watch ended".to_string(),
+                Err(e) => return format!("the watch failed: {e}"),
             }
         }
     });
-    (count, task)
+    Writes { count, task }
 }
 
 #[tokio::test]
 async fn thirty_percent_faults_cost_at_most_four_kubernetes_writes_per_vault() {
     let run = Running::start("bv-quiet").await;
-    let (vault_writes, vault_watch) = count_writes(run.api::<BackupVault>());
-    let (event_writes, event_watch) = count_writes(run.api::<Event>());
+    let vault_writes = count_writes(run.api::<BackupVault>()).await;
+    let event_writes = count_writes(run.api::<Event>()).await;
     run.emulator
         .set_faults(FaultConfig {
             error_rates: BTreeMap::from([(500, 0.15), (429, 0.15)]),
@@ -61,8 +105,7 @@ async fn thirty_percent_faults_cost_at_most_four_kubernetes_writes_per_vault() {
     }
     // Leave room for late writes to show up, faults still on.
     tokio::time::sleep(RESYNC * 3).await;
-    vault_watch.abort();
-    event_watch.abort();
+    let (vaults, events) = (vault_writes.stop().await, event_writes.stop().await);
 
     let injected = run
         .emulator
@@ -74,10 +117,10 @@ async fn thirty_percent_faults_cost_at_most_four_kubernetes_writes_per_vault() {
         injected as u64 >= VAULTS / 2,
         "only {injected} faults injected"
     );
-    let (vaults, events) = (
-        vault_writes.load(Ordering::SeqCst),
-        event_writes.load(Ordering::SeqCst),
-    );
+    // At least the test's own creates and each vault's Created Event: a
+    // counter that saw less saw nothing.
+    assert!(vaults >= VAULTS, "only {vaults} BackupVault writes counted");
+    assert!(events >= VAULTS, "only {events} Events counted");
     // The test's own create, the finalizer, one status write and one Event.
     let per_vault = (vaults + events) as f64 / VAULTS as f64;
     let mut reasons = BTreeMap::<String, u32>::new();

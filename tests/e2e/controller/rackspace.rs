@@ -378,8 +378,7 @@ async fn deleting_leaves_the_vault_and_says_so() {
         run.api::<BackupVault>()
             .get_opt("vault")
             .await
-            .ok()
-            .flatten()
+            .expect("reading the BackupVault")
             .is_none()
             .then_some(())
     })

@@ -29,6 +29,7 @@ fn operator(run: &Running, log: &Path) -> Supervised {
             format!("--watch-namespace={}", run.ns),
             "--resync-interval=1s".into(),
             "--log-format=text".into(),
+            run.allowed_endpoints_flag(),
         ],
         &[
             ("KUBECONFIG", env().kubeconfig.as_os_str()),

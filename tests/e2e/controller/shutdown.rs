@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use coffer::api::BackupVault;
 use coffer::controlplane::process::{Supervised, free_port};
-use coffer::emulator::FaultConfig;
+use coffer::emulator::{FaultConfig, Operation};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::ResourceExt;
 use serde_json::json;
@@ -34,6 +34,7 @@ async fn sigterm_lets_a_running_create_record_its_id_before_the_lease_is_release
             "--leader-election".into(),
             format!("--leader-election-namespace={}", run.ns),
             "--shutdown-grace=20s".into(),
+            run.allowed_endpoints_flag(),
         ],
         &[
             ("KUBECONFIG", env().kubeconfig.as_os_str()),
@@ -42,12 +43,12 @@ async fn sigterm_lets_a_running_create_record_its_id_before_the_lease_is_release
         &log,
     )
     .expect("starting coffer run");
+    // A failed read is a failure, not a Lease given up.
     let lease = || async {
         run.api::<Lease>()
             .get_opt("coffer-leader")
             .await
-            .ok()
-            .flatten()
+            .expect("reading the Lease")
             .and_then(|l| l.spec)
             .and_then(|s| s.holder_identity)
     };
@@ -68,8 +69,16 @@ async fn sigterm_lets_a_running_create_record_its_id_before_the_lease_is_release
     })
     .await;
     // The create pass lists by name (one latency), then creates (another):
-    // stop the process while the create is in flight.
-    tokio::time::sleep(LATENCY + LATENCY / 2).await;
+    // the signal goes while the emulator holds the create, and the record
+    // below confirms it.
+    eventually("the create in flight", || async {
+        let held = run.emulator.in_flight();
+        held.iter()
+            .any(|r| r.starts_with("POST ") && r.ends_with("/vaults"))
+            .then_some(())
+    })
+    .await;
+    let signalled = jiff::Timestamp::now();
     // SAFETY: a signal to our own child.
     unsafe {
         libc::kill(operator.id() as libc::pid_t, libc::SIGTERM);
@@ -96,6 +105,17 @@ async fn sigterm_lets_a_running_create_record_its_id_before_the_lease_is_release
         run.vault_count(),
         1,
         "the create was not made, or made twice"
+    );
+    let creates = run.emulator.requests(Some(Operation::CreateVault));
+    assert!(
+        creates
+            .iter()
+            .any(|c| c.received_at < signalled && c.answered_at > signalled),
+        "the SIGTERM did not come while a create was in flight (sent at {signalled}): {:?}",
+        creates
+            .iter()
+            .map(|c| (c.received_at, c.answered_at))
+            .collect::<Vec<_>>()
     );
     let bv = run
         .api::<BackupVault>()

@@ -161,6 +161,8 @@ async fn a_hanging_endpoint_in_one_namespace_does_not_starve_another() {
             // coffer's own namespace is watched too: make it B.
             format!("--leader-election-namespace={}", b.ns),
             "--log-format=text".into(),
+            // The emulator, and the endpoint that never answers.
+            format!("{},{}", b.allowed_endpoints_flag(), hanging.url),
         ],
         &[("KUBECONFIG", env().kubeconfig.as_os_str())],
         &dir.path().join("operator.log"),

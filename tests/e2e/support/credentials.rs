@@ -30,7 +30,13 @@ const NOT_CREDENTIALS: [&str; 3] = ["username", "userName", "domainName"];
 const KINDS: [&str; 4] = ["BackupVault", "BackupShare", "Agency", "ProviderConfig"];
 
 static REMEMBERED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-static LOG: OnceLock<PathBuf> = OnceLock::new();
+/// Where this process's logs go, or why they could not be captured (which
+/// fails the check: logs nobody reads are logs nobody checked).
+static LOG: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The fewest places a check that ran at all searches: the log and at
+/// least one Event or status.
+pub const MIN_PLACES: usize = 2;
 
 /// Adds a credential a test used outside a Secret (an emulator's key, a
 /// token it issued) to those the final check looks for.
@@ -45,20 +51,38 @@ pub fn remember(value: &str) {
 /// Captures this process's logs (the in-process operator's and
 /// emulators') at debug level into a file the final check reads.
 pub fn capture_logs() {
+    let _ = LOG.set(install_log_file());
+}
+
+fn install_log_file() -> Result<PathBuf, String> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-logs");
-    let _ = std::fs::create_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
     let path = dir.join(format!("e2e-{}.log", std::process::id()));
-    let Ok(file) = File::create(&path) else {
-        eprintln!("e2e: cannot write {}: logs are not checked", path.display());
-        return;
-    };
-    let installed = tracing_subscriber::fmt()
+    let file = File::create(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("coffer=debug,info"))
         .with_writer(Mutex::new(file))
         .with_ansi(false)
-        .try_init();
-    if installed.is_ok() {
-        let _ = LOG.set(path);
+        .try_init()
+        .map_err(|e| format!("the log capture could not be installed: {e}"))?;
+    Ok(path)
+}
+
+/// What one check searched, and what it found there.
+pub struct Report {
+    pub found: Vec<String>,
+    pub credentials: usize,
+    pub places: usize,
+    pub log_bytes: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} credentials in {} places ({} log bytes)",
+            self.credentials, self.places, self.log_bytes
+        )
     }
 }
 
@@ -75,22 +99,28 @@ fn hint(secret: &str) -> String {
     format!("{head}… ({} characters)", secret.chars().count())
 }
 
-/// The final check, on the control plane at `kubeconfig`. Returns what was
-/// found and a one-line account of what was searched.
-pub async fn check(client: kube::Client) -> (Vec<String>, String) {
-    let secrets = credentials(&client).await;
+/// The final check, on the control plane `client` reaches. Any place it
+/// cannot read is an error, never an empty place: a check that skipped a
+/// place would pass for the wrong reason.
+pub async fn check(client: kube::Client) -> Result<Report, String> {
+    let secrets = credentials(&client).await?;
     let mut places: Vec<(String, String)> = Vec::new();
-    if let Some(path) = LOG.get() {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        places.push((format!("the log {}", path.display()), text));
-    }
+    let path = match LOG.get() {
+        Some(Ok(path)) => path,
+        Some(Err(why)) => return Err(why.clone()),
+        None => return Err("the logs were never captured".into()),
+    };
+    let log = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the log {}: {e}", path.display()))?;
+    let log_bytes = log.len();
+    places.push((format!("the log {}", path.display()), log));
+    let listing = |what: &'static str| move |e: kube::Error| format!("cannot list {what}: {e}");
     let events: Api<Event> = Api::all(client.clone());
-    for e in events
+    let listed = events
         .list(&ListParams::default())
         .await
-        .map(|l| l.items)
-        .unwrap_or_default()
-    {
+        .map_err(listing("Events"))?;
+    for e in listed.items {
         let place = format!(
             "Event {}/{}",
             e.metadata.namespace.unwrap_or_default(),
@@ -106,24 +136,22 @@ pub async fn check(client: kube::Client) -> (Vec<String>, String) {
         ));
     }
     let core: Api<CoreEvent> = Api::all(client.clone());
-    for e in core
+    let listed = core
         .list(&ListParams::default())
         .await
-        .map(|l| l.items)
-        .unwrap_or_default()
-    {
+        .map_err(listing("core Events"))?;
+    for e in listed.items {
         let place = format!("core Event {}", e.metadata.name.unwrap_or_default());
         places.push((place, e.message.unwrap_or_default()));
     }
     for kind in KINDS {
         let gvk = GroupVersionKind::gvk("coffer.dev", "v1alpha1", kind);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ApiResource::from_gvk(&gvk));
-        for obj in api
+        let listed = api
             .list(&ListParams::default())
             .await
-            .map(|l| l.items)
-            .unwrap_or_default()
-        {
+            .map_err(listing(kind))?;
+        for obj in listed.items {
             let place = format!(
                 "the status of {kind} {}/{}",
                 obj.metadata.namespace.clone().unwrap_or_default(),
@@ -143,26 +171,31 @@ pub async fn check(client: kube::Client) -> (Vec<String>, String) {
             }
         }
     }
-    let searched = format!(
-        "{} credentials in {} places ({} log bytes)",
-        secrets.len(),
-        places.len(),
-        places.first().map_or(0, |(_, t)| t.len())
-    );
     let found = findings
         .into_iter()
         .map(|f| format!("credential {} found in {}", f.hint, f.place))
         .collect();
-    (found, searched)
+    Ok(Report {
+        found,
+        credentials: secrets.len(),
+        places: places.len(),
+        log_bytes,
+    })
 }
 
 /// Every credential: the values of every Secret in the cluster, and the
 /// remembered ones.
-async fn credentials(client: &kube::Client) -> BTreeSet<String> {
-    let mut found = REMEMBERED.lock().map(|r| r.clone()).unwrap_or_default();
+async fn credentials(client: &kube::Client) -> Result<BTreeSet<String>, String> {
+    let mut found = REMEMBERED
+        .lock()
+        .map(|r| r.clone())
+        .map_err(|_| "the remembered credentials are poisoned".to_string())?;
     let secrets: Api<Secret> = Api::all(client.clone());
-    let listed = secrets.list(&ListParams::default()).await.map(|l| l.items);
-    for secret in listed.unwrap_or_default() {
+    let listed = secrets
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| format!("cannot list Secrets: {e}"))?;
+    for secret in listed.items {
         for (key, value) in secret.data.unwrap_or_default() {
             if NOT_CREDENTIALS.contains(&key.as_str()) {
                 continue;
@@ -175,7 +208,7 @@ async fn credentials(client: &kube::Client) -> BTreeSet<String> {
             }
         }
     }
-    found
+    Ok(found)
 }
 
 #[cfg(test)]

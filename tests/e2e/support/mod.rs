@@ -40,35 +40,48 @@ extern "C" fn stop_control_plane() {
 
 /// The credentials check, once every test of the binary has run, while
 /// the control plane is still up (`atexit` runs the last registered
-/// first). A credential found stops the control plane and exits non-zero,
-/// which fails the run.
+/// first). A credential found, or a check that could not search every
+/// place it must, stops the control plane and exits non-zero, which fails
+/// the run.
 extern "C" fn check_credentials() {
     let Some(env) = ENV.get() else {
+        // No test used the cluster: nothing reached it to leak.
         return;
     };
     let checked = std::thread::spawn(|| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("tokio runtime");
+            .map_err(|e| format!("no tokio runtime: {e}"))?;
         rt.block_on(async { credentials::check(env.client().await).await })
     })
     .join();
-    let Ok((found, searched)) = checked else {
-        eprintln!("e2e: the credentials check could not run");
-        return;
+    let report = match checked {
+        Ok(Ok(report)) => report,
+        Ok(Err(why)) => fail_run(&format!("the credentials check could not run: {why}")),
+        Err(_) => fail_run("the credentials check panicked"),
     };
-    if found.is_empty() {
-        eprintln!("e2e: credentials check: none found ({searched})");
+    if report.places < credentials::MIN_PLACES || report.credentials == 0 || report.log_bytes == 0 {
+        fail_run(&format!(
+            "the credentials check searched too little to mean anything: {report}"
+        ));
+    }
+    if report.found.is_empty() {
+        eprintln!("e2e: credentials check: none found ({report})");
         return;
     }
-    for finding in &found {
+    for finding in &report.found {
         eprintln!("e2e: credentials check: {finding}");
     }
-    eprintln!(
-        "e2e: credentials check FAILED: {} finding(s) ({searched})",
-        found.len()
-    );
+    fail_run(&format!(
+        "credentials check FAILED: {} finding(s) ({report})",
+        report.found.len()
+    ));
+}
+
+/// Ends the run as failed, from the `atexit` hook where a panic cannot.
+fn fail_run(why: &str) -> ! {
+    eprintln!("e2e: {why}");
     stop_control_plane();
     // SAFETY: ends the process at once, as exit() would, with a failure.
     unsafe { libc::_exit(1) }
