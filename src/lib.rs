@@ -7,6 +7,7 @@ pub mod controller;
 pub mod controlplane;
 pub mod crdgen;
 pub mod emulator;
+pub mod fence;
 pub mod plugin;
 pub mod process;
 pub mod provider;

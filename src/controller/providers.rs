@@ -25,6 +25,7 @@ pub use self::rackspace::resolve_rackspace;
 
 use super::caches::{self, Caches};
 use crate::api::ProviderConfig;
+use crate::fence::Fence;
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
 use crate::provider::commvault::CommvaultConnection;
@@ -234,6 +235,9 @@ pub struct ProviderClients {
     clients: Mutex<HashMap<(String, String), Cached>>,
     budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
     budget_metrics: BudgetMetrics,
+    /// Every budget checks it, so a leader past its renew deadline starts
+    /// no provider call.
+    fence: Fence,
 }
 
 impl ProviderClients {
@@ -244,7 +248,13 @@ impl ProviderClients {
             clients: Mutex::new(HashMap::new()),
             budgets: Mutex::new(HashMap::new()),
             budget_metrics,
+            fence: Fence::open(),
         }
+    }
+
+    /// These clients, starting calls only while `fence` is open.
+    pub fn fenced(self, fence: Fence) -> Self {
+        Self { fence, ..self }
     }
 
     /// Allows the endpoints `allowed` names instead of the vendors' own.
@@ -283,7 +293,8 @@ impl ProviderClients {
             return budget.clone();
         }
         let label = format!("{}/{}", key.0, key.1);
-        let budget = Arc::new(RateBudget::new(label, limits, self.budget_metrics.clone()));
+        let budget = RateBudget::new(label, limits, self.budget_metrics.clone());
+        let budget = Arc::new(budget.fenced(self.fence.clone()));
         budgets.insert(key.clone(), budget.clone());
         budget
     }

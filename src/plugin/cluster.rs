@@ -79,6 +79,12 @@ pub async fn connect(
         None => kube::Config::from_kubeconfig(&options).await,
     }
     .map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    // Every call the plugin makes is a plain request, never a watch: none
+    // may hang a terminal or a CI gate.
+    let mut config = config;
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.read_timeout = Some(Duration::from_secs(30));
+    config.write_timeout = Some(Duration::from_secs(30));
     let namespace = config.default_namespace.clone();
     let client = kube::Client::try_from(config).map_err(|e| Error::Kubeconfig(e.to_string()))?;
     Ok((client, namespace))

@@ -8,6 +8,10 @@
 //! so callers start in arrival order, none starves, and the limits hold
 //! exactly. A provider's `Retry-After` pauses the budget's clock, which moves
 //! every reserved slot later by the same amount and keeps their order.
+//!
+//! Being the one door every provider call passes, it is also where the
+//! leadership [`Fence`] is checked: a leader past its renew deadline starts
+//! no provider call, whichever task reaches the door first after a pause.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +23,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, sleep_until};
+
+use super::ProviderError;
+use crate::fence::Fence;
 
 /// The slowest refill a budget uses: a rate below one call an hour (or a qps
 /// that is not positive at all) would stall the account, so it is raised to
@@ -237,6 +244,8 @@ pub struct RateBudget {
     /// In an `Arc` so that a [`Permit`] owns its slot and has no lifetime.
     in_flight: Arc<Semaphore>,
     series: BudgetSeries,
+    /// Checked after the wait, right before the call starts.
+    fence: Fence,
 }
 
 impl RateBudget {
@@ -259,7 +268,13 @@ impl RateBudget {
             schedule: Mutex::new(Schedule::new(Instant::now(), limits)),
             in_flight: Arc::new(Semaphore::new(slots.min(Semaphore::MAX_PERMITS))),
             series: metrics.series(&provider_config.into()),
+            fence: Fence::open(),
         }
+    }
+
+    /// This budget, letting calls start only while `fence` is open.
+    pub fn fenced(self, fence: Fence) -> Self {
+        Self { fence, ..self }
     }
 
     pub fn limits(&self) -> BudgetLimits {
@@ -276,13 +291,17 @@ impl RateBudget {
     /// start in one burst larger than the limit. Dropping the future before
     /// it completes frees the slot but not the token, which only makes the
     /// budget stricter.
-    pub async fn acquire(&self) -> Permit {
+    ///
+    /// Fails with [`ProviderError::NotLeader`] when the fence is shut once
+    /// the wait is over: the wait may have outlasted the Lease.
+    pub async fn acquire(&self) -> Result<Permit, ProviderError> {
         let entered = Instant::now();
         let (slot, waited_for_slot) = self.take_in_flight_slot().await;
         let token = self.lock().reserve(Instant::now());
         let waited_for_token = self.wait_for(token).await;
+        self.fence.check().map_err(|_| ProviderError::NotLeader)?;
         self.count(entered, waited_for_slot || waited_for_token);
-        Permit { _in_flight: slot }
+        Ok(Permit { _in_flight: slot })
     }
 
     /// The provider answered 429 with Retry-After: no call through this

@@ -22,7 +22,7 @@ async fn start_times(budget: Arc<RateBudget>, n: u32, spacing: Duration) -> Vec<
         let budget = Arc::clone(&budget);
         tokio::spawn(async move {
             sleep_until(t0 + spacing * i).await;
-            let _permit = budget.acquire().await;
+            let _permit = budget.acquire().await.expect("no fence");
             t0.elapsed()
         })
     });
@@ -46,10 +46,10 @@ async fn burst_passes_at_once_and_the_next_call_waits_one_interval() {
     let budget = budget(5.0, 3, 100);
     let t0 = Instant::now();
     for _ in 0..3 {
-        let _permit = budget.acquire().await;
+        let _permit = budget.acquire().await.expect("no fence");
         assert_eq!(t0.elapsed(), Duration::ZERO);
     }
-    let _permit = budget.acquire().await;
+    let _permit = budget.acquire().await.expect("no fence");
     assert_eq!(t0.elapsed(), Duration::from_millis(200));
 }
 
@@ -72,12 +72,12 @@ async fn waiting_callers_start_in_arrival_order() {
 #[tokio::test(start_paused = true)]
 async fn max_in_flight_blocks_until_a_permit_drops() {
     let budget = budget(1000.0, 10, 2);
-    let first = budget.acquire().await;
-    let _second = budget.acquire().await;
+    let first = budget.acquire().await.expect("no fence");
+    let _second = budget.acquire().await.expect("no fence");
     assert!(timeout(SECOND, budget.acquire()).await.is_err());
     drop(first);
     let t0 = Instant::now();
-    let _third = budget.acquire().await;
+    let _third = budget.acquire().await.expect("no fence");
     assert_eq!(t0.elapsed(), Duration::ZERO);
 }
 
@@ -86,7 +86,7 @@ async fn calls_freed_together_by_max_in_flight_keep_the_burst() {
     let budget = Arc::new(budget(5.0, 5, 10));
     let mut held = Vec::new();
     for _ in 0..10 {
-        held.push(budget.acquire().await);
+        held.push(budget.acquire().await.expect("no fence"));
     }
     let release = tokio::spawn(async move {
         tokio::time::sleep(3 * SECOND).await;
@@ -111,7 +111,7 @@ async fn an_earlier_hold_off_never_shortens_a_later_one() {
     let t0 = Instant::now();
     budget.hold_off(Duration::from_secs(3));
     budget.hold_off(Duration::from_secs(1));
-    let _permit = budget.acquire().await;
+    let _permit = budget.acquire().await.expect("no fence");
     assert_eq!(t0.elapsed(), Duration::from_secs(3));
 }
 
@@ -119,11 +119,11 @@ async fn an_earlier_hold_off_never_shortens_a_later_one() {
 async fn hold_off_moves_a_waiting_caller_later_by_the_delay() {
     let budget = Arc::new(budget(1.0, 1, 100));
     let t0 = Instant::now();
-    drop(budget.acquire().await);
+    drop(budget.acquire().await.expect("no fence"));
     let waiter = tokio::spawn({
         let budget = Arc::clone(&budget);
         async move {
-            let _permit = budget.acquire().await;
+            let _permit = budget.acquire().await.expect("no fence");
             t0.elapsed()
         }
     });
@@ -139,7 +139,7 @@ async fn unlimited_never_waits() {
     let t0 = Instant::now();
     let mut permits = Vec::new();
     for _ in 0..10_000 {
-        permits.push(budget.acquire().await);
+        permits.push(budget.acquire().await.expect("no fence"));
     }
     assert_eq!(t0.elapsed(), Duration::ZERO);
 }
@@ -155,8 +155,8 @@ async fn metrics_count_calls_and_the_calls_that_waited() {
         max_in_flight: 10,
     };
     let budget = RateBudget::new(ACCOUNT, limits, metrics.clone());
-    drop(budget.acquire().await);
-    drop(budget.acquire().await);
+    drop(budget.acquire().await.expect("no fence"));
+    drop(budget.acquire().await.expect("no fence"));
     assert_eq!((metrics.calls(ACCOUNT), metrics.waits(ACCOUNT)), (2, 1));
     let mut text = String::new();
     encode(&mut text, &registry).expect("encodes");
@@ -167,4 +167,33 @@ async fn metrics_count_calls_and_the_calls_that_waited() {
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fence_past_its_deadline_refuses_every_call() {
+    let fence = crate::fence::Fence::until_renewed(SECOND * 10);
+    assert!(fence.renewed(Instant::now()));
+    let budget = budget(100.0, 10, 10).fenced(fence);
+    drop(budget.acquire().await.expect("within the deadline"));
+    tokio::time::advance(SECOND * 10).await;
+    assert_eq!(
+        budget.acquire().await.err(),
+        Some(ProviderError::NotLeader),
+        "a call after the deadline"
+    );
+    assert_eq!(
+        budget.series.calls.get(),
+        1,
+        "a refused call is not counted"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_that_waited_past_the_deadline_is_refused() {
+    let fence = crate::fence::Fence::until_renewed(SECOND * 10);
+    assert!(fence.renewed(Instant::now()));
+    // One call every 20 s: the second waits past the deadline.
+    let budget = budget(0.05, 1, 10).fenced(fence);
+    drop(budget.acquire().await.expect("the first call"));
+    assert_eq!(budget.acquire().await.err(), Some(ProviderError::NotLeader));
 }

@@ -54,6 +54,11 @@ pub enum ProviderError {
     /// it out, as Rackspace's catalog does): no request was sent.
     #[error("{0}")]
     EndpointNotAllowed(Refused),
+    /// Not sent: this replica's leader Lease may have passed to another
+    /// (it was not renewed within the renew deadline), so it starts no
+    /// call and exits. Never retried, never shown: the process is leaving.
+    #[error("{}", crate::fence::Closed)]
+    NotLeader,
 }
 
 impl ProviderError {
@@ -85,6 +90,7 @@ impl ProviderError {
             Self::Tls(failure) => failure.problem.reason(),
             Self::ListTooLarge { .. } => "ListTooLarge",
             Self::EndpointNotAllowed(_) => ENDPOINT_NOT_ALLOWED,
+            Self::NotLeader => "NotLeader",
         }
     }
 
@@ -100,6 +106,7 @@ impl ProviderError {
             Self::Tls(_) => "tls",
             Self::ListTooLarge { .. } => "list_too_large",
             Self::EndpointNotAllowed(_) => "endpoint_not_allowed",
+            Self::NotLeader => "not_leader",
         }
     }
 

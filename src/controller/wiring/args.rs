@@ -82,6 +82,12 @@ pub struct RunArgs {
     #[arg(long, env = "COFFER_LEADER_ELECTION_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
     pub leader_election_lease_duration: Duration,
 
+    /// How long a Kubernetes API request may take before coffer gives up on
+    /// it and retries; watches are not cut. Without it a request on a
+    /// half-open connection would wait forever.
+    #[arg(long, env = "COFFER_KUBE_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub kube_request_timeout: Duration,
+
     /// How long a retryable provider error (a 5xx, a 429, a timeout) must
     /// keep an object failing, however many tries that is, before coffer
     /// shows it in `Synced` and an Event (once; again only when its reason

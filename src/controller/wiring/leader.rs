@@ -1,9 +1,12 @@
 //! Leader election on a `coordination.k8s.io/v1` Lease, so several replicas
 //! can run and exactly one acts. The holder renews every third of the lease
-//! duration; if it cannot renew within two thirds, or sees another holder,
-//! it reports the lease lost and the process exits rather than risk two
-//! leaders writing at once. Expiry is judged by this process's own clock
-//! (how long the holder's record has gone unchanged), not by comparing
+//! duration, each renewal bounded by the renew deadline (two thirds); if it
+//! has not renewed by then, or sees another holder, it reports the lease
+//! lost and the process exits rather than risk two leaders writing at once.
+//! Every renewal also moves the leadership [`Fence`], which shuts at the
+//! renew deadline by the clock alone: a leader woken from a pause acts no
+//! more, even before this task runs. Expiry is judged by this process's own
+//! clock (how long the holder's record has gone unchanged), not by comparing
 //! timestamps written by another node's clock.
 
 use std::time::Duration;
@@ -18,12 +21,15 @@ use tokio::time::Instant;
 
 use super::args::RunArgs;
 use crate::controller::engine::backoff::jittered;
+use crate::fence::Fence;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("lease {0} was taken by {1}")]
     Taken(String, String),
-    #[error("lease {name} could not be renewed for {elapsed:?}: {last_error}")]
+    #[error(
+        "lease {name} could not be renewed for {elapsed:?}: {last_error}; this replica stops acting and exits so that a standby can take over"
+    )]
     RenewFailed {
         name: String,
         elapsed: Duration,
@@ -87,7 +93,9 @@ impl LeaseConfig {
         self.duration * 2 / 15
     }
 
-    fn renew_deadline(&self) -> Duration {
+    /// How long after the start of its last renewal the holder still
+    /// acts: a third of the lease before a standby may take it over.
+    pub fn renew_deadline(&self) -> Duration {
         self.duration * 2 / 3
     }
 }
@@ -96,18 +104,22 @@ impl LeaseConfig {
 pub struct Leadership {
     api: Api<Lease>,
     config: LeaseConfig,
+    fence: Fence,
     renewer: JoinHandle<Error>,
 }
 
 impl Leadership {
-    /// Waits until this replica holds the lease.
-    pub async fn acquire(client: Client, config: LeaseConfig) -> Result<Self, Error> {
+    /// Waits until this replica holds the lease, and opens `fence` (a
+    /// [`Fence::until_renewed`] with [`LeaseConfig::renew_deadline`]) for
+    /// as long as it keeps it.
+    pub async fn acquire(client: Client, config: LeaseConfig, fence: Fence) -> Result<Self, Error> {
         let api: Api<Lease> = Api::namespaced(client, &config.namespace);
         let mut watch = HolderWatch::default();
         tracing::info!(lease = %config.name, identity = %config.identity, "waiting for the lease");
-        loop {
+        let claimed = loop {
+            let started = Instant::now();
             let wait = match try_claim(&api, &config, &mut watch).await {
-                Ok(true) => break,
+                Ok(true) => break started,
                 Ok(false) => config.retry_period(),
                 Err(error) => {
                     // A refusal (RBAC, say) names what is missing; it is
@@ -117,12 +129,23 @@ impl Leadership {
                 }
             };
             tokio::time::sleep(jittered(wait)).await;
-        }
+        };
+        // A claim answered after its own deadline leaves the fence shut, and
+        // the renewal task gives up at once.
+        fence.renewed(claimed);
         tracing::info!(lease = %config.name, identity = %config.identity, "leading");
-        let renewer = tokio::spawn(renew(api.clone(), config.clone()));
+        let renewer = tokio::spawn({
+            let (api, config, fence) = (api.clone(), config.clone(), fence.clone());
+            async move {
+                let lost = renew(api, config, &fence, claimed).await;
+                fence.close();
+                lost
+            }
+        });
         Ok(Self {
             api,
             config,
+            fence,
             renewer,
         })
     }
@@ -138,6 +161,8 @@ impl Leadership {
     /// Gives the lease up on a clean shutdown so a standby takes over at once.
     pub async fn release(self) {
         self.renewer.abort();
+        // Nothing acts once the lease may be someone else's.
+        self.fence.close();
         let Ok(Some(mut lease)) = self.api.get_opt(&self.config.name).await else {
             return;
         };
@@ -253,103 +278,70 @@ fn conflict_is_false(result: Result<Lease, kube::Error>) -> Result<bool, kube::E
     }
 }
 
-/// Renews until the lease is lost, and says why.
-async fn renew(api: Api<Lease>, config: LeaseConfig) -> Error {
-    let mut last_renewal = Instant::now();
+/// Renews until the lease is lost, and says why: each renewal bounded by
+/// the renew deadline counted from the start of the last one that worked,
+/// a failed one retried after the retry period. `last_renewal` is when the
+/// claim that won the lease started.
+async fn renew(api: Api<Lease>, config: LeaseConfig, fence: &Fence, last: Instant) -> Error {
+    let mut last_renewal = last;
+    let mut next = last_renewal + config.renew_period();
+    let mut last_error = None;
     loop {
-        tokio::time::sleep(config.renew_period()).await;
-        let result = async {
-            let mut lease = api.get(&config.name).await?;
-            let spec = lease.spec.get_or_insert_with(Default::default);
-            match spec.holder_identity.as_deref() {
-                Some(holder) if holder == config.identity => {}
-                other => return Ok(Err(other.unwrap_or_default().to_string())),
-            }
-            spec.renew_time = Some(MicroTime(Timestamp::now()));
-            api.replace(&config.name, &PostParams::default(), &lease)
-                .await
-                .map(|_| Ok(()))
+        let deadline = last_renewal + config.renew_deadline();
+        tokio::time::sleep_until(next.min(deadline)).await;
+        let failed = |last_error: Option<String>| Error::RenewFailed {
+            name: config.name.clone(),
+            elapsed: last_renewal.elapsed(),
+            last_error: last_error.unwrap_or_else(|| {
+                "this process did not run in time to renew (was it paused, or starved of CPU?)"
+                    .into()
+            }),
+        };
+        if Instant::now() >= deadline {
+            return failed(last_error);
         }
-        .await;
-        match result {
-            Ok(Ok(())) => last_renewal = Instant::now(),
-            Ok(Err(holder)) => return Error::Taken(config.name.clone(), holder),
-            Err(error) if last_renewal.elapsed() >= config.renew_deadline() => {
-                return Error::RenewFailed {
-                    name: config.name.clone(),
-                    elapsed: last_renewal.elapsed(),
-                    last_error: error.to_string(),
-                };
+        let started = Instant::now();
+        match tokio::time::timeout_at(deadline, renew_once(&api, &config)).await {
+            Ok(Ok(Ok(()))) if fence.renewed(started) => {
+                last_renewal = started;
+                next = started + config.renew_period();
+                last_error = None;
             }
-            Err(error) => tracing::warn!(%error, "lease renewal failed; retrying"),
+            // The answer came, but after the fence had shut.
+            Ok(Ok(Ok(()))) => return failed(None),
+            Ok(Ok(Err(holder))) => return Error::Taken(config.name.clone(), holder),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "lease renewal failed; retrying");
+                last_error = Some(error.to_string());
+                next = Instant::now() + config.retry_period();
+            }
+            Err(_) => {
+                let error = "the API server did not answer within the renew deadline";
+                return failed(Some(
+                    last_error.map_or(error.into(), |e| format!("{error}; before that: {e}")),
+                ));
+            }
         }
     }
+}
+
+/// One renewal: `Err` when the lease holds another's name (or none).
+async fn renew_once(
+    api: &Api<Lease>,
+    config: &LeaseConfig,
+) -> Result<Result<(), String>, kube::Error> {
+    let mut lease = api.get(&config.name).await?;
+    let spec = lease.spec.get_or_insert_with(Default::default);
+    match spec.holder_identity.as_deref() {
+        Some(holder) if holder == config.identity => {}
+        other => return Ok(Err(other.unwrap_or_default().to_string())),
+    }
+    spec.renew_time = Some(MicroTime(Timestamp::now()));
+    api.replace(&config.name, &PostParams::default(), &lease)
+        .await
+        .map(|_| Ok(()))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(identity: &str) -> LeaseConfig {
-        LeaseConfig {
-            namespace: "coffer-system".into(),
-            name: "coffer-leader".into(),
-            identity: identity.into(),
-            duration: Duration::from_secs(15),
-        }
-    }
-
-    fn held_by(holder: &str) -> LeaseSpec {
-        LeaseSpec {
-            holder_identity: Some(holder.into()),
-            lease_duration_seconds: Some(15),
-            lease_transitions: Some(3),
-            ..LeaseSpec::default()
-        }
-    }
-
-    #[test]
-    fn a_valid_lease_of_another_is_not_taken() {
-        assert!(claim(Some(&held_by("b")), &config("a"), false, Timestamp::now()).is_none());
-    }
-
-    #[test]
-    fn an_expired_lease_is_taken_over() {
-        let spec =
-            claim(Some(&held_by("b")), &config("a"), true, Timestamp::now()).expect("claimed");
-        assert_eq!(spec.holder_identity.as_deref(), Some("a"));
-        assert_eq!(spec.lease_transitions, Some(4));
-    }
-
-    #[test]
-    fn a_released_lease_is_free() {
-        let mut released = held_by("b");
-        released.holder_identity = None;
-        assert!(claim(Some(&released), &config("a"), false, Timestamp::now()).is_some());
-    }
-
-    #[test]
-    fn a_first_claim_is_not_a_transition() {
-        let spec = claim(None, &config("a"), false, Timestamp::now()).expect("claimed");
-        assert_eq!(spec.lease_transitions, Some(0));
-    }
-
-    #[test]
-    fn renewing_own_lease_is_not_a_transition() {
-        let spec =
-            claim(Some(&held_by("a")), &config("a"), false, Timestamp::now()).expect("renewed");
-        assert_eq!(spec.lease_transitions, Some(3));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_holder_record_unchanged_for_a_lease_duration_expires() {
-        let mut watch = HolderWatch::default();
-        let spec = held_by("b");
-        let duration = Duration::from_secs(15);
-        assert!(!watch.expired(&spec, duration));
-        tokio::time::advance(Duration::from_secs(10)).await;
-        assert!(!watch.expired(&spec, duration));
-        tokio::time::advance(Duration::from_secs(6)).await;
-        assert!(watch.expired(&spec, duration));
-    }
-}
+#[path = "leader_tests.rs"]
+mod tests;

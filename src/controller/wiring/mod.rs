@@ -13,6 +13,7 @@
 pub mod args;
 pub mod changes;
 pub mod kinds;
+pub mod kube_client;
 pub mod leader;
 pub mod lenient;
 pub mod metrics;
@@ -43,6 +44,7 @@ use crate::controller::engine::{self, Managed, slots::Slots};
 use crate::controller::env::{Context, Env};
 use crate::controller::provider_config;
 use crate::controller::providers::{self, HuaweiFactory, ProviderFactory};
+use crate::fence::Fence;
 use crate::provider::metrics::ProviderMetrics;
 use kinds::Kind;
 use leader::{Leadership, LeaseConfig};
@@ -65,7 +67,14 @@ pub enum Error {
 /// election, until SIGTERM or Ctrl-C. A leader gives its lease up on the way
 /// out so that a standby takes over at once.
 pub async fn run(args: RunArgs) -> Result<(), Error> {
-    let client = Client::try_default().await.map_err(Error::Client)?;
+    let lease = LeaseConfig::from_args(&args);
+    let fence = match args.leader_election {
+        true => Fence::until_renewed(lease.renew_deadline()),
+        false => Fence::open(),
+    };
+    let clients = kube_client::Clients::infer(&fence, args.kube_request_timeout)
+        .await
+        .map_err(Error::Client)?;
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::default());
     metrics.register(&mut registry);
@@ -87,12 +96,13 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     let stopping: Stopping = stopped.map(|_| ()).boxed().shared();
     let leader = metrics.leader.clone();
     let mut controllers = Box::pin(run_controllers(
-        client.clone(),
+        clients.acting,
         settings,
         factory,
         metrics,
         readiness.clone(),
         stopping,
+        fence.clone(),
     ));
     let grace = args.shutdown_grace;
 
@@ -107,7 +117,7 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
         // A standby is doing its job: waiting.
         readiness.set(true);
         let mut leadership = tokio::select! {
-            leadership = Leadership::acquire(client.clone(), LeaseConfig::from_args(&args)) => leadership?,
+            leadership = Leadership::acquire(clients.lease, lease, fence) => leadership?,
             () = &mut shutdown => return Ok(()),
         };
         readiness.set(false);
@@ -166,6 +176,7 @@ pub async fn run_with(
         metrics,
         Readiness::default(),
         never,
+        Fence::open(),
     )
     .await
 }
@@ -174,7 +185,8 @@ pub async fn run_with(
 type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
 
 /// Runs the controllers until `stopping` resolves, then lets the running
-/// reconciles finish and returns.
+/// reconciles finish and returns. No provider call starts once `fence`
+/// shuts (the Kubernetes client `client` should be fenced too).
 async fn run_controllers(
     client: Client,
     settings: Settings,
@@ -182,6 +194,7 @@ async fn run_controllers(
     metrics: Arc<Metrics>,
     readiness: Readiness,
     stopping: Stopping,
+    fence: Fence,
 ) -> Result<(), Error> {
     let namespaces = settings.watch_namespaces.clone();
     let vaults = Kind::<BackupVault>::new();
@@ -210,7 +223,8 @@ async fn run_controllers(
     let env = Env {
         caches: caches.clone(),
         providers: providers::ProviderClients::new(factory, metrics.budgets.clone())
-            .allowing(settings.allowed_endpoints.clone()),
+            .allowing(settings.allowed_endpoints.clone())
+            .fenced(fence),
     };
     let ctx = Arc::new(
         Context::new(

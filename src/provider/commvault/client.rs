@@ -224,7 +224,7 @@ impl CommvaultClient {
         call: &Call<'_>,
         token: Option<&str>,
     ) -> Result<Answer, (Option<StatusCode>, ProviderError)> {
-        let _permit = self.budget.acquire().await;
+        let _permit = self.budget.acquire().await.map_err(|e| (None, e))?;
         let started = Instant::now();
         let outcome = self.exchange(call, token).await;
         if let Err((_, error)) = &outcome

@@ -140,7 +140,10 @@ impl Transport {
         map_error: fn(&FailedResponse<'_>) -> ProviderError,
         decode: impl FnOnce(&Response) -> Result<T, ProviderError>,
     ) -> Result<T, Failure> {
-        let _permit = self.budget.acquire().await;
+        let _permit = self.budget.acquire().await.map_err(|error| Failure {
+            status: None,
+            error,
+        })?;
         let started = Instant::now();
         let outcome = match self.exchange(req).await {
             Ok(resp) if (200..300).contains(&resp.status) => {

@@ -252,7 +252,7 @@ impl Client {
         what: &str,
         builder: reqwest::RequestBuilder,
     ) -> Result<Answer, (Option<u16>, ProviderError)> {
-        let _permit = self.budget.acquire().await;
+        let _permit = self.budget.acquire().await.map_err(|e| (None, e))?;
         let started = Instant::now();
         let outcome = match builder.send().await {
             Err(e) => Err((

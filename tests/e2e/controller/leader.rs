@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use coffer::controller::leader::{Error, Leadership, LeaseConfig};
+use coffer::fence::Fence;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, Patch, PatchParams};
 
@@ -18,16 +19,24 @@ fn lease(ns: &str, identity: &str) -> LeaseConfig {
     }
 }
 
+fn fence() -> Fence {
+    Fence::until_renewed(Duration::from_secs(2))
+}
+
 #[tokio::test]
 async fn one_leader_at_a_time_and_hand_over_on_release() {
     let env = env();
     let client = env.client().await;
     let ns = env.namespace("leader").await;
 
-    let first = Leadership::acquire(client.clone(), lease(&ns, "a"))
+    let first = Leadership::acquire(client.clone(), lease(&ns, "a"), fence())
         .await
         .expect("a leads");
-    let second = tokio::spawn(Leadership::acquire(client.clone(), lease(&ns, "b")));
+    let second = tokio::spawn(Leadership::acquire(
+        client.clone(),
+        lease(&ns, "b"),
+        fence(),
+    ));
     // Longer than a lease duration: a keeps renewing, so b must still wait.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(!second.is_finished(), "b took a lease that a was renewing");

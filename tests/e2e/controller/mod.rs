@@ -19,6 +19,7 @@ mod engine_create;
 mod engine_toy;
 mod failing;
 mod leader;
+mod leader_fence;
 mod operating;
 mod plugin;
 mod provider_config;

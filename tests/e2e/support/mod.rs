@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod credentials;
+pub mod cut;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
