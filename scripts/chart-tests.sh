@@ -136,6 +136,9 @@ done
 expect_has "$default" '^ +- --resync-interval=10m$'
 expect_has "$default" '^ +- --metrics-addr=0\.0\.0\.0:8080$'
 expect_has "$default" '^ +- --leader-election$'
+expect_has "$default" '^ +- --reconcile-deadline=1m$'
+expect_lacks "$default" 'watch-namespaces'
+expect_lacks "$default" 'max-concurrent-reconciles-per-config'
 expect_has "$default" 'fieldPath: metadata.namespace'
 expect_has "$default" 'prometheus.io/scrape: "true"'
 expect_has "$default" 'readOnlyRootFilesystem: true'
@@ -155,7 +158,14 @@ helm template coffer "$chart" -n coffer-system -f "$nondefault" >"$custom"
 expect_count "$custom" '^kind: CustomResourceDefinition$' 0
 expect_count "$custom" '^kind: ServiceAccount$' 0
 expect_count "$custom" '^kind: Service$' 0
-expect_count "$custom" '^kind: Role$' 1
+# watchNamespaces: a Role and a RoleBinding in team-a, team-b and the
+# release namespace, the leader-election Role beside them, nothing cluster-wide.
+expect_count "$custom" '^kind: Role$' 4
+expect_count "$custom" '^kind: RoleBinding$' 4
+expect_count "$custom" '^kind: ClusterRole(Binding)?$' 0
+expect_has "$custom" '^ +- --watch-namespaces=team-a,team-b$'
+expect_has "$custom" '^ +- --reconcile-deadline=90s$'
+expect_has "$custom" '^ +- --max-concurrent-reconciles-per-config=4$'
 expect_has "$custom" '^  name: backup-operator$'
 expect_has "$custom" 'serviceAccountName: platform-operator'
 expect_has "$custom" 'image: "registry.example.com/platform/coffer:0.1.0-rc.1"'
@@ -205,6 +215,8 @@ refuses "a non-boolean toggle" --set-string crds.install=yes
 refuses "a non-boolean crds.keep" --set-string crds.keep=no
 refuses "a uid that is not a number" --set-string podSecurityContext.runAsUser=nobody
 refuses "a volume mount without a path" --set-json 'extraVolumeMounts=[{"name":"x"}]'
+refuses "a reconcile deadline that is not a duration" --set operator.reconcileDeadline=soon
+refuses "a watched namespace that is no namespace name" --set 'watchNamespaces={Team_A}'
 refuses "several replicas without leader election" --set replicaCount=2 --set operator.leaderElection=false
 grep -q 'needs operator.leaderElection' "$work/refusal" || fail "the replica guard gave no reason: $(cat "$work/refusal")"
 
@@ -223,6 +235,8 @@ done
 [ -f "$work/cp/ready" ] || fail "the control plane was not ready after 120 s: $(tail -n 20 "$work/control-plane.log")"
 export KUBECONFIG=$work/cp/kubeconfig
 kubectl create namespace coffer-system >/dev/null
+# The namespaces the non-default values watch; RoleBindings need them first.
+for ns in team-a team-b team-c; do kubectl create namespace "$ns" >/dev/null; done
 
 step "server-side dry run of both renders"
 kubectl apply --dry-run=server -f "$default" >/dev/null
@@ -289,6 +303,72 @@ can patch backupshares.coffer.dev --subresource=status -n team-a
 can update backupshares.coffer.dev --subresource=finalizers -n team-a
 cannot create backupshares.coffer.dev -n team-a
 cannot delete backupshares.coffer.dev -n team-a
+
+# can_i_matrix SA: what SA may do with Secrets and coffer's objects in each
+# namespace and across all of them, one line per namespace (printed for the
+# record; the checks are the can/cannot lines).
+can_i_matrix() {
+  local who=$1 ns scope
+  printf '[chart-tests]   %-14s %-12s %-12s %-13s %-12s %-13s %s\n' namespace "get secret" "list secret" "patch secret" "list vaults" "patch vaults" "create event" >&2
+  for ns in team-a team-b team-c coffer-system coffer-ns -A; do
+    scope=(-n "$ns")
+    [ "$ns" = -A ] && scope=(-A)
+    printf '[chart-tests]   %-14s' "$ns" >&2
+    for check in "get secrets" "list secrets" "patch secrets" "list backupvaults.coffer.dev" "patch backupvaults.coffer.dev" "create events"; do
+      # shellcheck disable=SC2086
+      printf ' %-12s' "$(kubectl auth can-i --as "$who" $check "${scope[@]}" 2>/dev/null || true)" >&2
+    done
+    printf '\n' >&2
+  done
+}
+step "can-i matrix, all namespaces (the default): $sa"
+can_i_matrix "$sa"
+
+step "watchNamespaces: rights in the listed namespaces and its own, none elsewhere"
+kubectl create namespace coffer-ns >/dev/null
+# The CRDs belong to the first release; this one only adds its own objects.
+helm install coffer-ns "$chart" -n coffer-ns --set crds.install=false \
+  --set 'watchNamespaces={team-a,team-b}' >/dev/null
+args=$(kubectl -n coffer-ns get deployment coffer-ns -o jsonpath='{.spec.template.spec.containers[0].args}')
+[[ $args == *'--watch-namespaces=team-a,team-b'* ]] || fail "the Deployment does not watch the listed namespaces: $args"
+! kubectl get clusterrole coffer-ns >/dev/null 2>&1 || fail "namespaced mode installed a ClusterRole"
+nsa=system:serviceaccount:coffer-ns:coffer-ns
+ns_can() { [ "$(kubectl auth can-i --as "$nsa" "$@" 2>/dev/null)" = yes ] || fail "namespaced coffer cannot: $*"; }
+ns_cannot() { [ "$(kubectl auth can-i --as "$nsa" "$@" 2>/dev/null)" = no ] || fail "namespaced coffer may: $*"; }
+for ns in team-a team-b coffer-ns; do
+  for verb in get list watch create patch; do ns_can "$verb" secrets -n "$ns"; done
+  for verb in get list watch patch; do ns_can "$verb" configmaps -n "$ns"; done
+  for kind in backupvaults providerconfigs agencies backupshares; do
+    for verb in get list watch patch update; do ns_can "$verb" "$kind.coffer.dev" -n "$ns"; done
+    ns_can patch "$kind.coffer.dev" --subresource=status -n "$ns"
+    ns_can update "$kind.coffer.dev" --subresource=finalizers -n "$ns"
+    ns_cannot create "$kind.coffer.dev" -n "$ns"
+    ns_cannot delete "$kind.coffer.dev" -n "$ns"
+  done
+  ns_can create events -n "$ns"
+  ns_can patch events.events.k8s.io -n "$ns"
+  ns_cannot update secrets -n "$ns"
+  ns_cannot delete secrets -n "$ns"
+done
+ns_can create leases.coordination.k8s.io -n coffer-ns
+# Outside the listed namespaces: nothing at all.
+for ns in team-c coffer-system default kube-system; do
+  for verb in get list watch create patch; do ns_cannot "$verb" secrets -n "$ns"; done
+  ns_cannot list configmaps -n "$ns"
+  ns_cannot list backupvaults.coffer.dev -n "$ns"
+  ns_cannot patch providerconfigs.coffer.dev -n "$ns"
+  ns_cannot create events -n "$ns"
+done
+for resource in secrets configmaps backupvaults.coffer.dev providerconfigs.coffer.dev agencies.coffer.dev backupshares.coffer.dev; do
+  ns_cannot list "$resource" -A
+  ns_cannot watch "$resource" -A
+done
+ns_cannot list namespaces
+step "can-i matrix, watchNamespaces={team-a,team-b}: $nsa"
+can_i_matrix "$nsa"
+helm uninstall coffer-ns -n coffer-ns >/dev/null
+uninstall_leaves_nothing coffer-ns coffer-ns no-crds
+kubectl delete namespace coffer-ns --wait=false >/dev/null
 
 step "the examples are accepted by the chart's CRDs"
 kubectl create namespace examples >/dev/null

@@ -42,6 +42,14 @@ pub enum ProviderError {
     /// ProviderConfig, the object its CA comes from, or the server changes.
     #[error("{0}")]
     Tls(TlsFailure),
+    /// A list read more, across its pages, than coffer reads for one list
+    /// (`listing::ListCap`): a provider paging without end, or an account
+    /// far larger than any coffer serves.
+    #[error(
+        "listing {what} read more than {cap} across its pages, the most coffer reads for one list; \
+         it stopped there. The provider may be paging without end: check the ProviderConfig's endpoint"
+    )]
+    ListTooLarge { what: String, cap: String },
     /// The URL is outside the admin's allowed endpoints (a provider handed
     /// it out, as Rackspace's catalog does): no request was sent.
     #[error("{0}")]
@@ -80,6 +88,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "Unauthorized",
             Self::Transient { .. } => "ProviderUnavailable",
             Self::Tls(failure) => failure.problem.reason(),
+            Self::ListTooLarge { .. } => "ListTooLarge",
             Self::EndpointNotAllowed(_) => ENDPOINT_NOT_ALLOWED,
             Self::NotLeader => "NotLeader",
         }
@@ -95,6 +104,7 @@ impl ProviderError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Transient { .. } => "transient",
             Self::Tls(_) => "tls",
+            Self::ListTooLarge { .. } => "list_too_large",
             Self::EndpointNotAllowed(_) => "endpoint_not_allowed",
             Self::NotLeader => "not_leader",
         }

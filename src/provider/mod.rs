@@ -8,6 +8,7 @@ pub mod commvault;
 pub mod endpoints;
 pub mod error;
 pub mod huawei;
+pub mod listing;
 #[cfg(test)]
 pub mod memory;
 pub mod metrics;

@@ -98,13 +98,12 @@ impl Cluster {
     }
 
     /// What `helm install` would create, but the pods: the release
-    /// namespace, then every rendered object.
+    /// namespace, then every rendered object, each in the namespace it
+    /// names (a watched namespace's Role is in that namespace, which exists
+    /// before the install, as the chart asks).
     pub async fn install(&self, render: &Render) {
         self.create_namespace(&render.namespace).await;
-        self.kubectl_ok(
-            &["apply", "-n", &render.namespace, "-f", "-"],
-            Some(&render.objects_yaml()),
-        );
+        self.kubectl_ok(&["apply", "-f", "-"], Some(&render.objects_yaml()));
     }
 
     /// The projected service-account volume a kubelet mounts: a token for

@@ -125,13 +125,23 @@ async fn the_charts_pods_run_every_example_and_hand_over_on_sigterm() {
     let image = image();
     podman::require_image(&image);
     let cluster = Cluster::start().await;
+    // Namespaced mode: the examples' namespace is the one coffer watches,
+    // with a Role there and no rights anywhere else.
+    let ns = "examples";
+    cluster.create_namespace(ns).await;
+    let mut values = image_values(&image, 2);
+    values.push(format!("watchNamespaces={{{ns}}}"));
     let render = Render::new(
         &cluster.cp.binaries.helm,
         "coffer",
         "coffer-system",
-        &image_values(&image, 2),
+        &values,
     );
     assert_eq!(render.replicas(), 2);
+    assert!(
+        !render.objects.iter().any(|o| o["kind"] == "ClusterRole"),
+        "namespaced mode rendered a ClusterRole"
+    );
     cluster.install(&render).await;
     let workdir = tempfile::tempdir().expect("a temporary directory");
     let token = cluster
@@ -176,9 +186,7 @@ async fn the_charts_pods_run_every_example_and_hand_over_on_sigterm() {
         .unwrap_or_else(|| panic!("the Lease is held by {leader_name}, not a pod of the test"));
     let follower = 1 - leader;
 
-    // The examples of every kind, in a fresh namespace, go Ready.
-    let ns = "examples";
-    cluster.create_namespace(ns).await;
+    // The examples of every kind, in the watched namespace, go Ready.
     cluster.apply_examples(ns);
     cluster.wait_ready(ns, "providerconfig", Duration::from_secs(90));
     cluster.wait_ready(ns, "backupvault", Duration::from_secs(120));

@@ -65,3 +65,65 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $unit := dict "s" 1 "m" 60 "h" 3600 "d" 86400 }}
 {{- mul $n (get $unit (substr (int (sub (len $d) 1)) (len $d) $d)) }}
 {{- end }}
+
+{{/*
+The rules coffer needs in every namespace it watches: a ClusterRole's with
+the default watchNamespaces (all), a Role's in each namespace otherwise.
+*/}}
+{{- define "coffer.rules" -}}
+- apiGroups: ["coffer.dev"]
+  resources: ["backupvaults", "providerconfigs"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["backupvaults/status", "providerconfigs/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["backupvaults/finalizers", "providerconfigs/finalizers"]
+  verbs: ["update"]
+# Agency: IAM agencies, the same verbs as every managed kind.
+- apiGroups: ["coffer.dev"]
+  resources: ["agencies"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["agencies/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["agencies/finalizers"]
+  verbs: ["update"]
+# BackupShare: CBR backup shares, the same verbs as every managed kind.
+- apiGroups: ["coffer.dev"]
+  resources: ["backupshares"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["backupshares/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["coffer.dev"]
+  resources: ["backupshares/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+# caBundleRef: CA bundles in ConfigMaps labelled coffer.dev/credentials=true,
+# read, and patched only for coffer's finalizer; never created or deleted.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+
+{{/*
+The namespaces coffer watches, the release namespace among them, each once,
+as a JSON list; empty for all namespaces.
+*/}}
+{{- define "coffer.watchedNamespaces" -}}
+{{- if .Values.watchNamespaces -}}
+{{- append .Values.watchNamespaces .Release.Namespace | uniq | toJson -}}
+{{- else -}}
+[]
+{{- end -}}
+{{- end }}

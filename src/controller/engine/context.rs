@@ -1,6 +1,7 @@
 //! What every reconcile gets: the engine's own parts (the Kubernetes
 //! client, Events, its metrics, the per-object backoff, when each object
-//! was last reconciled, the versions this process wrote over, its timing)
+//! was last reconciled, the versions this process wrote over, each provider
+//! session's share of the concurrent reconciles, its timing)
 //! and `env`, what the pairs connect through, which the engine never looks
 //! into. Also the rules, shared by every kind, for when an object is
 //! looked at again.
@@ -16,6 +17,7 @@ use super::events::Events;
 use super::metrics::ReconcileMetrics;
 use super::own_writes::OwnWrites;
 use super::recent::Recent;
+use super::slots::Slots;
 
 /// What the engine needs to know about any kind's reconcile error.
 pub trait ReconcileError: std::error::Error + Send + Sync + 'static {
@@ -48,6 +50,9 @@ pub struct Timing {
     pub backoff_base: Duration,
     /// Longest retry delay after repeated retryable errors.
     pub backoff_max: Duration,
+    /// How long one reconcile may take, provider calls and all, before it
+    /// is given up and retried (see `Error::DeadlineExceeded`).
+    pub reconcile_deadline: Duration,
 }
 
 /// Shared by every reconcile of every kind; `E` is what the pairs connect
@@ -61,6 +66,8 @@ pub struct Context<E> {
     pub recent: Recent,
     /// Versions this process wrote over, for objects it looks at again soon.
     pub own_writes: OwnWrites,
+    /// Each provider session's share of the concurrent reconciles.
+    pub slots: Slots,
     pub timing: Timing,
     pub env: E,
 }
@@ -85,9 +92,19 @@ impl<E> Context<E> {
             ),
             recent: Recent::default(),
             own_writes: OwnWrites::default(),
+            // No session's share is smaller than the whole until the
+            // process says so (`with_slots`).
+            slots: Slots::new(usize::MAX),
             timing,
             env,
         }
+    }
+
+    /// Each provider session's share of the reconciles of a kind, and how
+    /// waiting objects are woken (see [`super::slots`]).
+    pub fn with_slots(mut self, slots: Slots) -> Self {
+        self.slots = slots;
+        self
     }
 
     /// Look again at the next drift check, for the kinds the resync sweep
@@ -162,6 +179,13 @@ impl<E> Context<E> {
         self.backoff.reset(&object_key(kind, obj));
         self.recent.forget(obj);
         self.own_writes.forget(obj);
+        let meta = obj.meta();
+        let (namespace, name) = (meta.namespace.as_deref(), meta.name.as_deref());
+        self.slots.forget(
+            kind,
+            namespace.unwrap_or_default(),
+            name.unwrap_or_default(),
+        );
     }
 }
 

@@ -22,6 +22,9 @@ pub trait ConfigProblem: std::error::Error + Send + Sync + 'static {
     fn is_retryable(&self) -> bool;
 }
 
+/// The condition reason of a reconcile that ran past its deadline.
+pub const DEADLINE_EXCEEDED: &str = "ReconcileDeadlineExceeded";
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The spec cannot be acted on as it is (admission stops most of these).
@@ -86,6 +89,15 @@ pub enum Error {
     #[error("reconciling is paused by annotation coffer.dev/paused; remove it to resume")]
     Paused,
 
+    /// The reconcile ran past its deadline (`--reconcile-deadline`): the
+    /// provider answered too slowly, or not at all, across its calls.
+    #[error(
+        "the reconcile did not finish within its deadline of {}s (coffer run --reconcile-deadline): \
+         the provider is answering slowly or not at all; check the ProviderConfig's endpoint. coffer retries",
+        after.as_secs_f64()
+    )]
+    DeadlineExceeded { after: Duration },
+
     #[error("the object has no {0}; the API server always sets it")]
     MissingMetadata(&'static str),
 
@@ -116,6 +128,7 @@ impl Error {
             Self::MissingMetadata(_) => "InvalidObject",
             Self::Deleting { .. } => "Deleting",
             Self::Paused => "ReconcilePaused",
+            Self::DeadlineExceeded { .. } => DEADLINE_EXCEEDED,
         }
     }
 
@@ -152,7 +165,10 @@ impl ReconcileError for Error {
             Self::Config(e) => e.is_retryable(),
             // An object that vanished between two calls is found again by the next pass.
             Self::Provider { source, .. } => source.is_retryable() || source.is_not_found(),
-            Self::Kube { .. } | Self::Finalizer(_) | Self::Deleting { .. } => true,
+            Self::Kube { .. }
+            | Self::Finalizer(_)
+            | Self::Deleting { .. }
+            | Self::DeadlineExceeded { .. } => true,
             Self::InvalidSpec { .. }
             | Self::AmbiguousAdoption { .. }
             | Self::AdoptionRefused { .. }
@@ -187,6 +203,7 @@ impl ReconcileError for Error {
             Self::MissingMetadata(_) => "invalid_object",
             Self::Deleting { .. } => "deleting",
             Self::Paused => "paused",
+            Self::DeadlineExceeded { .. } => "deadline_exceeded",
         }
     }
 
@@ -239,6 +256,18 @@ mod tests {
         assert!(throttled.is_retryable());
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(throttled.reason(), "Throttled");
+    }
+
+    #[test]
+    fn a_deadline_exceeded_is_retried_under_its_own_reason() {
+        let e = Error::DeadlineExceeded {
+            after: Duration::from_secs(60),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(e.reason(), DEADLINE_EXCEEDED);
+        assert!(super::super::report::REASONS.contains(&e.reason()));
+        assert!(e.to_string().contains("60s"), "{e}");
+        assert!(e.to_string().contains("--reconcile-deadline"), "{e}");
     }
 
     #[test]

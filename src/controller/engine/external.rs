@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use super::context::Context;
 use super::error::Error;
 use super::events::Note;
+use super::slots::SessionKey;
 use crate::api::DeletionPolicy;
 use crate::api::conditions::Reason;
 use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
@@ -71,6 +72,13 @@ pub trait Managed:
     /// should reconcile this one.
     fn woken_by(&self, _key: &str) -> bool {
         false
+    }
+
+    /// Whose share of the concurrent reconciles this object's reconcile
+    /// takes (see [`super::slots`]): its ProviderConfig's.
+    fn session(&self) -> SessionKey {
+        let namespace = self.meta().namespace.as_deref().unwrap_or_default();
+        SessionKey::namespaced(namespace, self.provider_config())
     }
 }
 

@@ -24,10 +24,12 @@ pub mod recent;
 pub mod report;
 pub mod run;
 pub mod settled;
+pub mod slots;
 pub mod status;
 
 use std::sync::Arc;
 
+use kube::Resource;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 
@@ -37,6 +39,7 @@ pub use external::{
     Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, Recovery, Tone,
 };
 pub use policy::{Policy, wake_key};
+pub use slots::SessionKey;
 
 use finalizing::{Step, When};
 use run::{Run, namespace_of};
@@ -53,6 +56,15 @@ pub async fn reconcile<P: External>(
         return Ok(Action::requeue(own_writes::CACHE_LAG));
     }
     let kind = <P::Kind as Managed>::KIND;
+    let namespace = obj.meta().namespace.as_deref().unwrap_or_default();
+    let name = obj.meta().name.as_deref().unwrap_or_default();
+    let Some(_slot) = ctx.slots.take(kind, obj.session(), namespace, name) else {
+        // Its session holds its whole share (a slow endpoint, or many
+        // objects at once): give this kube-runtime slot to another object.
+        // It waits in line and is woken when a slot is kept for it (or
+        // looks again by itself). Not a start or an end either.
+        return Ok(Action::requeue(backoff::jittered(slots::SHARE_TAKEN_WAIT)));
+    };
     let _timer = ctx.metrics.start(kind);
     // Its start and its end, for the resync sweep (which covers only the
     // kinds the engine reconciles).

@@ -128,6 +128,16 @@ pub const ENDPOINT_REFUSED: Reason = Reason::new(
     "An endpoint URL (in the ProviderConfig, or one the provider handed out) is outside the endpoints the cluster admin allows (`--allowed-endpoints`, the chart's `allowedEndpoints`), so coffer sent it no request and no credential.",
     "Use one of the allowed endpoints, or ask the cluster admin to add it to the chart's `allowedEndpoints`.",
 );
+pub const DEADLINE_EXCEEDED: Reason = Reason::new(
+    super::error::DEADLINE_EXCEEDED,
+    "A reconcile ran past its deadline (`--reconcile-deadline`, 1 minute by default): the provider or its endpoint answered too slowly, or not at all. What it learned before the cut is kept; coffer retries with backoff.",
+    "If it lasts, check that the endpoint answers (a proxy, a firewall that drops instead of refusing); a slow but working cloud may need a longer `operator.reconcileDeadline`.",
+);
+pub const LIST_TOO_LARGE: Reason = Reason::new(
+    "ListTooLarge",
+    "One provider list read more than coffer reads across all its pages (50,000 items or 32 MiB): a provider paging without end, or an account far larger than coffer expects.",
+    "Check the provider's answers (the message names the list and the cap); coffer does not retry it until the object or its ProviderConfig changes.",
+);
 
 /// Every reason the engine itself shows, for any kind: its own, the ones
 /// [`super::Error::reason`] gives (the provider's and the ProviderConfig's
@@ -158,4 +168,6 @@ pub const REASONS: &[Reason] = &[
     SECRET_NOT_FOUND,
     SECRET_KEY_MISSING,
     ENDPOINT_REFUSED,
+    DEADLINE_EXCEEDED,
+    LIST_TOO_LARGE,
 ];

@@ -115,7 +115,8 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
             self.report(&progress, None, false).await?;
             return Ok(Action::await_change());
         }
-        let result = self.sync::<P>(&mut progress).await;
+        let deadline = self.ctx.timing.reconcile_deadline;
+        let result = within_deadline(deadline, self.sync::<P>(&mut progress)).await;
         let reported = self.report(&progress, result.as_ref().err(), false).await;
         let result = result.and_then(|action| reported.map(|()| action));
         self.remember();
@@ -410,6 +411,20 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
             self.ctx.events.publish(&regarding, note).await;
         }
     }
+}
+
+/// `work`, given up when it outlasts the reconcile deadline `after`: a
+/// provider that accepts connections and never answers must not hold a
+/// slot for longer. What the work learned until then is still in the
+/// progress, and reported: cutting it is a call whose answer was lost, as
+/// a timeout of the call itself would be.
+async fn within_deadline(
+    after: std::time::Duration,
+    work: impl Future<Output = Result<Action, Error>>,
+) -> Result<Action, Error> {
+    tokio::time::timeout(after, work)
+        .await
+        .unwrap_or(Err(Error::DeadlineExceeded { after }))
 }
 
 /// The pair's plan as status shows it.

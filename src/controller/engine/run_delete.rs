@@ -41,7 +41,8 @@ impl<K: Managed, E> Run<'_, K, E> {
             self.ctx.forget(K::KIND, self.obj);
             return Ok(Action::await_change());
         }
-        let result = self.delete::<P>(&mut progress).await;
+        let deadline = self.ctx.timing.reconcile_deadline;
+        let result = super::within_deadline(deadline, self.delete::<P>(&mut progress)).await;
         match &result {
             Ok(_) => {
                 self.release().await;

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::credentials;
-use crate::controller::engine::ReconcileError;
 use crate::controller::engine::finalizing::FinalizerFailure;
+use crate::controller::engine::{self, ReconcileError};
 use crate::controller::providers;
 use crate::provider::ProviderError;
 
@@ -33,6 +33,14 @@ pub enum Error {
 
     #[error("{0}")]
     Credentials(#[from] credentials::HoldError),
+
+    /// The credentials check outlasted the reconcile deadline.
+    #[error(
+        "checking the credentials did not finish within {}s (coffer run --reconcile-deadline): \
+         the endpoint is answering slowly or not at all; check spec.endpoints. coffer retries",
+        after.as_secs_f64()
+    )]
+    DeadlineExceeded { after: Duration },
 }
 
 impl Error {
@@ -44,6 +52,7 @@ impl Error {
             Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "KubernetesError",
             Self::NotNamespaced => "InvalidObject",
             Self::InUse { .. } => "InUse",
+            Self::DeadlineExceeded { .. } => engine::error::DEADLINE_EXCEEDED,
         }
     }
 
@@ -53,9 +62,11 @@ impl Error {
         match self {
             Self::Config(_) | Self::NotNamespaced => true,
             Self::Provider(e) => !e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
-                false
-            }
+            Self::Status(_)
+            | Self::Finalizer(_)
+            | Self::InUse { .. }
+            | Self::Credentials(_)
+            | Self::DeadlineExceeded { .. } => false,
         }
     }
 }
@@ -75,9 +86,11 @@ impl ReconcileError for Error {
         match self {
             Self::Config(e) => e.is_retryable(),
             Self::Provider(e) => e.is_retryable(),
-            Self::Status(_) | Self::Finalizer(_) | Self::InUse { .. } | Self::Credentials(_) => {
-                true
-            }
+            Self::Status(_)
+            | Self::Finalizer(_)
+            | Self::InUse { .. }
+            | Self::Credentials(_)
+            | Self::DeadlineExceeded { .. } => true,
             Self::NotNamespaced => false,
         }
     }
@@ -100,6 +113,7 @@ impl ReconcileError for Error {
             Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "kubernetes",
             Self::NotNamespaced => "invalid_object",
             Self::InUse { .. } => "in_use",
+            Self::DeadlineExceeded { .. } => "deadline_exceeded",
         }
     }
 }

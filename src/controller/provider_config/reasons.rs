@@ -35,4 +35,6 @@ pub const REASONS: &[Reason] = &[
     engine::UNAUTHORIZED,
     engine::PROVIDER_UNAVAILABLE,
     engine::ENDPOINT_REFUSED,
+    engine::DEADLINE_EXCEEDED,
+    engine::LIST_TOO_LARGE,
 ];

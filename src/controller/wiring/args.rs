@@ -28,9 +28,30 @@ pub struct RunArgs {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_reconciles: u16,
 
-    /// Only watch objects in this namespace; all namespaces when unset.
-    #[arg(long, env = "COFFER_WATCH_NAMESPACE")]
-    pub watch_namespace: Option<String>,
+    /// At most this many of a kind's concurrent reconciles go to the objects
+    /// of one ProviderConfig, so that a slow or unanswering endpoint leaves
+    /// the others slots. Default: half of --max-concurrent-reconciles.
+    #[arg(long, env = "COFFER_MAX_CONCURRENT_RECONCILES_PER_CONFIG",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_reconciles_per_config: Option<u16>,
+
+    /// How long one reconcile may take, all its provider calls together,
+    /// before it is given up and retried with backoff (condition reason
+    /// ReconcileDeadlineExceeded). One call alone is bounded at 30 s.
+    #[arg(long, env = "COFFER_RECONCILE_DEADLINE", default_value = "1m", value_parser = parse_duration)]
+    pub reconcile_deadline: Duration,
+
+    /// Watch and act only in these namespaces (comma-separated), and in the
+    /// one coffer runs in (POD_NAMESPACE); every namespace when unset.
+    /// Objects elsewhere are never read or written, so coffer needs rights
+    /// in these namespaces only.
+    #[arg(
+        long,
+        alias = "watch-namespace",
+        env = "COFFER_WATCH_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub watch_namespaces: Vec<String>,
 
     /// Run the controllers only while holding a `coordination.k8s.io/v1` Lease,
     /// so that several replicas can run and exactly one of them acts.
@@ -135,11 +156,30 @@ impl RunArgs {
         Settings {
             resync_interval: self.resync_interval,
             max_concurrent_reconciles: self.max_concurrent_reconciles,
-            watch_namespace: self.watch_namespace.clone(),
+            max_concurrent_reconciles_per_config: self.max_concurrent_reconciles_per_config,
+            reconcile_deadline: self.reconcile_deadline,
+            watch_namespaces: self.watched_namespaces(),
             failure_grace: self.failure_grace,
             allowed_endpoints: self.allowed_endpoints.policy().clone(),
             ..Settings::default()
         }
+    }
+
+    /// The namespaces to watch, coffer's own among them, each once and in
+    /// order; empty for all.
+    fn watched_namespaces(&self) -> Vec<String> {
+        let mut namespaces: Vec<String> = Vec::new();
+        let listed = self.watch_namespaces.iter().map(|ns| ns.trim());
+        for ns in listed.filter(|ns| !ns.is_empty()) {
+            if !namespaces.iter().any(|n| n == ns) {
+                namespaces.push(ns.to_string());
+            }
+        }
+        let own = &self.leader_election_namespace;
+        if !namespaces.is_empty() && !namespaces.contains(own) {
+            namespaces.push(own.clone());
+        }
+        namespaces
     }
 }
 
@@ -150,8 +190,13 @@ pub struct Settings {
     pub resync_interval: Duration,
     /// Concurrent reconciles per kind.
     pub max_concurrent_reconciles: u16,
-    /// Restrict watches to one namespace.
-    pub watch_namespace: Option<String>,
+    /// Concurrent reconciles per kind one ProviderConfig's objects may
+    /// hold; `None` for half of `max_concurrent_reconciles`.
+    pub max_concurrent_reconciles_per_config: Option<u16>,
+    /// How long one reconcile may take.
+    pub reconcile_deadline: Duration,
+    /// The namespaces watched; all when empty.
+    pub watch_namespaces: Vec<String>,
     /// First retry delay after a retryable error, before jitter.
     pub backoff_base: Duration,
     /// Longest retry delay after repeated retryable errors.
@@ -180,7 +225,18 @@ impl Settings {
             failure_grace: self.failure_grace,
             backoff_base: self.backoff_base,
             backoff_max: self.backoff_max,
+            reconcile_deadline: self.reconcile_deadline,
         }
+    }
+
+    /// How many of a kind's concurrent reconciles one ProviderConfig's
+    /// objects may hold: as set, else half of them (at least one).
+    pub fn session_share(&self) -> usize {
+        let all = self.max_concurrent_reconciles;
+        let share = self
+            .max_concurrent_reconciles_per_config
+            .unwrap_or(all.div_ceil(2));
+        usize::from(share.clamp(1, all.max(1)))
     }
 }
 
@@ -189,7 +245,9 @@ impl Default for Settings {
         Self {
             resync_interval: Duration::from_secs(600),
             max_concurrent_reconciles: 16,
-            watch_namespace: None,
+            max_concurrent_reconciles_per_config: None,
+            reconcile_deadline: Duration::from_secs(60),
+            watch_namespaces: Vec::new(),
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
             poll_interval: Duration::from_secs(10),
@@ -262,6 +320,39 @@ mod tests {
         assert!(parse(&["--leader-election"]).leader_election);
         assert!(parse(&["--leader-election=true"]).leader_election);
         assert!(!parse(&["--leader-election=false"]).leader_election);
+    }
+
+    #[test]
+    fn watch_namespaces_add_coffers_own_and_default_to_all() {
+        assert!(parse(&[]).settings().watch_namespaces.is_empty());
+        let args = parse(&[
+            "--watch-namespaces=team-a, team-b,team-a",
+            "--leader-election-namespace=coffer-system",
+        ]);
+        assert_eq!(
+            args.settings().watch_namespaces,
+            ["team-a", "team-b", "coffer-system"]
+        );
+        // The flag's old, singular name still works.
+        let one = parse(&["--watch-namespace", "coffer-system"]);
+        assert_eq!(one.watch_namespaces, ["coffer-system"]);
+    }
+
+    #[test]
+    fn a_config_gets_half_the_reconciles_unless_told() {
+        assert_eq!(parse(&[]).settings().session_share(), 8);
+        let told = parse(&["--max-concurrent-reconciles-per-config=3"]);
+        assert_eq!(told.settings().session_share(), 3);
+        let over = parse(&[
+            "--max-concurrent-reconciles=4",
+            "--max-concurrent-reconciles-per-config=9",
+        ]);
+        assert_eq!(over.settings().session_share(), 4);
+        assert_eq!(
+            parse(&["--reconcile-deadline=90s"]).reconcile_deadline,
+            Duration::from_secs(90)
+        );
+        assert_eq!(parse(&[]).reconcile_deadline, Duration::from_secs(60));
     }
 
     #[test]

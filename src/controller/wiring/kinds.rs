@@ -19,8 +19,10 @@ use super::changes;
 use super::lenient::{self, Unreadable};
 use super::metrics::Metrics;
 use super::metrics::objects::{StoreCensus, managed_conditions, managed_state};
+use super::namespaces;
 use super::sweep;
 use crate::controller::caches::{self, Users};
+use crate::controller::engine::slots::Wake;
 use crate::controller::engine::{self, Managed, object_key};
 use crate::controller::env::Context;
 use crate::controller::providers::TLS_REASONS;
@@ -139,6 +141,15 @@ impl<K: Managed> Kind<K> {
         self.users.clone()
     }
 
+    /// How the engine wakes an object of this kind that waited for its
+    /// ProviderConfig's share of the reconciles.
+    pub fn slot_wake(&self) -> Wake {
+        let wake = self.users.wake.clone();
+        Arc::new(move |namespace: &str, name: &str| {
+            let _ = wake.unbounded_send(ObjectRef::new(name).within(namespace));
+        })
+    }
+
     /// The kind's store, for other kinds that reference its objects.
     pub fn store(&self) -> Store<K> {
         self.store.clone()
@@ -162,7 +173,7 @@ impl<K: Managed> Kind<K> {
             metrics,
             unreadable,
         } = with;
-        let namespace = settings.watch_namespace.clone();
+        let namespaces = settings.watch_namespaces.clone();
         let config = controller::Config::default().concurrency(settings.max_concurrent_reconciles);
         metrics.objects.add(Arc::new(StoreCensus::new(
             K::KIND,
@@ -173,21 +184,20 @@ impl<K: Managed> Kind<K> {
         let first_ready = metrics.time_to_ready.kind(K::KIND);
         let queue = metrics.queue.kind(K::KIND);
         let (joined, left) = (queue.clone(), queue.clone());
-        let events = lenient::watch::<K>(
-            client,
-            namespace.as_deref(),
-            watcher::Config::default(),
-            unreadable,
-        )
-        .default_backoff()
-        .modify(caches::slim_managed)
-        .reflect(self.writer)
-        .inspect_ok(move |event| {
-            first_ready.on_event(event, managed_conditions::<K>);
-            if let watcher::Event::Delete(obj) = event {
-                left.forget(obj.meta().namespace.as_deref(), name_of(obj));
-            }
-        });
+        let watch = |ns: Option<&str>| {
+            let config = watcher::Config::default();
+            lenient::watch::<K>(client, ns, config, unreadable.clone()).boxed()
+        };
+        let events = namespaces::watch_each(&namespaces, self.store.clone(), &watch)
+            .default_backoff()
+            .modify(caches::slim_managed)
+            .reflect(self.writer)
+            .inspect_ok(move |event| {
+                first_ready.on_event(event, managed_conditions::<K>);
+                if let watcher::Event::Delete(obj) = event {
+                    left.forget(obj.meta().namespace.as_deref(), name_of(obj));
+                }
+            });
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         // Before the filter: a status change is news for the woken.
         let events = events.inspect(move |event| wake_others(&store, &wake, event));

@@ -6,7 +6,9 @@
 //! Watches: BackupVaults once (the controller's own reflector); ProviderConfigs,
 //! and labelled Secrets and ConfigMaps once each, into caches that reconciles read and that,
 //! after each change is in the cache, wake the objects referencing it. So a
-//! reconcile woken by a Secret change always sees that change.
+//! reconcile woken by a Secret change always sees that change. With
+//! `--watch-namespaces`, each of those is one watch per namespace, merged
+//! into the same cache (`namespaces`).
 
 pub mod args;
 pub mod changes;
@@ -15,13 +17,14 @@ pub mod kube_client;
 pub mod leader;
 pub mod lenient;
 pub mod metrics;
+pub mod namespaces;
 pub mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::FutureExt;
 use futures::channel::mpsc;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -37,7 +40,7 @@ use crate::controller::agency;
 use crate::controller::backup_share;
 use crate::controller::backup_vault;
 use crate::controller::caches::{self, Caches, Change, ContentVersions, SpecVersions, Users};
-use crate::controller::engine;
+use crate::controller::engine::{self, Managed, slots::Slots};
 use crate::controller::env::{Context, Env};
 use crate::controller::provider_config;
 use crate::controller::providers::{self, HuaweiFactory, ProviderFactory};
@@ -193,7 +196,7 @@ async fn run_controllers(
     stopping: Stopping,
     fence: Fence,
 ) -> Result<(), Error> {
-    let namespace = settings.watch_namespace.clone();
+    let namespaces = settings.watch_namespaces.clone();
     let vaults = Kind::<BackupVault>::new();
     let shares = Kind::<BackupShare>::new();
     let agencies = Kind::<Agency>::new();
@@ -223,13 +226,21 @@ async fn run_controllers(
             .allowing(settings.allowed_endpoints.clone())
             .fenced(fence),
     };
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        env,
-        metrics.reconciles.clone(),
-        settings.timing(),
-        settings.instance.clone(),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            env,
+            metrics.reconciles.clone(),
+            settings.timing(),
+            settings.instance.clone(),
+        )
+        .with_slots(
+            Slots::new(settings.session_share())
+                .wake(BackupVault::KIND, vaults.slot_wake())
+                .wake(BackupShare::KIND, shares.slot_wake())
+                .wake(Agency::KIND, agencies.slot_wake()),
+        ),
+    );
     let running = || kinds::Running {
         client: &client,
         settings: &settings,
@@ -245,27 +256,30 @@ async fn run_controllers(
         caches: caches.clone(),
     };
 
+    let config_watch = |ns: Option<&str>| {
+        let config = watcher::Config::default();
+        lenient::watch::<ProviderConfig>(&client, ns, config, unreadable.clone()).boxed()
+    };
     let config_cache = caches::reflect_stream(
-        lenient::watch::<ProviderConfig>(
-            &client,
-            namespace.as_deref(),
-            watcher::Config::default(),
-            unreadable.clone(),
-        ),
+        namespaces::watch_each(&namespaces, config_store.clone(), &config_watch),
         config_writer,
         wake.on_config_change(ctx.clone()),
     );
-    let secret_cache = caches::reflect(
-        scoped::<Secret>(&client, namespace.as_deref()),
-        watcher::Config::default().labels(&caches::credentials_selector()),
+    let secret_watch = |ns: Option<&str>| labelled::<Secret>(&client, ns);
+    let secret_cache = caches::reflect_stream(
+        namespaces::watch_each(&namespaces, secret_writer.as_reader(), &secret_watch),
         secret_writer,
         wake.on_secret_change(),
     );
     // CA bundles (`caBundleRef`) in ConfigMaps: under the same label as
     // Secrets, so that coffer never caches every ConfigMap in the cluster.
-    let config_map_cache = caches::reflect(
-        scoped::<ConfigMap>(&client, namespace.as_deref()),
-        watcher::Config::default().labels(&caches::credentials_selector()),
+    let config_map_watch = |ns: Option<&str>| labelled::<ConfigMap>(&client, ns);
+    let config_map_cache = caches::reflect_stream(
+        namespaces::watch_each(
+            &namespaces,
+            config_map_writer.as_reader(),
+            &config_map_watch,
+        ),
         config_map_writer,
         wake.on_config_map_change(),
     );
@@ -453,14 +467,26 @@ impl Wake {
     }
 }
 
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+/// The objects of kind `K` labelled `coffer.dev/credentials=true` in
+/// `namespace`, or in every namespace.
+fn labelled<K>(
+    client: &Client,
+    namespace: Option<&str>,
+) -> futures::stream::BoxStream<'static, Result<watcher::Event<K>, watcher::Error>>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
 {
-    match namespace {
+    let api = match namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
-    }
+    };
+    let config = watcher::Config::default().labels(&caches::credentials_selector());
+    watcher(api, config).boxed()
 }
 
 async fn shutdown_signal() {

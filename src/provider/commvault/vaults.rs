@@ -16,6 +16,7 @@ use super::wire::{
 use super::{CreatedS3Vault, Job, NewS3Vault, S3Vault, S3VaultApi, S3VaultClient};
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
+use crate::provider::listing::Tally;
 use crate::provider::metrics::ProviderMetrics;
 
 /// How many stores one list page asks for.
@@ -151,6 +152,7 @@ impl S3VaultApi for CommvaultVaults {
 
     async fn list(&self) -> Result<Vec<S3Vault>, ProviderError> {
         let mut vaults = Vec::new();
+        let mut tally = Tally::new("S3 vaults");
         for page in 0..MAX_PAGES {
             let path = format!(
                 "V4/cvS3Stores?hardRefresh=true&start={}&limit={PAGE}&fl=overview",
@@ -167,6 +169,7 @@ impl S3VaultApi for CommvaultVaults {
             let list: StoreList = serde_json::from_slice(&answer.body)
                 .map_err(|e| errors::unreadable("V4/cvS3Stores", &e))?;
             let got = list.stores.len();
+            tally.page(got, answer.body.len())?;
             vaults.extend(list.stores.into_iter().filter_map(|s| {
                 Some(S3Vault {
                     client_id: s.client_id?,

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::client::{Call, CbrClient, HuaweiConnection};
 use super::errors::{FailedResponse, map_cbr_error};
 use super::share::{Backup, CbrShareApi, MAX_MEMBERS_PER_ADD, Member, MemberStatus};
+use super::transport::Response;
 use super::vaults::{ignore_body, json, next_offset};
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
+use crate::provider::listing::Tally;
 use crate::provider::metrics::ProviderMetrics;
 
 /// The largest page of members asked for.
@@ -170,6 +172,7 @@ impl CbrShareApi for HuaweiShares {
         let id = checked(backup_id)?;
         let mut all = Vec::new();
         let mut offset = 0u64;
+        let mut tally = Tally::new(format!("the members of backup {id}"));
         for _ in 0..MAX_PAGES {
             let call = Call::new("list_members", Method::GET, backup_what(id))
                 .path(&["backups", id, "members"])
@@ -177,10 +180,9 @@ impl CbrShareApi for HuaweiShares {
                     ("limit", PAGE_LIMIT.to_string()),
                     ("offset", offset.to_string()),
                 ]);
-            let page = self
-                .cbr
-                .call_mapped(&call, map_share_error, json::<MemberPage>)
-                .await?;
+            let decode = |resp: &Response| json::<MemberPage>(resp).map(|p| (p, resp.body.len()));
+            let (page, bytes) = self.cbr.call_mapped(&call, map_share_error, decode).await?;
+            tally.page(page.members.len(), bytes)?;
             let next = next_offset(offset, page.members.len(), page.count);
             all.extend(page.members.into_iter().map(member_from_wire));
             match next {

@@ -22,6 +22,7 @@ use super::wire::{
 };
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
+use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
 
 /// The largest page CBR serves.
@@ -59,7 +60,12 @@ impl HuaweiVaults {
         })
     }
 
-    async fn list_page(&self, name: &str, offset: u64) -> Result<VaultPage, ProviderError> {
+    /// A page of vaults, and how many bytes its answer was.
+    async fn list_page(
+        &self,
+        name: &str,
+        offset: u64,
+    ) -> Result<(VaultPage, usize), ProviderError> {
         let call = Call::new("list_vaults", Method::GET, format!("vaults named {name:?}"))
             .path(&["vaults"])
             .query(&[
@@ -67,7 +73,8 @@ impl HuaweiVaults {
                 ("limit", PAGE_LIMIT.to_string()),
                 ("offset", offset.to_string()),
             ]);
-        self.cbr.call(&call, json::<VaultPage>).await
+        let page = |resp: &Response| json::<VaultPage>(resp).map(|page| (page, resp.body.len()));
+        self.cbr.call(&call, page).await
     }
 
     /// A call that returns `{"vault": …}`.
@@ -139,16 +146,31 @@ pub fn next_offset(offset: u64, page_len: usize, total: Option<i64>) -> Option<u
     }
 }
 
-/// Fetches pages from offset 0 until [`next_offset`] says stop.
-pub async fn collect_pages<F, Fut>(mut fetch: F) -> Result<Vec<WireVault>, ProviderError>
+/// Fetches pages (each with the size of its answer) from offset 0 until
+/// [`next_offset`] says stop, within [`ListCap::DEFAULT`].
+pub async fn collect_pages<F, Fut>(fetch: F) -> Result<Vec<WireVault>, ProviderError>
 where
     F: FnMut(u64) -> Fut,
-    Fut: Future<Output = Result<VaultPage, ProviderError>>,
+    Fut: Future<Output = Result<(VaultPage, usize), ProviderError>>,
+{
+    collect_pages_within(ListCap::DEFAULT, fetch).await
+}
+
+/// [`collect_pages`] within `cap`.
+pub async fn collect_pages_within<F, Fut>(
+    cap: ListCap,
+    mut fetch: F,
+) -> Result<Vec<WireVault>, ProviderError>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<(VaultPage, usize), ProviderError>>,
 {
     let mut all = Vec::new();
     let mut offset = 0;
+    let mut tally = Tally::with_cap(cap, "vaults");
     for _ in 0..MAX_PAGES {
-        let page = fetch(offset).await?;
+        let (page, bytes) = fetch(offset).await?;
+        tally.page(page.vaults.len(), bytes)?;
         let next = next_offset(offset, page.vaults.len(), page.count);
         all.extend(page.vaults);
         match next {
@@ -318,7 +340,7 @@ mod tests {
         let all = collect_pages(|offset| {
             asked.push(offset);
             let p = pages[asked.len() - 1].clone();
-            async move { Ok(p) }
+            async move { Ok((p, 100)) }
         })
         .await
         .expect("lists");
@@ -329,10 +351,37 @@ mod tests {
 
     #[tokio::test]
     async fn collect_pages_gives_up_on_a_listing_that_never_ends() {
-        let err = collect_pages(|_| async { Ok(page(vec![wire("a", "x")], None)) })
+        let err = collect_pages(|_| async { Ok((page(vec![wire("a", "x")], None), 100)) })
             .await
             .expect_err("stops");
         assert!(matches!(err, ProviderError::Transient { .. }));
+    }
+
+    #[tokio::test]
+    async fn collect_pages_stops_at_the_list_cap_and_names_it() {
+        let cap = ListCap {
+            items: 25,
+            bytes: 1 << 20,
+        };
+        let mut asked = 0;
+        let full = || page((0..10).map(|i| wire(&i.to_string(), "x")).collect(), None);
+        let err = collect_pages_within(cap, |_| {
+            asked += 1;
+            let p = full();
+            async move { Ok((p, 1000)) }
+        })
+        .await
+        .expect_err("stops at the cap");
+        assert_eq!(asked, 3, "pages read past the cap");
+        assert!(err.to_string().contains("25 items"), "{err}");
+        let bytes = ListCap {
+            items: 1000,
+            bytes: 2500,
+        };
+        let err = collect_pages_within(bytes, |_| async move { Ok((full(), 1000)) })
+            .await
+            .expect_err("stops at the byte cap");
+        assert!(err.to_string().contains("2500 bytes"), "{err}");
     }
 
     #[tokio::test]

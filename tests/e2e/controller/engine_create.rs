@@ -233,7 +233,11 @@ fn wake_all<T>(
 /// every vault (a vault reconciled before its Secret reached the cache
 /// waits for that change, as in `coffer run`).
 async fn unsearchable_controller(client: kube::Client, settings: Settings, metrics: Arc<Metrics>) {
-    let ns = settings.watch_namespace.clone().expect("one namespace");
+    let ns = settings
+        .watch_namespaces
+        .first()
+        .cloned()
+        .expect("one namespace");
     let (configs, config_writer) = reflector::store::<ProviderConfig>();
     let (secrets, secret_writer) = reflector::store::<Secret>();
     let (vaults, vault_writer) = reflector::store::<BackupVault>();

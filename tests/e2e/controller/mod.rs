@@ -29,6 +29,7 @@ mod rackspace;
 mod rackspace_process;
 mod rate_budget;
 mod shutdown;
+mod starvation;
 mod teardown;
 mod teardown_ca;
 mod tls;
@@ -192,7 +193,7 @@ impl Running {
         let mut settings = Settings {
             allowed_endpoints,
             resync_interval: RESYNC,
-            watch_namespace: Some(ns.clone()),
+            watch_namespaces: vec![ns.clone()],
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
             poll_interval: Duration::from_millis(300),
