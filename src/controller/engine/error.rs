@@ -265,7 +265,11 @@ mod tests {
         };
         assert!(e.is_retryable());
         assert_eq!(e.reason(), DEADLINE_EXCEEDED);
-        assert!(super::super::report::REASONS.contains(&e.reason()));
+        assert!(
+            super::super::reasons::REASONS
+                .iter()
+                .any(|r| r.name == e.reason())
+        );
         assert!(e.to_string().contains("60s"), "{e}");
         assert!(e.to_string().contains("--reconcile-deadline"), "{e}");
     }
