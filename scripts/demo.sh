@@ -116,6 +116,13 @@ start() {
     kubectl get "$bs" -o yaml | sed -n '/^status:/,$p'
   done
 
+  # kubectl finds the plugin as kubectl-coffer on PATH: a link to coffer.
+  mkdir -p "$demo/bin"
+  ln -sf "$bin" "$demo/bin/kubectl-coffer"
+  echo
+  say "kubectl coffer status -A"
+  KUBECONFIG=$kubeconfig PATH="$demo/bin:$PATH" "$KUBECTL" coffer status -A
+
   cat <<MSG
 
 The demo is running in the background:
@@ -127,8 +134,9 @@ The demo is running in the background:
 
 Use kubectl against it:
   export KUBECONFIG=$kubeconfig
-  export PATH=$(dirname "$KUBECTL"):\$PATH
+  export PATH=$demo/bin:$(dirname "$KUBECTL"):\$PATH
   kubectl get coffer
+  kubectl coffer status -A      # failing first; also: kubectl coffer plan, drift, reconcile bv/NAME
   kubectl patch bv web-servers --type merge -p '{"spec":{"huaweiCloud":{"billing":{"size":200}}}}'
 Change the Rackspace vault's passphrase (coffer sends old and new to the agent):
   kubectl patch secret vault-passphrase --type merge -p '{"stringData":{"passphrase":"another passphrase"}}'
