@@ -30,18 +30,6 @@ fn external_id(bv: &BackupVault) -> String {
         .expect("externalId")
 }
 
-async fn gone(run: &Running, name: &str) {
-    eventually(&format!("BackupVault {name} is gone"), || async {
-        run.api::<BackupVault>()
-            .get_opt(name)
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn a_new_vault_becomes_ready_with_its_external_id() {
     let run = Running::start("bv-create").await;
@@ -302,7 +290,7 @@ async fn delete_removes_the_vault_then_the_finalizer() {
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    gone(&run, "team-a").await;
+    run.vault_gone("team-a").await;
 
     assert!(
         run.cbr.get(&id).await.is_err_and(|e| e.is_not_found()),
@@ -335,7 +323,7 @@ async fn orphan_keeps_the_vault() {
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    gone(&run, "team-a").await;
+    run.vault_gone("team-a").await;
 
     assert!(
         run.cbr.get(&id).await.is_ok(),

@@ -102,18 +102,6 @@ fn count(run: &Running, op: Operation) -> usize {
     run.emulator.requests(Some(op)).len()
 }
 
-async fn gone(run: &Running, name: &str) {
-    eventually(&format!("BackupVault {name} is gone"), || async {
-        run.api::<BackupVault>()
-            .get_opt(name)
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-}
-
 /// The Ready condition of ProviderConfig `commvault`.
 async fn config_ready(run: &Running) -> Option<(String, String, String)> {
     let pc = run
@@ -426,7 +414,7 @@ async fn delete_retires_and_removes_the_vault() {
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    gone(&run, "team-a").await;
+    run.vault_gone("team-a").await;
     assert!(s3_vaults(&run).is_empty(), "{:?}", s3_vaults(&run));
     assert_eq!(count(&run, Operation::RetireClient), 1);
     assert_eq!(count(&run, Operation::DeleteClient), 1);
@@ -450,7 +438,7 @@ async fn orphan_keeps_the_vault() {
         .delete("team-a", &DeleteParams::default())
         .await
         .expect("delete");
-    gone(&run, "team-a").await;
+    run.vault_gone("team-a").await;
     assert_eq!(s3_vaults(&run).len(), 1);
     assert_eq!(count(&run, Operation::RetireClient), 0);
     assert_eq!(count(&run, Operation::DeleteClient), 0);

@@ -43,18 +43,6 @@ fn s3_clients(run: &Running) -> BTreeMap<String, bool> {
         .collect()
 }
 
-async fn vault_gone(run: &Running, name: &str) {
-    eventually(&format!("BackupVault {name} is gone"), || async {
-        run.api::<BackupVault>()
-            .get_opt(name)
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn a_commvault_delete_that_stopped_after_the_retire_is_finished() {
     let run = Running::start_bare("del-cv-half").await;
@@ -104,7 +92,7 @@ async fn a_commvault_delete_that_stopped_after_the_retire_is_finished() {
     run.emulator
         .set_faults(FaultConfig::default())
         .expect("faults");
-    vault_gone(&run, "half").await;
+    run.vault_gone("half").await;
     assert!(
         !s3_clients(&run).contains_key(&id),
         "client {id} is left at the provider: {:?}",
@@ -150,7 +138,7 @@ async fn a_commvault_retire_whose_answer_was_lost_is_finished() {
     .await;
     // A restart now keeps nothing in memory: only what status recorded.
     run.restart_controllers().await;
-    vault_gone(&run, "lost").await;
+    run.vault_gone("lost").await;
     assert!(
         !s3_clients(&run).contains_key(&id),
         "client {id} is left at the provider: {:?}",

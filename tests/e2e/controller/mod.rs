@@ -342,6 +342,19 @@ impl Running {
 
     /// Creates BackupVault `name` (see [`Self::create_vault`]), waits until it
     /// is Ready, and returns the vault's id.
+    /// Waits until BackupVault `name` is gone from the API server.
+    pub async fn vault_gone(&self, name: &str) {
+        eventually(&format!("BackupVault {name} is gone"), || async {
+            self.api::<BackupVault>()
+                .get_opt(name)
+                .await
+                .expect("reading the BackupVault")
+                .is_none()
+                .then_some(())
+        })
+        .await;
+    }
+
     pub async fn ready_vault(&self, name: &str, extra: serde_json::Value) -> String {
         self.create_vault(name, extra).await;
         let bv = self
