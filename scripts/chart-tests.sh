@@ -266,7 +266,7 @@ can update providerconfigs.coffer.dev --subresource=status -n team-a
 can update backupvaults.coffer.dev --subresource=finalizers -n team-a
 can watch secrets -A
 can create events -n team-a
-can patch events.events.k8s.io -n team-a
+cannot create events.events.k8s.io -n team-a
 can create leases.coordination.k8s.io -n coffer-system
 can update leases.coordination.k8s.io -n coffer-system
 cannot create backupvaults.coffer.dev -n team-a
@@ -346,7 +346,7 @@ for ns in team-a team-b coffer-ns; do
     ns_cannot delete "$kind.coffer.dev" -n "$ns"
   done
   ns_can create events -n "$ns"
-  ns_can patch events.events.k8s.io -n "$ns"
+  ns_cannot create events.events.k8s.io -n "$ns"
   ns_cannot update secrets -n "$ns"
   ns_cannot delete secrets -n "$ns"
 done

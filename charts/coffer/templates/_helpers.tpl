@@ -111,9 +111,6 @@ the default watchNamespaces (all), a Role's in each namespace otherwise.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
 {{- end }}
 
 {{/*
