@@ -50,6 +50,17 @@ pub(super) fn owner_client(run: &Running) -> CbrClient {
     CbrClient::new(&conn, Arc::new(ProviderMetrics::default()), unlimited()).expect("owner client")
 }
 
+/// The members CBR lists for `backup`, read as its owner.
+pub(super) async fn members_of(run: &Running, backup: &str) -> Vec<Value> {
+    let members =
+        Call::new("list_members", Method::GET, "members").path(&["backups", backup, "members"]);
+    let page = owner_client(run)
+        .call(&members, json_of)
+        .await
+        .expect("members");
+    page["members"].as_array().cloned().unwrap_or_default()
+}
+
 pub(super) fn json_of(resp: &Response) -> Result<Value, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| ProviderError::Transient {
         message: e.to_string(),

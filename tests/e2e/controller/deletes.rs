@@ -9,16 +9,13 @@ use std::time::Duration;
 
 use coffer::api::{Agency, BackupShare, BackupVault};
 use coffer::emulator::{CommvaultSettings, FaultConfig, FaultRule, Operation, RuleFault};
-use coffer::provider::huawei::client::Call;
 use coffer::provider::huawei::iam::IamAgencyApi;
 use kube::ResourceExt;
 use kube::api::{DeleteParams, ListParams};
-use reqwest::Method;
 use serde_json::json;
 
 use super::backup_share::{
-    create_share, is_ready as share_ready, json_of, make_backup, owner_client, owner_spec,
-    projects, share_when,
+    create_share, is_ready as share_ready, make_backup, owner_spec, projects, share_when,
 };
 use super::{Running, condition, eventually, is_ready};
 
@@ -214,20 +211,10 @@ async fn left_of(run: &Running, made: &Made) -> Vec<String> {
             .get(id)
             .map(|retired| format!("S3 vault {id} (retired: {retired})"))
     }));
-    let members = Call::new("list_members", Method::GET, "members").path(&[
-        "backups",
-        &made.backup,
-        "members",
-    ]);
-    let page = owner_client(run)
-        .call(&members, json_of)
-        .await
-        .expect("members");
     left.extend(
-        page["members"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        super::backup_share::members_of(run, &made.backup)
+            .await
+            .iter()
             .map(|m| format!("share member {}", m["dest_project_id"])),
     );
     left

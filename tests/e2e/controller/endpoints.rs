@@ -6,11 +6,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use coffer::api::{BackupVault, ProviderConfig};
+use coffer::api::BackupVault;
 use kube::api::PostParams;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::rackspace::{create_agent_vault, rackspace_objects};
+use super::tls::{config_ready, create_config};
 use super::{RESYNC, Running, condition, eventually};
 
 /// A listener on loopback that accepts and counts connections, answering
@@ -54,31 +55,12 @@ impl Outsider {
     }
 }
 
-async fn create_config(run: &Running, name: &str, spec: Value) {
-    let pc: ProviderConfig = serde_json::from_value(json!({
-        "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
-        "metadata": {"name": name}, "spec": spec,
-    }))
-    .expect("provider config");
-    run.api::<ProviderConfig>()
-        .create(&PostParams::default(), &pc)
-        .await
-        .expect("creating the ProviderConfig");
-}
-
 /// Waits until `pc` says `EndpointNotAllowed`, naming the pattern to add.
 async fn refused_config(run: &Running, pc: &str, pattern: &str) {
     eventually(&format!("ProviderConfig {pc} refused"), || async {
-        let pc = run.api::<ProviderConfig>().get_opt(pc).await.ok()??;
-        let ready = pc
-            .status?
-            .conditions
-            .into_iter()
-            .find(|c| c.type_ == "Ready")?;
-        (ready.status == "False"
-            && ready.reason == "EndpointNotAllowed"
-            && ready.message.contains(pattern))
-        .then_some(())
+        let (status, reason, message) = config_ready(run, pc).await?;
+        (status == "False" && reason == "EndpointNotAllowed" && message.contains(pattern))
+            .then_some(())
     })
     .await;
 }
@@ -126,14 +108,14 @@ async fn a_provider_config_pointing_outside_the_allowed_endpoints_sends_nothing_
     let url = outsider.url();
     create_config(
         &run,
-        "cv",
+        json!({"name": "cv"}),
         json!({"commvault": {"apiUrl": format!("{url}/commandcenter/api"),
             "credentials": {"secretRef": {"name": "cv"}}}}),
     )
     .await;
     create_config(
         &run,
-        "hw",
+        json!({"name": "hw"}),
         json!({"huaweiCloud": {"region": c.region, "projectId": c.project_id,
             "endpoints": {"iam": url, "cbr": url},
             "credentials": {"type": "AccessKey", "secretRef": {"name": "hw"}}}}),
@@ -141,7 +123,7 @@ async fn a_provider_config_pointing_outside_the_allowed_endpoints_sends_nothing_
     .await;
     create_config(
         &run,
-        "rax",
+        json!({"name": "rax"}),
         json!({"rackspace": {"identityEndpoint": format!("{url}/v2.0"), "region": "DFW",
             "credentials": {"secretRef": {"name": "rax"}}}}),
     )

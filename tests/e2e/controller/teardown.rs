@@ -18,18 +18,16 @@ use std::time::{Duration, Instant};
 
 use coffer::api::{BackupVault, ProviderConfig};
 use coffer::emulator::CommvaultSettings;
-use coffer::provider::huawei::client::Call;
 use coffer::provider::huawei::iam::IamAgencyApi;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use reqwest::Method;
 use serde_json::json;
 
 use super::backup_share::{
-    create_share, is_ready as share_ready, json_of, make_backup, owner_client, owner_spec,
-    peer_provider_config, share_when,
+    create_share, is_ready as share_ready, make_backup, owner_spec, peer_provider_config,
+    share_when,
 };
 use super::rackspace::{create_agent_vault, encrypted, rackspace_objects};
 use super::{Running, is_ready};
@@ -199,19 +197,10 @@ async fn only_the_kept_are_left(run: &Running, made: &Made) {
         "Commvault vault {} is left: {s3:?}",
         made.commvault_client
     );
-    let members = Call::new("list_members", Method::GET, "members").path(&[
-        "backups",
-        &made.backup,
-        "members",
-    ]);
-    let page = owner_client(run)
-        .call(&members, json_of)
-        .await
-        .expect("members");
-    assert_eq!(
-        page["members"].as_array().map_or(0, Vec::len),
-        0,
-        "the owner share's member is left: {page}"
+    let members = super::backup_share::members_of(run, &made.backup).await;
+    assert!(
+        members.is_empty(),
+        "the owner share's member is left: {members:?}"
     );
 }
 
