@@ -130,9 +130,20 @@ helm template coffer "$chart" -n coffer-system >"$default"
 crd_count=$(find "$root/crds" -name '*.yaml' | wc -l)
 expect_count "$default" '^kind: CustomResourceDefinition$' "$crd_count"
 expect_count "$default" 'helm.sh/resource-policy: keep' "$crd_count"
-for kind in ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Service Deployment; do
+for kind in ServiceAccount Role RoleBinding Service Deployment; do
   expect_count "$default" "^kind: $kind\$" 1
 done
+# coffer's own, and the one that serves ClusterProviderConfigs.
+expect_count "$default" '^kind: ClusterRole$' 2
+expect_count "$default" '^kind: ClusterRoleBinding$' 2
+expect_lacks "$default" 'cluster-provider-configs'
+helm template coffer "$chart" --set clusterProviderConfigs.enabled=false >"$work/no-cpc.yaml"
+expect_count "$work/no-cpc.yaml" '^kind: ClusterRole$' 1
+expect_has "$work/no-cpc.yaml" '^ +- --cluster-provider-configs=false$'
+helm template coffer "$chart" --set 'watchNamespaces={team-a}' --set clusterProviderConfigs.enabled=true >"$work/ns-cpc.yaml"
+expect_count "$work/ns-cpc.yaml" '^kind: ClusterRole$' 1
+expect_has "$work/ns-cpc.yaml" 'name: coffer-cluster-configs$'
+expect_lacks "$work/ns-cpc.yaml" 'cluster-provider-configs=false' 
 expect_has "$default" '^ +- --resync-interval=10m$'
 expect_has "$default" '^ +- --metrics-addr=0\.0\.0\.0:8080$'
 expect_has "$default" '^ +- --leader-election$'
@@ -164,6 +175,8 @@ expect_count "$custom" '^kind: Role$' 4
 expect_count "$custom" '^kind: RoleBinding$' 4
 expect_count "$custom" '^kind: ClusterRole(Binding)?$' 0
 expect_has "$custom" '^ +- --watch-namespaces=team-a,team-b$'
+# Without a ClusterRole there is no ClusterProviderConfig to read.
+expect_has "$custom" '^ +- --cluster-provider-configs=false$'
 expect_has "$custom" '^ +- --reconcile-deadline=90s$'
 expect_has "$custom" '^ +- --max-concurrent-reconciles-per-config=4$'
 expect_has "$custom" '^  name: backup-operator$'
@@ -303,6 +316,18 @@ can patch backupshares.coffer.dev --subresource=status -n team-a
 can update backupshares.coffer.dev --subresource=finalizers -n team-a
 cannot create backupshares.coffer.dev -n team-a
 cannot delete backupshares.coffer.dev -n team-a
+# ClusterProviderConfig: read, status and finalizer; the Namespaces' labels
+# read, never written.
+for verb in get list watch patch update; do
+  can "$verb" clusterproviderconfigs.coffer.dev
+done
+can patch clusterproviderconfigs.coffer.dev --subresource=status
+can update clusterproviderconfigs.coffer.dev --subresource=finalizers
+cannot create clusterproviderconfigs.coffer.dev
+cannot delete clusterproviderconfigs.coffer.dev
+can watch namespaces
+cannot patch namespaces
+cannot delete namespaces
 
 # can_i_matrix SA: what SA may do with Secrets and coffer's objects in each
 # namespace and across all of them, one line per namespace (printed for the
@@ -364,6 +389,7 @@ for resource in secrets configmaps backupvaults.coffer.dev providerconfigs.coffe
   ns_cannot watch "$resource" -A
 done
 ns_cannot list namespaces
+ns_cannot list clusterproviderconfigs.coffer.dev
 step "can-i matrix, watchNamespaces={team-a,team-b}: $nsa"
 can_i_matrix "$nsa"
 helm uninstall coffer-ns -n coffer-ns >/dev/null
@@ -389,7 +415,8 @@ step "helm uninstall keeps the CRDs"
 helm uninstall coffer -n coffer-system >"$work/uninstall.txt"
 gone -n coffer-system deployment coffer || fail "the Deployment survived helm uninstall"
 gone clusterrole coffer || fail "the ClusterRole survived helm uninstall"
-kubectl get crd backupvaults.coffer.dev providerconfigs.coffer.dev >/dev/null ||
+gone clusterrole coffer-cluster-configs || fail "the ClusterProviderConfig ClusterRole survived helm uninstall"
+kubectl get crd backupvaults.coffer.dev providerconfigs.coffer.dev clusterproviderconfigs.coffer.dev >/dev/null ||
   fail "helm uninstall deleted the CRDs"
 
 step "a reinstall adopts the kept CRDs"

@@ -10,6 +10,7 @@
 pub mod agency;
 pub mod backup_share;
 pub mod backup_vault;
+pub mod cluster_provider_config;
 pub mod conditions;
 pub mod managed;
 pub mod provider_config;
@@ -17,6 +18,7 @@ pub mod provider_config;
 pub use agency::{Agency, AgencySpec, AgencyStatus};
 pub use backup_share::{BackupShare, BackupShareSpec, BackupShareStatus};
 pub use backup_vault::{BackupVault, BackupVaultSpec, BackupVaultStatus};
+pub use cluster_provider_config::{ClusterProviderConfig, ClusterProviderConfigSpec};
 pub use conditions::{Condition, ConditionStatus};
 pub use managed::{ManagedStatus, ManagementPolicy};
 pub use provider_config::{ProviderConfig, ProviderConfigSpec, ProviderConfigStatus};
@@ -38,11 +40,15 @@ pub const OWNERSHIP_TAG: &str = "coffer-uid";
 pub(crate) const DNS1123_SUBDOMAIN_RULE: &str =
     "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')";
 
+/// A DNS-1123 label, the rule for namespace names.
+pub(crate) const DNS1123_LABEL_RULE: &str = "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')";
+
 /// Every CRD coffer serves, in the order `coffer-dev crds` writes them. This, not
 /// `Kind::crd()`, is what gets installed: see [`strict_spec`].
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         strict_spec(ProviderConfig::crd()),
+        strict_spec(ClusterProviderConfig::crd()),
         strict_spec(BackupVault::crd()),
         strict_spec(BackupShare::crd()),
         strict_spec(Agency::crd()),
@@ -83,16 +89,69 @@ fn strip_nullable(schema: &mut JSONSchemaProps) {
     }
 }
 
-/// Where a namespaced object points at the ProviderConfig it uses. Always in
-/// the object's own namespace: a vault can never borrow another team's credentials.
+/// Which ProviderConfig a managed object uses: a ProviderConfig in its own
+/// namespace, or a ClusterProviderConfig that allows its namespace. Never a
+/// ProviderConfig of another namespace: a team cannot borrow another team's
+/// credentials, only use those an admin shared with it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, KubeSchema)]
 pub struct ProviderConfigRef {
-    /// Name of a ProviderConfig in the same namespace as this object.
+    /// `ProviderConfig` (the default), in the object's namespace, or
+    /// `ClusterProviderConfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProviderConfigKind>,
+    /// Name of the ProviderConfig (in the same namespace as this object) or
+    /// of the ClusterProviderConfig.
     #[schemars(length(min = 1, max = 253))]
     #[x_kube(validation = Rule::new(DNS1123_SUBDOMAIN_RULE).message(
         "providerConfigRef.name must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit."
     ))]
     pub name: String,
+}
+
+impl ProviderConfigRef {
+    /// A ProviderConfig in the object's namespace.
+    pub fn namespaced(name: &str) -> Self {
+        Self {
+            kind: None,
+            name: name.to_string(),
+        }
+    }
+
+    /// The kind named, `ProviderConfig` when left out.
+    pub fn kind(&self) -> ProviderConfigKind {
+        self.kind.unwrap_or_default()
+    }
+}
+
+/// The two kinds a `providerConfigRef` can name.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+pub enum ProviderConfigKind {
+    /// A ProviderConfig in the object's own namespace.
+    #[default]
+    ProviderConfig,
+    /// A cluster-scoped ClusterProviderConfig whose `allowedNamespaces`
+    /// includes the object's namespace.
+    ClusterProviderConfig,
+}
+
+impl ProviderConfigKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProviderConfig => "ProviderConfig",
+            Self::ClusterProviderConfig => "ClusterProviderConfig",
+        }
+    }
 }
 
 /// What happens to the cloud object when its Kubernetes object is deleted.

@@ -360,6 +360,10 @@ pub struct ProviderConfigStatus {
     /// their finalizers can still reach the provider.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<ProviderConfigUsers>,
+    /// ClusterProviderConfig only: the namespace its Secret and CA are read
+    /// from (`spec.credentialsNamespace`, or the namespace coffer runs in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_namespace: Option<String>,
 }
 
 /// How many objects of one kind use a ProviderConfig.
@@ -368,7 +372,8 @@ pub struct ProviderConfigStatus {
 pub struct ProviderConfigUsers {
     /// The kind, e.g. `BackupVault`.
     pub kind: String,
-    /// How many objects of that kind in this namespace name this ProviderConfig.
+    /// How many objects of that kind name this ProviderConfig (in its
+    /// namespace; a ClusterProviderConfig's, in every namespace).
     pub count: u32,
 }
 

@@ -13,16 +13,16 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-use super::engine::Managed;
+use super::engine::{Managed, SessionKey};
 use crate::api::managed::CREATE_STARTED_ANNOTATION;
 use crate::api::provider_config::{CaBundleKind, CaSource, ProviderConfigUsers};
-use crate::api::{BackupVault, ProviderConfig};
+use crate::api::{BackupVault, ClusterProviderConfig, ProviderConfig, ProviderConfigSpec};
 
 /// The label a Secret needs for coffer to read it.
 pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
@@ -32,15 +32,20 @@ pub fn credentials_selector() -> String {
     format!("{CREDENTIALS_LABEL}=true")
 }
 
-/// The objects of one kind as the ProviderConfig side sees them: how many
-/// use a config, and a way to wake them when it changes. Type-erased, so
-/// the caches and the wake-ups hold every kind in one list.
+/// The objects of one kind as the config side sees them: how many use a
+/// ProviderConfig or ClusterProviderConfig, and a way to wake them when it
+/// changes. Type-erased, so the caches and the wake-ups hold every kind in
+/// one list.
 pub trait Users: Send + Sync {
     fn kind(&self) -> &'static str;
-    /// How many objects in `namespace` use ProviderConfig `config`.
-    fn count(&self, namespace: &str, config: &str) -> usize;
+    /// How many objects use the config `config` defines.
+    fn count(&self, config: &SessionKey) -> usize;
     /// Reconciles them soon.
-    fn wake(&self, namespace: &str, config: &str);
+    fn wake(&self, config: &SessionKey);
+    /// Reconciles soon the objects in `namespace` that use a
+    /// ClusterProviderConfig: the namespace's labels, which may allow or
+    /// refuse them, changed.
+    fn wake_cluster_users(&self, namespace: &str);
     /// Resolves once the kind's cache has been filled, so that a count is
     /// not taken from a cache still empty after a start.
     fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
@@ -54,6 +59,11 @@ pub trait Users: Send + Sync {
 #[derive(Clone)]
 pub struct Caches {
     provider_configs: Store<ProviderConfig>,
+    /// `None` when coffer runs without ClusterProviderConfigs.
+    cluster: Option<ClusterStores>,
+    /// The namespace coffer runs in, where a ClusterProviderConfig's Secret
+    /// is read unless it names another.
+    home: Arc<str>,
     secrets: Store<Secret>,
     users: Vec<Arc<dyn Users>>,
     /// BackupShare: a receiver's `vaultRef` is read from here.
@@ -66,11 +76,53 @@ impl Caches {
     pub fn new(provider_configs: Store<ProviderConfig>, secrets: Store<Secret>) -> Self {
         Self {
             provider_configs,
+            cluster: None,
+            home: Arc::from("default"),
             secrets,
             users: Vec::new(),
             backup_vaults: None,
             config_maps: None,
         }
+    }
+
+    /// Adds ClusterProviderConfigs, and the namespaces whose labels their
+    /// `allowedNamespaces.selector` matches.
+    pub fn with_cluster_configs(mut self, stores: ClusterStores) -> Self {
+        self.cluster = Some(stores);
+        self
+    }
+
+    /// Sets the namespace coffer runs in.
+    pub fn with_home(mut self, home: &str) -> Self {
+        self.home = Arc::from(home);
+        self
+    }
+
+    /// The namespace coffer runs in.
+    pub fn home(&self) -> &str {
+        &self.home
+    }
+
+    /// ClusterProviderConfig `name`; `Err` when coffer runs without them.
+    pub fn cluster_provider_config(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<ClusterProviderConfig>>, ClusterConfigsOff> {
+        let cluster = self.cluster.as_ref().ok_or(ClusterConfigsOff)?;
+        Ok(cluster.configs.get(&ObjectRef::new(name)))
+    }
+
+    /// Every cached ClusterProviderConfig.
+    pub fn cluster_provider_configs(&self) -> Vec<Arc<ClusterProviderConfig>> {
+        self.cluster
+            .as_ref()
+            .map(|c| c.configs.state())
+            .unwrap_or_default()
+    }
+
+    /// Namespace `name`, for its labels.
+    pub fn namespace(&self, name: &str) -> Option<Arc<Namespace>> {
+        self.cluster.as_ref()?.namespaces.get(&ObjectRef::new(name))
     }
 
     /// Adds the labelled ConfigMaps, which `caBundleRef` reads.
@@ -124,10 +176,11 @@ impl Caches {
         tokio::time::timeout(within, all).await.is_ok()
     }
 
-    pub fn users_of(&self, namespace: &str, name: &str) -> Vec<ProviderConfigUsers> {
+    /// The objects that use the config `config` defines, by kind.
+    pub fn users_of(&self, config: &SessionKey) -> Vec<ProviderConfigUsers> {
         self.users
             .iter()
-            .map(|kind| (kind.kind(), kind.count(namespace, name)))
+            .map(|kind| (kind.kind(), kind.count(config)))
             .filter(|(_, count)| *count > 0)
             .map(|(kind, count)| ProviderConfigUsers {
                 kind: kind.to_string(),
@@ -180,58 +233,85 @@ impl Caches {
                 None => true,
             }
         };
-        let (a, b, c) = futures::join!(
+        let cluster = async {
+            match &self.cluster {
+                Some(c) => {
+                    let (configs, namespaces) = futures::join!(
+                        c.configs.wait_until_ready(),
+                        c.namespaces.wait_until_ready()
+                    );
+                    configs.is_ok() && namespaces.is_ok()
+                }
+                None => true,
+            }
+        };
+        let (a, b, c, d) = futures::join!(
             self.provider_configs.wait_until_ready(),
             self.secrets.wait_until_ready(),
-            config_maps
+            config_maps,
+            cluster
         );
         // A writer is only dropped when its reflector task ended, i.e. at shutdown.
-        if a.is_err() || b.is_err() || !c {
+        if a.is_err() || b.is_err() || !c || !d {
             tracing::warn!("a cache stopped before it was filled");
         }
     }
 
-    /// ProviderConfigs in `namespace` that read Secret `secret`, for
-    /// credentials or for their CA bundle.
-    pub fn configs_using_secret(
-        &self,
-        namespace: &str,
-        secret: &str,
-    ) -> Vec<ObjectRef<ProviderConfig>> {
-        self.configs_where(namespace, |pc| {
-            pc.spec.secret_name() == Some(secret) || reads_ca_from(pc, CaBundleKind::Secret, secret)
+    /// The configs, of either kind, that read Secret `secret` of
+    /// `namespace`, for credentials or for their CA bundle.
+    pub fn configs_using_secret(&self, namespace: &str, secret: &str) -> Vec<SessionKey> {
+        self.configs_where(namespace, |spec| {
+            spec.secret_name() == Some(secret) || reads_ca_from(spec, CaBundleKind::Secret, secret)
         })
     }
 
-    /// ProviderConfigs in `namespace` whose CA bundle is in ConfigMap `name`.
-    pub fn configs_using_config_map(
-        &self,
-        namespace: &str,
-        name: &str,
-    ) -> Vec<ObjectRef<ProviderConfig>> {
-        self.configs_where(namespace, |pc| {
-            reads_ca_from(pc, CaBundleKind::ConfigMap, name)
+    /// The configs, of either kind, whose CA bundle is in ConfigMap `name`
+    /// of `namespace`.
+    pub fn configs_using_config_map(&self, namespace: &str, name: &str) -> Vec<SessionKey> {
+        self.configs_where(namespace, |spec| {
+            reads_ca_from(spec, CaBundleKind::ConfigMap, name)
         })
     }
 
+    /// The configs whose Secret and CA are read in `namespace` and `reads`.
     fn configs_where(
         &self,
         namespace: &str,
-        reads: impl Fn(&ProviderConfig) -> bool,
-    ) -> Vec<ObjectRef<ProviderConfig>> {
-        self.provider_configs
+        reads: impl Fn(&ProviderConfigSpec) -> bool,
+    ) -> Vec<SessionKey> {
+        let namespaced = self
+            .provider_configs
             .state()
-            .iter()
+            .into_iter()
             .filter(|pc| pc.namespace().as_deref() == Some(namespace))
-            .filter(|pc| reads(pc))
-            .map(|pc| ObjectRef::from_obj(pc.as_ref()))
-            .collect()
+            .filter(|pc| reads(&pc.spec))
+            .map(|pc| SessionKey::namespaced(namespace, &pc.name_any()));
+        let cluster = self
+            .cluster_provider_configs()
+            .into_iter()
+            .filter(|cpc| cpc.credentials_namespace(&self.home) == namespace)
+            .filter(|cpc| reads(&cpc.spec.provider))
+            .map(|cpc| SessionKey::ClusterWide {
+                name: cpc.name_any(),
+            });
+        namespaced.chain(cluster).collect()
     }
 }
 
-/// Whether `pc`'s `caBundleRef` names the `kind` object `name`.
-fn reads_ca_from(pc: &ProviderConfig, kind: CaBundleKind, name: &str) -> bool {
-    matches!(pc.spec.ca_source(), CaSource::Ref(r) if r.kind == kind && r.name == name)
+/// ClusterProviderConfigs and Namespaces, watched cluster-wide.
+#[derive(Clone)]
+pub struct ClusterStores {
+    pub configs: Store<ClusterProviderConfig>,
+    pub namespaces: Store<Namespace>,
+}
+
+/// coffer runs without ClusterProviderConfigs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClusterConfigsOff;
+
+/// Whether `spec`'s `caBundleRef` names the `kind` object `name`.
+fn reads_ca_from(spec: &ProviderConfigSpec, kind: CaBundleKind, name: &str) -> bool {
+    matches!(spec.ca_source(), CaSource::Ref(r) if r.kind == kind && r.name == name)
 }
 
 /// What a cache saw happen to an object, reported after its store has it.

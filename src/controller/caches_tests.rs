@@ -40,9 +40,7 @@ fn vault(namespace: &str, name: &str, config: &str) -> BackupVault {
     let mut bv = BackupVault::new(
         name,
         BackupVaultSpec {
-            provider_config_ref: ProviderConfigRef {
-                name: config.into(),
-            },
+            provider_config_ref: ProviderConfigRef::namespaced(config),
             deletion_policy: Default::default(),
             management_policy: Default::default(),
             huawei_cloud: None,
@@ -75,7 +73,10 @@ fn a_config_change_wakes_only_vaults_in_its_namespace_using_it() {
         vault("a", "v2", "other"),
         vault("b", "v3", "cloud"),
     ]);
-    let woken = crate::controller::wiring::kinds::using_config(&vaults, "a", "cloud");
+    let woken = crate::controller::wiring::kinds::using_config(
+        &vaults,
+        &SessionKey::namespaced("a", "cloud"),
+    );
     assert_eq!(woken, vec![ObjectRef::new("v1").within("a")]);
 }
 
@@ -91,7 +92,7 @@ fn a_secret_change_wakes_configs_in_its_namespace_reading_it() {
     );
     assert_eq!(
         caches.configs_using_secret("a", "creds"),
-        vec![ObjectRef::new("c1").within("a")]
+        vec![SessionKey::namespaced("a", "c1")]
     );
 }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use kube::ResourceExt;
 
+pub mod allowed;
 pub mod ca_bundle;
 mod commvault;
 mod error;
@@ -17,16 +18,18 @@ mod huawei;
 mod keys;
 mod rackspace;
 mod secret;
+pub mod source;
 mod tls_reasons;
 
 pub use self::commvault::CommvaultApis;
 pub use self::huawei::resolve;
 pub use self::keys::required_keys;
 pub use self::rackspace::resolve_rackspace;
+pub use self::source::Source;
 pub use self::tls_reasons::TLS_REASONS;
 
 use super::caches::{self, Caches};
-use crate::api::ProviderConfig;
+use super::engine::SessionKey;
 use crate::fence::Fence;
 use crate::provider::ProviderError;
 use crate::provider::budget::{BudgetLimits, BudgetMetrics, RateBudget};
@@ -206,7 +209,7 @@ impl ProviderFactory for HuaweiFactory {
 }
 
 /// What a cached client was built from. Generation, not resourceVersion, for
-/// the ProviderConfig: its status changes must not throw the token away. The
+/// the config: its status changes must not throw the token away. The
 /// Secret's and the CA's content, not their resourceVersion, for the same
 /// reason: coffer's own in-use finalizer on them changes only metadata, and
 /// must not cost a new sign-in.
@@ -214,6 +217,8 @@ impl ProviderFactory for HuaweiFactory {
 struct Fingerprint {
     config_uid: Option<String>,
     config_generation: Option<i64>,
+    /// Where the Secret was read: a ClusterProviderConfig may move it.
+    secret_namespace: String,
     secret_uid: Option<String>,
     secret_data: u64,
     /// The uid of the Secret or ConfigMap `caBundleRef` names and the CA it
@@ -226,16 +231,16 @@ struct Cached {
     session: Session,
 }
 
-/// One session per ProviderConfig, rebuilt only when the ProviderConfig's
-/// spec or its Secret changes, and one rate budget per ProviderConfig, kept
-/// across rebuilds while its limits stay the same.
+/// One session per ProviderConfig or ClusterProviderConfig, rebuilt only
+/// when its spec or its Secret changes, and one rate budget per config,
+/// kept across rebuilds while its limits stay the same.
 pub struct ProviderClients {
     factory: Arc<dyn ProviderFactory>,
-    /// The admin's allowed endpoints: a ProviderConfig's URLs outside it
-    /// get no client, so no request and no credential.
+    /// The admin's allowed endpoints: a config's URLs outside it get no
+    /// client, so no request and no credential.
     allowed: EndpointPolicy,
-    clients: Mutex<HashMap<(String, String), Cached>>,
-    budgets: Mutex<HashMap<(String, String), Arc<RateBudget>>>,
+    clients: Mutex<HashMap<SessionKey, Cached>>,
+    budgets: Mutex<HashMap<SessionKey, Arc<RateBudget>>>,
     budget_metrics: BudgetMetrics,
     /// Every budget checks it, so a leader past its renew deadline starts
     /// no provider call.
@@ -265,22 +270,26 @@ impl ProviderClients {
         self
     }
 
-    /// Refuses a ProviderConfig any of whose `urls` the admin does not allow.
-    fn admit<'a>(&self, name: &str, urls: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+    /// Refuses a config any of whose `urls` the admin does not allow.
+    fn admit<'a>(
+        &self,
+        source: &Source,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
         for url in urls {
             self.allowed
                 .check(url)
                 .map_err(|refused| Error::EndpointNotAllowed {
-                    name: name.to_string(),
+                    name: source.label.clone(),
                     refused,
                 })?;
         }
         Ok(())
     }
 
-    /// The rate budget of `pc`, shared by all its calls.
-    fn budget(&self, key: &(String, String), pc: &ProviderConfig) -> Arc<RateBudget> {
-        let limits = pc
+    /// The rate budget of `source`, shared by all its calls.
+    fn budget(&self, source: &Source) -> Arc<RateBudget> {
+        let limits = source
             .spec
             .rate_limit
             .map_or(BudgetLimits::UNLIMITED, |r| BudgetLimits {
@@ -289,15 +298,14 @@ impl ProviderClients {
                 max_in_flight: r.max_in_flight,
             });
         let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(budget) = budgets.get(key)
+        if let Some(budget) = budgets.get(&source.key)
             && budget.limits() == limits
         {
             return budget.clone();
         }
-        let label = format!("{}/{}", key.0, key.1);
-        let budget = RateBudget::new(label, limits, self.budget_metrics.clone());
+        let budget = RateBudget::new(source.key.label(), limits, self.budget_metrics.clone());
         let budget = Arc::new(budget.fenced(self.fence.clone()));
-        budgets.insert(key.clone(), budget.clone());
+        budgets.insert(source.key.clone(), budget.clone());
         budget
     }
 
@@ -309,37 +317,38 @@ impl ProviderClients {
                 name: name.to_string(),
             }
         })?;
-        self.session_for(caches, &pc)
+        self.session_for(caches, &Source::namespaced(&pc))
     }
 
-    /// The session of `pc`, reading its Secret from the caches.
-    pub fn session_for(&self, caches: &Caches, pc: &ProviderConfig) -> Result<Session, Error> {
-        let namespace = pc.namespace().unwrap_or_default();
-        let name = pc.name_any();
-        let secret_name = pc
+    /// The session `source` defines, reading its Secret from the caches.
+    pub fn session_for(&self, caches: &Caches, source: &Source) -> Result<Session, Error> {
+        let namespace = source.namespace.as_str();
+        let secret_name = source
             .spec
             .secret_name()
-            .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
-        let Some(secret) = caches.secret(&namespace, secret_name) else {
-            // Deleted together with the ProviderConfig (`kubectl delete -f`
-            // on a whole directory): the objects still being cleaned up keep
+            .ok_or_else(|| Error::NoProviderBlock {
+                name: source.label.clone(),
+            })?;
+        let Some(secret) = caches.secret(namespace, secret_name) else {
+            // Deleted together with the config (`kubectl delete -f` on a
+            // whole directory): the objects still being cleaned up keep
             // the session built while the Secret existed.
-            if pc.metadata.deletion_timestamp.is_some()
-                && let Some(cached) = self.cached(&namespace, &name)
+            if source.deleting
+                && let Some(cached) = self.cached(&source.key)
             {
                 return Ok(cached);
             }
             return Err(Error::SecretNotFound {
-                namespace: namespace.clone(),
+                namespace: namespace.to_string(),
                 name: secret_name.to_string(),
             });
         };
-        let ca = match ca_bundle::resolve(caches, &namespace, pc.spec.ca_source()) {
+        let ca = match ca_bundle::resolve(caches, namespace, source.spec.ca_source()) {
             Ok(ca) => ca,
             Err(error) => {
                 // Deleted together with the CA's object, as with the Secret above.
-                if pc.metadata.deletion_timestamp.is_some()
-                    && let Some(cached) = self.cached(&namespace, &name)
+                if source.deleting
+                    && let Some(cached) = self.cached(&source.key)
                 {
                     return Ok(cached);
                 }
@@ -347,64 +356,59 @@ impl ProviderClients {
             }
         };
         let fingerprint = Fingerprint {
-            config_uid: pc.uid(),
-            config_generation: pc.metadata.generation,
+            config_uid: source.uid.clone(),
+            config_generation: source.generation,
+            secret_namespace: namespace.to_string(),
             secret_uid: secret.uid(),
             secret_data: caches::secret_digest(&secret),
             ca: (ca.version.and_then(|(uid, _)| uid), caches::digest(&ca.pem)),
         };
-        let key = (namespace, name.clone());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cached) = clients.get(&key)
+        if let Some(cached) = clients.get(&source.key)
             && cached.fingerprint == fingerprint
         {
             return Ok(cached.session.clone());
         }
-        let budget = self.budget(&key, pc);
-        let session = match (&pc.spec.commvault, &pc.spec.rackspace) {
+        let budget = self.budget(source);
+        let failed = |source_error| Error::Client {
+            name: source.label.clone(),
+            source: source_error,
+        };
+        let session = match (&source.spec.commvault, &source.spec.rackspace) {
             (Some(_), _) => {
                 let conn = CommvaultConnection {
                     ca_bundle: ca.pem,
-                    ..commvault::resolve(pc, &secret)?
+                    ..commvault::resolve(source, &secret)?
                 };
-                self.admit(&name, [conn.api_url.as_str()])?;
-                let apis = self
-                    .factory
-                    .commvault(conn, budget)
-                    .map_err(|source| Error::Client { name, source })?;
+                self.admit(source, [conn.api_url.as_str()])?;
+                let apis = self.factory.commvault(conn, budget).map_err(failed)?;
                 Session::Commvault(Arc::new(apis))
             }
             (None, Some(_)) => {
                 let conn = RackspaceConnection {
                     ca_bundle: ca.pem,
                     allowed: self.allowed.clone(),
-                    ..resolve_rackspace(pc, &secret)?
+                    ..resolve_rackspace(source, &secret)?
                 };
-                self.admit(&name, [conn.identity_endpoint.as_str()])?;
-                let apis = self
-                    .factory
-                    .rackspace(conn, budget)
-                    .map_err(|source| Error::Client { name, source })?;
+                self.admit(source, [conn.identity_endpoint.as_str()])?;
+                let apis = self.factory.rackspace(conn, budget).map_err(failed)?;
                 Session::Rackspace(Arc::new(apis))
             }
             (None, None) => {
                 let conn = HuaweiConnection {
                     ca_bundle: ca.pem,
-                    ..resolve(pc, &secret)?
+                    ..resolve(source, &secret)?
                 };
                 self.admit(
-                    &name,
+                    source,
                     [conn.iam_endpoint.as_str(), conn.cbr_endpoint.as_str()],
                 )?;
-                let apis = self
-                    .factory
-                    .huawei(conn, budget)
-                    .map_err(|source| Error::Client { name, source })?;
+                let apis = self.factory.huawei(conn, budget).map_err(failed)?;
                 Session::Huawei(Arc::new(apis))
             }
         };
         clients.insert(
-            key,
+            source.key.clone(),
             Cached {
                 fingerprint,
                 session: session.clone(),
@@ -413,25 +417,24 @@ impl ProviderClients {
         Ok(session)
     }
 
-    fn cached(&self, namespace: &str, name: &str) -> Option<Session> {
+    fn cached(&self, key: &SessionKey) -> Option<Session> {
         self.clients
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&(namespace.to_string(), name.to_string()))
+            .get(key)
             .map(|c| c.session.clone())
     }
 
-    /// Drops the session and budget of a ProviderConfig that no longer exists.
-    pub fn forget(&self, namespace: &str, name: &str) {
-        let key = (namespace.to_string(), name.to_string());
+    /// Drops the session and budget of a config that no longer exists.
+    pub fn forget(&self, key: &SessionKey) {
         self.clients
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+            .remove(key);
         self.budgets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+            .remove(key);
     }
 }
 

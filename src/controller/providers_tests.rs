@@ -9,9 +9,9 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 
 use super::*;
-use crate::api::ProviderConfigSpec;
 use crate::api::provider_config::HuaweiAuthType;
 use crate::api::provider_config::{HuaweiCredentials as CredentialsRef, SecretRef};
+use crate::api::{ProviderConfig, ProviderConfigSpec};
 use crate::provider::memory::MemoryVaults;
 
 fn config(auth: HuaweiAuthType, generation: i64) -> ProviderConfig {
@@ -90,7 +90,7 @@ impl ProviderFactory for CountingFactory {
 #[test]
 fn access_keys_are_read_and_trimmed_with_default_endpoints() {
     let conn = resolve(
-        &config(HuaweiAuthType::AccessKey, 1),
+        &Source::namespaced(&config(HuaweiAuthType::AccessKey, 1)),
         &secret(&[("accessKey", "AK\n"), ("secretKey", " SK ")], "1"),
     )
     .expect("resolved");
@@ -114,7 +114,7 @@ fn access_keys_are_read_and_trimmed_with_default_endpoints() {
 #[test]
 fn a_missing_or_empty_key_is_named() {
     let err = resolve(
-        &config(HuaweiAuthType::Password, 1),
+        &Source::namespaced(&config(HuaweiAuthType::Password, 1)),
         &secret(
             &[("username", "u"), ("password", ""), ("domainName", "d")],
             "1",
@@ -132,7 +132,7 @@ fn a_missing_or_empty_key_is_named() {
 #[test]
 fn secret_values_never_reach_debug_output() {
     let conn = resolve(
-        &config(HuaweiAuthType::AccessKey, 1),
+        &Source::namespaced(&config(HuaweiAuthType::AccessKey, 1)),
         &secret(
             &[("accessKey", "AKVISIBLE"), ("secretKey", "TOPSECRET")],
             "1",

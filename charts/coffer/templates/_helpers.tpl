@@ -124,3 +124,14 @@ as a JSON list; empty for all namespaces.
 []
 {{- end -}}
 {{- end }}
+
+{{/*
+Whether ClusterProviderConfigs are served: as clusterProviderConfigs.enabled
+says, else only without watchNamespaces. "true" or "" (false), for `if`.
+*/}}
+{{- define "coffer.clusterProviderConfigs" -}}
+{{- $enabled := .Values.clusterProviderConfigs.enabled -}}
+{{- if kindIs "invalid" $enabled -}}
+{{- if not .Values.watchNamespaces -}}true{{- end -}}
+{{- else if $enabled -}}true{{- end -}}
+{{- end }}

@@ -15,7 +15,7 @@ use super::env::Context;
 use crate::api::agency::AgencyObservation;
 use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
-use crate::api::{Agency, AgencyStatus, DeletionPolicy};
+use crate::api::{Agency, AgencyStatus, DeletionPolicy, ProviderConfigRef};
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "Agency";
@@ -30,8 +30,8 @@ impl Managed for Agency {
     const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = AgencyObservation;
 
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
+    fn provider_config_ref(&self) -> &ProviderConfigRef {
+        &self.spec.provider_config_ref
     }
 
     fn deletion_policy(&self) -> DeletionPolicy {

@@ -15,7 +15,7 @@ use super::env::Context;
 use crate::api::backup_share::ShareObservation;
 use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
-use crate::api::{BackupShare, BackupShareStatus, DeletionPolicy};
+use crate::api::{BackupShare, BackupShareStatus, DeletionPolicy, ProviderConfigRef};
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "BackupShare";
@@ -30,8 +30,8 @@ impl Managed for BackupShare {
     const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = ShareObservation;
 
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
+    fn provider_config_ref(&self) -> &ProviderConfigRef {
+        &self.spec.provider_config_ref
     }
 
     /// A receiver never changes CBR when it is deleted: rejecting on

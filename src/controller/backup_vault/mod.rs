@@ -21,7 +21,7 @@ use super::engine::{self, Error, Managed};
 use super::env::Context;
 use crate::api::conditions::Reason;
 use crate::api::managed::ManagementPolicy;
-use crate::api::{BackupVault, BackupVaultStatus, DeletionPolicy};
+use crate::api::{BackupVault, BackupVaultStatus, DeletionPolicy, ProviderConfigRef};
 
 /// The kind, as metrics and per-object state name it.
 pub const KIND: &str = "BackupVault";
@@ -36,8 +36,8 @@ impl Managed for BackupVault {
     const REASONS: &'static [Reason] = reasons::REASONS;
     type AtProvider = crate::api::backup_vault::VaultObservation;
 
-    fn provider_config(&self) -> &str {
-        &self.spec.provider_config_ref.name
+    fn provider_config_ref(&self) -> &ProviderConfigRef {
+        &self.spec.provider_config_ref
     }
 
     fn deletion_policy(&self) -> DeletionPolicy {

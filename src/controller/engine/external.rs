@@ -18,9 +18,9 @@ use super::context::Context;
 use super::error::Error;
 use super::events::Note;
 use super::slots::SessionKey;
-use crate::api::DeletionPolicy;
 use crate::api::conditions::Reason;
 use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
+use crate::api::{DeletionPolicy, ProviderConfigKind, ProviderConfigRef};
 use crate::provider::ProviderError;
 
 /// What the engine needs of a managed Kubernetes kind.
@@ -50,7 +50,8 @@ pub trait Managed:
     /// The kind's view of the cloud object in `status.atProvider`.
     type AtProvider: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
 
-    fn provider_config(&self) -> &str;
+    /// The ProviderConfig or ClusterProviderConfig the object uses.
+    fn provider_config_ref(&self) -> &ProviderConfigRef;
     fn deletion_policy(&self) -> DeletionPolicy;
     fn management_policy(&self) -> ManagementPolicy;
     fn managed_status(&self) -> Option<&ManagedStatus<Self::AtProvider>>;
@@ -74,11 +75,35 @@ pub trait Managed:
         false
     }
 
-    /// Whose share of the concurrent reconciles this object's reconcile
-    /// takes (see [`super::slots`]): its ProviderConfig's.
+    /// The provider session the object uses: its ProviderConfig's or its
+    /// ClusterProviderConfig's. It also names whose share of the concurrent
+    /// reconciles its reconcile takes (see [`super::slots`]).
     fn session(&self) -> SessionKey {
-        let namespace = self.meta().namespace.as_deref().unwrap_or_default();
-        SessionKey::namespaced(namespace, self.provider_config())
+        let reference = self.provider_config_ref();
+        match reference.kind() {
+            ProviderConfigKind::ProviderConfig => {
+                let namespace = self.meta().namespace.as_deref().unwrap_or_default();
+                SessionKey::namespaced(namespace, &reference.name)
+            }
+            ProviderConfigKind::ClusterProviderConfig => SessionKey::ClusterWide {
+                name: reference.name.clone(),
+            },
+        }
+    }
+
+    /// Whether the object uses the config `config` names: [`Managed::session`]
+    /// without its copies, for scans of whole stores.
+    fn uses(&self, config: &SessionKey) -> bool {
+        let reference = self.provider_config_ref();
+        match (config, reference.kind()) {
+            (SessionKey::Namespaced { namespace, name }, ProviderConfigKind::ProviderConfig) => {
+                reference.name == *name && self.meta().namespace.as_ref() == Some(namespace)
+            }
+            (SessionKey::ClusterWide { name }, ProviderConfigKind::ClusterProviderConfig) => {
+                reference.name == *name
+            }
+            _ => false,
+        }
     }
 }
 

@@ -11,9 +11,7 @@ pub fn object() -> BackupVault {
     let mut bv = BackupVault::new(
         "team-a",
         BackupVaultSpec {
-            provider_config_ref: ProviderConfigRef {
-                name: "cloud".into(),
-            },
+            provider_config_ref: ProviderConfigRef::namespaced("cloud"),
             deletion_policy: Default::default(),
             management_policy: Default::default(),
             huawei_cloud: None,

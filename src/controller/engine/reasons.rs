@@ -105,8 +105,13 @@ pub const PROVIDER_UNAVAILABLE: Reason = Reason::new(
 );
 pub const PROVIDER_CONFIG_NOT_FOUND: Reason = Reason::new(
     "ProviderConfigNotFound",
-    "The ProviderConfig that `spec.providerConfigRef` names does not exist in the object's namespace.",
+    "The ProviderConfig that `spec.providerConfigRef` names does not exist in the object's namespace, or the ClusterProviderConfig it names does not exist.",
     "Create it, or fix the name; coffer goes on as soon as it appears.",
+);
+pub const PROVIDER_CONFIG_NOT_ALLOWED: Reason = Reason::new(
+    "ProviderConfigNotAllowed",
+    "The ClusterProviderConfig that `spec.providerConfigRef` names does not allow the object's namespace (by name in `allowedNamespaces.names` or by label through `allowedNamespaces.selector`), or this coffer runs without ClusterProviderConfigs. No provider call is made.",
+    "Ask a cluster admin to allow the namespace (the message says what to add or label), or use a ProviderConfig in the object's namespace.",
 );
 pub const PROVIDER_CONFIG_INVALID: Reason = Reason::new(
     "ProviderConfigInvalid",
@@ -164,6 +169,7 @@ pub const REASONS: &[Reason] = &[
     UNAUTHORIZED,
     PROVIDER_UNAVAILABLE,
     PROVIDER_CONFIG_NOT_FOUND,
+    PROVIDER_CONFIG_NOT_ALLOWED,
     PROVIDER_CONFIG_INVALID,
     SECRET_NOT_FOUND,
     SECRET_KEY_MISSING,

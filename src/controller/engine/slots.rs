@@ -42,6 +42,16 @@ impl SessionKey {
             name: name.to_string(),
         }
     }
+
+    /// How metrics label it: `namespace/name`, or
+    /// `ClusterProviderConfig/name`, which no namespace can be called (a
+    /// namespace name has no capitals), so the two never meet.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Namespaced { namespace, name } => format!("{namespace}/{name}"),
+            Self::ClusterWide { name } => format!("ClusterProviderConfig/{name}"),
+        }
+    }
 }
 
 /// How soon an object that found its session's share taken looks again by

@@ -1,6 +1,6 @@
-//! Keeps the objects a ProviderConfig reads to reach the cloud (its
-//! credential Secret, and the Secret or ConfigMap its `caBundleRef` names)
-//! while anything may still need them.
+//! Keeps the objects a ProviderConfig or ClusterProviderConfig reads to
+//! reach the cloud (its credential Secret, and the Secret or ConfigMap its
+//! `caBundleRef` names) while anything may still need them.
 //!
 //! Deleting a namespace deletes everything in it at the same moment: the
 //! vaults, the ProviderConfig they name and the objects it reads. The
@@ -30,10 +30,11 @@ use kube::api::Api;
 use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-use crate::api::ProviderConfig;
+use crate::api::ProviderConfigSpec;
 use crate::api::provider_config::{CaBundleKind, CaSource};
-use crate::controller::engine::finalizing;
+use crate::controller::engine::{SessionKey, finalizing};
 use crate::controller::env::Context;
+use crate::controller::providers::Source;
 
 /// Held on an object a ProviderConfig reads while it needs it. The name
 /// predates CA bundles; it is kept so that objects held by an earlier
@@ -56,22 +57,22 @@ impl Kind {
     }
 }
 
-/// An object, in the ProviderConfig's namespace, that it reads: its
-/// credential Secret or its `caBundleRef`. A Secret is one object whether
-/// it holds credentials or a CA, so the two are not told apart.
+/// An object, in the namespace a config reads its credentials from, that
+/// it reads: its credential Secret or its `caBundleRef`. A Secret is one
+/// object whether it holds credentials or a CA, so the two are not told apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reference<'a> {
     pub kind: Kind,
     pub name: &'a str,
 }
 
-/// What `pc` reads: its credential Secret, then its `caBundleRef`'s object.
-pub fn references(pc: &ProviderConfig) -> Vec<Reference<'_>> {
-    let credentials = pc.spec.secret_name().map(|name| Reference {
+/// What `spec` reads: its credential Secret, then its `caBundleRef`'s object.
+pub fn references(spec: &ProviderConfigSpec) -> Vec<Reference<'_>> {
+    let credentials = spec.secret_name().map(|name| Reference {
         kind: Kind::Secret,
         name,
     });
-    let ca = match pc.spec.ca_source() {
+    let ca = match spec.ca_source() {
         CaSource::Ref(r) => Some(Reference {
             kind: match r.kind {
                 CaBundleKind::Secret => Kind::Secret,
@@ -82,6 +83,54 @@ pub fn references(pc: &ProviderConfig) -> Vec<Reference<'_>> {
         CaSource::SystemRoots | CaSource::Inline(_) => None,
     };
     credentials.into_iter().chain(ca).collect()
+}
+
+/// A config of either kind as the holds see it: where it reads, what, and
+/// whether it is on its way out.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    pub key: SessionKey,
+    pub namespace: String,
+    pub reads: Vec<(Kind, String)>,
+    pub uid: Option<String>,
+    pub deleting: bool,
+}
+
+impl Reader {
+    pub fn of(source: &Source) -> Self {
+        Self {
+            key: source.key.clone(),
+            namespace: source.namespace.clone(),
+            reads: references(source.spec)
+                .into_iter()
+                .map(|r| (r.kind, r.name.to_string()))
+                .collect(),
+            uid: source.uid.clone(),
+            deleting: source.deleting,
+        }
+    }
+
+    fn reads(&self, namespace: &str, reference: Reference<'_>) -> bool {
+        self.namespace == namespace
+            && self
+                .reads
+                .iter()
+                .any(|(kind, name)| *kind == reference.kind && name == reference.name)
+    }
+}
+
+/// Every cached config of both kinds, as readers.
+pub fn readers(ctx: &Context) -> Vec<Reader> {
+    let caches = &ctx.env.caches;
+    let namespaced = caches.provider_configs();
+    let cluster = caches.cluster_provider_configs();
+    let namespaced = namespaced
+        .iter()
+        .map(|pc| Reader::of(&Source::namespaced(pc)));
+    let cluster = cluster
+        .iter()
+        .map(|cpc| Reader::of(&Source::cluster(cpc, caches.home())));
+    namespaced.chain(cluster).collect()
 }
 
 /// Why an object's finalizer could not be added or removed.
@@ -96,21 +145,19 @@ pub struct HoldError {
     source: kube::Error,
 }
 
-/// Puts the finalizer on every object `pc` reads, but those that hold it,
-/// are being deleted or are not in the cache (the check reports that).
-pub async fn hold(ctx: &Context, pc: &ProviderConfig) -> Result<(), HoldError> {
-    let Some(namespace) = pc.namespace() else {
-        return Ok(());
-    };
-    for reference in references(pc) {
+/// Puts the finalizer on every object `source` reads, but those that hold
+/// it, are being deleted or are not in the cache (the check reports that).
+pub async fn hold(ctx: &Context, source: &Source<'_>) -> Result<(), HoldError> {
+    let namespace = source.namespace.as_str();
+    for reference in references(source.spec) {
         match reference.kind {
             Kind::Secret => {
-                let cached = ctx.env.caches.secret(&namespace, reference.name);
-                hold_one(ctx, &namespace, reference, cached).await?;
+                let cached = ctx.env.caches.secret(namespace, reference.name);
+                hold_one(ctx, namespace, reference, cached).await?;
             }
             Kind::ConfigMap => {
-                let cached = ctx.env.caches.config_map(&namespace, reference.name);
-                hold_one(ctx, &namespace, reference, cached).await?;
+                let cached = ctx.env.caches.config_map(namespace, reference.name);
+                hold_one(ctx, namespace, reference, cached).await?;
             }
         }
     }
@@ -143,38 +190,29 @@ where
         .map(|_| ())
 }
 
-/// Lets go of every object `pc` reads that no ProviderConfig needs, `pc`
-/// (whose users are gone) aside.
-pub async fn release(
-    ctx: &Context,
-    configs: &[Arc<ProviderConfig>],
-    pc: &ProviderConfig,
-) -> Result<(), HoldError> {
-    let Some(namespace) = pc.namespace() else {
-        return Ok(());
-    };
-    for reference in references(pc) {
-        release_if_unneeded(ctx, configs, &namespace, reference, Some(pc)).await?;
+/// Lets go of every object `leaving` (whose users are gone) reads that no
+/// other config needs.
+pub async fn release(ctx: &Context, leaving: &Source<'_>) -> Result<(), HoldError> {
+    let all = readers(ctx);
+    let leaving = Reader::of(leaving);
+    for (kind, name) in &leaving.reads {
+        let reference = Reference { kind: *kind, name };
+        release_if_unneeded(ctx, &all, &leaving.namespace, reference, Some(&leaving)).await?;
     }
     Ok(())
 }
 
-/// Lets go of `reference` in `namespace` if no ProviderConfig needs it,
-/// `leaving` (a ProviderConfig whose users are gone) aside.
+/// Lets go of `reference` in `namespace` if no config needs it, `leaving`
+/// (a config whose users are gone) aside.
 async fn release_if_unneeded(
     ctx: &Context,
-    configs: &[Arc<ProviderConfig>],
+    all: &[Reader],
     namespace: &str,
     reference: Reference<'_>,
-    leaving: Option<&ProviderConfig>,
+    leaving: Option<&Reader>,
 ) -> Result<(), HoldError> {
-    let has_users = |pc: &ProviderConfig| {
-        !ctx.env
-            .caches
-            .users_of(namespace, &pc.name_any())
-            .is_empty()
-    };
-    if needed(configs, namespace, reference, leaving, has_users) {
+    let has_users = |reader: &Reader| !ctx.env.caches.users_of(&reader.key).is_empty();
+    if needed(all, namespace, reference, leaving, has_users) {
         return Ok(());
     }
     match reference.kind {
@@ -211,7 +249,7 @@ where
 }
 
 /// Lets go of every cached Secret and ConfigMap that holds the finalizer
-/// and that no ProviderConfig needs. Runs until the process stops.
+/// and that no config of either kind needs. Runs until the process stops.
 pub async fn keep_released(ctx: Arc<Context>) {
     // A ProviderConfig not listed yet must not look absent, nor a user.
     ctx.env.caches.wait_until_ready().await;
@@ -222,7 +260,7 @@ pub async fn keep_released(ctx: Arc<Context>) {
         if !ctx.env.caches.users_ready(super::users::REFRESH).await {
             continue;
         }
-        let all = ctx.env.caches.provider_configs();
+        let all = readers(&ctx);
         let secrets = ctx.env.caches.secrets_holding(FINALIZER);
         let config_maps = ctx.env.caches.config_maps_holding(FINALIZER);
         let held = secrets
@@ -263,22 +301,20 @@ fn error(
     }
 }
 
-/// Whether a ProviderConfig in `namespace` other than `leaving` reads
-/// `reference` and may still need it: it lives, or it is being deleted and
-/// still has users (`has_users`).
+/// Whether a config other than `leaving` reads `reference` in `namespace`
+/// and may still need it: it lives, or it is being deleted and still has
+/// users (`has_users`).
 fn needed(
-    configs: &[Arc<ProviderConfig>],
+    all: &[Reader],
     namespace: &str,
     reference: Reference<'_>,
-    leaving: Option<&ProviderConfig>,
-    has_users: impl Fn(&ProviderConfig) -> bool,
+    leaving: Option<&Reader>,
+    has_users: impl Fn(&Reader) -> bool,
 ) -> bool {
-    configs
-        .iter()
-        .filter(|pc| pc.namespace().as_deref() == Some(namespace))
-        .filter(|pc| references(pc).contains(&reference))
-        .filter(|pc| leaving.is_none_or(|l| l.uid() != pc.uid()))
-        .any(|pc| pc.metadata.deletion_timestamp.is_none() || has_users(pc))
+    all.iter()
+        .filter(|reader| reader.reads(namespace, reference))
+        .filter(|reader| leaving.is_none_or(|l| l.key != reader.key))
+        .any(|reader| !reader.deleting || has_users(reader))
 }
 
 #[cfg(test)]

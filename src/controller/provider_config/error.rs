@@ -21,9 +21,6 @@ pub enum Error {
     #[error("could not write the status: {0}")]
     Status(#[source] kube::Error),
 
-    #[error("the object has no namespace; ProviderConfigs are namespaced")]
-    NotNamespaced,
-
     /// Not a failure: deletion waits for the users to be gone.
     #[error("still used by {users}; it is deleted once they are gone")]
     InUse { users: String },
@@ -50,7 +47,6 @@ impl Error {
             Self::Config(e) => e.reason(),
             Self::Provider(e) => e.reason(),
             Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "KubernetesError",
-            Self::NotNamespaced => "InvalidObject",
             Self::InUse { .. } => "InUse",
             Self::DeadlineExceeded { .. } => engine::error::DEADLINE_EXCEEDED,
         }
@@ -60,7 +56,7 @@ impl Error {
     /// False even if it was True before; a provider hiccup is not.
     pub fn is_config_problem(&self) -> bool {
         match self {
-            Self::Config(_) | Self::NotNamespaced => true,
+            Self::Config(_) => true,
             Self::Provider(e) => !e.is_retryable(),
             Self::Status(_)
             | Self::Finalizer(_)
@@ -91,7 +87,6 @@ impl ReconcileError for Error {
             | Self::InUse { .. }
             | Self::Credentials(_)
             | Self::DeadlineExceeded { .. } => true,
-            Self::NotNamespaced => false,
         }
     }
 
@@ -111,7 +106,6 @@ impl ReconcileError for Error {
             Self::Config(e) => e.metric_label(),
             Self::Provider(e) => e.metric_label(),
             Self::Status(_) | Self::Finalizer(_) | Self::Credentials(_) => "kubernetes",
-            Self::NotNamespaced => "invalid_object",
             Self::InUse { .. } => "in_use",
             Self::DeadlineExceeded { .. } => "deadline_exceeded",
         }

@@ -1,15 +1,16 @@
-//! The ProviderConfig controller: reads the Secret from the cache, checks
-//! that it has every key the credential type needs, builds (or reuses) the
-//! provider client, and makes one cheap authenticated call — once per change
-//! of the ProviderConfig or its Secret, and at each drift check. `Ready`
-//! names the problem, `users` counts the objects using it; status is written
-//! only when it changes.
+//! The controller of ProviderConfigs and ClusterProviderConfigs ([`Config`]):
+//! reads the Secret from the cache, checks that it has every key the
+//! credential type needs, builds (or reuses) the provider client, and makes
+//! one cheap authenticated call — once per change of the config or its
+//! Secret, and at each drift check. `Ready` names the problem, `users`
+//! counts the objects using it; status is written only when it changes.
 //!
 //! A finalizer keeps a ProviderConfig that objects still use: deleting it
 //! first would strand their finalizers, which need it to reach the cloud.
 //! For the same reason its credential Secret, and the object its
 //! `caBundleRef` names, are kept while it needs them ([`credentials`]).
 
+mod config;
 pub mod credentials;
 mod error;
 mod reasons;
@@ -20,16 +21,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kube::api::Api;
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 
 use super::engine::ReconcileError;
 use super::engine::finalizing::{self, Step, When};
 use super::engine::status;
 use super::env::Context;
-use crate::api::ProviderConfig;
+use super::providers::Source;
 
+pub use config::Config;
 pub use error::Error;
 
 /// The kind, as metrics and per-object state name it.
@@ -44,30 +44,28 @@ pub const FINALIZER: &str = "coffer.dev/provider-config-in-use";
 /// caches before it tries again later.
 const USERS_READY: Duration = Duration::from_secs(5);
 
-/// Reconciles one ProviderConfig.
-pub async fn reconcile(pc: Arc<ProviderConfig>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let _timer = ctx.metrics.start(KIND);
+/// Reconciles one ProviderConfig or ClusterProviderConfig.
+pub async fn reconcile<C: Config>(pc: Arc<C>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.start(C::KIND);
     let result = with_finalizer(pc.clone(), &ctx).await;
-    ctx.finish(KIND, pc.as_ref(), &result);
+    ctx.finish(C::KIND, pc.as_ref(), &result);
     result
 }
 
-async fn with_finalizer(pc: Arc<ProviderConfig>, ctx: &Context) -> Result<Action, Error> {
-    let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
-    let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
+async fn with_finalizer<C: Config>(pc: Arc<C>, ctx: &Context) -> Result<Action, Error> {
+    let api = pc.api(ctx.client.clone());
     finalizing::run(&api, FINALIZER, When::First, pc, |event| async {
         match event {
-            Step::Apply { obj: pc, .. } => check_and_report(&pc, ctx).await,
-            Step::Cleanup(pc) => release(&pc, ctx).await,
+            Step::Apply { obj: pc, .. } => check_and_report(pc.as_ref(), ctx).await,
+            Step::Cleanup(pc) => release(pc.as_ref(), ctx).await,
         }
     })
     .await
 }
 
-/// Lets a deleted ProviderConfig go once nothing uses it; until then shows
-/// who does, and is looked at again when one of them is deleted.
-async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
-    let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+/// Lets a deleted config go once nothing uses it; until then shows who
+/// does, and is looked at again when one of them is deleted.
+async fn release<C: Config>(pc: &C, ctx: &Context) -> Result<Action, Error> {
     // Right after a start the users' caches may still be empty; an empty
     // count then would let go of what objects still need.
     if !ctx.env.caches.users_ready(USERS_READY).await {
@@ -75,18 +73,18 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
             users: "objects not counted yet (coffer's caches are filling)".into(),
         });
     }
-    let users = ctx.env.caches.users_of(&namespace, &pc.name_any());
+    let source = pc.source(ctx.env.caches.home());
+    let users = ctx.env.caches.users_of(&source.key);
     if users.is_empty() {
         // What it reads first: once this finalizer is gone, nothing would.
-        let configs = ctx.env.caches.provider_configs();
-        credentials::release(ctx, &configs, pc).await?;
-        ctx.forget(KIND, pc);
+        credentials::release(ctx, &source).await?;
+        ctx.forget(C::KIND, pc);
         return Ok(Action::await_change());
     }
-    let current = pc.status.clone().unwrap_or_default();
+    let current = pc.config_status().cloned().unwrap_or_default();
     let desired = report::in_use(&current, pc.meta().generation, users, Timestamp::now());
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
-    let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
+    let api = pc.api(ctx.client.clone());
     status::write_if_changed(&api, pc, None, Some(&current), &desired)
         .await
         .map_err(Error::Status)?;
@@ -98,24 +96,25 @@ async fn release(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
     })
 }
 
-/// When to look at a ProviderConfig again after a failed check.
-pub fn error_policy(pc: Arc<ProviderConfig>, error: &Error, ctx: Arc<Context>) -> Action {
-    ctx.retry(KIND, pc.as_ref(), error)
+/// When to look at a config again after a failed check.
+pub fn error_policy<C: Config>(pc: Arc<C>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.retry(C::KIND, pc.as_ref(), error)
         .unwrap_or_else(|| ctx.resync())
 }
 
-async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, Error> {
-    let namespace = pc.namespace().ok_or(Error::NotNamespaced)?;
+async fn check_and_report<C: Config>(pc: &C, ctx: &Context) -> Result<Action, Error> {
+    let home = ctx.env.caches.home();
+    let source = pc.source(home);
     // The finalizer changes only the Secret's metadata: the session is
     // keyed by the Secret's content, and the watch event wakes no one, so
     // the check goes on at once.
-    credentials::hold(ctx, pc).await?;
-    let checked = check(pc, ctx).await;
-    let current = pc.status.clone().unwrap_or_default();
+    credentials::hold(ctx, &source).await?;
+    let checked = check(&source, ctx).await;
+    let current = pc.config_status().cloned().unwrap_or_default();
     // A provider hiccup is retried quietly, as for every other kind: the
     // status stays as it is until the failure persists.
     let quiet = checked.as_ref().err().is_some_and(|e| {
-        !e.is_config_problem() && e.is_retryable() && !ctx.failure_persists(KIND, pc)
+        !e.is_config_problem() && e.is_retryable() && !ctx.failure_persists(C::KIND, pc)
     });
     let mut desired = match quiet {
         true => current.clone(),
@@ -129,9 +128,10 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
     // Counted from full caches only: right after a start (or a takeover)
     // an empty cache would write a wrong count, then the right one.
     ctx.env.caches.users_filled().await;
-    desired.users = ctx.env.caches.users_of(&namespace, &pc.name_any());
+    desired.users = ctx.env.caches.users_of(&source.key);
+    desired.credentials_namespace = pc.credentials_namespace(home);
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
-    let api: Api<ProviderConfig> = Api::namespaced(ctx.client.clone(), &namespace);
+    let api = pc.api(ctx.client.clone());
     let written = status::write_if_changed(&api, pc, None, Some(&current), &desired)
         .await
         .map_err(Error::Status);
@@ -145,7 +145,7 @@ async fn check_and_report(pc: &ProviderConfig, ctx: &Context) -> Result<Action, 
 
 /// Builds the client from the cached Secret and asks the provider whether it
 /// accepts the credentials.
-async fn check(pc: &ProviderConfig, ctx: &Context) -> Result<(), Error> {
-    let session = ctx.env.providers.session_for(&ctx.env.caches, pc)?;
+async fn check(source: &Source<'_>, ctx: &Context) -> Result<(), Error> {
+    let session = ctx.env.providers.session_for(&ctx.env.caches, source)?;
     session.check_credentials().await.map_err(Error::Provider)
 }

@@ -44,7 +44,7 @@ pub fn status(
     ProviderConfigStatus {
         conditions: conditions::merge(&current.conditions, ready.as_slice(), generation, now),
         observed_generation: generation,
-        users: current.users.clone(),
+        ..current.clone()
     }
 }
 
@@ -71,6 +71,7 @@ pub fn in_use(
         conditions: conditions::merge(&current.conditions, &[waiting], generation, now),
         observed_generation: generation,
         users,
+        ..current.clone()
     }
 }
 

@@ -13,21 +13,20 @@
 use std::time::Duration;
 
 use futures::channel::mpsc;
-use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::ProviderConfig;
+use super::Config;
 use crate::controller::caches::Caches;
 
 /// How often the counts are compared with the caches.
 pub const REFRESH: Duration = Duration::from_secs(15);
 
-/// Wakes, every [`REFRESH`], each ProviderConfig whose `status.users` no
+/// Wakes, every [`REFRESH`], each config of kind `C` whose `status.users` no
 /// longer matches the caches. Runs until the process stops.
-pub async fn keep_current(
+pub async fn keep_current<C: Config>(
     caches: Caches,
-    configs: Store<ProviderConfig>,
-    wake: mpsc::UnboundedSender<ObjectRef<ProviderConfig>>,
+    configs: Store<C>,
+    wake: mpsc::UnboundedSender<ObjectRef<C>>,
 ) {
     caches.users_filled().await;
     let mut ticks = tokio::time::interval(REFRESH);
@@ -35,7 +34,7 @@ pub async fn keep_current(
     loop {
         ticks.tick().await;
         for pc in configs.state() {
-            if stale(&caches, &pc)
+            if stale(&caches, pc.as_ref())
                 && wake
                     .unbounded_send(ObjectRef::from_obj(pc.as_ref()))
                     .is_err()
@@ -48,9 +47,9 @@ pub async fn keep_current(
 
 /// Whether `pc` was reported with a count the caches no longer give. One
 /// never reported is left to its own first reconcile.
-fn stale(caches: &Caches, pc: &ProviderConfig) -> bool {
-    let (Some(status), Some(namespace)) = (pc.status.as_ref(), pc.namespace()) else {
+fn stale<C: Config>(caches: &Caches, pc: &C) -> bool {
+    let Some(status) = pc.config_status() else {
         return false;
     };
-    status.users != caches.users_of(&namespace, &pc.name_any())
+    status.users != caches.users_of(&pc.source(caches.home()).key)
 }

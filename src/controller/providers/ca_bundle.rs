@@ -189,6 +189,7 @@ mod tests {
 
     #[test]
     fn a_change_to_the_referenced_object_wakes_only_the_configs_naming_it() {
+        use crate::controller::engine::SessionKey;
         let config = |name: &str, reference: Option<CaBundleRef>| {
             let mut pc: crate::api::ProviderConfig = serde_json::from_value(serde_json::json!({
                 "apiVersion": "coffer.dev/v1alpha1", "kind": "ProviderConfig",
@@ -218,8 +219,12 @@ mod tests {
             ]),
             store_of(vec![]),
         );
-        let names = |refs: Vec<kube::runtime::reflector::ObjectRef<_>>| {
-            refs.into_iter().map(|r| r.name).collect::<Vec<_>>()
+        let names = |keys: Vec<SessionKey>| {
+            keys.into_iter()
+                .map(|k| match k {
+                    SessionKey::Namespaced { name, .. } | SessionKey::ClusterWide { name } => name,
+                })
+                .collect::<Vec<_>>()
         };
         assert_eq!(
             names(caches.configs_using_config_map("team", "ca")),

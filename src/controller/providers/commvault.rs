@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
 use super::error::Error;
-use crate::api::ProviderConfig;
+use super::source::Source;
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::commvault::{CommvaultConnection, CommvaultVaults, S3VaultApi};
@@ -33,13 +33,13 @@ impl CommvaultApis {
 }
 
 /// Reads `commvault` and the Secret's `username` and `password`.
-pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<CommvaultConnection, Error> {
-    let commvault = pc
+pub fn resolve(source: &Source, secret: &Secret) -> Result<CommvaultConnection, Error> {
+    let commvault = source
         .spec
         .commvault
         .as_ref()
         .ok_or_else(|| Error::NoProviderBlock {
-            name: pc.name_any(),
+            name: source.label.clone(),
         })?;
     Ok(CommvaultConnection {
         api_url: commvault.api_url.clone(),
@@ -64,6 +64,7 @@ mod tests {
     use k8s_openapi::ByteString;
 
     use super::*;
+    use crate::api::ProviderConfig;
     use crate::api::provider_config::{
         CommvaultConfig, Credentials, ProviderConfigSpec, SecretRef,
     };
@@ -102,7 +103,7 @@ mod tests {
     #[test]
     fn the_secret_gives_user_and_password_and_never_shows_the_password() {
         let conn = resolve(
-            &config(),
+            &Source::namespaced(&config()),
             &secret(&[("username", "admin\n"), ("password", "s3cret")]),
         )
         .expect("resolved");
@@ -114,7 +115,11 @@ mod tests {
 
     #[test]
     fn a_missing_password_is_named() {
-        let err = resolve(&config(), &secret(&[("username", "admin")])).expect_err("missing");
+        let err = resolve(
+            &Source::namespaced(&config()),
+            &secret(&[("username", "admin")]),
+        )
+        .expect_err("missing");
         assert_eq!(err.reason(), "SecretKeyMissing");
         assert!(err.to_string().contains("\"password\""), "{err}");
     }
@@ -124,8 +129,11 @@ mod tests {
         let apis = CommvaultApis {
             vaults: Arc::new(
                 crate::provider::commvault::CommvaultVaults::new(
-                    resolve(&config(), &secret(&[("username", "a"), ("password", "b")]))
-                        .expect("resolved"),
+                    resolve(
+                        &Source::namespaced(&config()),
+                        &secret(&[("username", "a"), ("password", "b")]),
+                    )
+                    .expect("resolved"),
                     Arc::new(ProviderMetrics::default()),
                     Arc::new(RateBudget::new(
                         "t",

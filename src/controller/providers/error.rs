@@ -10,6 +10,10 @@ use crate::provider::error::ENDPOINT_NOT_ALLOWED;
 
 use super::keys::required_keys;
 
+/// The reason an object shows when the ClusterProviderConfig it names does
+/// not allow its namespace.
+pub const NOT_ALLOWED: &str = "ProviderConfigNotAllowed";
+
 /// Why no client could be built for a ProviderConfig. None of these heal by
 /// retrying: each waits for a change to the ProviderConfig or its Secret,
 /// which the caches turn into a new reconcile.
@@ -19,7 +23,25 @@ pub enum Error {
         "ProviderConfig {name} not found in namespace {namespace}: create it, or fix spec.providerConfigRef"
     )]
     ProviderConfigNotFound { namespace: String, name: String },
-    #[error("ProviderConfig {name} has no provider block: add huaweiCloud, rackspace or commvault")]
+    #[error(
+        "ClusterProviderConfig {name} not found: ask the cluster admin which ClusterProviderConfigs your namespace may use (kubectl get clusterproviderconfigs), or fix spec.providerConfigRef"
+    )]
+    ClusterProviderConfigNotFound { name: String },
+    #[error(
+        "ClusterProviderConfig {name} does not allow namespace {namespace}: a cluster admin adds {namespace} to its spec.allowedNamespaces.names{selector}; or point spec.providerConfigRef at a ProviderConfig in {namespace}"
+    )]
+    NotAllowed {
+        name: String,
+        namespace: String,
+        /// What the selector would need, when it has one, as a sentence
+        /// fragment (`, or labels namespace team-a to match app=x`).
+        selector: String,
+    },
+    #[error(
+        "this coffer does not serve ClusterProviderConfigs (it runs with --cluster-provider-configs=false, chart value clusterProviderConfigs.enabled): point spec.providerConfigRef at a ProviderConfig in the object's namespace"
+    )]
+    ClusterProviderConfigsOff,
+    #[error("{name} has no provider block: add huaweiCloud, rackspace or commvault")]
     NoProviderBlock { name: String },
     #[error(
         "the ProviderConfig is for {has}, but this object needs {wanted}: point spec.providerConfigRef at a ProviderConfig with a {wanted} block"
@@ -73,9 +95,9 @@ pub enum Error {
         name: String,
         key: String,
     },
-    #[error("ProviderConfig {name}: {refused}")]
+    #[error("{name}: {refused}")]
     EndpointNotAllowed { name: String, refused: Refused },
-    #[error("the client for ProviderConfig {name} could not be built: {source}")]
+    #[error("the client for {name} could not be built: {source}")]
     Client {
         name: String,
         #[source]
@@ -87,7 +109,10 @@ impl Error {
     /// The condition reason a user sees.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::ProviderConfigNotFound { .. } => "ProviderConfigNotFound",
+            Self::ProviderConfigNotFound { .. } | Self::ClusterProviderConfigNotFound { .. } => {
+                "ProviderConfigNotFound"
+            }
+            Self::NotAllowed { .. } | Self::ClusterProviderConfigsOff => NOT_ALLOWED,
             Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "ProviderConfigInvalid",
             Self::SecretNotFound { .. } => "SecretNotFound",
             Self::SecretKeyMissing { .. }
@@ -105,7 +130,12 @@ impl Error {
     /// A short label for metrics.
     pub fn metric_label(&self) -> &'static str {
         match self {
-            Self::ProviderConfigNotFound { .. } => "provider_config_not_found",
+            Self::ProviderConfigNotFound { .. } | Self::ClusterProviderConfigNotFound { .. } => {
+                "provider_config_not_found"
+            }
+            Self::NotAllowed { .. } | Self::ClusterProviderConfigsOff => {
+                "provider_config_not_allowed"
+            }
             Self::NoProviderBlock { .. } | Self::WrongProvider { .. } => "provider_config_invalid",
             Self::SecretNotFound { .. } => "secret_not_found",
             Self::SecretKeyMissing { .. }

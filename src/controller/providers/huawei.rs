@@ -6,19 +6,20 @@ use kube::ResourceExt;
 
 use super::error::Error;
 use super::secret::secret_text;
-use crate::api::ProviderConfig;
+use super::source::Source;
 use crate::api::provider_config::{HuaweiAuthType, HuaweiCloudConfig};
 use crate::provider::huawei::{HuaweiConnection, HuaweiCredentials};
 
 /// Reads `huaweiCloud` and the Secret into a connection, checking every key
 /// the credential type needs.
-pub fn resolve(pc: &ProviderConfig, secret: &Secret) -> Result<HuaweiConnection, Error> {
-    let name = pc.name_any();
-    let huawei = pc
+pub fn resolve(source: &Source, secret: &Secret) -> Result<HuaweiConnection, Error> {
+    let huawei = source
         .spec
         .huawei_cloud
         .as_ref()
-        .ok_or_else(|| Error::NoProviderBlock { name: name.clone() })?;
+        .ok_or_else(|| Error::NoProviderBlock {
+            name: source.label.clone(),
+        })?;
     let credentials = read_credentials(huawei, secret)?;
     let endpoints = huawei.endpoints.clone().unwrap_or_default();
     Ok(HuaweiConnection {

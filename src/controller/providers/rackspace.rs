@@ -6,22 +6,19 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 
 use super::error::Error;
-use crate::api::ProviderConfig;
+use super::source::Source;
 use crate::api::provider_config::RACKSPACE_IDENTITY_ENDPOINT;
 use crate::provider::endpoints::EndpointPolicy;
 use crate::provider::rackspace::{RackspaceConnection, RackspaceSecret};
 
 /// Reads `rackspace` and the Secret; an API key wins over a password.
-pub fn resolve_rackspace(
-    pc: &ProviderConfig,
-    secret: &Secret,
-) -> Result<RackspaceConnection, Error> {
-    let rackspace = pc
+pub fn resolve_rackspace(source: &Source, secret: &Secret) -> Result<RackspaceConnection, Error> {
+    let rackspace = source
         .spec
         .rackspace
         .as_ref()
         .ok_or_else(|| Error::NoProviderBlock {
-            name: pc.name_any(),
+            name: source.label.clone(),
         })?;
     let value = |key: &'static str| super::secret::secret_text(secret, key);
     let missing = |key| Error::RackspaceKeyMissing {
@@ -51,6 +48,7 @@ pub fn resolve_rackspace(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ProviderConfig;
     use crate::api::ProviderConfigSpec;
     use crate::api::provider_config::{Credentials, RackspaceConfig, SecretRef};
 
@@ -95,7 +93,7 @@ mod tests {
     #[test]
     fn an_api_key_wins_and_the_public_identity_endpoint_is_the_default() {
         let conn = resolve_rackspace(
-            &config(None),
+            &Source::namespaced(&config(None)),
             &secret(&[("username", "u\n"), ("apiKey", "k"), ("password", "p")]),
         )
         .expect("resolved");
@@ -107,7 +105,7 @@ mod tests {
     #[test]
     fn a_password_serves_without_an_api_key() {
         let conn = resolve_rackspace(
-            &config(Some("http://127.0.0.1:8780/v2.0")),
+            &Source::namespaced(&config(Some("http://127.0.0.1:8780/v2.0"))),
             &secret(&[("username", "u"), ("password", "p")]),
         )
         .expect("resolved");
@@ -117,7 +115,10 @@ mod tests {
 
     #[test]
     fn missing_keys_are_named() {
-        let no_user = resolve_rackspace(&config(None), &secret(&[("apiKey", "k")]));
+        let no_user = resolve_rackspace(
+            &Source::namespaced(&config(None)),
+            &secret(&[("apiKey", "k")]),
+        );
         assert!(matches!(
             no_user,
             Err(Error::RackspaceKeyMissing {
@@ -125,9 +126,12 @@ mod tests {
                 ..
             })
         ));
-        let no_secret = resolve_rackspace(&config(None), &secret(&[("username", "u")]))
-            .expect_err("refused")
-            .to_string();
+        let no_secret = resolve_rackspace(
+            &Source::namespaced(&config(None)),
+            &secret(&[("username", "u")]),
+        )
+        .expect_err("refused")
+        .to_string();
         assert!(no_secret.contains("`apiKey` or `password`"), "{no_secret}");
     }
 }

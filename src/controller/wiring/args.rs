@@ -53,6 +53,14 @@ pub struct RunArgs {
     )]
     pub watch_namespaces: Vec<String>,
 
+    /// Serve ClusterProviderConfigs: watch them, and the namespaces' labels
+    /// their `allowedNamespaces.selector` reads (cluster-wide read rights on
+    /// both). Off, an object that names one is refused (reason
+    /// ProviderConfigNotAllowed) and nothing cluster-wide is read.
+    #[arg(long, env = "COFFER_CLUSTER_PROVIDER_CONFIGS", default_value_t = true,
+          num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub cluster_provider_configs: bool,
+
     /// Run the controllers only while holding a `coordination.k8s.io/v1` Lease,
     /// so that several replicas can run and exactly one of them acts.
     /// `--leader-election` or `--leader-election=true` turns it on,
@@ -161,6 +169,8 @@ impl RunArgs {
             watch_namespaces: self.watched_namespaces(),
             failure_grace: self.failure_grace,
             allowed_endpoints: self.allowed_endpoints.policy().clone(),
+            cluster_provider_configs: self.cluster_provider_configs,
+            home_namespace: self.leader_election_namespace.clone(),
             ..Settings::default()
         }
     }
@@ -213,6 +223,11 @@ pub struct Settings {
     pub instance: Option<String>,
     /// The provider endpoints coffer may call (`--allowed-endpoints`).
     pub allowed_endpoints: EndpointPolicy,
+    /// Whether ClusterProviderConfigs are served (`--cluster-provider-configs`).
+    pub cluster_provider_configs: bool,
+    /// The namespace coffer runs in: a ClusterProviderConfig's Secret is
+    /// read there unless it names another.
+    pub home_namespace: String,
 }
 
 impl Settings {
@@ -255,6 +270,8 @@ impl Default for Settings {
             failure_grace: Duration::from_secs(60),
             instance: std::env::var("POD_NAME").ok(),
             allowed_endpoints: EndpointPolicy::default(),
+            cluster_provider_configs: true,
+            home_namespace: "default".to_string(),
         }
     }
 }

@@ -21,9 +21,10 @@ use super::metrics::Metrics;
 use super::metrics::objects::{StoreCensus, managed_conditions, managed_state};
 use super::namespaces;
 use super::sweep;
+use crate::api::ProviderConfigKind;
 use crate::controller::caches::{self, Users};
 use crate::controller::engine::slots::Wake;
-use crate::controller::engine::{self, Managed, object_key};
+use crate::controller::engine::{self, Managed, SessionKey, object_key};
 use crate::controller::env::Context;
 use crate::controller::providers::TLS_REASONS;
 
@@ -34,10 +35,10 @@ struct KindUsers<K: Managed> {
 }
 
 impl<K: Managed> KindUsers<K> {
-    /// A scan of the store: ProviderConfigs change rarely, and an index
-    /// would cost memory on every object for the sake of that rare event.
-    fn using(&self, namespace: &str, config: &str) -> Vec<ObjectRef<K>> {
-        using_config(&self.store, namespace, config)
+    /// A scan of the store: configs change rarely, and an index would cost
+    /// memory on every object for the sake of that rare event.
+    fn using(&self, config: &SessionKey) -> Vec<ObjectRef<K>> {
+        using_config(&self.store, config)
     }
 }
 
@@ -46,11 +47,11 @@ impl<K: Managed> Users for KindUsers<K> {
         K::KIND
     }
 
-    fn count(&self, namespace: &str, config: &str) -> usize {
+    fn count(&self, config: &SessionKey) -> usize {
         self.store
             .state()
             .iter()
-            .filter(|obj| uses(obj.as_ref(), namespace, config))
+            .filter(|obj| obj.uses(config))
             .count()
     }
 
@@ -61,8 +62,23 @@ impl<K: Managed> Users for KindUsers<K> {
         })
     }
 
-    fn wake(&self, namespace: &str, config: &str) {
-        for obj in self.using(namespace, config) {
+    fn wake(&self, config: &SessionKey) {
+        for obj in self.using(config) {
+            let _ = self.wake.unbounded_send(obj);
+        }
+    }
+
+    fn wake_cluster_users(&self, namespace: &str) {
+        let users = self
+            .store
+            .state()
+            .into_iter()
+            .filter(|obj| obj.meta().namespace.as_deref() == Some(namespace))
+            .filter(|obj| {
+                obj.provider_config_ref().kind() == ProviderConfigKind::ClusterProviderConfig
+            })
+            .map(|obj| ObjectRef::from_obj(obj.as_ref()));
+        for obj in users {
             let _ = self.wake.unbounded_send(obj);
         }
     }
@@ -81,16 +97,12 @@ impl<K: Managed> Users for KindUsers<K> {
     }
 }
 
-/// Objects of kind `K` in `namespace` that use ProviderConfig `config`.
-pub fn using_config<K: Managed>(
-    store: &Store<K>,
-    namespace: &str,
-    config: &str,
-) -> Vec<ObjectRef<K>> {
+/// Objects of kind `K` that use the config `config` defines.
+pub fn using_config<K: Managed>(store: &Store<K>, config: &SessionKey) -> Vec<ObjectRef<K>> {
     store
         .state()
         .iter()
-        .filter(|obj| uses(obj.as_ref(), namespace, config))
+        .filter(|obj| obj.uses(config))
         .map(|obj| ObjectRef::from_obj(obj.as_ref()))
         .collect()
 }
@@ -98,10 +110,6 @@ pub fn using_config<K: Managed>(
 /// `obj`'s name, without the copy `ResourceExt::name_any` makes.
 fn name_of<K: Resource>(obj: &K) -> &str {
     obj.meta().name.as_deref().unwrap_or_default()
-}
-
-fn uses<K: Managed>(obj: &K, namespace: &str, config: &str) -> bool {
-    obj.meta().namespace.as_deref() == Some(namespace) && obj.provider_config() == config
 }
 
 /// What every kind's controller runs with besides the [`Context`].

@@ -12,6 +12,7 @@
 
 pub mod args;
 pub mod changes;
+mod configs;
 pub mod kinds;
 pub mod kube_client;
 pub mod leader;
@@ -19,28 +20,27 @@ pub mod lenient;
 pub mod metrics;
 pub mod namespaces;
 pub mod sweep;
+mod wakes;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::runtime::controller::{self, Controller};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::watcher;
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, Resource};
 use prometheus_client::registry::Registry;
 
 pub use args::{RunArgs, Settings};
 pub use metrics::{Metrics, Readiness};
 
-use crate::api::{Agency, BackupShare, BackupVault, ProviderConfig};
+use crate::api::{Agency, BackupShare, BackupVault, ClusterProviderConfig, ProviderConfig};
 use crate::controller::agency;
 use crate::controller::backup_share;
 use crate::controller::backup_vault;
-use crate::controller::caches::{self, Caches, Change, ContentVersions, SpecVersions, Users};
-use crate::controller::engine::{self, Managed, slots::Slots};
+use crate::controller::caches::{self, Caches};
+use crate::controller::engine::{Managed, slots::Slots};
 use crate::controller::env::{Context, Env};
 use crate::controller::provider_config;
 use crate::controller::providers::{self, HuaweiFactory, ProviderFactory};
@@ -49,6 +49,7 @@ use crate::provider::metrics::ProviderMetrics;
 use kinds::Kind;
 use leader::{Leadership, LeaseConfig};
 use metrics::{heap, objects};
+use wakes::Wake;
 
 /// Why `coffer run` stopped.
 #[derive(Debug, thiserror::Error)]
@@ -211,13 +212,31 @@ async fn run_controllers(
             provider_config::REASONS,
             crate::controller::providers::TLS_REASONS,
         ],
-        objects::provider_config_state,
+        objects::provider_config_state::<ProviderConfig>,
     )));
-    let caches = Caches::new(config_store.clone(), secret_store)
+    let (cluster_store, cluster_writer) = reflector::store::<ClusterProviderConfig>();
+    let (namespace_store, namespace_writer) = reflector::store::<Namespace>();
+    metrics.objects.add(Arc::new(objects::StoreCensus::new(
+        <ClusterProviderConfig as provider_config::Config>::KIND,
+        cluster_store.clone(),
+        &[
+            provider_config::REASONS,
+            crate::controller::providers::TLS_REASONS,
+        ],
+        objects::provider_config_state::<ClusterProviderConfig>,
+    )));
+    let mut caches = Caches::new(config_store.clone(), secret_store)
+        .with_home(&settings.home_namespace)
         .with_config_maps(config_map_store)
         .with_users(users.clone())
         // BackupShare receivers read their vaultRef from here.
         .with_backup_vaults(vaults.store());
+    if settings.cluster_provider_configs {
+        caches = caches.with_cluster_configs(caches::ClusterStores {
+            configs: cluster_store.clone(),
+            namespaces: namespace_store,
+        });
+    }
     let concurrency = settings.max_concurrent_reconciles;
     let (unreadable, unreadable_rx) = mpsc::unbounded();
     let env = Env {
@@ -249,9 +268,10 @@ async fn run_controllers(
     };
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
-    let users_wake = config_wake.clone();
+    let (cluster_wake, cluster_woken) = mpsc::unbounded::<ObjectRef<ClusterProviderConfig>>();
     let wake = Wake {
-        configs: config_wake,
+        configs: config_wake.clone(),
+        cluster_configs: cluster_wake.clone(),
         users,
         caches: caches.clone(),
     };
@@ -263,8 +283,36 @@ async fn run_controllers(
     let config_cache = caches::reflect_stream(
         namespaces::watch_each(&namespaces, config_store.clone(), &config_watch),
         config_writer,
-        wake.on_config_change(ctx.clone()),
+        wake.on_config_change::<ProviderConfig>(ctx.clone()),
     );
+    // Cluster-wide, and only when served: with --watch-namespaces and no
+    // ClusterProviderConfigs coffer reads nothing outside its namespaces.
+    let cluster_caches = async {
+        if !settings.cluster_provider_configs {
+            return futures::future::pending().await;
+        }
+        let configs = lenient::watch::<ClusterProviderConfig>(
+            &client,
+            None,
+            watcher::Config::default(),
+            unreadable.clone(),
+        );
+        let configs = caches::reflect_stream(
+            configs,
+            cluster_writer,
+            wake.on_config_change::<ClusterProviderConfig>(ctx.clone()),
+        );
+        let namespaces = caches::reflect(
+            Api::<Namespace>::all(client.clone()),
+            watcher::Config::default(),
+            namespace_writer,
+            wake.on_namespace_change(),
+        );
+        tokio::select! {
+            () = configs => "ClusterProviderConfig",
+            () = namespaces => "Namespace",
+        }
+    };
     let secret_watch = |ns: Option<&str>| labelled::<Secret>(&client, ns);
     let secret_cache = caches::reflect_stream(
         namespaces::watch_each(&namespaces, secret_writer.as_reader(), &secret_watch),
@@ -297,25 +345,24 @@ async fn run_controllers(
         stopping.clone(),
         backup_vault::reconcile,
     );
-    let config = controller::Config::default().concurrency(concurrency);
-    let configs = Controller::for_stream(
-        futures::stream::pending::<Result<ProviderConfig, watcher::Error>>(),
-        config_store.clone(),
-    )
-    .reconcile_on(config_woken)
-    .with_config(config)
-    .graceful_shutdown_on(stopping)
-    .run(
-        provider_config::reconcile,
-        provider_config::error_policy,
-        ctx.clone(),
-    );
-
     let configs = async {
-        // The refresh never ends by itself; it stops with the controller.
         tokio::select! {
-            () = kinds::drain(configs) => {}
-            () = provider_config::users::keep_current(caches.clone(), config_store, users_wake) => {}
+            () = configs::run(
+                config_store,
+                config_woken,
+                config_wake,
+                ctx.clone(),
+                concurrency,
+                stopping.clone(),
+            ) => {}
+            () = configs::run(
+                cluster_store,
+                cluster_woken,
+                cluster_wake,
+                ctx.clone(),
+                concurrency,
+                stopping,
+            ) => {}
             () = provider_config::credentials::keep_released(ctx.clone()) => {}
         }
     };
@@ -331,6 +378,7 @@ async fn run_controllers(
         () = config_cache => Err(Error::CacheStopped("ProviderConfig")),
         () = secret_cache => Err(Error::CacheStopped("Secret")),
         () = config_map_cache => Err(Error::CacheStopped("ConfigMap")),
+        kind = cluster_caches => Err(Error::CacheStopped(kind)),
         // Ends only when the watches sending to it are gone.
         () = lenient::report(ctx.events.clone(), unreadable_rx) => Ok(()),
         () = controllers => Ok(()),
@@ -339,133 +387,6 @@ async fn run_controllers(
 
 /// How long the way out waits for queued Events to be written.
 const EVENTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Where cache changes wake reconciles.
-#[derive(Clone)]
-struct Wake {
-    configs: mpsc::UnboundedSender<ObjectRef<ProviderConfig>>,
-    /// Every managed kind.
-    users: Vec<Arc<dyn Users>>,
-    caches: Caches,
-}
-
-impl Wake {
-    /// A ProviderConfig is checked when listed or when its spec changes; the
-    /// BackupVaults using it are woken only by a spec change or deletion —
-    /// never by its status, or one status write would wake thousands.
-    fn on_config_change(&self, ctx: Arc<Context>) -> impl FnMut(Change, &ProviderConfig) + Send {
-        let wake = self.clone();
-        let mut specs = SpecVersions::default();
-        // Deletion and the steering annotations too (`engine::wake_key`):
-        // a ProviderConfig's deletion is handled by its reconcile. Its own
-        // finalizer needs no wake: the reconcile that adds it goes on.
-        let mut lifecycles: HashMap<(String, String), Option<u64>> = HashMap::new();
-        move |change, pc| {
-            let namespace = pc.namespace().unwrap_or_default();
-            let name = pc.name_any();
-            let key = (namespace.clone(), name.clone());
-            let lifecycle_changed =
-                lifecycles.insert(key.clone(), engine::wake_key(pc)) != Some(engine::wake_key(pc));
-            let spec_changed = match change {
-                Change::Listed => {
-                    specs.record(pc);
-                    false
-                }
-                Change::Applied => specs.record(pc),
-                Change::Deleted => {
-                    specs.forget(pc);
-                    lifecycles.remove(&key);
-                    ctx.env.providers.forget(&namespace, &name);
-                    true
-                }
-            };
-            if spec_changed || lifecycle_changed || change == Change::Listed {
-                let _ = wake.configs.unbounded_send(ObjectRef::from_obj(pc));
-            }
-            if spec_changed {
-                wake.users_of(&namespace, &name);
-            }
-        }
-    }
-
-    /// A credential Secret's change wakes the ProviderConfigs reading it and
-    /// their BackupVaults, and the objects that read it themselves (a
-    /// BackupVault's passphrase). A listing wakes nothing: every object is
-    /// reconciled when its own controller starts. Only a change of its keys
-    /// and values is news: not its metadata, such as coffer's own in-use
-    /// finalizer, or holding a Secret would wake all its users.
-    fn on_secret_change(&self) -> impl FnMut(Change, &Secret) + Send {
-        let wake = self.clone();
-        let mut contents = ContentVersions::default();
-        move |change, secret| {
-            let changed = match change {
-                Change::Listed => {
-                    contents.record(secret, caches::secret_digest(secret));
-                    false
-                }
-                Change::Applied => contents.record(secret, caches::secret_digest(secret)),
-                Change::Deleted => {
-                    contents.forget(secret);
-                    true
-                }
-            };
-            if !changed {
-                return;
-            }
-            let namespace = secret.namespace().unwrap_or_default();
-            for kind in &wake.users {
-                kind.wake_readers(&namespace, &secret.name_any());
-            }
-            for config in wake
-                .caches
-                .configs_using_secret(&namespace, &secret.name_any())
-            {
-                wake.users_of(&namespace, &config.name);
-                let _ = wake.configs.unbounded_send(config);
-            }
-        }
-    }
-
-    /// A labelled ConfigMap's change wakes the ProviderConfigs whose
-    /// `caBundleRef` names it, and their users: a rotated CA is trusted at once.
-    fn on_config_map_change(&self) -> impl FnMut(Change, &ConfigMap) + Send {
-        let wake = self.clone();
-        let mut contents = ContentVersions::default();
-        move |change, config_map| {
-            let changed = match change {
-                Change::Listed => {
-                    contents.record(config_map, caches::config_map_digest(config_map));
-                    false
-                }
-                Change::Applied => {
-                    contents.record(config_map, caches::config_map_digest(config_map))
-                }
-                Change::Deleted => {
-                    contents.forget(config_map);
-                    true
-                }
-            };
-            if !changed {
-                return;
-            }
-            let namespace = config_map.namespace().unwrap_or_default();
-            for config in wake
-                .caches
-                .configs_using_config_map(&namespace, &config_map.name_any())
-            {
-                wake.users_of(&namespace, &config.name);
-                let _ = wake.configs.unbounded_send(config);
-            }
-        }
-    }
-
-    /// Wakes the objects of every kind that use ProviderConfig `config`.
-    fn users_of(&self, namespace: &str, config: &str) {
-        for kind in &self.users {
-            kind.wake(namespace, config);
-        }
-    }
-}
 
 /// The objects of kind `K` labelled `coffer.dev/credentials=true` in
 /// `namespace`, or in every namespace.

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use coffer::api::DeletionPolicy;
 use coffer::api::managed::{Drift, DriftAction, ManagedStatus, ManagementPolicy, PlannedCall};
+use coffer::api::{DeletionPolicy, ProviderConfigRef};
 use coffer::controller::engine::slots::Slots;
 use coffer::controller::engine::{
     self, Candidate, Context, Created, Error, External, Health, Lookup, Managed, Plan, Timing,
@@ -58,8 +58,13 @@ impl Managed for Lamp {
     const MISSING_REASON: &'static str = "LampMissing";
     type AtProvider = LampObservation;
 
-    fn provider_config(&self) -> &str {
-        ""
+    fn provider_config_ref(&self) -> &ProviderConfigRef {
+        // The toy reaches its lamp without one.
+        static NONE: ProviderConfigRef = ProviderConfigRef {
+            kind: None,
+            name: String::new(),
+        };
+        &NONE
     }
 
     fn deletion_policy(&self) -> DeletionPolicy {

@@ -59,11 +59,13 @@ impl External for IamAgency {
             message: "spec.huaweiCloud is not set; Huawei Cloud is the only provider of Agencies today: add a huaweiCloud block".into(),
         })?;
         let session = ctx.env.session_of(agency)?;
+        let config = agency.provider_config_ref();
         let iam = session.huawei()?.iam.clone().ok_or(Error::InvalidSpec {
             reason: "InvalidProviderConfig",
             message: format!(
-                "ProviderConfig {} has no huaweiCloud.domainId; IAM agencies live in an account, so set the account id there",
-                agency.provider_config()
+                "{} {} has no huaweiCloud.domainId; IAM agencies live in an account, so set the account id there",
+                config.kind().as_str(),
+                config.name
             ),
         })?;
         Ok(Self::new(spec, iam))

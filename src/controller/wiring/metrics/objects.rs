@@ -23,9 +23,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::api::ProviderConfig;
 use crate::api::conditions::{Condition, READY, Reason, SYNCED, find};
 use crate::controller::engine::Managed;
+use crate::controller::provider_config::Config;
 
 /// The reason label of a reason outside the kind's list.
 pub const OTHER: &str = "Other";
@@ -186,10 +186,10 @@ pub fn managed_conditions<K: Managed>(obj: &K) -> &[Condition] {
         .map_or(&[], |s| s.conditions.as_slice())
 }
 
-/// The state of a ProviderConfig, which has no drift.
-pub fn provider_config_state(pc: &ProviderConfig) -> ObjectState<'_> {
+/// The state of a ProviderConfig or ClusterProviderConfig, which has no drift.
+pub fn provider_config_state<C: Config>(pc: &C) -> ObjectState<'_> {
     ObjectState {
-        conditions: pc.status.as_ref().map_or(&[], |s| s.conditions.as_slice()),
+        conditions: pc.config_status().map_or(&[], |s| s.conditions.as_slice()),
         drifted: false,
     }
 }
