@@ -54,7 +54,7 @@ pub struct ClusterProviderConfigSpec {
 pub struct AllowedNamespaces {
     /// Namespaces allowed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 1000))]
+    #[schemars(length(max = 256), inner(length(min = 1, max = 63)))]
     #[x_kube(validation = Rule::new("self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))").message(
         "allowedNamespaces.names must be namespace names: lower-case letters, digits and '-', starting and ending with a letter or digit."
     ))]

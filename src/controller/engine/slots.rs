@@ -20,7 +20,8 @@
 //!
 //! The engine does not know what a session is: the kind names it
 //! ([`super::Managed::session`]) with a [`SessionKey`], a namespaced
-//! ProviderConfig's or a cluster-wide one's.
+//! ProviderConfig's or a cluster-wide one's. A cluster-wide session's share
+//! is per namespace ([`share_key`]), so tenants cannot crowd each other out.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -69,8 +70,23 @@ pub type Wake = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// An object: its namespace and name.
 type Object = (String, String);
 
-/// One session's slots of one kind.
-type Key = (&'static str, SessionKey);
+/// One session's slots of one kind; a cluster-wide session's, per
+/// namespace (see [`share_key`]).
+type Key = (&'static str, SessionKey, Option<String>);
+
+/// Whose share a reconcile of `kind` in `namespace` takes. A namespaced
+/// session has one tenant. A cluster-wide one (a ClusterProviderConfig) is
+/// shared by many teams, so each namespace gets a share of its own: one
+/// team's burst of thousands of objects then holds at most one share of
+/// reconciles, and so of calls waiting on the config's rate budget, and
+/// another team's single object is never behind them in line.
+fn share_key(kind: &'static str, session: SessionKey, namespace: &str) -> Key {
+    let tenant = match session {
+        SessionKey::Namespaced { .. } => None,
+        SessionKey::ClusterWide { .. } => Some(namespace.to_string()),
+    };
+    (kind, session, tenant)
+}
 
 /// The slots each session of each kind holds and keeps, and who waits.
 pub struct Slots {
@@ -156,7 +172,7 @@ impl Slots {
         namespace: &str,
         name: &str,
     ) -> Option<Slot<'_>> {
-        let key = (kind, session);
+        let key = share_key(kind, session, namespace);
         let object = (namespace.to_string(), name.to_string());
         let mut woken = Vec::new();
         let taken = {
@@ -169,14 +185,11 @@ impl Slots {
         taken.then(|| Slot { slots: self, key })
     }
 
-    /// How many reconciles of `kind` `session` runs now.
-    pub fn held(&self, kind: &'static str, session: &SessionKey) -> usize {
+    /// How many reconciles of `kind` in `namespace` `session` runs now.
+    pub fn held(&self, kind: &'static str, session: &SessionKey, namespace: &str) -> usize {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state
-            .held
-            .get(&(kind, session.clone()))
-            .copied()
-            .unwrap_or(0)
+        let key = share_key(kind, session.clone(), namespace);
+        state.held.get(&key).copied().unwrap_or(0)
     }
 
     fn give_back(&self, key: &Key) {
@@ -324,7 +337,7 @@ mod tests {
         let second = take(&slots, "slow", "b");
         assert!(first.is_some() && second.is_some());
         assert!(take(&slots, "slow", "c").is_none());
-        assert_eq!(slots.held(KIND, &config("slow")), 2);
+        assert_eq!(slots.held(KIND, &config("slow"), "team-a"), 2);
     }
 
     #[test]
@@ -373,7 +386,7 @@ mod tests {
         let slots = Slots::new(2);
         let slot = take(&slots, "slow", "a");
         drop(slot);
-        assert_eq!(slots.held(KIND, &config("slow")), 0);
+        assert_eq!(slots.held(KIND, &config("slow"), "team-a"), 0);
         let state = slots.state.lock().unwrap();
         assert!(state.held.is_empty() && state.waiting.is_empty() && state.kept.is_empty());
     }
@@ -386,7 +399,25 @@ mod tests {
             assert!(take(&slots, "slow", "patient").is_none());
         }
         let state = slots.state.lock().unwrap();
-        assert_eq!(state.waiting[&(KIND, config("slow"))].len(), 1);
+        assert_eq!(state.waiting[&(KIND, config("slow"), None)].len(), 1);
+    }
+
+    #[test]
+    fn each_namespace_has_its_own_share_of_a_cluster_wide_session() {
+        let slots = Slots::new(1);
+        let shared = || SessionKey::ClusterWide {
+            name: "shared".into(),
+        };
+        let _burst = slots.take(KIND, shared(), "team-a", "v1");
+        assert!(slots.take(KIND, shared(), "team-a", "v2").is_none());
+        let single = slots.take(KIND, shared(), "team-b", "only");
+        assert!(single.is_some(), "team-b waits behind no one of team-a");
+        assert_eq!(slots.held(KIND, &shared(), "team-a"), 1);
+        assert_eq!(slots.held(KIND, &shared(), "team-b"), 1);
+        // A namespaced session has one share, whatever the namespace says.
+        let namespaced = SessionKey::namespaced("team-a", "own");
+        let _one = slots.take(KIND, namespaced.clone(), "team-a", "x");
+        assert!(slots.take(KIND, namespaced, "team-a", "y").is_none());
     }
 
     #[test]

@@ -5,12 +5,15 @@
 use std::sync::Arc;
 
 use futures::channel::mpsc;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
 use super::Stopping;
 use super::kinds;
+use crate::api::ClusterProviderConfig;
 use crate::controller::env::Context;
 use crate::controller::provider_config::{self, Config};
 
@@ -41,4 +44,37 @@ pub async fn run<C: Config>(
         () = kinds::drain(configs) => {}
         () = provider_config::users::keep_current(ctx.env.caches.clone(), store, refresh) => {}
     }
+}
+
+/// The ClusterProviderConfigs this coffer serves, as a watch of all of
+/// them: with `--watch-namespaces`, only those whose Secret is in a watched
+/// namespace (it could read no other's Secret anyway). Two coffers watching
+/// different namespaces then never both write one's status, each counting
+/// only its own users. One that stops being served leaves the cache as if
+/// deleted.
+pub fn only_served(
+    events: impl Stream<Item = Result<watcher::Event<ClusterProviderConfig>, watcher::Error>>
+    + Send
+    + 'static,
+    watched: Vec<String>,
+    home: String,
+) -> BoxStream<'static, Result<watcher::Event<ClusterProviderConfig>, watcher::Error>> {
+    let served = move |cpc: &ClusterProviderConfig| {
+        watched.is_empty()
+            || watched
+                .iter()
+                .any(|ns| ns == cpc.credentials_namespace(&home))
+    };
+    events
+        .filter_map(move |event| {
+            let event = match event {
+                Ok(watcher::Event::InitApply(cpc)) if !served(&cpc) => None,
+                Ok(watcher::Event::Apply(cpc)) if !served(&cpc) => {
+                    Some(Ok(watcher::Event::Delete(cpc)))
+                }
+                other => Some(other),
+            };
+            futures::future::ready(event)
+        })
+        .boxed()
 }

@@ -291,11 +291,15 @@ async fn run_controllers(
         if !settings.cluster_provider_configs {
             return futures::future::pending().await;
         }
-        let configs = lenient::watch::<ClusterProviderConfig>(
-            &client,
-            None,
-            watcher::Config::default(),
-            unreadable.clone(),
+        let configs = configs::only_served(
+            lenient::watch::<ClusterProviderConfig>(
+                &client,
+                None,
+                watcher::Config::default(),
+                unreadable.clone(),
+            ),
+            namespaces.clone(),
+            settings.home_namespace.clone(),
         );
         let configs = caches::reflect_stream(
             configs,

@@ -10,6 +10,7 @@ mod backup_share;
 mod backup_share_answer;
 mod backup_share_refusals;
 mod backup_vault;
+mod cluster_config;
 mod collected;
 mod commvault_vault;
 mod deletes;
