@@ -398,7 +398,7 @@ kubectl delete namespace coffer-ns --wait=false >/dev/null
 
 step "the examples are accepted by the chart's CRDs"
 kubectl create namespace examples >/dev/null
-for dir in huaweicloud huaweicloud/backup-share rackspace commvault emulator; do
+for dir in huaweicloud huaweicloud/backup-share rackspace commvault shared/platform shared/team emulator; do
   kubectl apply --dry-run=server -n examples -k "$root/examples/$dir" >/dev/null
 done
 

@@ -93,6 +93,7 @@ start() {
   say "Applying examples/ through the emulator overlay (kubectl apply -k examples/emulator)"
   kubectl apply -k "$root/examples/emulator"
   kubectl wait --for=condition=Ready providerconfig --all --timeout=60s
+  kubectl wait --for=condition=Ready clusterproviderconfig --all --timeout=60s
   kubectl wait --for=condition=Ready backupvault --all --timeout=90s
   kubectl wait --for=condition=Ready agency --all --timeout=90s
 

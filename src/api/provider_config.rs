@@ -152,7 +152,8 @@ pub struct RackspaceConfig {
         "rackspace.region must be a region code such as DFW: letters and digits only."
     ))]
     pub region: String,
-    /// The Secret, in the same namespace, holding `username` and either
+    /// The Secret (in the ProviderConfig's namespace; a
+    /// ClusterProviderConfig's `credentialsNamespace`) holding `username` and either
     /// `apiKey` (preferred when both are there) or `password`.
     pub credentials: Credentials,
     /// PEM bundle of CA certificates to trust in addition to the system
@@ -219,7 +220,8 @@ pub struct CommvaultConfig {
         "commvault.apiUrl must not carry user info (user@), a query (?) or a fragment (#): credentials come only from the Secret, and coffer adds its own paths."
     ))]
     pub api_url: String,
-    /// The Secret, in the same namespace, with the keys `username` and
+    /// The Secret (in the ProviderConfig's namespace; a
+    /// ClusterProviderConfig's `credentialsNamespace`) with the keys `username` and
     /// `password` of a Commvault user. coffer signs in with `POST Login`
     /// and renews the session token when it expires.
     pub credentials: Credentials,
@@ -249,8 +251,8 @@ const HTTP_URL_RULE: &str =
 const PLAIN_URL_RULE: &str =
     "!self.matches('^[^:/?#]+://[^/?#]*@') && !self.contains('?') && !self.contains('#')";
 
-/// A key of a Secret or ConfigMap in the ProviderConfig's namespace that
-/// holds a PEM CA bundle.
+/// A key of a Secret or ConfigMap in the ProviderConfig's namespace (a
+/// ClusterProviderConfig's `credentialsNamespace`) that holds a PEM CA bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 pub struct CaBundleRef {
     /// `Secret` or `ConfigMap`.
@@ -318,7 +320,8 @@ pub struct HuaweiCredentials {
     /// Which kind of credentials the Secret holds.
     #[serde(rename = "type")]
     pub auth_type: HuaweiAuthType,
-    /// The Secret, in the same namespace as this ProviderConfig.
+    /// The Secret, in the ProviderConfig's namespace (a
+    /// ClusterProviderConfig's `credentialsNamespace`).
     pub secret_ref: SecretRef,
 }
 
@@ -327,12 +330,15 @@ pub struct HuaweiCredentials {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
-    /// The Secret, in the same namespace as this ProviderConfig.
+    /// The Secret, in the ProviderConfig's namespace (a
+    /// ClusterProviderConfig's `credentialsNamespace`).
     pub secret_ref: SecretRef,
 }
 
-/// A Secret in the same namespace. There is deliberately no namespace field:
-/// credentials never cross a namespace boundary.
+/// A Secret in the config's own namespace (a ClusterProviderConfig's
+/// `credentialsNamespace`). There is deliberately no namespace field: a
+/// team can never point coffer at another namespace's Secret; only a
+/// ClusterProviderConfig, which a cluster admin writes, reads elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 pub struct SecretRef {
     /// Name of the Secret. coffer reads only Secrets labelled

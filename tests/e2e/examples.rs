@@ -65,6 +65,8 @@ async fn every_cloud_folder_applies_with_kustomize_and_marks_its_placeholders() 
         "huaweicloud/backup-share",
         "rackspace",
         "commvault",
+        "shared/platform",
+        "shared/team",
     ] {
         let path = examples().join(dir);
         let out = env().kubectl(&["kustomize", &path.to_string_lossy()], None);

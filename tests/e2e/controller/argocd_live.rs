@@ -20,7 +20,20 @@ use crate::support::{env, output_text};
 
 /// Where the examples expect the emulator (`make demo` starts it there).
 const DEMO_EMULATOR: &str = "http://127.0.0.1:8780";
-const COFFER_KINDS: [&str; 4] = ["ProviderConfig", "BackupVault", "Agency", "BackupShare"];
+const COFFER_KINDS: [&str; 5] = [
+    "ProviderConfig",
+    "ClusterProviderConfig",
+    "BackupVault",
+    "Agency",
+    "BackupShare",
+];
+/// The example ClusterProviderConfig's name, cluster-wide, made this
+/// test's own so that no other test's coffer or examples meet it.
+const SHARED: &str = "shared-huawei";
+
+fn shared_name(run: &Running) -> String {
+    format!("{}-{SHARED}", run.ns)
+}
 
 /// Every example, as `make demo` applies it (the emulator overlay), with
 /// its endpoints on this test's emulator.
@@ -32,8 +45,14 @@ fn apply_examples(run: &Running) {
         "kubectl kustomize: {}",
         output_text(&out)
     );
-    let text =
-        String::from_utf8_lossy(&out.stdout).replace(DEMO_EMULATOR, &run.emulator.base_url());
+    // The shared config allows the demo's namespace; here, the test's.
+    let text = String::from_utf8_lossy(&out.stdout)
+        .replace(DEMO_EMULATOR, &run.emulator.base_url())
+        .replace(SHARED, &shared_name(run))
+        .replace(
+            "    names:\n    - default\n",
+            &format!("    names:\n    - {}\n", run.ns),
+        );
     let out = env().kubectl(&["apply", "-n", &run.ns, "-f", "-"], Some(&text));
     assert!(out.status.success(), "{}", output_text(&out));
 }
@@ -72,7 +91,21 @@ fn dump(run: &Running) -> Vec<Value> {
     );
     assert!(out.status.success(), "{}", output_text(&out));
     let list: Value = serde_json::from_slice(&out.stdout).expect("a List");
-    list["items"].as_array().cloned().unwrap_or_default()
+    let mut items = list["items"].as_array().cloned().unwrap_or_default();
+    // Cluster-scoped: only this test's own.
+    let out = env().kubectl(
+        &[
+            "get",
+            "clusterproviderconfig",
+            &shared_name(run),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    items.push(serde_json::from_slice(&out.stdout).expect("a ClusterProviderConfig"));
+    items
 }
 
 #[tokio::test]

@@ -195,6 +195,9 @@ impl Running {
             allowed_endpoints,
             resync_interval: RESYNC,
             watch_namespaces: vec![ns.clone()],
+            // The namespace coffer "runs in": where a ClusterProviderConfig
+            // without credentialsNamespace finds its Secret.
+            home_namespace: ns.clone(),
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
             poll_interval: Duration::from_millis(300),
