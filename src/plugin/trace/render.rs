@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Node, Presence};
+use super::{Node, Presence, Role};
 use crate::plugin::fleet::State;
 use crate::plugin::render::{Format, age, paint, structured};
 
@@ -17,9 +17,15 @@ pub fn trace(out: &mut dyn Write, root: &Node, format: Format, colour: bool) -> 
 
 /// `Kind namespace/name  Ready=… Synced=…  Reason: message`.
 pub fn head(n: &Node) -> String {
+    // Why a node that is not the object's own part is in its tree.
+    let why = match n.role {
+        Role::OtherSide => "other side: ",
+        Role::Vault => "accepts into: ",
+        _ => "",
+    };
     let mut text = match &n.namespace {
-        Some(ns) => format!("{} {ns}/{}", n.kind, n.name),
-        None => format!("{} {}", n.kind, n.name),
+        Some(ns) => format!("{why}{} {ns}/{}", n.kind, n.name),
+        None => format!("{why}{} {}", n.kind, n.name),
     };
     let conditions: Vec<String> = [("Ready", &n.ready), ("Synced", &n.synced)]
         .iter()
