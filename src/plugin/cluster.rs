@@ -62,6 +62,14 @@ pub enum Error {
         "unknown kind {0:?}: use one of backupvault, backupshare, agency, providerconfig, clusterproviderconfig"
     )]
     UnknownKind(String),
+    #[error(
+        "this cluster does not serve {plural}.coffer.dev: its CRD is not installed (an older coffer?)"
+    )]
+    NotInstalled { plural: &'static str },
+    #[error("{0} not found: nothing to trace")]
+    Missing(String),
+    #[error("cannot read {what}: {right}")]
+    Refused { what: String, right: String },
     #[error("cannot parse {0} as the API server sent it")]
     Unparsable(String),
     #[error("cannot read {what}: {source}")]

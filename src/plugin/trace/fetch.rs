@@ -174,13 +174,18 @@ pub async fn facts(client: &kube::Client, target: &Target) -> Result<Facts, Erro
     };
     let object = match coffer_object(client, &root).await? {
         Lookup::Found(obj) => obj,
-        _ => {
-            return Err(Error::NotFound {
-                kind: kind.name,
-                namespace: target.namespace.clone(),
-                name: target.name.clone(),
+        Lookup::NotInstalled => {
+            return Err(Error::NotInstalled {
+                plural: kind.plural,
             });
         }
+        Lookup::Forbidden(right) => {
+            return Err(Error::Refused {
+                what: described(&root),
+                right,
+            });
+        }
+        Lookup::NotFound => return Err(Error::Missing(described(&root))),
     };
     let config = match config_ref(kind.name, &object) {
         Some(r) => {

@@ -213,6 +213,23 @@ async fn trace_shows_a_missing_provider_config_as_not_found_and_exits_as_documen
         "{}",
         output_text(&none)
     );
+    // A kind the cluster may not serve yet: told apart from a missing object
+    // by the API group's discovery document, whichever this cluster is.
+    let served = run
+        .client
+        .list_api_group_resources("coffer.dev/v1alpha1")
+        .await
+        .expect("discovery")
+        .resources
+        .iter()
+        .any(|r| r.name == "clusterproviderconfigs");
+    let cpc = kubectl_coffer(dir.path(), &admin, &["trace", "cpc/never"]).await;
+    assert_eq!(cpc.status.code(), Some(2), "{}", output_text(&cpc));
+    let said = match served {
+        true => "ClusterProviderConfig",
+        false => "its CRD is not installed",
+    };
+    assert!(output_text(&cpc).contains(said), "{}", output_text(&cpc));
 }
 
 #[tokio::test]
