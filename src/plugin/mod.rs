@@ -118,6 +118,9 @@ enum Command {
         /// Exit 1 when any node of the tree is failing.
         #[arg(long)]
         exit_code: bool,
+        /// Print again whenever a node changes (not with --exit-code).
+        #[arg(short = 'w', long, conflicts_with = "exit_code")]
+        watch: bool,
     },
 }
 
@@ -223,12 +226,29 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             namespace,
             output,
             exit_code,
+            watch,
         } => {
             let target = target(&object, namespace.unwrap_or(context_ns))?;
-            let facts = trace::fetch::facts(&client, &target).await?;
-            let tree = trace::build(&facts);
-            trace::render::trace(&mut out, &tree, output, colour()).map_err(io)?;
-            Ok(found(exit_code, tree.any_failing()))
+            let mut shown = None;
+            loop {
+                let facts = trace::fetch::facts(&client, &target).await?;
+                let tree = trace::build(&facts);
+                // In a watch, a new print only when a node moved, not
+                // when an Event merely grew older.
+                let key = tree.change_key();
+                if shown.as_ref() != Some(&key) {
+                    if shown.is_some() {
+                        writeln!(out).map_err(io)?;
+                    }
+                    trace::render::trace(&mut out, &tree, output, colour()).map_err(io)?;
+                    out.flush().map_err(io)?;
+                    shown = Some(key);
+                }
+                if !watch {
+                    return Ok(found(exit_code, tree.any_failing()));
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
         }
     }
 }

@@ -174,6 +174,30 @@ impl Node {
         self
     }
 
+    /// What `--watch` compares: every node's identity, presence, state,
+    /// reason and message, and the Events by when they happened (not by
+    /// their age, which changes every second).
+    pub fn change_key(&self) -> Vec<String> {
+        let mut key = vec![format!(
+            "{:?} {} {:?}/{} {:?} {:?} {} {}",
+            self.role,
+            self.kind,
+            self.namespace,
+            self.name,
+            self.presence,
+            self.state,
+            self.reason,
+            self.message
+        )];
+        key.extend(
+            self.events
+                .iter()
+                .map(|e| format!("{} {} {}", e.last_seen, e.reason, e.count)),
+        );
+        key.extend(self.children.iter().flat_map(Node::change_key));
+        key
+    }
+
     /// Whether this node or any below it is failing: `--exit-code`'s test.
     pub fn any_failing(&self) -> bool {
         self.state == State::Failing || self.children.iter().any(Node::any_failing)

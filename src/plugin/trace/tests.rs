@@ -358,3 +358,19 @@ fn the_tree_prints_without_colour_when_piped_and_as_data_in_json() {
     assert_eq!(value["children"][0]["presence"], "notFound");
     assert_eq!(value["children"][1]["externalId"], "vault-1");
 }
+
+#[test]
+fn a_watch_prints_again_when_a_node_changes_not_when_events_age() {
+    let obj = vault(json!({"name": "cloud"}));
+    let r = config_ref("BackupVault", &obj).expect("a config");
+    let event = json!({"type": "Normal", "reason": "Created", "message": "m",
+                       "lastTimestamp": at(3990).to_string()});
+    let mut f = facts("BackupVault", obj);
+    f.events = Lookup::Found(vec![event]);
+    f.config = Some((r.clone(), Lookup::Found(provider_config())));
+    let first = build(&f).change_key();
+    f.now = at(4030);
+    assert_eq!(build(&f).change_key(), first, "only older");
+    f.config = Some((r, Lookup::NotFound));
+    assert_ne!(build(&f).change_key(), first, "the config went");
+}
