@@ -5,9 +5,9 @@
 //!
 //! [`fetch`] reads what the tree needs; this module turns what was read
 //! into the tree, purely, so every branch is tested from JSON fixtures;
-//! [`render`] prints it. A Secret is only ever read as its labels and key
-//! names ([`SecretKeys`]): its values never reach this process's memory,
-//! let alone its output.
+//! [`render`] prints it. A Secret is only ever kept as its labels and key
+//! names ([`SecretKeys`]): its values are dropped while the API server's
+//! answer is parsed, so nothing after that can print them.
 
 pub mod fetch;
 mod refs;
