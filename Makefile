@@ -26,10 +26,12 @@ image:
 ## release: `make release VERSION=x.y.z REGISTRY=host[:port]/path` pushes the
 ## image to REGISTRY/coffer and the chart, with that image pinned by digest,
 ## to oci://REGISTRY/charts/coffer, and writes the chart, the image archive, a
-## CycloneDX SBOM and SHA256SUMS to target/dist/VERSION/ (scripts/release.sh).
-## PLAIN_HTTP=1 for a registry without TLS.
+## CycloneDX SBOM, the kubectl plugin's archive and krew manifest, and
+## SHA256SUMS to target/dist/VERSION/ (scripts/release.sh). PLAIN_HTTP=1 for
+## a registry without TLS; DOWNLOAD_URL=where those files will be published
+## (the krew manifest's uri).
 release: image
-	VERSION=$(VERSION) REGISTRY=$(REGISTRY) PLAIN_HTTP=$(PLAIN_HTTP) scripts/release.sh
+	VERSION=$(VERSION) REGISTRY=$(REGISTRY) PLAIN_HTTP=$(PLAIN_HTTP) DOWNLOAD_URL=$(DOWNLOAD_URL) scripts/release.sh
 
 ## crds: regenerate crds/ from the API types, and the Helm chart's copy
 ## (commit the result).

@@ -9,7 +9,14 @@
 #      pushed to oci://REGISTRY/charts as an OCI artifact;
 #   3. beside them, in target/dist/VERSION/: the chart's .tgz, the image's OCI
 #      archive, a CycloneDX SBOM from Cargo.lock (scripts/sbom.py), the
-#      image's reference by digest, and SHA256SUMS of all four.
+#      image's reference by digest, the kubectl plugin (scripts/krew.sh: the
+#      image's own binary in coffer-VERSION-linux-amd64.tar.gz, and krew's
+#      manifest coffer.yaml with its sha256), and SHA256SUMS of all six.
+#
+# DOWNLOAD_URL is where the maintainer publishes target/dist/VERSION/'s files
+# (a release page, a bucket): the krew manifest's uri is under it. Left out,
+# it is https://downloads.example.com/coffer/VERSION, and the manifest serves
+# only `kubectl krew install --manifest=coffer.yaml --archive=...`.
 #
 # VERSION must be Cargo.toml's version (the binary reports it, and the image
 # is labelled with it). PLAIN_HTTP=1 talks plain HTTP to the registry (a
@@ -68,10 +75,18 @@ rendered=$("$HELM" template coffer "$chart" | grep -E '^ +image: ')
 log "pushing the chart to oci://$registry/charts"
 "$HELM" push "${helm_tls[@]}" "$out/coffer-$version.tgz" "oci://$registry/charts" >&2
 
-# 3. SBOM and checksums.
+# 3. The kubectl plugin, from the binary the image carries.
+download_url=${DOWNLOAD_URL:-https://downloads.example.com/coffer/$version}
+[ -n "${DOWNLOAD_URL:-}" ] || log "DOWNLOAD_URL unset: the krew manifest points at $download_url"
+binary=$root/target/image/context/rootfs/usr/local/bin/coffer
+[ -x "$binary" ] || die "$binary is missing: run make image (make release does)"
+"$root/scripts/krew.sh" "$version" "$binary" "$out" "$download_url"
+
+# SBOM and checksums.
 SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 0) \
   python3 "$root/scripts/sbom.py" "$version" "$image@$digest" >"$out/coffer-$version.cdx.json"
 (cd "$out" && sha256sum "coffer-$version.tgz" "coffer-$version.oci.tar" \
-  "coffer-$version.cdx.json" "coffer-$version.image" >SHA256SUMS)
+  "coffer-$version.cdx.json" "coffer-$version.image" \
+  "coffer-$version-linux-amd64.tar.gz" coffer.yaml >SHA256SUMS)
 log "released coffer $version in $((SECONDS - start)) s: $image@$digest; files in $out"
 echo "helm install coffer oci://$registry/charts/coffer --version $version -n coffer-system --create-namespace"

@@ -11,7 +11,7 @@ use kube::api::{
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::Value;
 
-use super::fleet::KINDS;
+use super::fleet::{KINDS, Kind};
 
 /// What went wrong, in words a kubectl user acts on.
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +58,26 @@ pub enum Error {
         waited: Duration,
         last: Option<String>,
     },
-    #[error("unknown kind {0:?}: use one of backupvault, backupshare, agency, providerconfig")]
+    #[error(
+        "unknown kind {0:?}: use one of backupvault, backupshare, agency, providerconfig, clusterproviderconfig"
+    )]
     UnknownKind(String),
+    #[error(
+        "this cluster does not serve {plural}.coffer.dev: its CRD is not installed (an older coffer?)"
+    )]
+    NotInstalled { plural: &'static str },
+    #[error("{0} not found: nothing to trace")]
+    Missing(String),
+    #[error("cannot read {what}: {right}")]
+    Refused { what: String, right: String },
+    #[error("cannot parse {0} as the API server sent it")]
+    Unparsable(String),
+    #[error("cannot read {what}: {source}")]
+    Read {
+        what: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
 }
 
 /// The current context's client and namespace, as kubectl would use them.
@@ -90,22 +108,24 @@ pub async fn connect(
     Ok((client, namespace))
 }
 
-fn resource(kind: &str, plural: &str) -> ApiResource {
-    let gvk = GroupVersionKind::gvk("coffer.dev", "v1alpha1", kind);
-    ApiResource::from_gvk_with_plural(&gvk, plural)
+fn resource(kind: Kind) -> ApiResource {
+    let gvk = GroupVersionKind::gvk("coffer.dev", "v1alpha1", kind.name);
+    ApiResource::from_gvk_with_plural(&gvk, kind.plural)
 }
 
-fn api(
-    client: &kube::Client,
-    namespace: Option<&str>,
-    kind: &str,
-    plural: &str,
-) -> Api<DynamicObject> {
-    let ar = resource(kind, plural);
-    match namespace {
+/// `kind`'s objects in `namespace`, or in all when `None`; a cluster-scoped
+/// kind ignores the namespace.
+pub fn api(client: &kube::Client, namespace: Option<&str>, kind: Kind) -> Api<DynamicObject> {
+    let ar = resource(kind);
+    match namespace.filter(|_| !kind.cluster_scoped) {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
         None => Api::all_with(client.clone(), &ar),
     }
+}
+
+/// The API server's answer was this HTTP code.
+pub fn is_code(e: &kube::Error, code: u16) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == code)
 }
 
 /// Every coffer object in `namespace` (all when `None`), as (kind, JSON).
@@ -114,16 +134,23 @@ pub async fn objects(
     namespace: Option<&str>,
 ) -> Result<Vec<(&'static str, Value)>, Error> {
     let mut all = Vec::new();
-    for &(kind, plural) in KINDS {
-        let list = api(client, namespace, kind, plural)
+    for &kind in KINDS {
+        let list = match api(client, namespace, kind)
             .list(&ListParams::default())
             .await
-            .map_err(|source| Error::List {
-                plural,
-                source: Box::new(source),
-            })?;
+        {
+            Ok(list) => list,
+            // See [`Kind::cluster_scoped`]: no CRD (404) or no right (403).
+            Err(e) if kind.cluster_scoped && (is_code(&e, 404) || is_code(&e, 403)) => continue,
+            Err(source) => {
+                return Err(Error::List {
+                    plural: kind.plural,
+                    source: Box::new(source),
+                });
+            }
+        };
         for obj in list.items {
-            all.push((kind, serde_json::to_value(obj).unwrap_or_default()));
+            all.push((kind.name, serde_json::to_value(obj).unwrap_or_default()));
         }
     }
     Ok(all)
@@ -131,16 +158,20 @@ pub async fn objects(
 
 /// `KIND/NAME` → the kind and its plural. Accepts a kind's name, plural or
 /// short name in any case.
-pub fn kind_of(text: &str) -> Result<(&'static str, &'static str), Error> {
+pub fn kind_of(text: &str) -> Result<Kind, Error> {
     let wanted = text.to_ascii_lowercase();
     KINDS
         .iter()
         .copied()
-        .find(|(kind, plural)| {
-            let short: String = kind.chars().filter(|c| c.is_ascii_uppercase()).collect();
+        .find(|kind| {
+            let short: String = kind
+                .name
+                .chars()
+                .filter(|c| c.is_ascii_uppercase())
+                .collect();
             [
-                kind.to_ascii_lowercase(),
-                plural.to_string(),
+                kind.name.to_ascii_lowercase(),
+                kind.plural.to_string(),
                 short.to_ascii_lowercase(),
             ]
             .contains(&wanted)
@@ -150,8 +181,8 @@ pub fn kind_of(text: &str) -> Result<(&'static str, &'static str), Error> {
 
 /// One object, by kind, namespace and name.
 pub struct Target {
-    pub kind: &'static str,
-    pub plural: &'static str,
+    pub kind: Kind,
+    /// Ignored for a cluster-scoped kind.
     pub namespace: String,
     pub name: String,
 }
@@ -167,23 +198,23 @@ pub async fn annotate(
     token: &str,
     timeout: Duration,
 ) -> Result<Value, Error> {
-    let api = api(client, Some(&target.namespace), target.kind, target.plural);
+    let api = api(client, Some(&target.namespace), target.kind);
     let patch = serde_json::json!({"metadata": {"annotations": annotations}});
     let refused = |source: kube::Error| match &source {
         kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
             verb,
-            kind: target.kind,
-            plural: target.plural,
+            kind: target.kind.name,
+            plural: target.kind.plural,
             namespace: target.namespace.clone(),
             name: target.name.clone(),
         },
         kube::Error::Api(s) if s.code == 404 => Error::NotFound {
-            kind: target.kind,
+            kind: target.kind.name,
             namespace: target.namespace.clone(),
             name: target.name.clone(),
         },
         _ => Error::Patch {
-            kind: target.kind,
+            kind: target.kind.name,
             namespace: target.namespace.clone(),
             name: target.name.clone(),
             source: Box::new(source),
@@ -206,7 +237,7 @@ pub async fn annotate(
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Error::NoAnswer {
-                kind: target.kind,
+                kind: target.kind.name,
                 namespace: target.namespace.clone(),
                 name: target.name.clone(),
                 waited: timeout,
@@ -224,10 +255,15 @@ mod tests {
     #[test]
     fn kinds_are_named_as_kubectl_users_name_them() {
         for name in ["BackupVault", "backupvault", "backupvaults", "bv", "BV"] {
-            assert_eq!(kind_of(name).expect(name).0, "BackupVault");
+            assert_eq!(kind_of(name).expect(name).name, "BackupVault");
         }
-        assert_eq!(kind_of("agencies").expect("plural").0, "Agency");
-        assert_eq!(kind_of("pc").expect("short").0, "ProviderConfig");
+        assert_eq!(kind_of("agencies").expect("plural").name, "Agency");
+        assert_eq!(kind_of("pc").expect("short").name, "ProviderConfig");
+        let cpc = kind_of("cpc").expect("short");
+        assert_eq!(
+            (cpc.name, cpc.cluster_scoped),
+            ("ClusterProviderConfig", true)
+        );
         assert!(kind_of("vault").is_err());
     }
 }

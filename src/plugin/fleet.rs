@@ -8,13 +8,43 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-/// coffer's namespaced kinds, as (kind, plural).
-pub const KINDS: &[(&str, &str)] = &[
-    ("BackupVault", "backupvaults"),
-    ("BackupShare", "backupshares"),
-    ("Agency", "agencies"),
-    ("ProviderConfig", "providerconfigs"),
+/// One of coffer's kinds, as the API server serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub name: &'static str,
+    pub plural: &'static str,
+    /// Cluster-scoped: `-n` does not narrow it (as with `kubectl get`), and
+    /// its CRD may be missing (an older install) or its list refused (a
+    /// user with only a namespace's rights); neither is an error for a
+    /// command about the namespaced objects, so such a kind is then left out.
+    pub cluster_scoped: bool,
+}
+
+const fn namespaced(name: &'static str, plural: &'static str) -> Kind {
+    Kind {
+        name,
+        plural,
+        cluster_scoped: false,
+    }
+}
+
+/// coffer's kinds.
+pub const KINDS: &[Kind] = &[
+    namespaced("BackupVault", "backupvaults"),
+    namespaced("BackupShare", "backupshares"),
+    namespaced("Agency", "agencies"),
+    namespaced("ProviderConfig", "providerconfigs"),
+    Kind {
+        name: "ClusterProviderConfig",
+        plural: "clusterproviderconfigs",
+        cluster_scoped: true,
+    },
 ];
+
+/// Whether `kind` is a ProviderConfig of either scope.
+pub fn is_config(kind: &str) -> bool {
+    matches!(kind, "ProviderConfig" | "ClusterProviderConfig")
+}
 
 /// Where an object stands, from its conditions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -90,12 +120,18 @@ fn text(value: &Value) -> String {
 pub fn row(kind: &str, obj: &Value, now: Timestamp) -> Row {
     let ready = condition(obj, "Ready");
     let synced = condition(obj, "Synced");
-    let provider = match kind {
-        "ProviderConfig" => ["huaweiCloud", "rackspace", "commvault"]
+    let provider = match is_config(kind) {
+        true => ["huaweiCloud", "rackspace", "commvault"]
             .iter()
             .find(|cloud| !obj["spec"][**cloud].is_null())
             .map_or(String::new(), |c| c.to_string()),
-        _ => text(&obj["spec"]["providerConfigRef"]["name"]),
+        // A ClusterProviderConfig may share a ProviderConfig's name.
+        false => match obj["spec"]["providerConfigRef"]["kind"].as_str() {
+            Some("ClusterProviderConfig") => {
+                format!("cpc/{}", text(&obj["spec"]["providerConfigRef"]["name"]))
+            }
+            _ => text(&obj["spec"]["providerConfigRef"]["name"]),
+        },
     };
     let synced_false = synced.as_ref().filter(|s| s.status == "False");
     let paused = synced_false.filter(|s| s.reason == "ReconcilePaused");

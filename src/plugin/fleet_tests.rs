@@ -81,6 +81,17 @@ fn a_provider_configs_provider_is_its_cloud() {
     let obj = json!({"metadata": {"name": "cv", "namespace": "team-a"},
                      "spec": {"commvault": {"apiUrl": "https://cc.example.com"}}});
     assert_eq!(row("ProviderConfig", &obj, at(0)).provider, "commvault");
+    assert_eq!(
+        row("ClusterProviderConfig", &obj, at(0)).provider,
+        "commvault"
+    );
+}
+
+#[test]
+fn an_object_on_a_cluster_provider_config_says_so() {
+    let mut obj = vault("v", vec![]);
+    obj["spec"]["providerConfigRef"]["kind"] = json!("ClusterProviderConfig");
+    assert_eq!(row("BackupVault", &obj, at(0)).provider, "cpc/cloud");
 }
 
 #[test]

@@ -8,13 +8,18 @@
 //!   line; `--exit-code` exits 1 when there is any, for CI gates.
 //! - `reconcile` / `pause` / `resume KIND/NAME`: set an annotation and wait
 //!   until coffer answers it in `status.lastHandledReconcileAt`.
+//! - `trace KIND/NAME`: one object as a tree from spec to cloud; with
+//!   `--exit-code` exits 1 when a node of it fails (a missing config, an
+//!   unlabelled Secret), as `plan` and `drift` do for what they find.
 //!
 //! Exit codes: 0 done (nothing found with `--exit-code`), 1 something found
-//! with `--exit-code`, 2 an error.
+//! with `--exit-code`, 2 an error (the traced object itself not found among
+//! them: there is nothing to show).
 
 pub mod cluster;
 pub mod fleet;
 pub mod render;
+pub mod trace;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -99,6 +104,24 @@ enum Command {
     Pause(Change),
     /// Let coffer act on KIND/NAME again.
     Resume(Change),
+    /// KIND/NAME as a tree: its ProviderConfig, that one's Secret (key
+    /// names only) and CA, the cloud object, a share's other side, Events.
+    Trace {
+        /// `backupvault/NAME`, `bs/NAME`, `cpc/NAME`, ...
+        object: String,
+        /// The object's namespace; the context's when not given.
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Output format: json and yaml print the tree as data.
+        #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+        output: Format,
+        /// Exit 1 when any node of the tree is failing.
+        #[arg(long)]
+        exit_code: bool,
+        /// Print again whenever a node changes (not with --exit-code).
+        #[arg(short = 'w', long, conflicts_with = "exit_code")]
+        watch: bool,
+    },
 }
 
 #[derive(Args)]
@@ -151,7 +174,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Status { scope, watch } => {
             let ns = scoped(&scope);
-            let colour = std::io::stdout().is_terminal();
+            let colour = colour();
             let mut shown = None;
             loop {
                 let objects = cluster::objects(&client, ns.as_deref()).await?;
@@ -198,7 +221,53 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Pause(change) => act(&client, &context_ns, change, "pause", &mut out).await,
         Command::Resume(change) => act(&client, &context_ns, change, "resume", &mut out).await,
+        Command::Trace {
+            object,
+            namespace,
+            output,
+            exit_code,
+            watch,
+        } => {
+            let target = target(&object, namespace.unwrap_or(context_ns))?;
+            let mut shown = None;
+            loop {
+                let facts = trace::fetch::facts(&client, &target).await?;
+                let tree = trace::build(&facts);
+                // In a watch, a new print only when a node moved, not
+                // when an Event merely grew older.
+                let key = tree.change_key();
+                if shown.as_ref() != Some(&key) {
+                    if shown.is_some() {
+                        writeln!(out).map_err(io)?;
+                    }
+                    trace::render::trace(&mut out, &tree, output, colour()).map_err(io)?;
+                    out.flush().map_err(io)?;
+                    shown = Some(key);
+                }
+                if !watch {
+                    return Ok(found(exit_code, tree.any_failing()));
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
     }
+}
+
+/// Colour only on a terminal: piped output is read by programs and `grep`.
+fn colour() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// `KIND/NAME` in `namespace`.
+fn target(object: &str, namespace: String) -> Result<Target, Error> {
+    let (kind, name) = object
+        .split_once('/')
+        .ok_or_else(|| Error::UnknownKind(object.to_string()))?;
+    Ok(Target {
+        kind: cluster::kind_of(kind)?,
+        namespace,
+        name: name.to_string(),
+    })
 }
 
 fn found(exit_code: bool, any: bool) -> ExitCode {
@@ -221,17 +290,11 @@ async fn act(
     verb: &'static str,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let (kind, name) = change
-        .object
-        .split_once('/')
-        .ok_or_else(|| Error::UnknownKind(change.object.clone()))?;
-    let (kind, plural) = cluster::kind_of(kind)?;
-    let target = Target {
-        kind,
-        plural,
-        namespace: change.namespace.unwrap_or_else(|| context_ns.to_string()),
-        name: name.to_string(),
-    };
+    let target = target(
+        &change.object,
+        change.namespace.unwrap_or_else(|| context_ns.to_string()),
+    )?;
+    let kind = target.kind;
     let token = Timestamp::now().to_string();
     let mut annotations = json!({RECONCILE_REQUESTED_ANNOTATION: token});
     match verb {
@@ -240,10 +303,11 @@ async fn act(
         _ => {}
     }
     let obj = cluster::annotate(client, &target, verb, annotations, &token, change.timeout).await?;
-    let row = fleet::row(kind, &obj, Timestamp::now());
+    let row = fleet::row(kind.name, &obj, Timestamp::now());
     writeln!(
         out,
-        "{kind} {}/{}: Ready={} Synced={} {}: {}",
+        "{} {}/{}: Ready={} Synced={} {}: {}",
+        kind.name,
         target.namespace,
         target.name,
         render_or(&row.ready),

@@ -29,7 +29,8 @@ pub fn age(seconds: Option<i64>) -> String {
     }
 }
 
-fn paint(text: &str, state: State, colour: bool) -> String {
+/// `text` in `state`'s colour when `colour`, else as it is.
+pub fn paint(text: &str, state: State, colour: bool) -> String {
     if !colour {
         return text.to_string();
     }
@@ -84,7 +85,8 @@ fn table(
     Ok(())
 }
 
-fn structured<T: Serialize>(out: &mut dyn Write, value: &T, format: Format) -> io::Result<()> {
+/// `value` as pretty JSON or YAML.
+pub fn structured<T: Serialize>(out: &mut dyn Write, value: &T, format: Format) -> io::Result<()> {
     let text = match format {
         Format::Yaml => serde_yaml::to_string(value).map_err(io::Error::other)?,
         _ => serde_json::to_string_pretty(value).map_err(io::Error::other)? + "\n",

@@ -5,5 +5,6 @@
 mod admission;
 mod controller;
 mod examples;
+mod krew;
 mod smoke;
 mod support;

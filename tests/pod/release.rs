@@ -156,6 +156,26 @@ async fn a_release_installs_from_an_oci_registry_and_its_pod_pulls_the_image_by_
         "{}",
         String::from_utf8_lossy(&sums.stdout)
     );
+    // The kubectl plugin: krew's manifest names the archive beside it by the
+    // sha256 SHA256SUMS gives it (tests/e2e/krew.rs checks the rest).
+    let archive = format!("coffer-{version}-linux-amd64.tar.gz");
+    let manifest: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(dist.join("coffer.yaml")).expect("the krew manifest"),
+    )
+    .expect("the krew manifest is YAML");
+    let platform = &manifest["spec"]["platforms"][0];
+    assert!(
+        platform["uri"]
+            .as_str()
+            .is_some_and(|uri| uri.ends_with(&format!("/{archive}"))),
+        "{platform:?}"
+    );
+    let listed = std::fs::read_to_string(dist.join("SHA256SUMS")).expect("SHA256SUMS");
+    let line = format!("{}  {archive}", platform["sha256"].as_str().unwrap_or("-"));
+    assert!(
+        listed.lines().any(|l| l == line),
+        "{line:?} not in {listed}"
+    );
     let sbom: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dist.join(format!("coffer-{version}.cdx.json")))
             .expect("the SBOM"),

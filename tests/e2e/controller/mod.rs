@@ -23,6 +23,7 @@ mod leader;
 mod leader_fence;
 mod operating;
 mod plugin;
+mod plugin_trace;
 mod provider_config;
 mod quiet;
 mod quiet_start;

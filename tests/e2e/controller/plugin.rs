@@ -14,7 +14,7 @@ use super::{Running, condition, is_ready};
 use crate::support::{env, output_text};
 
 /// A folder holding `kubectl-coffer`, a link to the coffer binary.
-fn plugin_dir() -> tempfile::TempDir {
+pub(super) fn plugin_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a folder");
     std::os::unix::fs::symlink(
         env!("CARGO_BIN_EXE_coffer"),
@@ -27,7 +27,7 @@ fn plugin_dir() -> tempfile::TempDir {
 /// `kubectl coffer ARGS` with `kubeconfig`, finding the plugin in `dir`.
 /// Awaited, not blocking: the test's own controllers run on this thread and
 /// must answer `reconcile` meanwhile.
-async fn kubectl_coffer(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
+pub(super) async fn kubectl_coffer(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output {
     let path = format!(
         "{}:{}",
         dir.display(),
@@ -43,14 +43,15 @@ async fn kubectl_coffer(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Output 
         .expect("running kubectl coffer")
 }
 
-fn json_of(out: &Output) -> Value {
+pub(super) fn json_of(out: &Output) -> Value {
     assert!(out.status.success(), "{}", output_text(out));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", output_text(out)))
 }
 
 /// A kubeconfig like the admin's, signed in as ServiceAccount `viewer` of
-/// `ns`, which may only get, list and watch coffer's kinds there.
-fn viewer_kubeconfig(run: &Running, dir: &Path) -> PathBuf {
+/// `ns`, which may only get, list and watch coffer's kinds and Events there
+/// (what kubectl's own `view` role allows of them: no Secrets).
+pub(super) fn viewer_kubeconfig(run: &Running, dir: &Path) -> PathBuf {
     let ns = run.ns.as_str();
     let rbac = format!(
         r#"
@@ -64,6 +65,9 @@ metadata: {{name: coffer-viewer, namespace: {ns}}}
 rules:
   - apiGroups: [coffer.dev]
     resources: [backupvaults, backupshares, agencies, providerconfigs]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [events]
     verbs: [get, list, watch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -243,13 +247,45 @@ async fn kubectl_coffer_shows_the_fleet_plans_drift_and_reconciles_on_demand() {
     // with what it needs.
     let viewer = viewer_kubeconfig(&run, dir.path());
     for args in [
-        ["status", "-n", ns],
-        ["plan", "-n", ns],
-        ["drift", "-n", ns],
+        &["status", "-n", ns][..],
+        &["plan", "-n", ns],
+        &["drift", "-n", ns],
+        &["trace", "bv/good", "-n", ns],
     ] {
-        let out = kubectl_coffer(dir.path(), &viewer, &args).await;
+        let out = kubectl_coffer(dir.path(), &viewer, args).await;
         assert!(out.status.success(), "{args:?}: {}", output_text(&out));
     }
+    // Its trace: all but the Secret, which it may not read, and says so.
+    let traced = json_of(
+        &kubectl_coffer(
+            dir.path(),
+            &viewer,
+            &["trace", "bv/good", "-n", ns, "-o", "json"],
+        )
+        .await,
+    );
+    let config = &traced["children"][0];
+    assert_eq!(
+        (&config["name"], &config["presence"]),
+        (&json!("cloud"), &json!("found")),
+        "{traced:#}"
+    );
+    let secret = &config["children"][0];
+    assert_eq!(
+        (&secret["role"], &secret["presence"]),
+        (&json!("credentials"), &json!("forbidden")),
+        "{traced:#}"
+    );
+    assert!(secret.get("keys").is_none(), "{traced:#}");
+    let events = traced["children"]
+        .as_array()
+        .and_then(|c| c.last())
+        .expect("an Events node");
+    assert_eq!(
+        (&events["role"], &events["presence"]),
+        (&json!("events"), &json!("notApplicable")),
+        "the viewer may list Events: {traced:#}"
+    );
     let refused = kubectl_coffer(dir.path(), &viewer, &["reconcile", "bv/good", "-n", ns]).await;
     assert_eq!(refused.status.code(), Some(2), "{}", output_text(&refused));
     assert!(
