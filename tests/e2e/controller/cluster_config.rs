@@ -507,3 +507,65 @@ async fn one_namespaces_burst_does_not_hold_another_namespaces_object() {
         .delete(&shared, &DeleteParams::default())
         .await;
 }
+
+#[tokio::test]
+async fn a_tenant_namespace_deleted_whole_leaves_nothing_at_the_cloud() {
+    let (run, tenants) = start("cpc-teardown", 1, None).await;
+    let tenant = &tenants[0];
+    let shared = create_cpc(&run, "huawei", json!({"names": [tenant]}), huawei(&run)).await;
+    for name in ["gone-1", "gone-2"] {
+        create_vault(&run, tenant, name, &shared).await;
+    }
+    let mut ids = Vec::new();
+    for name in ["gone-1", "gone-2"] {
+        let bv = vault_when(&run, tenant, name, &format!("{name} Ready"), is_ready).await;
+        ids.push(bv.status.and_then(|s| s.external_id).expect("an id"));
+    }
+    let started = Instant::now();
+    super::teardown::delete_namespace(tenant);
+    let namespaces: Api<Namespace> = Api::all(run.client.clone());
+    eventually("the tenant namespace is gone", || async {
+        namespaces
+            .get_opt(tenant)
+            .await
+            .expect("reading the namespace")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let took = started.elapsed();
+    // The cloud saw every vault deleted; the shared config and its Secret,
+    // in the platform team's namespace, stay for the other teams.
+    for id in &ids {
+        assert!(
+            run.emulator
+                .requests(None)
+                .iter()
+                .any(|r| r.method == "DELETE" && r.path.ends_with(id.as_str())),
+            "vault {id} was never deleted at the cloud"
+        );
+    }
+    assert_eq!(run.vault_count(), 0, "a vault of the tenant is left at CBR");
+    let cpc = eventually("the shared config counts no users", || async {
+        let cpc = cluster_configs(&run)
+            .get(&shared)
+            .await
+            .expect("still there");
+        cpc.status
+            .as_ref()
+            .is_some_and(|s| s.users.is_empty())
+            .then_some(cpc)
+    })
+    .await;
+    assert!(cpc.metadata.deletion_timestamp.is_none());
+    let secret = run
+        .api::<Secret>()
+        .get("shared-huawei")
+        .await
+        .expect("the Secret stays");
+    assert!(secret.metadata.deletion_timestamp.is_none());
+    eprintln!("[cpc-teardown] the tenant namespace went in {took:?}");
+    let _ = cluster_configs(&run)
+        .delete(&shared, &DeleteParams::default())
+        .await;
+}
