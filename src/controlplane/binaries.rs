@@ -112,13 +112,33 @@ impl Binaries {
     }
 }
 
+/// Where `scripts/install-tools.sh env` says the tool `name` is installed.
+fn installed(name: &str) -> Option<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-tools.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .arg("env")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let prefix = format!("{name}=");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(PathBuf::from))
+}
+
 /// `argocd-health` (tools/argocd-health): Argo CD's own Lua health
 /// evaluation. `ARGOCD_HEALTH`, else the cache the install script fills.
 pub fn argocd_health() -> Result<PathBuf, ControlPlaneError> {
     let var = |name: &str| std::env::var_os(name);
-    let path = var("ARGOCD_HEALTH").map(PathBuf::from).unwrap_or_else(|| {
-        cache_dir(&var).join(format!("argocd-health-v{ARGOCD_VERSION}/argocd-health"))
-    });
+    // Its cache key carries a hash of its source, which only the install
+    // script computes: ask it rather than guess a stale path.
+    let path = var("ARGOCD_HEALTH")
+        .map(PathBuf::from)
+        .or_else(|| installed("ARGOCD_HEALTH"))
+        .unwrap_or_else(|| {
+            cache_dir(&var).join(format!("argocd-health-v{ARGOCD_VERSION}/argocd-health"))
+        });
     require(
         "argocd-health",
         path,
