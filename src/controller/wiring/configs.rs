@@ -51,13 +51,14 @@ pub async fn run<C: Config>(
 /// namespace (it could read no other's Secret anyway). Two coffers watching
 /// different namespaces then never both write one's status, each counting
 /// only its own users. One that stops being served leaves the cache as if
-/// deleted.
+/// deleted; one never served is never seen, so no wake, no warning.
 pub fn only_served(
     events: impl Stream<Item = Result<watcher::Event<ClusterProviderConfig>, watcher::Error>>
     + Send
     + 'static,
     watched: Vec<String>,
     home: String,
+    cached: Store<ClusterProviderConfig>,
 ) -> BoxStream<'static, Result<watcher::Event<ClusterProviderConfig>, watcher::Error>> {
     let served = move |cpc: &ClusterProviderConfig| {
         watched.is_empty()
@@ -65,13 +66,15 @@ pub fn only_served(
                 .iter()
                 .any(|ns| ns == cpc.credentials_namespace(&home))
     };
+    let known = move |cpc: &ClusterProviderConfig| cached.get(&ObjectRef::from_obj(cpc)).is_some();
     events
         .filter_map(move |event| {
             let event = match event {
                 Ok(watcher::Event::InitApply(cpc)) if !served(&cpc) => None,
                 Ok(watcher::Event::Apply(cpc)) if !served(&cpc) => {
-                    Some(Ok(watcher::Event::Delete(cpc)))
+                    known(&cpc).then(|| Ok(watcher::Event::Delete(cpc)))
                 }
+                Ok(watcher::Event::Delete(cpc)) if !served(&cpc) && !known(&cpc) => None,
                 other => Some(other),
             };
             futures::future::ready(event)

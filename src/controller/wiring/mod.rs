@@ -287,6 +287,7 @@ async fn run_controllers(
     );
     // Cluster-wide, and only when served: with --watch-namespaces and no
     // ClusterProviderConfigs coffer reads nothing outside its namespaces.
+    let served = cluster_store.clone();
     let cluster_caches = async {
         if !settings.cluster_provider_configs {
             return futures::future::pending().await;
@@ -300,6 +301,7 @@ async fn run_controllers(
             ),
             namespaces.clone(),
             settings.home_namespace.clone(),
+            served.clone(),
         );
         let configs = caches::reflect_stream(
             configs,

@@ -69,6 +69,9 @@ struct Lists<K: Resource<DynamicType = ()> + Clone + 'static> {
     listed: Vec<bool>,
     /// The names each namespace's relist under way has named so far.
     relisting: Vec<Option<HashSet<String>>>,
+    /// Objects deleted in a namespace already listed while another still
+    /// lists: played as deletions once the one list has ended.
+    deleted_while_listing: Vec<K>,
 }
 
 impl<K: Resource<DynamicType = ()> + Clone + 'static> Lists<K> {
@@ -80,6 +83,7 @@ impl<K: Resource<DynamicType = ()> + Clone + 'static> Lists<K> {
             started: false,
             listed: vec![false; n],
             relisting: vec![None; n],
+            deleted_while_listing: Vec::new(),
         }
     }
 
@@ -116,10 +120,28 @@ impl<K: Resource<DynamicType = ()> + Clone + 'static> Lists<K> {
             },
             Event::InitDone if !self.listed[i] => {
                 self.listed[i] = true;
-                match self.first_list_open() {
-                    true => Vec::new(),
-                    false => vec![Ok(Event::InitDone)],
+                if self.first_list_open() {
+                    return Vec::new();
                 }
+                let deleted = std::mem::take(&mut self.deleted_while_listing);
+                std::iter::once(Ok(Event::InitDone))
+                    .chain(deleted.into_iter().map(|obj| Ok(Event::Delete(obj))))
+                    .collect()
+            }
+            // A change in a namespace already listed while another still
+            // lists. The reflector is filling its buffer, which replaces the
+            // store when the one list ends: a change written to the store
+            // now would be lost then (a Secret created at start-up missing
+            // until the next relist). So it joins the buffer, and a
+            // deletion waits until the list has ended.
+            Event::Apply(obj) if first_list_open => {
+                self.deleted_while_listing
+                    .retain(|gone| !same_object(gone, &obj));
+                vec![Ok(Event::InitApply(obj))]
+            }
+            Event::Delete(obj) if first_list_open => {
+                self.deleted_while_listing.push(obj);
+                Vec::new()
             }
             Event::InitDone => match self.relisting[i].take() {
                 Some(seen) if !first_list_open => self.gone(i, &seen),
@@ -141,6 +163,10 @@ impl<K: Resource<DynamicType = ()> + Clone + 'static> Lists<K> {
             .map(|obj| Ok(Event::Delete(obj.as_ref().clone())))
             .collect()
     }
+}
+
+fn same_object<K: Resource>(a: &K, b: &K) -> bool {
+    a.meta().namespace == b.meta().namespace && a.meta().name == b.meta().name
 }
 
 #[cfg(test)]
@@ -217,6 +243,46 @@ mod tests {
         // Namespace a's watch fell behind; "two" went while it was away.
         feed(&mut lists, &mut writer, 0, list("a", &["one", "four"]));
         assert_eq!(names(&store), ["a/four", "a/one", "b/three"]);
+    }
+
+    #[test]
+    fn a_change_in_a_listed_namespace_while_another_lists_is_kept() {
+        let (store, mut writer) = reflector::store::<Secret>();
+        let mut lists = Lists::new(vec!["a".into(), "b".into()], store.clone());
+        feed(&mut lists, &mut writer, 0, list("a", &["one", "two"]));
+        // Namespace b is still listing: a Secret is created in a, another deleted.
+        let mut b = list("b", &["three"]);
+        let b_done = b.split_off(2);
+        feed(&mut lists, &mut writer, 1, b);
+        feed(
+            &mut lists,
+            &mut writer,
+            0,
+            vec![
+                Event::Apply(secret("a", "new")),
+                Event::Delete(secret("a", "two")),
+            ],
+        );
+        feed(&mut lists, &mut writer, 1, b_done);
+        assert_eq!(names(&store), ["a/new", "a/one", "b/three"]);
+    }
+
+    #[test]
+    fn an_object_deleted_and_made_again_while_listing_stays() {
+        let (store, mut writer) = reflector::store::<Secret>();
+        let mut lists = Lists::new(vec!["a".into(), "b".into()], store.clone());
+        feed(&mut lists, &mut writer, 0, list("a", &["one"]));
+        feed(
+            &mut lists,
+            &mut writer,
+            0,
+            vec![
+                Event::Delete(secret("a", "one")),
+                Event::Apply(secret("a", "one")),
+            ],
+        );
+        feed(&mut lists, &mut writer, 1, list("b", &[]));
+        assert_eq!(names(&store), ["a/one"]);
     }
 
     #[test]

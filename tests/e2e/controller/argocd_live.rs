@@ -52,6 +52,12 @@ fn apply_examples(run: &Running) {
         .replace(
             "    names:\n    - default\n",
             &format!("    names:\n    - {}\n", run.ns),
+        )
+        // Named outright: a config that names none is read from the
+        // namespace of every coffer that runs, and every test runs one.
+        .replace(
+            "  allowedNamespaces:\n",
+            &format!("  credentialsNamespace: {}\n  allowedNamespaces:\n", run.ns),
         );
     let out = env().kubectl(&["apply", "-n", &run.ns, "-f", "-"], Some(&text));
     assert!(out.status.success(), "{}", output_text(&out));

@@ -287,6 +287,12 @@ async fn trace_of_a_backup_share_shows_the_other_side_in_any_namespace() {
             .into_iter()
             .flatten()
             .filter(|n| n["role"] == "otherSide")
+            // Every test's emulator hands out the same backup ids, so
+            // shares of tests running at once match too: only this test's
+            // two namespaces are its to check.
+            .filter(|n| {
+                [ns, far_ns.as_str()].contains(&n["namespace"].as_str().unwrap_or_default())
+            })
             .map(|n| {
                 (
                     n["namespace"].as_str().unwrap_or_default().to_string(),
