@@ -176,7 +176,13 @@ fn a_shrink_without_auto_expand_is_one_update_entry() {
     want.billing.size = 50;
     assert_eq!(
         drift_of(&want, &vault("v1")),
-        vec![update("billing.size", "50", "100")]
+        vec![Drift {
+            field: "huaweiCloud.billing.size".into(),
+            desired: "50".into(),
+            observed: "100".into(),
+            action: DriftAction::Update,
+            reason: None,
+        }]
     );
 }
 
