@@ -5,7 +5,7 @@
 SHELL := /usr/bin/env bash
 CARGO ?= cargo
 
-.PHONY: all build tools image release crds docs test lint bench demo demo-stop clean-demo
+.PHONY: all build tools image release crds docs test lint bench mutants demo demo-stop clean-demo
 
 all: build
 
@@ -62,6 +62,17 @@ test: lint tools image
 BENCH_MODES ?= steady latency
 bench: tools
 	for mode in $(BENCH_MODES); do COFFER_BENCH_MODE=$$mode $(CARGO) bench --bench scale || exit 1; done
+
+## mutants: how many mutants of the engine and the pure plan modules the
+## unit tests catch (cargo-mutants: `cargo install cargo-mutants --locked`).
+## .cargo/mutants.toml says what is examined, what is left out and why.
+## Hours on two cores, so neither in `make test` nor in CI; one job, niced.
+## MUTANTS_ARGS narrows or extends it, e.g. MUTANTS_ARGS='--re agency/'
+## or MUTANTS_ARGS='--iterate' (only what was not caught last time).
+## Results in target/mutants/mutants.out/ (caught.txt, missed.txt, ...).
+MUTANTS_ARGS ?=
+mutants:
+	nice -n 10 $(CARGO) mutants --jobs 1 --no-shuffle --output target/mutants $(MUTANTS_ARGS)
 
 lint:
 	$(CARGO) fmt --all -- --check

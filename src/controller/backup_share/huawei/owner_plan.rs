@@ -375,4 +375,82 @@ mod tests {
             Some(ceiling)
         );
     }
+
+    #[test]
+    fn each_missing_or_extra_member_is_one_drift_entry() {
+        let p = plan(&set(&["a"]), &observed(vec![member("x", "accepted")]));
+        let drift: Vec<_> = p
+            .drift
+            .iter()
+            .map(|d| {
+                (
+                    d.field.as_str(),
+                    d.desired.as_str(),
+                    d.observed.as_str(),
+                    d.action,
+                )
+            })
+            .collect();
+        assert_eq!(
+            drift,
+            [
+                ("owner.members[a]", "member", "absent", DriftAction::Update),
+                ("owner.members[x]", "absent", "member", DriftAction::Update),
+            ]
+        );
+        assert_eq!(
+            p.calls,
+            [Call::Add(vec!["a".into()]), Call::Remove("x".into())],
+            "adds go first"
+        );
+    }
+
+    #[test]
+    fn an_unshareable_backup_blocks_only_the_adds() {
+        let mut o = observed(vec![member("x", "accepted")]);
+        if let Some(b) = o.backup.as_mut() {
+            b.resource_type = "OS::Cinder::Volume".into();
+        }
+        let p = plan(&set(&["a"]), &o);
+        assert_eq!(p.calls, [Call::Remove("x".into())]);
+        assert_eq!(p.drift[0].action, DriftAction::Blocked);
+        assert_eq!(
+            p.drift[0].reason.as_deref(),
+            Some("CBR shares only cloud-server backups")
+        );
+        assert_eq!(p.drift[1].action, DriftAction::Update);
+        assert_eq!(p.drift[1].reason, None);
+    }
+
+    #[test]
+    fn a_protecting_backup_says_what_it_waits_for() {
+        let mut o = observed(vec![]);
+        if let Some(b) = o.backup.as_mut() {
+            b.status = "protecting".into();
+        }
+        let p = plan(&set(&["a"]), &o);
+        assert_eq!(p.awaiting, ["backup b1 available (it is protecting)"]);
+        assert_eq!(p.drift[0].action, DriftAction::Blocked);
+        assert!(matches!(
+            health(&o),
+            Health::Progressing { reason, .. } if reason == "BackupNotAvailable"
+        ));
+    }
+
+    #[test]
+    fn health_counts_the_members_by_answer() {
+        let o = observed(vec![
+            member("a", "accepted"),
+            member("b", "pending"),
+            member("c", "pending"),
+            member("d", "rejected"),
+        ]);
+        assert_eq!(
+            health(&o),
+            Health::Available {
+                message: "backup b1 is shared with 4 project(s): 1 accepted, 2 pending, 1 rejected"
+                    .into()
+            }
+        );
+    }
 }

@@ -277,4 +277,80 @@ mod tests {
             matches!(health(&d, &none), Health::Progressing { reason, .. } if reason == NOT_VISIBLE)
         );
     }
+
+    #[test]
+    fn a_share_already_rejected_plans_nothing_and_is_available() {
+        let d = desired(Decision::Reject, Vault::None);
+        let rejected = seen("rejected", None);
+        assert_eq!(plan(&d, &rejected), Plan::default());
+        assert_eq!(
+            health(&d, &rejected),
+            Health::Available {
+                message: "backup b1 rejected".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_reject_is_one_drift_entry_on_the_decision() {
+        let p = plan(
+            &desired(Decision::Reject, Vault::None),
+            &seen("pending", None),
+        );
+        assert_eq!(
+            p.drift,
+            [Drift {
+                field: "receiver.decision".into(),
+                desired: "rejected".into(),
+                observed: "pending".into(),
+                action: DriftAction::Update,
+                reason: None,
+            }]
+        );
+    }
+
+    #[test]
+    fn an_accepted_share_does_not_wait_for_its_vault_ref() {
+        let waiting = Vault::Waiting {
+            name: "in".into(),
+            why: "not Ready".into(),
+        };
+        let p = plan(
+            &desired(Decision::Accept, waiting),
+            &seen("accepted", Some("v1")),
+        );
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn a_share_accepted_into_another_vault_is_blocked_not_answered_again() {
+        let p = plan(
+            &desired(Decision::Accept, Vault::Id("v2".into())),
+            &seen("accepted", Some("v1")),
+        );
+        assert!(p.calls.is_empty(), "{p:?}");
+        assert_eq!(p.blocked[0].reason, "AcceptedIntoAnotherVault");
+        assert!(p.blocked[0].message.contains("vault v1, not v2"));
+    }
+
+    #[test]
+    fn health_says_where_an_accepted_share_went_and_what_is_pending() {
+        let accept = desired(Decision::Accept, Vault::Id("v1".into()));
+        assert_eq!(
+            health(&accept, &seen("accepted", Some("v1"))),
+            Health::Available {
+                message: "backup b1 accepted into vault v1, image (not yet)".into()
+            }
+        );
+        assert!(matches!(
+            health(&accept, &seen("pending", None)),
+            Health::Progressing { reason, message }
+                if reason == "Pending" && message == "backup b1 is pending; accepting it"
+        ));
+        assert!(matches!(
+            health(&desired(Decision::Reject, Vault::None), &seen("accepted", Some("v1"))),
+            Health::Progressing { reason, message }
+                if reason == "Pending" && message == "backup b1 is accepted; rejecting it"
+        ));
+    }
 }

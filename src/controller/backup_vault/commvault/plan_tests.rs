@@ -150,3 +150,54 @@ fn the_create_request_carries_every_field() {
     assert_eq!(request.endpoints, [(2, Some("mediaagent01".to_string()))]);
     assert_eq!(request.owners, [1]);
 }
+
+#[test]
+fn a_name_differing_only_in_case_is_no_difference_but_a_rename_is_immutable() {
+    let mut o = observed(job("Completed", 100, None));
+    o.vault.name = "TEAM-A-S3".into();
+    assert_eq!(plan(&spec(), &o), engine::Plan::default());
+    o.vault.name = "team-b-s3".into();
+    let p = plan(&spec(), &o);
+    assert_eq!(p.drift[0].field, "commvault.name");
+    assert_eq!(p.drift[0].observed, "team-b-s3");
+    assert_eq!(p.blocked[0].reason, "ImmutableFieldDiffers");
+    assert!(
+        p.blocked[0].message.contains("cannot change it"),
+        "{}",
+        p.blocked[0].message
+    );
+}
+
+#[test]
+fn a_plan_the_list_does_not_show_is_compared_with_what_coffer_created() {
+    let mut want = spec();
+    want.plan = CommvaultPlanRef {
+        id: 4,
+        name: "s3-gold".into(),
+    };
+    let p = plan(&want, &observed(job("Completed", 100, None)));
+    assert_eq!(p.drift[0].field, "commvault.plan");
+    assert_eq!(p.drift[0].observed, "s3-plan (3)");
+    assert_eq!(p.drift[0].desired, "s3-gold (4)");
+    assert_eq!(p.blocked[0].reason, "ImmutableFieldDiffers");
+}
+
+#[test]
+fn a_job_commvault_no_longer_knows_is_degraded_and_read_again() {
+    let o = observed(EndpointJob::Missing(9001));
+    assert!(matches!(health(&o), Health::Degraded { reason, .. } if reason == JOB_NOT_FOUND));
+    assert_eq!(o.job.to_follow(), Some(9001));
+    assert_eq!(EndpointJob::Unknown.to_follow(), None);
+}
+
+#[test]
+fn a_retired_client_is_partly_deleted_naming_the_last_call() {
+    let mut o = observed(job("Completed", 100, None));
+    o.retired = true;
+    assert_eq!(
+        health(&o),
+        Health::PartlyDeleted {
+            remaining: "DELETE Client/41?forceDelete=1 (its client is retired)".into()
+        }
+    );
+}
