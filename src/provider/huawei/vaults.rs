@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -24,6 +25,7 @@ use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::snapshot::{Listed, Snapshot};
 
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
@@ -37,6 +39,9 @@ const REMOVE_BATCH: usize = 256;
 #[derive(Debug)]
 pub struct HuaweiVaults {
     cbr: CbrClient,
+    /// The last listing of every vault of the project, which answers drift
+    /// checks (see [`CbrVaultApi::listed`]).
+    snapshot: Snapshot<Vault>,
 }
 
 impl HuaweiVaults {
@@ -57,7 +62,37 @@ impl HuaweiVaults {
     ) -> Result<Self, ProviderError> {
         Ok(Self {
             cbr: CbrClient::new(&conn, metrics, budget)?,
+            snapshot: Snapshot::default(),
         })
+    }
+
+    /// A page of every vault of the project, the largest CBR serves.
+    async fn list_all_page(&self, offset: u64) -> Result<(VaultPage, usize), ProviderError> {
+        let call = Call::new("list_vaults", Method::GET, "every vault")
+            .path(&["vaults"])
+            .query(&[
+                ("limit", PAGE_LIMIT.to_string()),
+                ("offset", offset.to_string()),
+            ]);
+        let page = |resp: &Response| json::<VaultPage>(resp).map(|page| (page, resp.body.len()));
+        self.cbr.call(&call, page).await
+    }
+
+    /// Every vault of the project, by id, across all pages.
+    async fn list_all(&self) -> Result<Vec<(String, Vault)>, ProviderError> {
+        let all = collect_pages(|offset| self.list_all_page(offset)).await?;
+        Ok(all
+            .into_iter()
+            .map(vault_from_wire)
+            .map(|v| (v.id.clone(), v))
+            .collect())
+    }
+
+    /// `result` of a write to vault `id`: whatever it was, a listing from
+    /// before it no longer answers for the vault.
+    fn wrote<T>(&self, id: &str, result: Result<T, ProviderError>) -> Result<T, ProviderError> {
+        self.snapshot.written(id);
+        result
     }
 
     /// A page of vaults, and how many bytes its answer was.
@@ -101,7 +136,7 @@ impl HuaweiVaults {
                 action,
                 tags: tags_to_wire(tags),
             })?;
-        self.cbr.call(&call, ignore_body).await
+        self.wrote(id, self.cbr.call(&call, ignore_body).await)
     }
 }
 
@@ -206,7 +241,9 @@ impl CbrVaultApi for HuaweiVaults {
         .json(&CreateVaultBody {
             vault: create_to_wire(vault),
         })?;
-        self.vault_call(call).await
+        let created = self.vault_call(call).await?;
+        self.snapshot.written(&created.id);
+        Ok(created)
     }
 
     async fn get(&self, id: &str) -> Result<Vault, ProviderError> {
@@ -234,13 +271,13 @@ impl CbrVaultApi for HuaweiVaults {
             .json(&UpdateVaultBody {
                 vault: update_to_wire(update),
             })?;
-        self.vault_call(call).await
+        self.wrote(id, self.vault_call(call).await)
     }
 
     async fn delete(&self, id: &str) -> Result<(), ProviderError> {
         let id = checked_id(id)?;
         let call = Call::new("delete_vault", Method::DELETE, vault_what(id)).path(&["vaults", id]);
-        match self.cbr.call(&call, ignore_body).await {
+        match self.wrote(id, self.cbr.call(&call, ignore_body).await) {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         }
@@ -268,7 +305,7 @@ impl CbrVaultApi for HuaweiVaults {
             .json(&AddResourcesBody {
                 resources: resources.iter().map(resource_to_wire).collect(),
             })?;
-        self.cbr.call(&call, ignore_body).await
+        self.wrote(id, self.cbr.call(&call, ignore_body).await)
     }
 
     async fn remove_resources(
@@ -283,7 +320,7 @@ impl CbrVaultApi for HuaweiVaults {
                 .json(&RemoveResourcesBody {
                     resource_ids: batch.to_vec(),
                 })?;
-            self.cbr.call(&call, ignore_body).await?;
+            self.wrote(id, self.cbr.call(&call, ignore_body).await)?;
         }
         Ok(())
     }
@@ -293,6 +330,10 @@ impl CbrVaultApi for HuaweiVaults {
             .path(&["vaults"])
             .query(&[("limit", "1".to_string())]);
         self.cbr.call(&call, json::<VaultPage>).await.map(|_| ())
+    }
+
+    async fn listed(&self, id: &str, max_age: Duration) -> Result<Listed<Vault>, ProviderError> {
+        self.snapshot.lookup(id, max_age, || self.list_all()).await
     }
 }
 
