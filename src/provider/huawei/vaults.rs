@@ -78,14 +78,30 @@ impl HuaweiVaults {
         self.cbr.call(&call, page).await
     }
 
-    /// Every vault of the project, by id, across all pages.
+    /// Every vault of the project, by id, across all pages, each page
+    /// converted as it arrives (wire vaults are the larger).
     async fn list_all(&self) -> Result<Vec<(String, Vault)>, ProviderError> {
-        let all = collect_pages(|offset| self.list_all_page(offset)).await?;
-        Ok(all
-            .into_iter()
-            .map(vault_from_wire)
-            .map(|v| (v.id.clone(), v))
-            .collect())
+        let mut all = Vec::new();
+        let mut offset = 0;
+        let mut tally = Tally::new("vaults");
+        for _ in 0..MAX_PAGES {
+            let (page, bytes) = self.list_all_page(offset).await?;
+            tally.page(page.vaults.len(), bytes)?;
+            let next = next_offset(offset, page.vaults.len(), page.count);
+            all.extend(
+                page.vaults
+                    .into_iter()
+                    .map(vault_from_wire)
+                    .map(|v| (v.id.clone(), v)),
+            );
+            match next {
+                Some(n) => offset = n,
+                None => return Ok(all),
+            }
+        }
+        Err(ProviderError::Transient {
+            message: format!("listing vaults did not end after {MAX_PAGES} pages"),
+        })
     }
 
     /// `result` of a write to vault `id`: whatever it was, a listing from
