@@ -220,9 +220,13 @@ pub async fn run(n: usize, faults: f64) -> Run {
             "s",
         ),
     ];
+    // The takeover's window is one whole resync interval of the new
+    // leader, with every object checked once in it: the idle minute, just
+    // after converging, skips the objects reconciled in the last half
+    // interval, so only the takeover shows what an interval of checks costs.
     targets.push(Target::at_most(
-        "idle: vault reads per vault per resync interval",
-        idle.per_vault_per_interval,
+        "failover: vault reads per vault per resync interval",
+        failover.per_vault,
         0.05,
         "reads",
     ));
@@ -248,8 +252,8 @@ pub async fn run(n: usize, faults: f64) -> Run {
             "writes",
         ));
         targets.push(Target::at_most(
-            &format!("{name}: busiest 5 s of calls / even spread of its calls"),
-            quiet.spread_ratio,
+            &format!("{name}: busiest 5 s of calls / even share"),
+            quiet.burst_ratio,
             1.2,
             "x",
         ));
@@ -305,6 +309,9 @@ struct Quiet {
     /// The busiest 5 s of provider calls over the share of an even spread
     /// of the calls the window made: a burst however few the reads.
     spread_ratio: f64,
+    /// Vault and agency reads over the window: one resync interval.
+    per_vault: f64,
+    per_agency: f64,
 }
 
 impl Quiet {
@@ -312,6 +319,8 @@ impl Quiet {
         json!({"provider_writes": self.provider_writes, "provider_reads": self.provider_reads,
                "kube_writes": self.kube_writes, "busiest_5s_over_even_share": self.burst_ratio,
                "busiest_5s_over_even_spread_of_its_calls": self.spread_ratio,
+               "reads_per_vault_per_resync_interval": self.per_vault,
+               "reads_per_agency_per_resync_interval": self.per_agency,
                "provider_calls": self.provider_calls,
                "kube_writes_by_resource": self.kube_writes_by_resource})
     }
@@ -355,6 +364,10 @@ async fn quiet_takeover(
         kube_writes_by_resource: kube_writes,
         burst_ratio: busiest as f64 / even,
         spread_ratio: busiest as f64 / even_of_made,
+        per_vault: calls_matching(&counters, &["Vault"]) as f64
+            / (n - agencies_in(n)).max(1) as f64,
+        per_agency: calls_matching(&counters, &["Agenc", "Permission"]) as f64
+            / agencies_in(n).max(1) as f64,
     }
 }
 
