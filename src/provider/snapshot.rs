@@ -82,7 +82,7 @@ impl<T> std::fmt::Debug for Snapshot<T> {
 
 impl<T: Clone> Snapshot<T> {
     /// `id` as a listing no older than `max_age` shows it; `list` (every
-    /// page, as `(id, item)`) is called when there is none, so a zero
+    /// page, by id) is called when there is none, so a zero
     /// `max_age` lists now. Concurrent callers share one list.
     pub async fn lookup<F, Fut>(
         &self,
@@ -92,7 +92,7 @@ impl<T: Clone> Snapshot<T> {
     ) -> Result<Listed<T>, ProviderError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<(String, T)>, ProviderError>>,
+        Fut: Future<Output = Result<HashMap<String, T>, ProviderError>>,
     {
         if let Some(answer) = self.answer(id, max_age, Instant::now()) {
             return Ok(answer);
@@ -142,13 +142,10 @@ impl<T: Clone> Snapshot<T> {
 
     /// Keeps a listing that started at `started`; the writes it already
     /// shows are forgotten.
-    fn store(&self, started: Instant, items: Vec<(String, T)>) {
+    fn store(&self, started: Instant, items: HashMap<String, T>) {
         let mut state = self.lock();
         state.written.retain(|_, at| *at >= started);
-        state.listing = Some(Listing {
-            started,
-            items: items.into_iter().collect(),
-        });
+        state.listing = Some(Listing { started, items });
     }
 }
 
@@ -167,7 +164,7 @@ mod tests {
 
     const AGE: Duration = Duration::from_secs(60);
 
-    fn listing(items: &[(&str, u32)]) -> Vec<(String, u32)> {
+    fn listing(items: &[(&str, u32)]) -> HashMap<String, u32> {
         items.iter().map(|(id, v)| (id.to_string(), *v)).collect()
     }
 

@@ -1,7 +1,7 @@
 //! [`CbrVaultApi`] over HTTP: every vault call a BackupVault
 //! controller makes, in provider-neutral types.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,14 +79,19 @@ impl HuaweiVaults {
     }
 
     /// Every vault of the project, by id, across all pages, each page
-    /// converted as it arrives (wire vaults are the larger).
-    async fn list_all(&self) -> Result<Vec<(String, Vault)>, ProviderError> {
-        let mut all = Vec::new();
+    /// converted as it arrives (wire vaults are the larger) into a map
+    /// sized by CBR's count: no second copy while it grows.
+    async fn list_all(&self) -> Result<HashMap<String, Vault>, ProviderError> {
+        let mut all = HashMap::new();
         let mut offset = 0;
         let mut tally = Tally::new("vaults");
         for _ in 0..MAX_PAGES {
             let (page, bytes) = self.list_all_page(offset).await?;
             tally.page(page.vaults.len(), bytes)?;
+            if let Some(count) = page.count.and_then(|c| usize::try_from(c).ok()) {
+                // A count past the list cap is refused by the tally anyway.
+                all.reserve(count.min(ListCap::DEFAULT.items).saturating_sub(all.len()));
+            }
             let next = next_offset(offset, page.vaults.len(), page.count);
             all.extend(
                 page.vaults

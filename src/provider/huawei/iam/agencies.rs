@@ -1,6 +1,7 @@
 //! [`IamAgencyApi`] over HTTP: agencies, grants on the three scopes, and
 //! the role and project catalogs, in provider-neutral types.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,8 +58,8 @@ impl HuaweiAgencies {
     }
 
     /// Every agency of the account, by id, page after page until a short one.
-    async fn list_all(&self) -> Result<Vec<(String, Agency)>, ProviderError> {
-        let mut all = Vec::new();
+    async fn list_all(&self) -> Result<HashMap<String, Agency>, ProviderError> {
+        let mut all = HashMap::new();
         let mut tally = Tally::new("agencies");
         for page in 1..=MAX_PAGES {
             let call = Call::new("list_agencies", Method::GET, "every agency")
