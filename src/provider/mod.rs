@@ -13,6 +13,7 @@ pub mod listing;
 pub mod memory;
 pub mod metrics;
 pub mod rackspace;
+pub mod snapshot;
 pub mod tls;
 pub mod tls_failure;
 

@@ -280,6 +280,21 @@ pub trait External: Sized + Send + Sync {
     /// The object with `id`; `Ok(None)` when the provider has no such object.
     async fn get(&self, id: &str) -> Result<Option<Self::Observed>, ProviderError>;
 
+    /// The object with `id` as a provider listing no older than `max_age`
+    /// shows it (see `provider::snapshot`): what a drift check reads, so
+    /// that one list call serves every object of a provider session.
+    /// `None` when no listing answers for it (none kept, the object not in
+    /// it, or written since), and the engine reads it with
+    /// [`External::get`]. The engine decides no write on what this answers:
+    /// before acting it reads the object with `get`.
+    async fn listed(
+        &self,
+        _id: &str,
+        _max_age: std::time::Duration,
+    ) -> Result<Option<Self::Observed>, ProviderError> {
+        Ok(None)
+    }
+
     /// Objects that may be this one, by ownership tag or by name (see
     /// [`Lookup`]). Never called when `LOOKUP` is `None`.
     async fn find(&self) -> Result<Vec<Candidate<Self::Observed>>, ProviderError>;

@@ -45,6 +45,24 @@ struct Progress<A> {
     delete_started: Option<String>,
     /// The pair's wish to look again before the drift check.
     recheck: Option<std::time::Duration>,
+    /// The observation came from a provider listing, not a read by id.
+    listed: bool,
+}
+
+/// How a reconcile reads the cloud object it knows the id of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Read {
+    /// From the pair's recent listing when it answers (a drift check).
+    Listing,
+    /// By id: before anything is decided that writes.
+    Direct,
+}
+
+/// How far one pass of [`Run::sync`] got.
+enum Pass {
+    Done(Action),
+    /// The observation came from a listing and a write would follow from it.
+    ReadAgain,
 }
 
 impl<A> Progress<A> {
@@ -58,6 +76,7 @@ impl<A> Progress<A> {
             call_pending: status.call_pending.clone(),
             delete_started: status.delete_started.clone(),
             recheck: None,
+            listed: false,
         }
     }
 }
@@ -123,13 +142,32 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         result
     }
 
-    /// Observe, plan, act.
+    /// Observe, plan, act. A drift check observes from the pair's listing;
+    /// no write is decided on a listing, so when the plan (or a pending
+    /// call) would write, the object is read by id and planned again.
     async fn sync<P: External<Kind = K, Env = E>>(
         &mut self,
         progress: &mut Progress<K::AtProvider>,
     ) -> Result<Action, Error> {
         let ext = P::connect(self.obj, self.ctx)?;
-        let mut observed = match self.observe(&ext, progress).await? {
+        let mut how = Read::Listing;
+        loop {
+            // A pass that read by id never asks for another.
+            match self.sync_pass(&ext, progress, how).await? {
+                Pass::Done(action) => return Ok(action),
+                Pass::ReadAgain => how = Read::Direct,
+            }
+        }
+    }
+
+    /// One pass of [`Run::sync`], observing as `how` says.
+    async fn sync_pass<P: External<Kind = K, Env = E>>(
+        &mut self,
+        ext: &P,
+        progress: &mut Progress<K::AtProvider>,
+        how: Read,
+    ) -> Result<Pass, Error> {
+        let mut observed = match self.observe(ext, progress, how).await? {
             Some(observed) => {
                 self.hold(None).await?;
                 observed
@@ -139,9 +177,9 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
                     calls: vec![ext.planned_create()],
                     ..PlanView::default()
                 });
-                return Ok(self.resync());
+                return Ok(Pass::Done(self.resync()));
             }
-            None => self.create(&ext, progress).await?,
+            None => self.create(ext, progress).await?,
         };
         let id = P::id(&observed);
         let health = ext.health(&observed);
@@ -151,10 +189,13 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         progress.observed = Some((ext.at_provider(&observed), health.clone()));
         if health.is_going() {
             // Deleted outside coffer and on its way out: recreate once it is gone.
-            return Ok(self.ctx.poll());
+            return Ok(Pass::Done(self.ctx.poll()));
         }
         if progress.call_pending.is_some() {
-            observed = self.recover(&ext, &id, observed, progress).await?;
+            if progress.listed {
+                return Ok(Pass::ReadAgain);
+            }
+            observed = self.recover(ext, &id, observed, progress).await?;
         }
 
         let now = Timestamp::now();
@@ -169,12 +210,15 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         let mut plan = ext.plan(&observed, &in_flight);
         progress.recheck = ext.recheck(&observed);
         if let Some(pending) = &progress.call_pending {
-            withhold(&ext, &mut plan, pending);
+            withhold(ext, &mut plan, pending);
         }
-        let view = view_of(&ext, &plan);
+        let view = view_of(ext, &plan);
         progress.plan = Some(view.clone());
         if self.policy.observe_only() || plan.calls.is_empty() {
-            return Ok(self.next(progress));
+            return Ok(Pass::Done(self.next(progress)));
+        }
+        if progress.listed {
+            return Ok(Pass::ReadAgain);
         }
 
         let drift = self.was_in_sync();
@@ -229,7 +273,7 @@ impl<'a, K: Managed, E> Run<'a, K, E> {
         self.ctx.metrics.acted(K::KIND, action);
         self.publish(Note::normal(event, "Update", view.summary()))
             .await;
-        Ok(self.next(progress))
+        Ok(Pass::Done(self.next(progress)))
     }
 
     /// Creates the object and records its id at once, before anything else

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use kube::runtime::controller::Action;
 
-use super::{Progress, Run};
+use super::{Progress, Read, Run};
 use crate::api::DeletionPolicy;
 use crate::controller::engine::context::ReconcileError;
 use crate::controller::engine::error::Error;
@@ -75,7 +75,7 @@ impl<K: Managed, E> Run<'_, K, E> {
                 .await
                 .map_err(Error::provider(format!("read the {}", K::NOUN)))?,
             // Only ever coffer's own: a stranger found by name is not deleted.
-            None => match self.observe(&ext, progress).await {
+            None => match self.observe(&ext, progress, Read::Direct).await {
                 Err(Error::AdoptionRefused { .. }) => None,
                 other => other?,
             },

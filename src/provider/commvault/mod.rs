@@ -11,6 +11,8 @@ pub mod wire;
 
 use async_trait::async_trait;
 
+use crate::provider::snapshot::Listed;
+
 pub use client::{CommvaultClient, CommvaultConnection};
 pub use vaults::CommvaultVaults;
 
@@ -123,4 +125,20 @@ pub trait S3VaultApi: Send + Sync {
     async fn delete(&self, client_id: i64, retired: bool) -> Result<(), ProviderError>;
     /// One cheap authenticated call, to check the credentials.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
+    /// The vault with `client_id` as a list of every S3 vault, at most
+    /// `max_age` old, shows it (see [`crate::provider::snapshot`]);
+    /// `Duration::ZERO` lists now. Without a kept listing, a list now.
+    async fn listed(
+        &self,
+        client_id: i64,
+        _max_age: std::time::Duration,
+    ) -> Result<Listed<S3Vault>, ProviderError> {
+        let vaults = self.list().await?;
+        Ok(
+            match vaults.into_iter().find(|v| v.client_id == client_id) {
+                Some(vault) => Listed::Found(vault),
+                None => Listed::Absent,
+            },
+        )
+    }
 }

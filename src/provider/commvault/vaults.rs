@@ -18,6 +18,7 @@ use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::listing::Tally;
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::snapshot::{Listed, Snapshot};
 
 /// How many stores one list page asks for.
 pub const PAGE: usize = 100;
@@ -27,6 +28,10 @@ const MAX_PAGES: usize = 1000;
 /// S3 vaults through one Command Center session.
 pub struct CommvaultVaults {
     client: CommvaultClient,
+    /// The last list of every S3 vault, which answers every vault's drift
+    /// check: Commvault has no read of one S3 vault, so without it each
+    /// check would list them all.
+    snapshot: Snapshot<S3Vault>,
 }
 
 impl CommvaultVaults {
@@ -37,6 +42,7 @@ impl CommvaultVaults {
     ) -> Result<Self, ProviderError> {
         Ok(Self {
             client: CommvaultClient::new(conn, metrics, budget)?,
+            snapshot: Snapshot::default(),
         })
     }
 
@@ -57,6 +63,37 @@ impl CommvaultVaults {
     /// The session, for calls outside the trait (logout in tests).
     pub fn client(&self) -> &CommvaultClient {
         &self.client
+    }
+
+    /// Retires the vault's client unless `retired`, then deletes it.
+    async fn delete_client(&self, client_id: i64, retired: bool) -> Result<(), ProviderError> {
+        // Inferred, not documented for S3 vaults: the vault is a client
+        // entity, and cvpysdk retires a client with `DELETE Client/{id}/Retire`
+        // and then removes it with `DELETE Client/{id}?forceDelete=1`. A
+        // client found retired has only the second step left.
+        let what = format!("S3 vault client {client_id}");
+        let retire_path = format!("Client/{client_id}/Retire");
+        let delete_path = format!("Client/{client_id}?forceDelete=1");
+        let steps = [
+            ("retire_client", &retire_path),
+            ("delete_client", &delete_path),
+        ];
+        for (operation, path) in steps.into_iter().skip(usize::from(retired)) {
+            let call = Call {
+                operation,
+                method: Method::DELETE,
+                path,
+                body: None,
+                what: what.clone(),
+            };
+            let answer = match self.client.authorized(&call).await {
+                // Retired and deleted already: what a delete wants.
+                Err(e) if e.is_not_found() => return Ok(()),
+                other => other?,
+            };
+            check_client_answer(&answer.body)?;
+        }
+        Ok(())
     }
 }
 
@@ -147,7 +184,9 @@ impl S3VaultApi for CommvaultVaults {
         let answer = self.client.authorized(&call).await?;
         let parsed: CreateResponse = serde_json::from_slice(&answer.body)
             .map_err(|e| errors::unreadable("V4/CVS3Store", &e))?;
-        read_created(&vault.name, parsed)
+        let created = read_created(&vault.name, parsed)?;
+        self.snapshot.written(&created.vault.client_id.to_string());
+        Ok(created)
     }
 
     async fn list(&self) -> Result<Vec<S3Vault>, ProviderError> {
@@ -234,34 +273,27 @@ impl S3VaultApi for CommvaultVaults {
         }))
     }
 
+    async fn listed(
+        &self,
+        client_id: i64,
+        max_age: std::time::Duration,
+    ) -> Result<Listed<S3Vault>, ProviderError> {
+        let list = || async {
+            let vaults = self.list().await?;
+            Ok(vaults
+                .into_iter()
+                .map(|v| (v.client_id.to_string(), v))
+                .collect())
+        };
+        self.snapshot
+            .lookup(&client_id.to_string(), max_age, list)
+            .await
+    }
+
     async fn delete(&self, client_id: i64, retired: bool) -> Result<(), ProviderError> {
-        // Inferred, not documented for S3 vaults: the vault is a client
-        // entity, and cvpysdk retires a client with `DELETE Client/{id}/Retire`
-        // and then removes it with `DELETE Client/{id}?forceDelete=1`. A
-        // client found retired has only the second step left.
-        let what = format!("S3 vault client {client_id}");
-        let retire_path = format!("Client/{client_id}/Retire");
-        let delete_path = format!("Client/{client_id}?forceDelete=1");
-        let steps = [
-            ("retire_client", &retire_path),
-            ("delete_client", &delete_path),
-        ];
-        for (operation, path) in steps.into_iter().skip(usize::from(retired)) {
-            let call = Call {
-                operation,
-                method: Method::DELETE,
-                path,
-                body: None,
-                what: what.clone(),
-            };
-            let answer = match self.client.authorized(&call).await {
-                // Retired and deleted already: what a delete wants.
-                Err(e) if e.is_not_found() => return Ok(()),
-                other => other?,
-            };
-            check_client_answer(&answer.body)?;
-        }
-        Ok(())
+        let result = self.delete_client(client_id, retired).await;
+        self.snapshot.written(&client_id.to_string());
+        result
     }
 
     async fn check_credentials(&self) -> Result<(), ProviderError> {

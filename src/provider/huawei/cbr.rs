@@ -2,9 +2,12 @@
 //! plans against. [`super::HuaweiVaults`] maps them to CBR's wire format;
 //! a fake in memory serves unit tests.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::provider::ProviderError;
+use crate::provider::snapshot::Listed;
 
 /// A tag (key and value) on a vault, or in an auto-bind rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,4 +147,11 @@ pub trait CbrVaultApi: Send + Sync {
     ) -> Result<(), ProviderError>;
     /// One cheap authenticated call, to check that the credentials work.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
+    /// Vault `id` as a listing of every vault of the project, at most
+    /// `max_age` old, shows it (see [`crate::provider::snapshot`]): what a
+    /// drift check reads. A client that keeps no listing answers
+    /// `Unknown`, and the caller reads the vault by id.
+    async fn listed(&self, _id: &str, _max_age: Duration) -> Result<Listed<Vault>, ProviderError> {
+        Ok(Listed::Unknown)
+    }
 }

@@ -1,9 +1,10 @@
 //! [`CbrVaultApi`] over HTTP: every vault call a BackupVault
 //! controller makes, in provider-neutral types.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -24,6 +25,7 @@ use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::snapshot::{Listed, Snapshot};
 
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
@@ -37,6 +39,9 @@ const REMOVE_BATCH: usize = 256;
 #[derive(Debug)]
 pub struct HuaweiVaults {
     cbr: CbrClient,
+    /// The last listing of every vault of the project, which answers drift
+    /// checks (see [`CbrVaultApi::listed`]).
+    snapshot: Snapshot<Vault>,
 }
 
 impl HuaweiVaults {
@@ -57,7 +62,58 @@ impl HuaweiVaults {
     ) -> Result<Self, ProviderError> {
         Ok(Self {
             cbr: CbrClient::new(&conn, metrics, budget)?,
+            snapshot: Snapshot::default(),
         })
+    }
+
+    /// A page of every vault of the project, the largest CBR serves.
+    async fn list_all_page(&self, offset: u64) -> Result<(VaultPage, usize), ProviderError> {
+        let call = Call::new("list_vaults", Method::GET, "every vault")
+            .path(&["vaults"])
+            .query(&[
+                ("limit", PAGE_LIMIT.to_string()),
+                ("offset", offset.to_string()),
+            ]);
+        let page = |resp: &Response| json::<VaultPage>(resp).map(|page| (page, resp.body.len()));
+        self.cbr.call(&call, page).await
+    }
+
+    /// Every vault of the project, by id, across all pages, each page
+    /// converted as it arrives (wire vaults are the larger) into a map
+    /// sized by CBR's count: no second copy while it grows.
+    async fn list_all(&self) -> Result<HashMap<String, Vault>, ProviderError> {
+        let mut all = HashMap::new();
+        let mut offset = 0;
+        let mut tally = Tally::new("vaults");
+        for _ in 0..MAX_PAGES {
+            let (page, bytes) = self.list_all_page(offset).await?;
+            tally.page(page.vaults.len(), bytes)?;
+            if let Some(count) = page.count.and_then(|c| usize::try_from(c).ok()) {
+                // A count past the list cap is refused by the tally anyway.
+                all.reserve(count.min(ListCap::DEFAULT.items).saturating_sub(all.len()));
+            }
+            let next = next_offset(offset, page.vaults.len(), page.count);
+            all.extend(
+                page.vaults
+                    .into_iter()
+                    .map(vault_from_wire)
+                    .map(|v| (v.id.clone(), v)),
+            );
+            match next {
+                Some(n) => offset = n,
+                None => return Ok(all),
+            }
+        }
+        Err(ProviderError::Transient {
+            message: format!("listing vaults did not end after {MAX_PAGES} pages"),
+        })
+    }
+
+    /// `result` of a write to vault `id`: whatever it was, a listing from
+    /// before it no longer answers for the vault.
+    fn wrote<T>(&self, id: &str, result: Result<T, ProviderError>) -> Result<T, ProviderError> {
+        self.snapshot.written(id);
+        result
     }
 
     /// A page of vaults, and how many bytes its answer was.
@@ -101,7 +157,7 @@ impl HuaweiVaults {
                 action,
                 tags: tags_to_wire(tags),
             })?;
-        self.cbr.call(&call, ignore_body).await
+        self.wrote(id, self.cbr.call(&call, ignore_body).await)
     }
 }
 
@@ -206,7 +262,9 @@ impl CbrVaultApi for HuaweiVaults {
         .json(&CreateVaultBody {
             vault: create_to_wire(vault),
         })?;
-        self.vault_call(call).await
+        let created = self.vault_call(call).await?;
+        self.snapshot.written(&created.id);
+        Ok(created)
     }
 
     async fn get(&self, id: &str) -> Result<Vault, ProviderError> {
@@ -234,13 +292,13 @@ impl CbrVaultApi for HuaweiVaults {
             .json(&UpdateVaultBody {
                 vault: update_to_wire(update),
             })?;
-        self.vault_call(call).await
+        self.wrote(id, self.vault_call(call).await)
     }
 
     async fn delete(&self, id: &str) -> Result<(), ProviderError> {
         let id = checked_id(id)?;
         let call = Call::new("delete_vault", Method::DELETE, vault_what(id)).path(&["vaults", id]);
-        match self.cbr.call(&call, ignore_body).await {
+        match self.wrote(id, self.cbr.call(&call, ignore_body).await) {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         }
@@ -268,7 +326,7 @@ impl CbrVaultApi for HuaweiVaults {
             .json(&AddResourcesBody {
                 resources: resources.iter().map(resource_to_wire).collect(),
             })?;
-        self.cbr.call(&call, ignore_body).await
+        self.wrote(id, self.cbr.call(&call, ignore_body).await)
     }
 
     async fn remove_resources(
@@ -283,7 +341,7 @@ impl CbrVaultApi for HuaweiVaults {
                 .json(&RemoveResourcesBody {
                     resource_ids: batch.to_vec(),
                 })?;
-            self.cbr.call(&call, ignore_body).await?;
+            self.wrote(id, self.cbr.call(&call, ignore_body).await)?;
         }
         Ok(())
     }
@@ -293,6 +351,10 @@ impl CbrVaultApi for HuaweiVaults {
             .path(&["vaults"])
             .query(&[("limit", "1".to_string())]);
         self.cbr.call(&call, json::<VaultPage>).await.map(|_| ())
+    }
+
+    async fn listed(&self, id: &str, max_age: Duration) -> Result<Listed<Vault>, ProviderError> {
+        self.snapshot.lookup(id, max_age, || self.list_all()).await
     }
 }
 

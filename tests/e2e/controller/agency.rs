@@ -198,11 +198,9 @@ async fn agency_becomes_ready_and_a_steady_resync_writes_nothing() {
         iam_writes_after(&run, seq)
     );
     assert!(
-        run.emulator
-            .requests(Some(Operation::ShowAgency))
-            .iter()
-            .any(|r| r.seq > seq),
-        "the resync reads the agency"
+        run.emulator.requests(None).iter().any(|r| r.seq > seq
+            && matches!(r.operation, Operation::ShowAgency | Operation::ListAgencies)),
+        "the resync reads the agency, by id or in the listing of every agency"
     );
     let after = run.api::<Agency>().get("steady").await.expect("agency");
     assert_eq!(before.resource_version(), after.resource_version());

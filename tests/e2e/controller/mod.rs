@@ -21,6 +21,7 @@ mod engine_toy;
 mod failing;
 mod leader;
 mod leader_fence;
+mod listing;
 mod operating;
 mod plugin;
 mod plugin_trace;

@@ -94,6 +94,21 @@ impl External for IamAgency {
             .map(Some)
     }
 
+    /// The agency from the account's listing; its grants, which no list
+    /// carries, read per scope as [`observe::observe`] does.
+    async fn listed(
+        &self,
+        id: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let Some(agency) = self.iam.listed_agency(id, max_age).await?.found() else {
+            return Ok(None);
+        };
+        observe::observe(self.iam.as_ref(), &self.spec, agency)
+            .await
+            .map(Some)
+    }
+
     async fn find(&self) -> Result<Vec<Candidate<Observed>>, ProviderError> {
         let mut found = Vec::new();
         for agency in self.iam.find_agencies(&self.spec.name).await? {

@@ -10,6 +10,7 @@ pub mod observe;
 pub mod plan;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -41,6 +42,23 @@ impl CommvaultS3Vault {
 
     fn target(&self) -> String {
         format!("S3 vault {}", self.spec.name)
+    }
+
+    /// `vault` with what status remembers of it, its job followed.
+    async fn observed(&self, vault: S3Vault, retired: bool) -> Result<Observed, ProviderError> {
+        let client_id = vault.client_id;
+        let seen = self.seen.as_ref().filter(|s| s.client_id == client_id);
+        let job = seen.map_or(EndpointJob::Unknown, observe::job_of);
+        Ok(Observed {
+            vault,
+            // A retired vault's job says nothing any more.
+            job: match retired {
+                true => job,
+                false => self.follow(job).await?,
+            },
+            created_with: seen.and_then(observe::created_with_of),
+            retired,
+        })
     }
 
     /// The endpoint job as last known, read again while it may change.
@@ -82,12 +100,14 @@ impl External for CommvaultS3Vault {
         &self.spec.name
     }
 
+    /// A list of every S3 vault made now (Commvault reads no single S3
+    /// vault), which also answers other vaults' next drift checks.
     async fn get(&self, id: &str) -> Result<Option<Observed>, ProviderError> {
         let Ok(client_id) = id.parse::<i64>() else {
             return Ok(None);
         };
-        let vaults = self.api.list().await?;
-        let (vault, retired) = match vaults.into_iter().find(|v| v.client_id == client_id) {
+        let listed = self.api.listed(client_id, Duration::ZERO).await?;
+        let (vault, retired) = match listed.found() {
             Some(vault) => (vault, false),
             // The list hides a retired client (and, for a moment, a new
             // one): only the client itself tells gone from half-deleted.
@@ -103,18 +123,19 @@ impl External for CommvaultS3Vault {
                 ),
             },
         };
-        let seen = self.seen.as_ref().filter(|s| s.client_id == client_id);
-        let job = seen.map_or(EndpointJob::Unknown, observe::job_of);
-        Ok(Some(Observed {
-            vault,
-            // A retired vault's job says nothing any more.
-            job: match retired {
-                true => job,
-                false => self.follow(job).await?,
-            },
-            created_with: seen.and_then(observe::created_with_of),
-            retired,
-        }))
+        self.observed(vault, retired).await.map(Some)
+    }
+
+    /// The vault from the session's list of every S3 vault, one list an
+    /// interval however many vaults there are.
+    async fn listed(&self, id: &str, max_age: Duration) -> Result<Option<Observed>, ProviderError> {
+        let Ok(client_id) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        match self.api.listed(client_id, max_age).await?.found() {
+            Some(vault) => self.observed(vault, false).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn find(&self) -> Result<Vec<Candidate<Observed>>, ProviderError> {

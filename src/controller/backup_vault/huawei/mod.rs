@@ -76,6 +76,14 @@ impl External for CbrVault {
         }
     }
 
+    async fn listed(
+        &self,
+        id: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Option<Vault>, ProviderError> {
+        Ok(self.cbr.listed(id, max_age).await?.found())
+    }
+
     async fn find(&self) -> Result<Vec<Candidate<Vault>>, ProviderError> {
         let vaults = self.cbr.find_by_name(&self.spec.name).await?;
         Ok(candidates(vaults, &self.spec.name, &self.uid))

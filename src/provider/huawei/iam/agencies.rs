@@ -1,7 +1,9 @@
 //! [`IamAgencyApi`] over HTTP: agencies, grants on the three scopes, and
 //! the role and project catalogs, in provider-neutral types.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -22,16 +24,24 @@ use crate::provider::budget::RateBudget;
 use crate::provider::huawei::client::{Call, HuaweiConnection};
 use crate::provider::huawei::errors::undecodable;
 use crate::provider::huawei::transport::Response;
+use crate::provider::listing::Tally;
 use crate::provider::metrics::ProviderMetrics;
+use crate::provider::snapshot::{Listed, Snapshot};
 
 /// The largest page IAM's agency list serves.
 const PER_PAGE: u32 = 500;
+/// A listing that has not ended after this many pages is broken (the
+/// server ignoring `page`), not large: it would be 100,000 agencies.
+const MAX_PAGES: u32 = 200;
 
 /// IAM agencies of one account.
 #[derive(Debug)]
 pub struct HuaweiAgencies {
     iam: IamClient,
     catalogs: Catalogs,
+    /// The last listing of every agency of the account, which answers
+    /// drift checks (see [`IamAgencyApi::listed_agency`]).
+    snapshot: Snapshot<Agency>,
 }
 
 impl HuaweiAgencies {
@@ -43,7 +53,46 @@ impl HuaweiAgencies {
         Ok(Self {
             iam: IamClient::new(conn, metrics, budget)?,
             catalogs: Catalogs::default(),
+            snapshot: Snapshot::default(),
         })
+    }
+
+    /// Every agency of the account, by id, page after page until a short one.
+    async fn list_all(&self) -> Result<HashMap<String, Agency>, ProviderError> {
+        let mut all = HashMap::new();
+        let mut tally = Tally::new("agencies");
+        for page in 1..=MAX_PAGES {
+            let call = Call::new("list_agencies", Method::GET, "every agency")
+                .path(&["v3.0", "OS-AGENCY", "agencies"])
+                .query(&[
+                    ("domain_id", self.iam.domain_id().to_string()),
+                    ("page", page.to_string()),
+                    ("per_page", PER_PAGE.to_string()),
+                ]);
+            let read = |resp: &Response| json::<AgencyList>(resp).map(|l| (l, resp.body.len()));
+            let (list, bytes) = self.iam.call(&call, read).await?;
+            tally.page(list.agencies.len(), bytes)?;
+            let last = list.agencies.len() < PER_PAGE as usize;
+            all.extend(
+                list.agencies
+                    .into_iter()
+                    .map(agency_from_wire)
+                    .map(|a| (a.id.clone(), a)),
+            );
+            if last {
+                return Ok(all);
+            }
+        }
+        Err(ProviderError::Transient {
+            message: format!("listing agencies did not end after {MAX_PAGES} pages"),
+        })
+    }
+
+    /// `result` of a write to agency `id`: whatever it was, a listing from
+    /// before it no longer answers for the agency.
+    fn wrote<T>(&self, id: &str, result: Result<T, ProviderError>) -> Result<T, ProviderError> {
+        self.snapshot.written(id);
+        result
     }
 
     async fn agency_call(&self, call: Call) -> Result<Agency, ProviderError> {
@@ -175,7 +224,9 @@ impl IamAgencyApi for HuaweiAgencies {
         )
         .path(&["v3.0", "OS-AGENCY", "agencies"])
         .json(&body)?;
-        self.agency_call(call).await
+        let created = self.agency_call(call).await?;
+        self.snapshot.written(&created.id);
+        Ok(created)
     }
 
     async fn update_agency(
@@ -195,7 +246,7 @@ impl IamAgencyApi for HuaweiAgencies {
         let call = Call::new("update_agency", Method::PUT, agency_what(id))
             .path(&["v3.0", "OS-AGENCY", "agencies", id])
             .json(&body)?;
-        self.agency_call(call).await
+        self.wrote(id, self.agency_call(call).await)
     }
 
     async fn delete_agency(&self, id: &str) -> Result<(), ProviderError> {
@@ -206,7 +257,7 @@ impl IamAgencyApi for HuaweiAgencies {
             "agencies",
             id,
         ]);
-        match self.iam.call(&call, ignore_body).await {
+        match self.wrote(id, self.iam.call(&call, ignore_body).await) {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         }
@@ -230,7 +281,7 @@ impl IamAgencyApi for HuaweiAgencies {
         let path = self.grant_path(id, &grant.scope, Some(checked_id(&grant.role_id)?));
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         let call = Call::new("grant_agency_role", Method::PUT, agency_what(id)).path(&segments);
-        self.iam.call(&call, ignore_body).await
+        self.wrote(id, self.iam.call(&call, ignore_body).await)
     }
 
     async fn revoke(&self, id: &str, grant: &Grant) -> Result<(), ProviderError> {
@@ -238,7 +289,7 @@ impl IamAgencyApi for HuaweiAgencies {
         let path = self.grant_path(id, &grant.scope, Some(checked_id(&grant.role_id)?));
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         let call = Call::new("revoke_agency_role", Method::DELETE, agency_what(id)).path(&segments);
-        match self.iam.call(&call, ignore_body).await {
+        match self.wrote(id, self.iam.call(&call, ignore_body).await) {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         }
@@ -294,6 +345,14 @@ impl IamAgencyApi for HuaweiAgencies {
             .collect();
         self.catalogs.keep_projects(&projects);
         Ok(projects)
+    }
+
+    async fn listed_agency(
+        &self,
+        id: &str,
+        max_age: Duration,
+    ) -> Result<Listed<Agency>, ProviderError> {
+        self.snapshot.lookup(id, max_age, || self.list_all()).await
     }
 }
 

@@ -8,11 +8,14 @@ pub mod client;
 pub mod errors;
 pub mod wire;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 pub use agencies::HuaweiAgencies;
 
 use crate::provider::ProviderError;
+use crate::provider::snapshot::Listed;
 
 /// How long an agency is valid, normalised: IAM's `null`, `"FOREVER"`,
 /// `"ONEDAY"`, `"24"` hours and `1` day all read as one of these.
@@ -122,5 +125,15 @@ pub trait IamAgencyApi: Send + Sync + std::fmt::Debug {
     /// [`IamAgencyApi::list_projects`] lacks.
     async fn list_projects_now(&self) -> Result<Vec<Project>, ProviderError> {
         self.list_projects().await
+    }
+    /// Agency `id` as a listing of every agency of the account, at most
+    /// `max_age` old, shows it (see [`crate::provider::snapshot`]). A client
+    /// that keeps no listing answers `Unknown`.
+    async fn listed_agency(
+        &self,
+        _id: &str,
+        _max_age: Duration,
+    ) -> Result<Listed<Agency>, ProviderError> {
+        Ok(Listed::Unknown)
     }
 }

@@ -1,0 +1,296 @@
+//! A provider listing kept for a while, so that one paginated list answers
+//! the drift checks of many objects instead of one read per object: at
+//! 27,000 vaults that is 27 reads an interval instead of 27,000, which is
+//! what fits a gateway that throttles each API at about 10 calls a second.
+//!
+//! One [`Snapshot`] lives inside each provider session's client (so it is
+//! keyed by the session, whatever names that session), one per resource
+//! type. It never answers for longer than the `max_age` its caller gives,
+//! and never for an object this process wrote since the listing started:
+//! after a write the object is read by id until a newer listing shows it.
+//! It only ever answers "found"; an object a listing lacks is left to a read
+//! by id, since what follows from "gone" (a recreate) is a write.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::ProviderError;
+
+/// What a snapshot says of one id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed<T> {
+    /// A listing younger than the caller's `max_age` shows it so.
+    Found(T),
+    /// The listing lacks it: it may be gone, or newer than the listing.
+    Absent,
+    /// The listing cannot tell: it predates a write to this id.
+    Unknown,
+}
+
+impl<T> Listed<T> {
+    /// The object, when the listing shows it.
+    pub fn found(self) -> Option<T> {
+        match self {
+            Self::Found(item) => Some(item),
+            Self::Absent | Self::Unknown => None,
+        }
+    }
+}
+
+/// One listing of a resource type, by id.
+struct Listing<T> {
+    /// When the list call started: a write after it is not in it.
+    started: Instant,
+    items: HashMap<String, T>,
+}
+
+struct State<T> {
+    listing: Option<Listing<T>>,
+    /// Ids written by this process, and when the write was made.
+    written: HashMap<String, Instant>,
+}
+
+/// The last listing of one resource type in one provider session.
+pub struct Snapshot<T> {
+    state: Mutex<State<T>>,
+    /// Held while listing: objects checked at the same moment wait for the
+    /// one list rather than each making its own.
+    listing: tokio::sync::Mutex<()>,
+}
+
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State {
+                listing: None,
+                written: HashMap::new(),
+            }),
+            listing: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Snapshot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        let items = state.listing.as_ref().map_or(0, |l| l.items.len());
+        f.debug_struct("Snapshot").field("items", &items).finish()
+    }
+}
+
+impl<T: Clone> Snapshot<T> {
+    /// `id` as a listing no older than `max_age` shows it; `list` (every
+    /// page, by id) is called when there is none, so a zero
+    /// `max_age` lists now. Concurrent callers share one list.
+    pub async fn lookup<F, Fut>(
+        &self,
+        id: &str,
+        max_age: Duration,
+        list: F,
+    ) -> Result<Listed<T>, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<HashMap<String, T>, ProviderError>>,
+    {
+        if let Some(answer) = self.answer(id, max_age, Instant::now()) {
+            return Ok(answer);
+        }
+        let _one_list = self.listing.lock().await;
+        // Another caller may have listed while this one waited.
+        if let Some(answer) = self.answer(id, max_age, Instant::now()) {
+            return Ok(answer);
+        }
+        // What has expired answers nobody: let it go before the new
+        // listing arrives, rather than hold both (27,000 vaults are MiBs).
+        self.lock().listing = None;
+        let started = Instant::now();
+        let items = list().await?;
+        self.store(started, items);
+        // The listing just made answers whatever `max_age` (zero: list now).
+        Ok(self
+            .answer(id, Duration::MAX, Instant::now())
+            .unwrap_or(Listed::Unknown))
+    }
+
+    /// This process is writing `id` (a create answered, an update, a
+    /// delete): no listing started before now answers for it.
+    pub fn written(&self, id: &str) {
+        self.lock().written.insert(id.to_string(), Instant::now());
+    }
+
+    /// What the current listing says of `id`, if it is younger than `max_age`.
+    fn answer(&self, id: &str, max_age: Duration, now: Instant) -> Option<Listed<T>> {
+        let state = self.lock();
+        let listing = state.listing.as_ref()?;
+        if now.saturating_duration_since(listing.started) >= max_age {
+            return None;
+        }
+        if state
+            .written
+            .get(id)
+            .is_some_and(|at| *at >= listing.started)
+        {
+            return Some(Listed::Unknown);
+        }
+        Some(match listing.items.get(id) {
+            Some(item) => Listed::Found(item.clone()),
+            None => Listed::Absent,
+        })
+    }
+
+    /// Keeps a listing that started at `started`; the writes it already
+    /// shows are forgotten.
+    fn store(&self, started: Instant, items: HashMap<String, T>) {
+        let mut state = self.lock();
+        state.written.retain(|_, at| *at >= started);
+        state.listing = Some(Listing { started, items });
+    }
+}
+
+impl<T> Snapshot<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    const AGE: Duration = Duration::from_secs(60);
+
+    fn listing(items: &[(&str, u32)]) -> HashMap<String, u32> {
+        items.iter().map(|(id, v)| (id.to_string(), *v)).collect()
+    }
+
+    async fn lookup(
+        snapshot: &Snapshot<u32>,
+        id: &str,
+        age: Duration,
+        lists: &AtomicUsize,
+        items: &[(&str, u32)],
+    ) -> Listed<u32> {
+        let items = listing(items);
+        snapshot
+            .lookup(id, age, || async {
+                lists.fetch_add(1, Ordering::SeqCst);
+                Ok(items)
+            })
+            .await
+            .expect("listed")
+    }
+
+    #[tokio::test]
+    async fn one_list_answers_every_id_until_it_is_max_age_old() {
+        let snapshot = Snapshot::default();
+        let lists = AtomicUsize::new(0);
+        let items = [("a", 1), ("b", 2)];
+        assert_eq!(
+            lookup(&snapshot, "a", AGE, &lists, &items).await,
+            Listed::Found(1)
+        );
+        assert_eq!(
+            lookup(&snapshot, "b", AGE, &lists, &items).await,
+            Listed::Found(2)
+        );
+        assert_eq!(
+            lookup(&snapshot, "c", AGE, &lists, &items).await,
+            Listed::Absent
+        );
+        assert_eq!(lists.load(Ordering::SeqCst), 1);
+        // Older than a caller's max age: listed again.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let short = Duration::from_millis(10);
+        assert_eq!(
+            lookup(&snapshot, "a", short, &lists, &[("a", 7)]).await,
+            Listed::Found(7)
+        );
+        assert_eq!(lists.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_written_id_is_not_answered_until_a_later_listing() {
+        let snapshot = Snapshot::default();
+        let lists = AtomicUsize::new(0);
+        lookup(&snapshot, "a", AGE, &lists, &[("a", 1)]).await;
+        snapshot.written("a");
+        assert_eq!(
+            lookup(&snapshot, "a", AGE, &lists, &[("a", 1)]).await,
+            Listed::Unknown
+        );
+        assert_eq!(
+            lookup(&snapshot, "b", AGE, &lists, &[("b", 1)]).await,
+            Listed::Absent,
+            "another id is still answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let short = Duration::from_millis(10);
+        assert_eq!(
+            lookup(&snapshot, "a", short, &lists, &[("a", 2)]).await,
+            Listed::Found(2),
+            "a listing after the write answers again"
+        );
+    }
+
+    #[tokio::test]
+    async fn checks_at_the_same_moment_share_one_list() {
+        let snapshot = Arc::new(Snapshot::default());
+        let lists = Arc::new(AtomicUsize::new(0));
+        let checks = (0..20).map(|i| {
+            let (snapshot, lists) = (snapshot.clone(), lists.clone());
+            tokio::spawn(async move {
+                snapshot
+                    .lookup(&format!("v{i}"), AGE, || async move {
+                        lists.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok((0..20).map(|i| (format!("v{i}"), i)).collect())
+                    })
+                    .await
+            })
+        });
+        for (i, check) in checks.enumerate() {
+            let found = check.await.expect("joined").expect("listed");
+            assert_eq!(found, Listed::Found(i as u32));
+        }
+        assert_eq!(lists.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_zero_max_age_lists_now_and_answers_from_that_listing() {
+        let snapshot = Snapshot::default();
+        let lists = AtomicUsize::new(0);
+        lookup(&snapshot, "a", AGE, &lists, &[("a", 1)]).await;
+        assert_eq!(
+            lookup(&snapshot, "a", Duration::ZERO, &lists, &[("a", 2)]).await,
+            Listed::Found(2)
+        );
+        assert_eq!(lists.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            lookup(&snapshot, "a", AGE, &lists, &[("a", 3)]).await,
+            Listed::Found(2),
+            "the listing made now answers the next check"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_list_is_the_callers_error_and_keeps_nothing() {
+        let snapshot: Snapshot<u32> = Snapshot::default();
+        let err = snapshot
+            .lookup("a", AGE, || async {
+                Err(ProviderError::Transient {
+                    message: "down".into(),
+                })
+            })
+            .await
+            .expect_err("fails");
+        assert!(err.is_retryable());
+        let lists = AtomicUsize::new(0);
+        lookup(&snapshot, "a", AGE, &lists, &[("a", 1)]).await;
+        assert_eq!(lists.load(Ordering::SeqCst), 1);
+    }
+}
