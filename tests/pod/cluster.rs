@@ -150,7 +150,15 @@ impl Cluster {
         let from = "http://127.0.0.1:8780";
         let to = format!("http://{HOST_FROM_POD}:{}", self.emulator.addr().port());
         let stream = self.kubectl_ok(&["kustomize", &overlay.to_string_lossy()], None);
-        let stream = stream.replace(from, &to);
+        // The shared-credentials example allows the demo's namespace and
+        // reads coffer's own; here the examples and their Secret are in
+        // `namespace`.
+        let stream = stream.replace(from, &to).replace(
+            "  allowedNamespaces:\n    names:\n    - default\n",
+            &format!(
+                "  credentialsNamespace: {namespace}\n  allowedNamespaces:\n    names:\n    - {namespace}\n"
+            ),
+        );
         self.kubectl_ok(&["apply", "-n", namespace, "-f", "-"], Some(&stream));
     }
 

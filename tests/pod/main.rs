@@ -131,6 +131,9 @@ async fn the_charts_pods_run_every_example_and_hand_over_on_sigterm() {
     cluster.create_namespace(ns).await;
     let mut values = image_values(&image, 2);
     values.push(format!("watchNamespaces={{{ns}}}"));
+    // The shared-credentials example too: ClusterProviderConfigs are off
+    // by default with watchNamespaces, and this install turns them on.
+    values.push("clusterProviderConfigs.enabled=true".to_string());
     let render = Render::new(
         &cluster.cp.binaries.helm,
         "coffer",
@@ -138,9 +141,18 @@ async fn the_charts_pods_run_every_example_and_hand_over_on_sigterm() {
         &values,
     );
     assert_eq!(render.replicas(), 2);
-    assert!(
-        !render.objects.iter().any(|o| o["kind"] == "ClusterRole"),
-        "namespaced mode rendered a ClusterRole"
+    // Namespaced mode grants nothing cluster-wide but what serving
+    // ClusterProviderConfigs needs: reading them and Namespaces.
+    let cluster_roles: Vec<_> = render
+        .objects
+        .iter()
+        .filter(|o| o["kind"] == "ClusterRole")
+        .filter_map(|o| o["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        cluster_roles,
+        ["coffer-cluster-configs"],
+        "namespaced mode rendered another ClusterRole"
     );
     cluster.install(&render).await;
     let workdir = tempfile::tempdir().expect("a temporary directory");
