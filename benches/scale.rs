@@ -24,6 +24,8 @@ mod apiserver;
 mod census;
 #[path = "scale/cluster.rs"]
 mod cluster;
+#[path = "scale/floor.rs"]
+mod floor;
 #[path = "scale/latency.rs"]
 mod latency;
 #[path = "scale/machine.rs"]

@@ -17,7 +17,7 @@ use serde_json::json;
 /// Every `AGENCY_EVERY`th object is an Agency, the rest BackupVaults.
 pub const AGENCY_EVERY: usize = 10;
 /// Creates in flight at once, as a CI job or Argo CD applying a folder would.
-const PARALLEL_CREATES: usize = 16;
+pub const PARALLEL_CREATES: usize = 16;
 
 /// Whether the cluster runs kube-controller-manager, as `make test` and
 /// `make demo` do: `COFFER_BENCH_CONTROLLER_MANAGER=0` turns it off, to
@@ -76,8 +76,8 @@ impl Cluster {
         }
     }
 
-    /// A namespace with the credentials and the ProviderConfig `huawei`.
-    pub async fn namespace(&self, name: &str) {
+    /// An empty namespace.
+    pub async fn bare_namespace(&self, name: &str) {
         Api::<Namespace>::all(self.client.clone())
             .create(
                 &PostParams::default(),
@@ -85,6 +85,11 @@ impl Cluster {
             )
             .await
             .expect("namespace");
+    }
+
+    /// A namespace with the credentials and the ProviderConfig `huawei`.
+    pub async fn namespace(&self, name: &str) {
+        self.bare_namespace(name).await;
         let config = self.emu.config().clone();
         let secret: Secret = manifest(json!({
             "metadata": {"name": "huawei", "labels": {"coffer.dev/credentials": "true"}},
@@ -154,7 +159,7 @@ pub fn agencies_in(n: usize) -> usize {
     n / AGENCY_EVERY
 }
 
-fn vault(i: usize) -> BackupVault {
+pub fn vault(i: usize) -> BackupVault {
     manifest(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "BackupVault",
         "metadata": {"name": format!("vault-{i:05}")},
@@ -169,7 +174,7 @@ fn vault(i: usize) -> BackupVault {
 
 /// IAM agency names are unique in an account, which every namespace of
 /// the bench shares: the name carries the namespace.
-fn agency(namespace: &str, i: usize, region: &str) -> Agency {
+pub fn agency(namespace: &str, i: usize, region: &str) -> Agency {
     manifest(json!({
         "apiVersion": "coffer.dev/v1alpha1", "kind": "Agency",
         "metadata": {"name": format!("agency-{i:05}")},
