@@ -209,9 +209,15 @@ impl<K: Managed> Kind<K> {
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         // Before the filter: a status change is news for the woken.
         let events = events.inspect(move |event| wake_others(&store, &wake, event));
+        // New and changed objects join the sweep's current window: it
+        // walks the store only once per window.
+        let (arrived, arrivals) = mpsc::unbounded();
         let events = changes::only_changed(events)
             .applied_objects()
-            .inspect_ok(move |obj| joined.woken(obj.meta().namespace.as_deref(), name_of(obj)));
+            .inspect_ok(move |obj| {
+                joined.woken(obj.meta().namespace.as_deref(), name_of(obj));
+                let _ = arrived.unbounded_send(ObjectRef::from_obj(obj));
+            });
         let woken_queue = queue.clone();
         let woken = self
             .woken
@@ -225,12 +231,19 @@ impl<K: Managed> Kind<K> {
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         let interval = settings.resync_interval;
         let sweep = async move {
-            sweep::run(store, wake, interval, &sweeping.recent, |obj: &K| {
-                sweeping
-                    .backoff
-                    .failing(&object_key(K::KIND, obj))
-                    .is_some()
-            })
+            sweep::run(
+                store,
+                arrivals,
+                wake,
+                interval,
+                &sweeping.recent,
+                |obj: &K| {
+                    sweeping
+                        .backoff
+                        .failing(&object_key(K::KIND, obj))
+                        .is_some()
+                },
+            )
             .await;
         };
         let results = Controller::for_stream(events, self.store)
