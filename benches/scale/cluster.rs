@@ -44,6 +44,10 @@ impl Cluster {
         std::fs::create_dir_all(dir).expect("the run's directory");
         let options = Options {
             controller_manager: controller_manager(),
+            // 100,000 objects, their Events, the floors' and the revisions
+            // between compactions outgrow etcd's default 2 GiB; 8 GiB is
+            // what large clusters set (etcd's suggested maximum).
+            etcd_quota_bytes: Some(8 << 30),
         };
         let cp = ControlPlane::start_with(Some(dir), options)
             .await

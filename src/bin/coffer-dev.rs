@@ -99,7 +99,10 @@ async fn control_plane(
     crds: &std::path::Path,
     controller_manager: bool,
 ) -> Result<(), Failure> {
-    let options = coffer::controlplane::Options { controller_manager };
+    let options = coffer::controlplane::Options {
+        controller_manager,
+        ..Default::default()
+    };
     let cp = coffer::controlplane::ControlPlane::start_with(Some(dir), options).await?;
     let client = cp.client().await?;
     coffer::controlplane::crds::install(&client, &coffer::controlplane::crds::read_dir(crds)?)

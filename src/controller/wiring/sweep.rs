@@ -76,7 +76,7 @@ pub async fn run<K: Managed>(
             // changed one may hold a check already, which the wake below
             // sends only once.
             let mut arrived = false;
-            while let Ok(Some(key)) = arrivals.try_next() {
+            while let Ok(key) = arrivals.try_recv() {
                 if let Some(obj) = store.get(&key) {
                     due.push(obj.as_ref(), interval, now, planned_to);
                     arrived = true;
