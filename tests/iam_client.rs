@@ -232,3 +232,87 @@ async fn agency_apis_take_a_domain_scoped_token_and_refuse_a_project_scoped_one(
     let project = token(&emu, serde_json::json!({"project": {"id": c.project_id}})).await;
     assert_eq!(list_agencies_with(&emu, &project).await, 403);
 }
+
+/// Display names of the emulator's role catalog.
+const ROLES: [&str; 6] = [
+    "Tenant Guest",
+    "Tenant Administrator",
+    "Security Administrator",
+    "CBR FullAccess",
+    "CBR ReadOnlyAccess",
+    "OBS OperateAccess",
+];
+
+#[tokio::test]
+async fn one_listing_shows_every_agencys_grants_across_pages_until_a_grant_is_written() {
+    let emu = emulator().await;
+    let iam = client(&emu, access_key(&emu));
+    let project = iam.list_projects().await.expect("projects")[0].id.clone();
+    let mut roles = Vec::new();
+    for name in ROLES {
+        roles.push(iam.find_role(name).await.expect("role").expect("known").id);
+    }
+    // 4 agencies × 6 roles × 3 scopes: 72 grants, more than a page of 50.
+    let mut granted = Vec::new();
+    for i in 0..4 {
+        let id = iam
+            .create_agency(&agency(&format!("listed-{i}"), Validity::Forever))
+            .await
+            .expect("created")
+            .id;
+        let mut grants = std::collections::BTreeSet::new();
+        for role_id in &roles {
+            for scope in [
+                GrantScope::Project(project.clone()),
+                GrantScope::Domain,
+                GrantScope::AllProjects,
+            ] {
+                let grant = Grant {
+                    scope,
+                    role_id: role_id.clone(),
+                };
+                iam.grant(&id, &grant).await.expect("granted");
+                grants.insert(grant);
+            }
+        }
+        granted.push((id, grants));
+    }
+    let bare = iam
+        .create_agency(&agency("listed-bare", Validity::Forever))
+        .await
+        .expect("created")
+        .id;
+
+    // A client of its own: this one has written every agency above.
+    let fresh = client(&emu, access_key(&emu));
+    let age = Duration::from_secs(60);
+    for (id, grants) in &granted {
+        let listed = fresh.listed_agency(id, age).await.expect("listed");
+        let listed = listed.found().expect("in the listing");
+        assert_eq!(&listed.grants, grants, "agency {id}");
+    }
+    let listed = fresh.listed_agency(&bare, age).await.expect("listed");
+    assert!(listed.found().expect("in the listing").grants.is_empty());
+    // The inherited grants in a page; every grant in two more.
+    let lists = emu.requests(Some(Operation::ShowDomainRoleAssignments));
+    assert_eq!(lists.len(), 3, "{lists:#?}");
+    assert!(
+        lists
+            .iter()
+            .all(|r| r.query.get("per_page").map(String::as_str) == Some("50"))
+    );
+
+    let (id, _) = &granted[0];
+    let grant = Grant {
+        scope: GrantScope::Domain,
+        role_id: roles[0].clone(),
+    };
+    fresh.revoke(id, &grant).await.expect("revoked");
+    let after = fresh.listed_agency(id, age).await.expect("listed");
+    assert_eq!(after, coffer::provider::snapshot::Listed::Unknown);
+    let other = fresh
+        .listed_agency(&granted[1].0, age)
+        .await
+        .expect("listed");
+    assert!(other.found().is_some(), "another agency is still answered");
+}
