@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coffer::emulator::{self, EmulatorConfig, Operation, RunningEmulator};
+use coffer::emulator::{
+    self, EmulatorConfig, FaultConfig, FaultRule, Operation, RuleFault, RunningEmulator,
+};
 use coffer::provider::ProviderError;
 use coffer::provider::huawei::iam::{
     AgencyCreate, AgencyUpdate, Grant, GrantScope, HuaweiAgencies, IamAgencyApi, TrustParty,
@@ -289,10 +291,11 @@ async fn one_listing_shows_every_agencys_grants_across_pages_until_a_grant_is_wr
     for (id, grants) in &granted {
         let listed = fresh.listed_agency(id, age).await.expect("listed");
         let listed = listed.found().expect("in the listing");
-        assert_eq!(&listed.grants, grants, "agency {id}");
+        assert_eq!(listed.grants.as_ref(), Some(grants), "agency {id}");
     }
     let listed = fresh.listed_agency(&bare, age).await.expect("listed");
-    assert!(listed.found().expect("in the listing").grants.is_empty());
+    let listed = listed.found().expect("in the listing");
+    assert_eq!(listed.grants, Some(Default::default()));
     // The inherited grants in a page; every grant in two more.
     let lists = emu.requests(Some(Operation::ShowDomainRoleAssignments));
     assert_eq!(lists.len(), 3, "{lists:#?}");
@@ -315,4 +318,33 @@ async fn one_listing_shows_every_agencys_grants_across_pages_until_a_grant_is_wr
         .await
         .expect("listed");
     assert!(other.found().is_some(), "another agency is still answered");
+}
+
+#[tokio::test]
+async fn a_refused_role_assignment_list_leaves_grants_to_a_read_per_agency() {
+    let emu = emulator().await;
+    emu.set_faults(FaultConfig {
+        rules: vec![FaultRule {
+            operation: Operation::ShowDomainRoleAssignments,
+            after: 0,
+            times: None,
+            fault: RuleFault::Status(403),
+        }],
+        ..FaultConfig::default()
+    })
+    .expect("a 403 rule");
+    let iam = client(&emu, access_key(&emu));
+    let id = iam
+        .create_agency(&agency("refused", Validity::Forever))
+        .await
+        .expect("created")
+        .id;
+    let fresh = client(&emu, access_key(&emu));
+    let listed = fresh
+        .listed_agency(&id, Duration::from_secs(60))
+        .await
+        .expect("the agencies are still listed");
+    let listed = listed.found().expect("in the listing");
+    assert_eq!(listed.agency.id, id);
+    assert_eq!(listed.grants, None);
 }

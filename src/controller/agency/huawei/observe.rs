@@ -31,7 +31,8 @@ pub async fn observe(
 
 /// The same from the account's listing, which needs no read per agency.
 /// It shows grants on every project; only those on the scopes
-/// [`observe`] reads are kept, so both see the same grants.
+/// [`observe`] reads are kept, so both see the same grants. A listing
+/// without grants (the list refused) leaves them to a read per scope.
 pub async fn observe_listed(
     iam: &dyn IamAgencyApi,
     spec: &HuaweiAgency,
@@ -40,11 +41,13 @@ pub async fn observe_listed(
     let projects = projects(iam, spec).await?;
     let resolved = resolve(iam, spec, &projects).await?;
     let read = scopes(&projects);
-    let grants = listed
-        .grants
-        .into_iter()
-        .filter(|g| read.contains(&g.scope))
-        .collect();
+    let grants = match listed.grants {
+        Some(listed) => listed
+            .into_iter()
+            .filter(|g| read.contains(&g.scope))
+            .collect(),
+        None => grants(iam, &listed.agency.id, &projects).await?,
+    };
     Ok(Observed {
         agency: listed.agency,
         grants,

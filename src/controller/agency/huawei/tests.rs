@@ -178,12 +178,12 @@ async fn a_listing_shows_the_grants_a_read_per_scope_would_and_no_others() {
     };
     let listed = crate::provider::huawei::iam::ListedAgency {
         agency: agency("a-1"),
-        grants: BTreeSet::from([
+        grants: Some(BTreeSet::from([
             grant(GrantScope::Domain),
             grant(GrantScope::AllProjects),
             // A project the account's project list lacks (as `MOS`): never read.
             grant(GrantScope::Project("unlisted".into())),
-        ]),
+        ])),
     };
     let observed = observe::observe_listed(iam.as_ref(), &spec(), listed)
         .await

@@ -67,11 +67,23 @@ impl HuaweiAgencies {
     /// since by this process marks the agency written, and it is read by id).
     async fn list_all(&self) -> Result<HashMap<String, ListedAgency>, ProviderError> {
         let agencies = self.list_agencies().await?;
-        let mut grants = list_agency_grants(&self.iam).await?;
+        let mut grants = match list_agency_grants(&self.iam).await {
+            Ok(grants) => Some(grants),
+            // A custom policy may allow the per-agency grant reads and not
+            // this list (iam:permissions:listRoleAssignments): drift checks
+            // then read grants per agency, as they did before the list.
+            Err(e @ ProviderError::Unauthorized { .. }) => {
+                tracing::warn!(error = %e, "listing role assignments was refused; reading each agency's grants instead");
+                None
+            }
+            Err(e) => return Err(e),
+        };
         Ok(agencies
             .into_iter()
             .map(|(id, agency)| {
-                let grants = grants.remove(&id).unwrap_or_default();
+                let grants = grants
+                    .as_mut()
+                    .map(|all| all.remove(&id).unwrap_or_default());
                 (id, ListedAgency { agency, grants })
             })
             .collect())

@@ -90,8 +90,9 @@ pub struct Grant {
 pub struct ListedAgency {
     pub agency: Agency,
     /// Every grant the listing shows, on any project: the caller keeps
-    /// those on the scopes it reads.
-    pub grants: BTreeSet<Grant>,
+    /// those on the scopes it reads. `None` when the credentials may read
+    /// each agency's grants but not list the account's: read them per scope.
+    pub grants: Option<BTreeSet<Grant>>,
 }
 
 /// A role from the catalog.
