@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coffer::emulator::{self, EmulatorConfig, Operation, RunningEmulator};
+use coffer::emulator::{
+    self, EmulatorConfig, FaultConfig, FaultRule, Operation, RuleFault, RunningEmulator,
+};
 use coffer::provider::ProviderError;
 use coffer::provider::huawei::iam::{
     AgencyCreate, AgencyUpdate, Grant, GrantScope, HuaweiAgencies, IamAgencyApi, TrustParty,
@@ -231,4 +233,118 @@ async fn agency_apis_take_a_domain_scoped_token_and_refuse_a_project_scoped_one(
     assert_eq!(list_agencies_with(&emu, &domain).await, 200);
     let project = token(&emu, serde_json::json!({"project": {"id": c.project_id}})).await;
     assert_eq!(list_agencies_with(&emu, &project).await, 403);
+}
+
+/// Display names of the emulator's role catalog.
+const ROLES: [&str; 6] = [
+    "Tenant Guest",
+    "Tenant Administrator",
+    "Security Administrator",
+    "CBR FullAccess",
+    "CBR ReadOnlyAccess",
+    "OBS OperateAccess",
+];
+
+#[tokio::test]
+async fn one_listing_shows_every_agencys_grants_across_pages_until_a_grant_is_written() {
+    let emu = emulator().await;
+    let iam = client(&emu, access_key(&emu));
+    let project = iam.list_projects().await.expect("projects")[0].id.clone();
+    let mut roles = Vec::new();
+    for name in ROLES {
+        roles.push(iam.find_role(name).await.expect("role").expect("known").id);
+    }
+    // 4 agencies × 6 roles × 3 scopes: 72 grants, more than a page of 50.
+    let mut granted = Vec::new();
+    for i in 0..4 {
+        let id = iam
+            .create_agency(&agency(&format!("listed-{i}"), Validity::Forever))
+            .await
+            .expect("created")
+            .id;
+        let mut grants = std::collections::BTreeSet::new();
+        for role_id in &roles {
+            for scope in [
+                GrantScope::Project(project.clone()),
+                GrantScope::Domain,
+                GrantScope::AllProjects,
+            ] {
+                let grant = Grant {
+                    scope,
+                    role_id: role_id.clone(),
+                };
+                iam.grant(&id, &grant).await.expect("granted");
+                grants.insert(grant);
+            }
+        }
+        granted.push((id, grants));
+    }
+    let bare = iam
+        .create_agency(&agency("listed-bare", Validity::Forever))
+        .await
+        .expect("created")
+        .id;
+
+    // A client of its own: this one has written every agency above.
+    let fresh = client(&emu, access_key(&emu));
+    let age = Duration::from_secs(60);
+    for (id, grants) in &granted {
+        let listed = fresh.listed_agency(id, age).await.expect("listed");
+        let listed = listed.found().expect("in the listing");
+        assert_eq!(listed.grants.as_ref(), Some(grants), "agency {id}");
+    }
+    let listed = fresh.listed_agency(&bare, age).await.expect("listed");
+    let listed = listed.found().expect("in the listing");
+    assert_eq!(listed.grants, Some(Default::default()));
+    // The inherited grants in a page; every grant in two more.
+    let lists = emu.requests(Some(Operation::ShowDomainRoleAssignments));
+    assert_eq!(lists.len(), 3, "{lists:#?}");
+    assert!(
+        lists
+            .iter()
+            .all(|r| r.query.get("per_page").map(String::as_str) == Some("50"))
+    );
+
+    let (id, _) = &granted[0];
+    let grant = Grant {
+        scope: GrantScope::Domain,
+        role_id: roles[0].clone(),
+    };
+    fresh.revoke(id, &grant).await.expect("revoked");
+    let after = fresh.listed_agency(id, age).await.expect("listed");
+    assert_eq!(after, coffer::provider::snapshot::Listed::Unknown);
+    let other = fresh
+        .listed_agency(&granted[1].0, age)
+        .await
+        .expect("listed");
+    assert!(other.found().is_some(), "another agency is still answered");
+}
+
+#[tokio::test]
+async fn a_refused_role_assignment_list_leaves_grants_to_a_read_per_agency() {
+    let emu = emulator().await;
+    emu.set_faults(FaultConfig {
+        rules: vec![FaultRule {
+            operation: Operation::ShowDomainRoleAssignments,
+            after: 0,
+            times: None,
+            fault: RuleFault::Status(403),
+        }],
+        ..FaultConfig::default()
+    })
+    .expect("a 403 rule");
+    let iam = client(&emu, access_key(&emu));
+    let id = iam
+        .create_agency(&agency("refused", Validity::Forever))
+        .await
+        .expect("created")
+        .id;
+    let fresh = client(&emu, access_key(&emu));
+    let listed = fresh
+        .listed_agency(&id, Duration::from_secs(60))
+        .await
+        .expect("the agencies are still listed");
+    let listed = listed.found().expect("in the listing");
+    assert_eq!(listed.agency.id, id);
+    assert_eq!(listed.grants, None);
 }

@@ -92,6 +92,9 @@ pub enum Operation {
     RemoveAllProjectsPermissionFromAgency,
     /// `GET /v3.0/OS-INHERIT/domains/{domain_id}/agencies/{agency_id}/roles/inherited_to_projects`
     ListAllProjectsPermissionsForAgency,
+    /// `GET /v3.0/OS-PERMISSION/role-assignments`: every grant of the
+    /// account, filtered and paged
+    ShowDomainRoleAssignments,
     // Rackspace Cloud Backup (BackupVault on Rackspace).
     /// `POST /v2.0/tokens` (Rackspace Identity)
     RaxCreateToken,
@@ -143,7 +146,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 63] = [
+    pub const ALL: [Operation; 64] = [
         Operation::CreateToken,
         Operation::CreateVault,
         Operation::ShowVault,
@@ -184,6 +187,7 @@ impl Operation {
         Operation::CheckAllProjectsPermissionForAgency,
         Operation::RemoveAllProjectsPermissionFromAgency,
         Operation::ListAllProjectsPermissionsForAgency,
+        Operation::ShowDomainRoleAssignments,
         Operation::RaxCreateToken,
         Operation::RaxListAgents,
         Operation::RaxRegisterAgent,
@@ -257,6 +261,7 @@ impl Operation {
                 "RemoveAllProjectsPermissionFromAgency"
             }
             Operation::ListAllProjectsPermissionsForAgency => "ListAllProjectsPermissionsForAgency",
+            Operation::ShowDomainRoleAssignments => "ShowDomainRoleAssignments",
             Operation::RaxCreateToken => "RaxCreateToken",
             Operation::RaxListAgents => "RaxListAgents",
             Operation::RaxRegisterAgent => "RaxRegisterAgent",
@@ -352,6 +357,7 @@ impl Operation {
             | ListDomainPermissionsForAgency
             | CheckAllProjectsPermissionForAgency
             | ListAllProjectsPermissionsForAgency
+            | ShowDomainRoleAssignments
             | RaxCreateToken
             | RaxListAgents
             | RaxGetAgent

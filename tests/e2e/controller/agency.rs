@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use coffer::api::Agency;
 use coffer::api::managed::ManagedStatus;
+use coffer::controller::Settings;
 use coffer::emulator::{Operation, RecordedRequest};
 use coffer::provider::huawei::iam::{
     AgencyCreate, AgencyUpdate, HuaweiAgencies, IamAgencyApi, TrustParty, Validity,
@@ -25,7 +26,12 @@ use super::{RESYNC, Running, eventually};
 /// The controllers, a Secret and a ProviderConfig `cloud` that carries the
 /// account id IAM needs.
 pub(super) async fn start(prefix: &str) -> Running {
-    let run = Running::start_bare(prefix).await;
+    start_with(prefix, |_| {}).await
+}
+
+/// [`start`] with `configure` changing the controllers' settings first.
+pub(super) async fn start_with(prefix: &str, configure: impl FnOnce(&mut Settings)) -> Running {
+    let run = Running::start_bare_with(prefix, configure).await;
     let c = run.emulator.config().clone();
     let secret: Secret = serde_json::from_value(json!({
         "metadata": {"name": "creds", "labels": {"coffer.dev/credentials": "true"}},

@@ -5,6 +5,7 @@
 
 mod agency;
 mod agency_create;
+mod agency_listing;
 mod argocd_live;
 mod backup_share;
 mod backup_share_answer;

@@ -94,17 +94,18 @@ impl External for IamAgency {
             .map(Some)
     }
 
-    /// The agency from the account's listing; its grants, which no list
-    /// carries, read per scope as [`observe::observe`] does.
+    /// The agency and its grants from the account's listing: no read of
+    /// this agency. `None` (read by id) when the listing cannot answer: the
+    /// agency or its grants written since, or the agency newer than it.
     async fn listed(
         &self,
         id: &str,
         max_age: std::time::Duration,
     ) -> Result<Option<Observed>, ProviderError> {
-        let Some(agency) = self.iam.listed_agency(id, max_age).await?.found() else {
+        let Some(listed) = self.iam.listed_agency(id, max_age).await?.found() else {
             return Ok(None);
         };
-        observe::observe(self.iam.as_ref(), &self.spec, agency)
+        observe::observe_listed(self.iam.as_ref(), &self.spec, listed)
             .await
             .map(Some)
     }

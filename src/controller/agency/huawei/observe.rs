@@ -1,15 +1,19 @@
 //! Reading an agency's whole state from IAM: the agency, its grants on
 //! every scope, and the spec's role and project names resolved through the
-//! catalogs. Reads only; what to do about it is `plan.rs`'s job.
+//! catalogs; the grants read per scope, or taken from the account's
+//! listing for a drift check. Reads only; what to do about it is
+//! `plan.rs`'s job.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::plan::{Observed, Resolved, scope_of};
 use crate::api::agency::HuaweiAgency;
 use crate::provider::ProviderError;
-use crate::provider::huawei::iam::{Agency, Grant, GrantScope, IamAgencyApi, Project};
+use crate::provider::huawei::iam::{
+    Agency, Grant, GrantScope, IamAgencyApi, ListedAgency, Project,
+};
 
-/// The agency with its grants and the resolved spec.
+/// The agency with its grants, read per scope, and the resolved spec.
 pub async fn observe(
     iam: &dyn IamAgencyApi,
     spec: &HuaweiAgency,
@@ -20,6 +24,32 @@ pub async fn observe(
     let grants = grants(iam, &agency.id, &projects).await?;
     Ok(Observed {
         agency,
+        grants,
+        resolved,
+    })
+}
+
+/// The same from the account's listing, which needs no read per agency.
+/// It shows grants on every project; only those on the scopes
+/// [`observe`] reads are kept, so both see the same grants. A listing
+/// without grants (the list refused) leaves them to a read per scope.
+pub async fn observe_listed(
+    iam: &dyn IamAgencyApi,
+    spec: &HuaweiAgency,
+    listed: ListedAgency,
+) -> Result<Observed, ProviderError> {
+    let projects = projects(iam, spec).await?;
+    let resolved = resolve(iam, spec, &projects).await?;
+    let read = scopes(&projects);
+    let grants = match listed.grants {
+        Some(listed) => listed
+            .into_iter()
+            .filter(|g| read.contains(&g.scope))
+            .collect(),
+        None => grants(iam, &listed.agency.id, &projects).await?,
+    };
+    Ok(Observed {
+        agency: listed.agency,
         grants,
         resolved,
     })
@@ -68,16 +98,22 @@ async fn projects(
     }
 }
 
-/// What is granted on the account, on all projects, and on each project.
+/// The scopes whose grants are observed: the account, all projects, and
+/// each project listed.
+fn scopes(projects: &[Project]) -> BTreeSet<GrantScope> {
+    let mut scopes = BTreeSet::from([GrantScope::Domain, GrantScope::AllProjects]);
+    scopes.extend(projects.iter().map(|p| GrantScope::Project(p.id.clone())));
+    scopes
+}
+
+/// What is granted on each scope of [`scopes`], a read per scope.
 async fn grants(
     iam: &dyn IamAgencyApi,
     id: &str,
     projects: &[Project],
 ) -> Result<BTreeSet<Grant>, ProviderError> {
-    let mut scopes = vec![GrantScope::Domain, GrantScope::AllProjects];
-    scopes.extend(projects.iter().map(|p| GrantScope::Project(p.id.clone())));
     let mut found = BTreeSet::new();
-    for scope in scopes {
+    for scope in scopes(projects) {
         for role_id in iam.list_grants(id, &scope).await? {
             found.insert(Grant {
                 scope: scope.clone(),

@@ -168,3 +168,28 @@ fn status_shows_each_roles_name_beside_its_id() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_listing_shows_the_grants_a_read_per_scope_would_and_no_others() {
+    let iam = FakeIam::with(agency("a-1"), false);
+    let grant = |scope| Grant {
+        scope,
+        role_id: "r".into(),
+    };
+    let listed = crate::provider::huawei::iam::ListedAgency {
+        agency: agency("a-1"),
+        grants: Some(BTreeSet::from([
+            grant(GrantScope::Domain),
+            grant(GrantScope::AllProjects),
+            // A project the account's project list lacks (as `MOS`): never read.
+            grant(GrantScope::Project("unlisted".into())),
+        ])),
+    };
+    let observed = observe::observe_listed(iam.as_ref(), &spec(), listed)
+        .await
+        .expect("observed");
+    assert_eq!(
+        observed.grants,
+        BTreeSet::from([grant(GrantScope::Domain), grant(GrantScope::AllProjects)])
+    );
+}

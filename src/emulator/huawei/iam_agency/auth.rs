@@ -42,6 +42,7 @@ pub fn is_domain_scoped(op: Operation) -> bool {
             | CheckAllProjectsPermissionForAgency
             | RemoveAllProjectsPermissionFromAgency
             | ListAllProjectsPermissionsForAgency
+            | ShowDomainRoleAssignments
     )
 }
 

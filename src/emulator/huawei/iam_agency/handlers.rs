@@ -123,7 +123,7 @@ pub async fn list_agencies(
         .get("domain_id")
         .ok_or_else(|| AgencyError::invalid("domain_id"))?;
     own_domain(identity, domain_id)?;
-    let page = page_of(query.get("page"), query.get("per_page"))?;
+    let page = page_of(query.get("page"), query.get("per_page"), 500)?;
     let store = agencies(&huawei);
     let found = store.list(
         query.get("name").map(String::as_str),
@@ -138,16 +138,21 @@ pub async fn list_agencies(
     Ok(Json(json!({ "agencies": views })).into_response())
 }
 
-/// `page` (≥ 1) and `per_page` (1 to 500) come together or not at all.
-fn page_of(
+/// `page` (≥ 1) and `per_page` (1 to `max_per_page`: 500 for agencies,
+/// 50 for role assignments) come together or not at all.
+pub(super) fn page_of(
     page: Option<&String>,
     per_page: Option<&String>,
+    max_per_page: usize,
 ) -> Result<Option<(usize, usize)>, AgencyError> {
     match (page, per_page) {
         (None, None) => Ok(None),
         (Some(page), Some(per)) => {
             let page = page.parse::<usize>().ok().filter(|p| *p >= 1);
-            let per = per.parse::<usize>().ok().filter(|p| (1..=500).contains(p));
+            let per = per
+                .parse::<usize>()
+                .ok()
+                .filter(|p| (1..=max_per_page).contains(p));
             match (page, per) {
                 (Some(page), Some(per)) => Ok(Some((page, per))),
                 (None, _) => Err(AgencyError::invalid("page")),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{MethodRouter, delete, get, head, post, put};
 
-use super::handlers;
+use super::{handlers, role_assignments};
 use crate::emulator::huawei::state::HuaweiState;
 use crate::emulator::operation::Operation;
 
@@ -110,6 +110,13 @@ where
             gated(
                 ListAllProjectsPermissionsForAgency,
                 get(h::list_all_projects_grants),
+            ),
+        )
+        .route(
+            "/v3.0/OS-PERMISSION/role-assignments",
+            gated(
+                ShowDomainRoleAssignments,
+                get(role_assignments::show_domain_role_assignments),
             ),
         )
 }

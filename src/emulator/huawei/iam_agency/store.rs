@@ -245,6 +245,14 @@ impl AgencyStore {
         }
     }
 
+    /// Every grant of every agency as (agency id, scope, role id), in one
+    /// stable order, so that pages of a listing neither repeat nor skip.
+    pub fn all_grants(&self) -> impl Iterator<Item = (&str, &GrantScope, &str)> {
+        self.grants
+            .iter()
+            .map(|(agency, scope, role)| (agency.as_str(), scope, role.as_str()))
+    }
+
     /// The role ids granted to the agency on one scope.
     pub fn grants_on(&self, id: &str, scope: &GrantScope) -> Result<Vec<String>, AgencyError> {
         self.get(id)?;

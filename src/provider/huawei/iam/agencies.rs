@@ -1,5 +1,6 @@
 //! [`IamAgencyApi`] over HTTP: agencies, grants on the three scopes, and
-//! the role and project catalogs, in provider-neutral types.
+//! the role and project catalogs, in provider-neutral types; and one
+//! listing of every agency with its grants, which answers drift checks.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::assignments::list_agency_grants;
 use super::catalogs::Catalogs;
 use super::client::IamClient;
 use super::wire::{
@@ -17,7 +19,8 @@ use super::wire::{
     UpdateAgency, UpdateAgencyBody, WireAgency,
 };
 use super::{
-    Agency, AgencyCreate, AgencyUpdate, Grant, GrantScope, IamAgencyApi, Project, Role, Validity,
+    Agency, AgencyCreate, AgencyUpdate, Grant, GrantScope, IamAgencyApi, ListedAgency, Project,
+    Role, Validity,
 };
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
@@ -39,9 +42,10 @@ const MAX_PAGES: u32 = 200;
 pub struct HuaweiAgencies {
     iam: IamClient,
     catalogs: Catalogs,
-    /// The last listing of every agency of the account, which answers
-    /// drift checks (see [`IamAgencyApi::listed_agency`]).
-    snapshot: Snapshot<Agency>,
+    /// The last listing of every agency of the account with its grants,
+    /// which answers drift checks (see [`IamAgencyApi::listed_agency`]).
+    /// A write to an agency or to its grants marks it written.
+    snapshot: Snapshot<ListedAgency>,
 }
 
 impl HuaweiAgencies {
@@ -57,8 +61,36 @@ impl HuaweiAgencies {
         })
     }
 
+    /// Every agency of the account with its grants, by id. The agencies
+    /// are listed first: an agency in this listing existed when its grants
+    /// were listed, so one the grant list lacks has none (a grant written
+    /// since by this process marks the agency written, and it is read by id).
+    async fn list_all(&self) -> Result<HashMap<String, ListedAgency>, ProviderError> {
+        let agencies = self.list_agencies().await?;
+        let mut grants = match list_agency_grants(&self.iam).await {
+            Ok(grants) => Some(grants),
+            // A custom policy may allow the per-agency grant reads and not
+            // this list (iam:permissions:listRoleAssignments): drift checks
+            // then read grants per agency, as they did before the list.
+            Err(e @ ProviderError::Unauthorized { .. }) => {
+                tracing::warn!(error = %e, "listing role assignments was refused; reading each agency's grants instead");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(agencies
+            .into_iter()
+            .map(|(id, agency)| {
+                let grants = grants
+                    .as_mut()
+                    .map(|all| all.remove(&id).unwrap_or_default());
+                (id, ListedAgency { agency, grants })
+            })
+            .collect())
+    }
+
     /// Every agency of the account, by id, page after page until a short one.
-    async fn list_all(&self) -> Result<HashMap<String, Agency>, ProviderError> {
+    async fn list_agencies(&self) -> Result<HashMap<String, Agency>, ProviderError> {
         let mut all = HashMap::new();
         let mut tally = Tally::new("agencies");
         for page in 1..=MAX_PAGES {
@@ -351,7 +383,7 @@ impl IamAgencyApi for HuaweiAgencies {
         &self,
         id: &str,
         max_age: Duration,
-    ) -> Result<Listed<Agency>, ProviderError> {
+    ) -> Result<Listed<ListedAgency>, ProviderError> {
         self.snapshot.lookup(id, max_age, || self.list_all()).await
     }
 }
@@ -372,7 +404,7 @@ fn checked_id(id: &str) -> Result<&str, ProviderError> {
     Ok(id)
 }
 
-fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+pub(super) fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| undecodable("IAM", &e, &resp.body))
 }
 

@@ -3,11 +3,13 @@
 //! as (scope, role id) pairs. [`HuaweiAgencies`] speaks IAM over HTTP.
 
 pub mod agencies;
+pub mod assignments;
 pub mod catalogs;
 pub mod client;
 pub mod errors;
 pub mod wire;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -83,6 +85,16 @@ pub struct Grant {
     pub role_id: String,
 }
 
+/// An agency and its grants, as one listing of the account shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedAgency {
+    pub agency: Agency,
+    /// Every grant the listing shows, on any project: the caller keeps
+    /// those on the scopes it reads. `None` when the credentials may read
+    /// each agency's grants but not list the account's: read them per scope.
+    pub grants: Option<BTreeSet<Grant>>,
+}
+
 /// A role from the catalog.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Role {
@@ -126,14 +138,16 @@ pub trait IamAgencyApi: Send + Sync + std::fmt::Debug {
     async fn list_projects_now(&self) -> Result<Vec<Project>, ProviderError> {
         self.list_projects().await
     }
-    /// Agency `id` as a listing of every agency of the account, at most
-    /// `max_age` old, shows it (see [`crate::provider::snapshot`]). A client
-    /// that keeps no listing answers `Unknown`.
+    /// Agency `id` and its grants as a listing of every agency and every
+    /// grant of the account, at most `max_age` old, shows them (see
+    /// [`crate::provider::snapshot`]). `Unknown` once this client has
+    /// written the agency or its grants since the listing; a client that
+    /// keeps no listing answers `Unknown` always.
     async fn listed_agency(
         &self,
         _id: &str,
         _max_age: Duration,
-    ) -> Result<Listed<Agency>, ProviderError> {
+    ) -> Result<Listed<ListedAgency>, ProviderError> {
         Ok(Listed::Unknown)
     }
 }

@@ -97,3 +97,43 @@ pub struct WireProject {
     pub id: String,
     pub name: String,
 }
+
+/// A page of `GET /v3.0/OS-PERMISSION/role-assignments`.
+#[derive(Deserialize)]
+pub struct RoleAssignmentList {
+    #[serde(default)]
+    pub role_assignments: Vec<WireRoleAssignment>,
+    /// Every record the query matches, across all pages.
+    #[serde(default)]
+    pub total_num: Option<u64>,
+}
+
+/// One grant: to a user, a group or (the only kind coffer asks for) an
+/// agency, of a role, on a scope.
+#[derive(Deserialize)]
+pub struct WireRoleAssignment {
+    #[serde(default)]
+    pub agency: Option<WireId>,
+    pub role: WireId,
+    #[serde(default)]
+    pub scope: WireAssignmentScope,
+    /// On a domain scope: granted on all the account's projects.
+    #[serde(default)]
+    pub is_inherited: bool,
+}
+
+/// Exactly one of these is set.
+#[derive(Deserialize, Default)]
+pub struct WireAssignmentScope {
+    #[serde(default)]
+    pub project: Option<WireId>,
+    #[serde(default)]
+    pub domain: Option<WireId>,
+    #[serde(default)]
+    pub enterprise_project: Option<WireId>,
+}
+
+#[derive(Deserialize)]
+pub struct WireId {
+    pub id: String,
+}
