@@ -146,16 +146,35 @@ impl Cluster {
 
     /// Deletes every object in `namespace` (none holds a finalizer yet).
     pub async fn clear(&self, namespace: &str) {
-        let params = (DeleteParams::default(), ListParams::default());
-        Api::<BackupVault>::namespaced(self.client.clone(), namespace)
-            .delete_collection(&params.0, &params.1)
-            .await
-            .expect("deleting vaults");
-        Api::<Agency>::namespaced(self.client.clone(), namespace)
-            .delete_collection(&params.0, &params.1)
-            .await
-            .expect("deleting agencies");
+        clear(Api::<BackupVault>::namespaced(
+            self.client.clone(),
+            namespace,
+        ))
+        .await;
+        clear(Api::<Agency>::namespaced(self.client.clone(), namespace)).await;
     }
+}
+
+/// Deletes every object `api` lists. One call cannot delete 90,000
+/// objects within the API server's one-minute request timeout: it is cut
+/// off having deleted part, and the next call goes on from there.
+async fn clear<K>(api: Api<K>)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for _ in 0..30 {
+        let _ = api
+            .delete_collection(&DeleteParams::default(), &ListParams::default())
+            .await;
+        let left = api
+            .list_metadata(&ListParams::default().limit(1))
+            .await
+            .expect("listing what is left");
+        if left.items.is_empty() {
+            return;
+        }
+    }
+    panic!("objects left after 30 calls of delete_collection");
 }
 
 /// The number of agencies among objects `0..n`.
