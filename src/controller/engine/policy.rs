@@ -178,6 +178,16 @@ mod tests {
     }
 
     #[test]
+    fn only_the_observe_only_policy_observes_only() {
+        assert!(!Policy::default().observe_only(), "Full acts");
+        let observing = Policy {
+            management: ManagementPolicy::ObserveOnly,
+            ..Policy::default()
+        };
+        assert!(observing.observe_only());
+    }
+
+    #[test]
     fn steering_annotations_wake_but_others_do_not() {
         let base = wake_key(&object());
         assert_ne!(
