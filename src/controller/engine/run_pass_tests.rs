@@ -198,6 +198,14 @@ async fn pass(
     (ended, progress, run.notes)
 }
 
+/// A direct pass under a Full policy, from the object's own status.
+async fn full_pass(
+    toy: &Toy,
+    obj: &BackupVault,
+) -> (Result<Pass, Error>, Progress<VaultObservation>, Vec<Note>) {
+    pass(toy, obj, Policy::default(), Read::Direct, |_| {}).await
+}
+
 fn done(ended: Result<Pass, Error>) -> Action {
     match ended {
         Ok(Pass::Done(action)) => action,
@@ -220,14 +228,7 @@ fn operations(view: &PlanView) -> Vec<&str> {
 #[tokio::test]
 async fn a_vault_that_matches_its_spec_is_only_read() {
     let toy = Toy::with("available");
-    let (ended, progress, notes) = pass(
-        &toy,
-        &recorded(true),
-        Policy::default(),
-        Read::Direct,
-        |_| {},
-    )
-    .await;
+    let (ended, progress, notes) = full_pass(&toy, &recorded(true)).await;
     assert_eq!(done(ended), Action::await_change());
     assert!(toy.made().is_empty());
     assert!(notes.is_empty(), "nothing was done: {notes:?}");
@@ -244,14 +245,7 @@ async fn a_planned_call_is_made_and_leaves_nothing_to_call() {
         calls: vec!["update"],
         ..Toy::with("available")
     };
-    let (ended, progress, notes) = pass(
-        &toy,
-        &recorded(false),
-        Policy::default(),
-        Read::Direct,
-        |_| {},
-    )
-    .await;
+    let (ended, progress, notes) = full_pass(&toy, &recorded(false)).await;
     assert_eq!(done(ended), Action::await_change());
     assert_eq!(toy.made(), ["update"]);
     assert!(progress.plan.expect("a plan").calls.is_empty());
@@ -267,14 +261,7 @@ async fn a_change_to_a_vault_left_in_sync_is_drift_corrected() {
         calls: vec!["update"],
         ..Toy::with("available")
     };
-    let (_, _, notes) = pass(
-        &toy,
-        &recorded(true),
-        Policy::default(),
-        Read::Direct,
-        |_| {},
-    )
-    .await;
+    let (_, _, notes) = full_pass(&toy, &recorded(true)).await;
     assert_eq!(
         notes,
         [Note::normal(
@@ -368,14 +355,7 @@ async fn a_vault_on_its_way_out_is_polled_until_gone() {
         calls: vec!["update"],
         ..Toy::with("deleting")
     };
-    let (ended, _, _) = pass(
-        &toy,
-        &recorded(true),
-        Policy::default(),
-        Read::Direct,
-        |_| {},
-    )
-    .await;
+    let (ended, _, _) = full_pass(&toy, &recorded(true)).await;
     let again = done(ended);
     assert!(around(&again, timing().poll_interval), "{again:?}");
     assert!(toy.made().is_empty());
@@ -387,14 +367,7 @@ async fn a_pair_that_waits_on_someone_else_is_rechecked_at_its_time() {
         recheck: Some(std::time::Duration::from_secs(45)),
         ..Toy::with("available")
     };
-    let (ended, _, _) = pass(
-        &toy,
-        &recorded(true),
-        Policy::default(),
-        Read::Direct,
-        |_| {},
-    )
-    .await;
+    let (ended, _, _) = full_pass(&toy, &recorded(true)).await;
     let again = done(ended);
     assert!(
         around(&again, std::time::Duration::from_secs(45)),
