@@ -105,6 +105,7 @@ fn an_object_waits_behind_those_ahead_of_it() {
     let running = take(&slots, "hot");
     assert!(take(&slots, "first").is_none());
     assert!(take(&slots, "second").is_none());
+    assert!(take(&slots, "second").is_none(), "one ahead, none free");
     let state = slots.state.lock().unwrap();
     let line = &state.waiting[&key()];
     assert_eq!(line.position(&object("first")), Some(0));
