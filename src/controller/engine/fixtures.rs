@@ -3,7 +3,7 @@
 //! will do, since the engine never reads a kind's spec), and the context a
 //! reconcile gets.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::runtime::controller::Action;
@@ -75,4 +75,49 @@ pub fn requeue_after(action: &Action) -> Option<Duration> {
     };
     let number: f64 = number.parse().expect("a number");
     Some(Duration::from_secs_f64(number * unit))
+}
+
+/// What a reconcile gets, around a fake API server that takes every write
+/// to `obj`'s status (answering `obj` at resourceVersion `2`) and every
+/// Event, refuses all else, and writes down `METHOD path` of each request.
+pub fn answering_context(obj: &BackupVault) -> (Context<()>, Arc<Mutex<Vec<String>>>) {
+    let mut answer = obj.clone();
+    answer.metadata.resource_version = Some("2".into());
+    let answer = bytes::Bytes::from(serde_json::to_vec(&answer).expect("json"));
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let seen = sent.clone();
+    let server = tower::service_fn(move |request: http::Request<kube::client::Body>| {
+        let (answer, seen) = (answer.clone(), seen.clone());
+        async move {
+            let (method, path) = (
+                request.method().to_string(),
+                request.uri().path().to_string(),
+            );
+            seen.lock().expect("lock").push(format!("{method} {path}"));
+            let (status, body) = match method.as_str() {
+                "PATCH" if path.ends_with("/status") => (200, answer),
+                "POST" if path.ends_with("/events") => {
+                    (201, request.into_body().collect_bytes().await.expect("body"))
+                }
+                _ => (
+                    404,
+                    bytes::Bytes::from_static(
+                        br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#,
+                    ),
+                ),
+            };
+            let mut response = http::Response::new(kube::client::Body::from(body));
+            *response.status_mut() = http::StatusCode::from_u16(status).expect("status");
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let client = kube::Client::new(server, "default");
+    let ctx = Context::new(
+        client,
+        (),
+        Arc::new(ReconcileMetrics::default()),
+        timing(),
+        None,
+    );
+    (ctx, sent)
 }

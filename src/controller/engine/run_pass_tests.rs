@@ -3,6 +3,7 @@
 //! object is looked at again. The object already holds its finalizer and
 //! no call here is once-only, so a pass writes nothing to the API server
 //! (there is none); a pass that did would fail with `KubernetesError`.
+//! Once-only calls, which write their marker first, are in `once_only`.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -189,9 +190,20 @@ async fn pass(
     how: Read,
     edit: impl FnOnce(&mut Progress<VaultObservation>),
 ) -> (Result<Pass, Error>, Progress<VaultObservation>, Vec<Note>) {
-    let ctx = context(timing());
-    let api = api(&ctx);
-    let mut run = run(&ctx, &api, obj, policy);
+    pass_in(&context(timing()), toy, obj, policy, how, edit).await
+}
+
+/// [`pass`] in `ctx`.
+async fn pass_in(
+    ctx: &Context<()>,
+    toy: &Toy,
+    obj: &BackupVault,
+    policy: Policy,
+    how: Read,
+    edit: impl FnOnce(&mut Progress<VaultObservation>),
+) -> (Result<Pass, Error>, Progress<VaultObservation>, Vec<Note>) {
+    let api = api(ctx);
+    let mut run = run(ctx, &api, obj, policy);
     let mut progress = Progress::of(obj, &run.status);
     edit(&mut progress);
     let ended = run.sync_pass(toy, &mut progress, how).await;
@@ -475,3 +487,7 @@ async fn a_failed_call_shows_what_is_still_to_do_and_keeps_a_pending_marker() {
     // Not this call's marker: a failure of another call says nothing of it.
     assert!(progress.call_pending.is_some());
 }
+
+/// Once-only calls, against a fake API server that takes their markers.
+#[path = "run_once_only_tests.rs"]
+mod once_only;
