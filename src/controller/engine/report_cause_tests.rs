@@ -184,7 +184,7 @@ fn ready_set_by_the_objects_health_stays_when_the_error_changes() {
 
 #[test]
 fn a_shown_error_that_now_blocks_a_delete_says_so() {
-    let before = shown(&healthy(), &transient());
+    let before = failed(&healthy(), &transient(), false);
     let error = transient();
     let outcome = Outcome {
         external_id: Some("v1"),

@@ -78,9 +78,3 @@ fn a_vault_ready_again_is_announced_as_ready() {
         )]
     );
 }
-
-#[test]
-fn a_vault_ready_for_the_first_time_is_no_news() {
-    let notes = transition_notes("vault", &[], &healthy().conditions, Tone::Progress);
-    assert!(notes.is_empty(), "{notes:?}");
-}
