@@ -96,6 +96,7 @@ async fn waiting_on_the_provider_is_counted_as_a_success_not_a_failure() {
     ctx.finish(KIND, &object(), &Err::<Action, _>(deleting()));
     assert_eq!(ctx.metrics.reconcile_count(KIND, "success"), 1);
     assert_eq!(ctx.metrics.reconcile_count(KIND, "error"), 0);
+    assert_eq!(ctx.metrics.error_count(KIND, "deleting"), 0);
 }
 
 #[tokio::test]
