@@ -245,10 +245,67 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_object_says_how_often_and_since_when() {
+        let backoff = Backoff::new(BASE, MAX);
+        assert_eq!(backoff.failing("ns/a"), None);
+        backoff.next_delay("ns/a", None);
+        backoff.next_delay("ns/a", None);
+        std::thread::sleep(Duration::from_millis(20));
+        let (count, since) = backoff.failing("ns/a").expect("failing");
+        assert_eq!(count, 2);
+        // Since the first failure, not the last: the grace runs from there.
+        assert!(
+            since >= Duration::from_millis(20) && since < Duration::from_secs(5),
+            "{since:?}"
+        );
+    }
+
+    #[test]
+    fn a_retry_within_the_grace_backs_off_but_not_past_its_end() {
+        let grace = Duration::from_secs(60);
+        let backoff = Backoff::new(BASE, MAX);
+        let first = backoff.next_delay_within("ns/a", None, grace);
+        assert!(first >= BASE / 2 && first < BASE, "{first:?}");
+        // A backoff longer than the grace is cut to the grace's end (and a
+        // little past it), counted from the first failure.
+        let slow = Backoff::new(Duration::from_secs(200), MAX);
+        let cut = slow.next_delay_within("ns/a", None, grace);
+        assert!(
+            cut > Duration::from_secs(60) && cut <= Duration::from_millis(60_100),
+            "{cut:?}"
+        );
+        let long = Duration::from_secs(64);
+        assert_eq!(
+            until_shown(long, Duration::from_secs(47), grace, None),
+            Duration::from_millis(13_100),
+            "the rest of the grace, and a tenth of a second to find it over"
+        );
+    }
+
+    #[test]
     fn periodic_requeues_spread_around_the_period() {
         let period = Duration::from_secs(600);
         assert_eq!(spread(period, 0.0), Duration::from_secs(480));
         assert!(spread(period, 0.999) < Duration::from_secs(720));
         assert_ne!(spread(period, 0.1), spread(period, 0.9));
+    }
+
+    #[test]
+    fn periodic_requeues_are_as_often_late_as_early() {
+        let period = Duration::from_secs(600);
+        let middle = spread(period, 0.5);
+        assert!(
+            middle.abs_diff(period) < Duration::from_millis(1),
+            "{middle:?}"
+        );
+        let late = spread(period, 0.999);
+        assert!(late > Duration::from_secs(719), "{late:?}");
+        for _ in 0..20 {
+            let jittered = jittered(period);
+            assert!(
+                jittered >= Duration::from_secs(480) && jittered < Duration::from_secs(720),
+                "{jittered:?}"
+            );
+        }
     }
 }

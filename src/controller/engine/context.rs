@@ -197,3 +197,7 @@ pub fn object_key<K: Resource>(kind: &str, obj: &K) -> String {
         obj.meta().name.as_deref().unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

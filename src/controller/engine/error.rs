@@ -274,6 +274,87 @@ mod tests {
         assert!(e.to_string().contains("--reconcile-deadline"), "{e}");
     }
 
+    fn provider(source: ProviderError) -> Error {
+        Error::Provider {
+            operation: "read the vault".into(),
+            source,
+        }
+    }
+
+    fn kube_status(code: u16) -> Error {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": code, "reason": "Conflict", "message": "refused",
+        }))
+        .expect("status");
+        Error::Kube {
+            operation: "write the status",
+            source: kube::Error::Api(Box::new(status)),
+        }
+    }
+
+    #[test]
+    fn an_object_that_vanished_between_two_calls_is_retried() {
+        let vanished = provider(ProviderError::NotFound {
+            what: "vault v1".into(),
+            message: "gone".into(),
+        });
+        assert!(vanished.is_retryable());
+        assert!(!provider(ProviderError::NotLeader).is_retryable());
+    }
+
+    #[test]
+    fn only_what_hides_the_cloud_object_blinds_ready() {
+        let blind = [
+            Error::AdoptionRefused {
+                noun: "vault",
+                name: "v".into(),
+                id: "x".into(),
+            },
+            Error::CreateOutcomeUnknown {
+                noun: "vault",
+                since: "t0".into(),
+            },
+            provider(ProviderError::Unauthorized {
+                code: "IAM.0001".into(),
+                message: "bad key".into(),
+            }),
+        ];
+        for e in &blind {
+            assert!(e.blinds(), "{e}");
+        }
+        let seeing = [
+            provider(ProviderError::Transient {
+                message: "502".into(),
+            }),
+            Error::InvalidSpec {
+                reason: "InvalidSpec",
+                message: "no provider block".into(),
+            },
+            Error::Paused,
+        ];
+        for e in &seeing {
+            assert!(!e.blinds(), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_write_refused_as_stale_has_its_own_metric_label() {
+        assert_eq!(kube_status(409).metric_label(), "stale_write");
+        assert_eq!(kube_status(500).metric_label(), "kubernetes");
+        assert_eq!(kube_status(409).reason(), "KubernetesError");
+    }
+
+    #[test]
+    fn only_a_delete_under_way_or_a_pause_is_waiting() {
+        let deleting = Error::Deleting {
+            noun: "vault",
+            id: "v1".into(),
+        };
+        assert!(deleting.is_waiting());
+        assert!(Error::Paused.is_waiting());
+        assert!(!kube_status(500).is_waiting());
+    }
+
     #[test]
     fn messages_say_what_to_do() {
         let e = Error::AmbiguousAdoption {

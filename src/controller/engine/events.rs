@@ -327,6 +327,61 @@ mod tests {
     }
 
     #[test]
+    fn an_event_says_what_its_note_says() {
+        let regarding = ObjectReference {
+            name: Some("vault-a".into()),
+            ..ObjectReference::default()
+        };
+        let note = Note::normal("Created", "Create", "created vault v1");
+        let e = event("coffer-0", &regarding, note, Timestamp::UNIX_EPOCH);
+        assert_eq!(e.message.as_deref(), Some("created vault v1"));
+        assert_eq!(e.type_.as_deref(), Some("Normal"));
+    }
+
+    fn forbidden(message: &str, causes: &[&str]) -> kube::core::Status {
+        let causes: Vec<_> = causes
+            .iter()
+            .map(|reason| serde_json::json!({"reason": reason, "message": "", "field": ""}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 403, "reason": "Forbidden",
+            "message": message, "details": {"causes": causes},
+        }))
+        .expect("status")
+    }
+
+    #[test]
+    fn a_terminating_namespace_is_told_by_its_cause_or_by_the_message_alone() {
+        assert!(namespace_terminating(&forbidden(
+            "forbidden",
+            &["NamespaceTerminating"]
+        )));
+        assert!(namespace_terminating(&forbidden(
+            "unable to create new content in namespace team because it is being terminated",
+            &[]
+        )));
+        assert!(!namespace_terminating(&forbidden(
+            "forbidden",
+            &["FieldValueInvalid"]
+        )));
+        let mut conflict = forbidden("forbidden", &["NamespaceTerminating"]);
+        conflict.code = 409;
+        conflict.reason = "Conflict".into();
+        assert!(!namespace_terminating(&conflict), "only a refusal counts");
+    }
+
+    #[test]
+    fn a_note_cut_inside_a_character_ends_before_it() {
+        // The thousandth byte is the first of an `é`.
+        let text = format!("a{}", "é".repeat(600));
+        let cut = truncate(text, 1000);
+        assert_eq!(cut.len(), 999);
+        assert!(cut.starts_with('a'));
+        let short = truncate("short".to_string(), 1000);
+        assert_eq!(short, "short");
+    }
+
+    #[test]
     fn long_notes_are_cut_on_a_character_boundary() {
         let text = "é".repeat(600);
         let cut = truncate(text, 1000);

@@ -394,3 +394,7 @@ pub trait External: Sized + Send + Sync {
         true
     }
 }
+
+#[cfg(test)]
+#[path = "external_tests.rs"]
+mod tests;

@@ -152,3 +152,45 @@ impl Drop for ReconcileTimer<'_> {
             .observe(self.started.elapsed().as_secs_f64());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::encoding::text::encode;
+
+    const KIND: &str = "BackupVault";
+
+    fn exported(metrics: &ReconcileMetrics) -> String {
+        let mut registry = Registry::with_prefix("coffer");
+        metrics.register(&mut registry);
+        let mut text = String::new();
+        encode(&mut text, &registry).expect("encodes");
+        text
+    }
+
+    #[test]
+    fn reconciles_errors_and_changes_are_exported_by_kind() {
+        let metrics = ReconcileMetrics::default();
+        metrics.succeeded(KIND);
+        metrics.failed(KIND, "throttled");
+        metrics.acted(KIND, "create");
+        let text = exported(&metrics);
+        for line in [
+            r#"coffer_reconciles_total{kind="BackupVault",result="success"} 1"#,
+            r#"coffer_reconciles_total{kind="BackupVault",result="error"} 1"#,
+            r#"coffer_reconcile_errors_total{kind="BackupVault",reason="throttled"} 1"#,
+            r#"coffer_actions_total{kind="BackupVault",action="create"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_reconcile_is_timed_when_it_ends_whatever_its_outcome() {
+        let metrics = ReconcileMetrics::default();
+        drop(metrics.start(KIND));
+        let text = exported(&metrics);
+        let count = r#"coffer_reconcile_duration_seconds_count{kind="BackupVault"} 1"#;
+        assert!(text.contains(count), "{text}");
+    }
+}

@@ -157,6 +157,66 @@ mod tests {
         assert!(!writes.behind(&at("10")));
     }
 
+    /// Memory of writes whose clock started `ago`, with `fresh` writes
+    /// just made and one made when it started (of the object whose phase
+    /// is `u64::MAX`, over version 10).
+    fn aged(ago: Duration, fresh: u64) -> OwnWrites {
+        let writes = OwnWrites {
+            start: Instant::now() - ago,
+            ..OwnWrites::default()
+        };
+        let now = writes.millis();
+        let mut entries = writes.lock();
+        entries.insert(
+            u64::MAX,
+            Entry {
+                superseded: [hash("10"), 0, 0],
+                at: 0,
+            },
+        );
+        for key in 0..fresh {
+            entries.insert(
+                key,
+                Entry {
+                    superseded: [hash("1"), 0, 0],
+                    at: now,
+                },
+            );
+        }
+        drop(entries);
+        writes
+    }
+
+    #[test]
+    fn a_write_older_than_the_keep_is_trusted_to_be_in_the_cache() {
+        let writes = aged(Duration::from_secs(20), 0);
+        let mut old = at("10");
+        old.metadata.uid = Some("ffffffffffffffff-uid".into());
+        assert_eq!(phase(&old), u64::MAX, "the expired entry's");
+        assert!(!writes.behind(&old));
+    }
+
+    #[test]
+    fn the_expired_writes_go_as_the_map_grows_and_the_fresh_stay() {
+        // 63 fresh and one expired: the 65th entry makes a sweep.
+        let writes = aged(Duration::from_secs(20), 63);
+        writes.record(&at("10"), &["10".into()]);
+        assert_eq!(writes.lock().len(), 64, "the expired one went");
+        assert!(!writes.lock().contains_key(&u64::MAX));
+        // Too few to sweep: the expired one waits for a later record.
+        let few = aged(Duration::from_secs(20), 3);
+        few.record(&at("10"), &["10".into()]);
+        assert_eq!(few.lock().len(), 5);
+    }
+
+    #[test]
+    fn a_forgotten_object_is_not_behind() {
+        let writes = OwnWrites::default();
+        writes.record(&at("10"), &["10".into()]);
+        writes.forget(&at("10"));
+        assert!(!writes.behind(&at("10")));
+    }
+
     #[test]
     fn only_the_newest_versions_are_kept() {
         let writes = OwnWrites::default();

@@ -178,6 +178,26 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_reads_a_valid_poll_interval_clamped_and_skips_an_invalid_one() {
+        let every = |text: &str| poll_interval_of(&annotated(&[(POLL_INTERVAL_ANNOTATION, text)]));
+        assert_eq!(every(" 30s "), Some(Duration::from_secs(30)));
+        assert_eq!(every("1s"), Some(MIN_POLL_INTERVAL));
+        // Its reconcile reports it; the sweep uses the operator's interval.
+        assert_eq!(every("often"), None);
+        assert_eq!(poll_interval_of(&object()), None);
+    }
+
+    #[test]
+    fn only_the_observe_only_policy_observes_only() {
+        assert!(!Policy::default().observe_only(), "Full acts");
+        let observing = Policy {
+            management: ManagementPolicy::ObserveOnly,
+            ..Policy::default()
+        };
+        assert!(observing.observe_only());
+    }
+
+    #[test]
     fn steering_annotations_wake_but_others_do_not() {
         let base = wake_key(&object());
         assert_ne!(

@@ -100,6 +100,35 @@ mod tests {
     }
 
     #[test]
+    fn a_reconcile_is_recent_for_the_span_asked_and_no_longer() {
+        let recent = Recent::default();
+        let vault = object();
+        recent.note(&vault);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(recent.within(&vault, MINUTE));
+        assert!(!recent.within(&vault, Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn an_object_being_deleted_is_not_noted() {
+        let recent = Recent::default();
+        let mut going = object();
+        going.metadata.deletion_timestamp = Some(
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::UNIX_EPOCH),
+        );
+        recent.note(&going);
+        assert!(!recent.within(&going, MINUTE));
+    }
+
+    #[test]
+    fn a_uid_that_is_no_uuid_still_has_a_stable_phase() {
+        let mut vault = object();
+        vault.metadata.uid = Some("not-a-uuid".into());
+        // FNV-1a of the uid: the same in every process and every release.
+        assert_eq!(phase(&vault), 0xe287_cc0c_0ba2_f0c0);
+    }
+
+    #[test]
     fn phases_come_from_the_uid_and_spread_over_the_interval() {
         let mut vault = object();
         vault.metadata.uid = Some("8f14e45f-ceea-467f-a0e6-8b7c1d0a2f3e".into());

@@ -403,3 +403,11 @@ fn acting_leaves_only_what_no_call_fixes() {
 /// What Ready says while an error or a delete lasts.
 #[path = "report_cause_tests.rs"]
 mod cause;
+
+/// What is said and kept of a plan.
+#[path = "report_plan_tests.rs"]
+mod plan;
+
+/// Which transitions are told by an Event.
+#[path = "report_notes_tests.rs"]
+mod notes;

@@ -40,7 +40,7 @@ pub mod tests {
     use super::*;
     use crate::api::BackupVault;
     use crate::api::conditions::Condition;
-    use crate::api::managed::InFlightCall;
+    use crate::api::managed::{CallPending, CreatePending, InFlightCall};
     use crate::controller::engine::fixtures::object;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -86,5 +86,55 @@ pub mod tests {
             !settled(&settled_vault(), &asked),
             "a reconcile was requested"
         );
+    }
+
+    #[test]
+    fn any_one_thing_left_to_do_unsettles_an_otherwise_settled_object() {
+        let policy = Policy::default();
+        let unsettled = |why: &str, change: &dyn Fn(&mut BackupVault)| {
+            let mut bv = settled_vault();
+            change(&mut bv);
+            assert!(!settled(&bv, &policy), "{why}");
+        };
+        fn status(bv: &mut BackupVault) -> &mut crate::api::BackupVaultStatus {
+            bv.status.as_mut().expect("status")
+        }
+        unsettled("no cloud object known", &|bv| status(bv).external_id = None);
+        unsettled("a create pending", &|bv| {
+            status(bv).create_pending = Some(CreatePending { since: "t0".into() })
+        });
+        unsettled("a call pending", &|bv| {
+            status(bv).call_pending = Some(CallPending {
+                call: "post".into(),
+                since: "t0".into(),
+            })
+        });
+        unsettled("status from another generation", &|bv| {
+            status(bv).observed_generation = Some(0)
+        });
+        unsettled("Ready from another generation", &|bv| {
+            status(bv).conditions[0].observed_generation = Some(0)
+        });
+        unsettled("not Ready", &|bv| {
+            status(bv).conditions[0].status = "False".into()
+        });
+        unsettled("not Synced", &|bv| {
+            status(bv).conditions[1].status = "False".into()
+        });
+        unsettled("no Synced at all", &|bv| status(bv).conditions.truncate(1));
+        unsettled("being deleted", &|bv| {
+            bv.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::UNIX_EPOCH))
+        });
+    }
+
+    #[test]
+    fn a_reconcile_request_already_answered_leaves_it_settled() {
+        let mut answered = settled_vault();
+        answered.status.as_mut().unwrap().last_handled_reconcile_at = Some("now".into());
+        let asked = Policy {
+            requested_at: Some("now".into()),
+            ..Policy::default()
+        };
+        assert!(settled(&answered, &asked));
     }
 }

@@ -426,3 +426,7 @@ mod tests {
         assert!(take(&slots, "slow", "a").is_some());
     }
 }
+
+#[cfg(test)]
+#[path = "slots_line_tests.rs"]
+mod line_tests;
