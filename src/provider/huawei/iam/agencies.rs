@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::Method;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::assignments::list_agency_grants;
 use super::catalogs::Catalogs;
-use super::client::IamClient;
+use super::client::{IamClient, json};
 use super::wire::{
     AgencyEnvelope, AgencyList, CreateAgency, CreateAgencyBody, ProjectList, RoleList,
     UpdateAgency, UpdateAgencyBody, WireAgency,
@@ -25,7 +24,6 @@ use super::{
 use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::huawei::client::{Call, HuaweiConnection};
-use crate::provider::huawei::errors::undecodable;
 use crate::provider::huawei::transport::Response;
 use crate::provider::listing::Tally;
 use crate::provider::metrics::ProviderMetrics;
@@ -402,10 +400,6 @@ fn checked_id(id: &str) -> Result<&str, ProviderError> {
         });
     }
     Ok(id)
-}
-
-pub(super) fn json<T: DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
-    serde_json::from_slice(&resp.body).map_err(|e| undecodable("IAM", &e, &resp.body))
 }
 
 fn ignore_body(_: &Response) -> Result<(), ProviderError> {

@@ -16,8 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use reqwest::Method;
 
-use super::agencies::json;
-use super::client::IamClient;
+use super::client::{IamClient, json};
 use super::wire::{RoleAssignmentList, WireRoleAssignment};
 use super::{Grant, GrantScope};
 use crate::provider::ProviderError;

@@ -92,3 +92,9 @@ impl IamClient {
         authorized::send(&self.auth, &self.transport, build, map_iam_error, decode).await
     }
 }
+
+/// An IAM answer's body as `T`; a body that is not one is the provider's fault.
+pub(super) fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+    serde_json::from_slice(&resp.body)
+        .map_err(|e| super::super::errors::undecodable("IAM", &e, &resp.body))
+}
