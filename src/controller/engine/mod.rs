@@ -16,6 +16,7 @@ pub mod external;
 pub mod finalizing;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod line;
 pub mod metrics;
 pub mod own_writes;
 pub mod policy;

@@ -23,9 +23,11 @@
 //! ProviderConfig's or a cluster-wide one's. A cluster-wide session's share
 //! is per namespace ([`share_key`]), so tenants cannot crowd each other out.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::line::Line;
 
 /// Whose share a reconcile takes: one provider session, as the kind names it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -56,9 +58,12 @@ impl SessionKey {
 }
 
 /// How soon an object that found its session's share taken looks again by
-/// itself, before jitter, should its wake be lost: it is woken as soon as
-/// a slot is kept for it.
-pub const SHARE_TAKEN_WAIT: Duration = Duration::from_secs(10);
+/// itself, before jitter, should its wake be lost. It is woken as soon as
+/// a slot is kept for it, so this is only a safety net, and a long one:
+/// at 90,000 objects in line a 10 s look-again put tens of thousands of
+/// refusals in the queue at every moment, ahead of the one object woken
+/// for its kept slot, which then passed on unclaimed.
+pub const SHARE_TAKEN_WAIT: Duration = Duration::from_secs(300);
 
 /// How long a slot given back is kept for the waiting object woken for it.
 pub const KEEP: Duration = Duration::from_secs(5);
@@ -100,44 +105,10 @@ pub struct Slots {
 struct State {
     held: HashMap<Key, usize>,
     /// Objects refused a slot, in the order they were first refused.
-    waiting: HashMap<Key, Line>,
+    waiting: HashMap<Key, Line<Object>>,
     /// Slots given back while objects waited, each kept for the object
     /// woken for it until the instant given.
     kept: HashMap<Key, Vec<(Object, Instant)>>,
-}
-
-#[derive(Default)]
-struct Line {
-    order: VecDeque<Object>,
-    members: HashSet<Object>,
-}
-
-impl Line {
-    fn join(&mut self, object: Object) {
-        if self.members.insert(object.clone()) {
-            self.order.push_back(object);
-        }
-    }
-
-    fn next(&mut self) -> Option<Object> {
-        let object = self.order.pop_front()?;
-        self.members.remove(&object);
-        Some(object)
-    }
-
-    /// How many wait before `object`, if it waits.
-    fn position(&self, object: &Object) -> Option<usize> {
-        if !self.members.contains(object) {
-            return None;
-        }
-        self.order.iter().position(|o| o == object)
-    }
-
-    fn leave(&mut self, object: &Object) {
-        if self.members.remove(object) {
-            self.order.retain(|o| o != object);
-        }
-    }
 }
 
 impl std::fmt::Debug for Slots {
@@ -225,10 +196,7 @@ impl State {
         let free = share.saturating_sub(*held + kept);
         let line = self.waiting.entry(key.clone()).or_default();
         // Free slots go to those in line first, in order.
-        let may = match line.position(&object) {
-            Some(ahead) => ahead < free,
-            None => line.order.len() < free,
-        };
+        let may = line.among_first(&object, free) || line.len() < free;
         if may {
             *held += 1;
             line.leave(&object);
@@ -243,14 +211,14 @@ impl State {
         if let Some(count) = self.held.get_mut(key) {
             *count = count.saturating_sub(1);
         }
-        let next = self.waiting.get_mut(key).and_then(Line::next);
-        if let Some(object) = &next {
-            let until = Instant::now() + KEEP;
-            let kept = self.kept.entry(key.clone()).or_default();
-            kept.push((object.clone(), until));
-        }
+        let now = Instant::now();
+        // Kept slots not claimed in time pass on here too, not only when
+        // another object asks: refused objects wait for their wake, so no
+        // one else might ask for a long time.
+        let mut woken = self.expire(key, now);
+        woken.extend(self.pass_on(key, now));
         self.forget_idle(key);
-        next.into_iter().collect()
+        woken
     }
 
     /// Passes the kept slots no one claimed in time on to the next in line.
@@ -260,21 +228,24 @@ impl State {
         };
         let expired = kept.iter().filter(|(_, until)| *until <= now).count();
         kept.retain(|(_, until)| *until > now);
-        let line = self.waiting.entry(key.clone()).or_default();
-        let mut woken = Vec::new();
-        for _ in 0..expired {
-            let Some(object) = line.next() else { break };
-            kept.push((object.clone(), now + KEEP));
-            woken.push(object);
-        }
-        woken
+        (0..expired)
+            .filter_map(|_| self.pass_on(key, now))
+            .collect()
+    }
+
+    /// Keeps a slot for the first in line, if anyone waits; who to wake.
+    fn pass_on(&mut self, key: &Key, now: Instant) -> Option<Object> {
+        let object = self.waiting.get_mut(key).and_then(Line::next)?;
+        let kept = self.kept.entry(key.clone()).or_default();
+        kept.push((object.clone(), now + KEEP));
+        Some(object)
     }
 
     /// Only sessions that run, keep or wait for something are remembered.
     fn forget_idle(&mut self, key: &Key) {
         let idle = self.held.get(key).is_none_or(|n| *n == 0)
             && self.kept.get(key).is_none_or(Vec::is_empty)
-            && self.waiting.get(key).is_none_or(|l| l.order.is_empty());
+            && self.waiting.get(key).is_none_or(Line::is_empty);
         if idle {
             self.held.remove(key);
             self.kept.remove(key);
@@ -283,23 +254,46 @@ impl State {
     }
 }
 
-impl Line {
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.order.len()
-    }
-}
-
-/// Removes `object` from every line of `kind` it waits in: it is gone.
+/// Removes `object` from every line of `kind` it waits in, and passes on
+/// any slot kept for it: it is gone, and would never claim one. Without
+/// this a slot kept for an object deleted while it waited would stay kept
+/// until some other object of the session asked for one.
 impl Slots {
     pub fn forget(&self, kind: &'static str, namespace: &str, name: &str) {
         let object = (namespace.to_string(), name.to_string());
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, line) in state.waiting.iter_mut() {
-            if key.0 == kind {
-                line.leave(&object);
+        let woken = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.forget(kind, &object)
+        };
+        self.wake_all(kind, woken);
+    }
+}
+
+impl State {
+    fn forget(&mut self, kind: &'static str, object: &Object) -> Vec<Object> {
+        let mut woken = Vec::new();
+        let keys: Vec<Key> = self
+            .waiting
+            .keys()
+            .chain(self.kept.keys())
+            .filter(|key| key.0 == kind)
+            .cloned()
+            .collect();
+        for key in keys {
+            if let Some(line) = self.waiting.get_mut(&key) {
+                line.leave(object);
             }
+            let Some(kept) = self.kept.get_mut(&key) else {
+                continue;
+            };
+            let before = kept.len();
+            kept.retain(|(o, _)| o != object);
+            for _ in kept.len()..before {
+                woken.extend(self.pass_on(&key, Instant::now()));
+            }
+            self.forget_idle(&key);
         }
+        woken
     }
 }
 

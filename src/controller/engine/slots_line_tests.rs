@@ -106,13 +106,46 @@ fn an_object_waits_behind_those_ahead_of_it() {
     assert!(take(&slots, "first").is_none());
     assert!(take(&slots, "second").is_none());
     assert!(take(&slots, "second").is_none(), "one ahead, none free");
-    let state = slots.state.lock().unwrap();
-    let line = &state.waiting[&key()];
-    assert_eq!(line.position(&object("first")), Some(0));
-    assert_eq!(line.position(&object("second")), Some(1));
-    assert_eq!(line.position(&object("hot")), None);
+    let mut state = slots.state.lock().unwrap();
+    let line = state.waiting.get_mut(&key()).unwrap();
+    assert!(line.among_first(&object("first"), 1));
+    assert!(!line.among_first(&object("second"), 1));
+    assert!(line.among_first(&object("second"), 2));
+    assert!(!line.among_first(&object("hot"), 2));
     drop(state);
     drop(running);
+}
+
+#[test]
+fn a_slot_kept_for_an_object_deleted_while_it_waited_passes_on() {
+    let (slots, woken) = woken_slots(1);
+    let running = take(&slots, "hot");
+    assert!(take(&slots, "deleted").is_none());
+    assert!(take(&slots, "next").is_none());
+    drop(running);
+    assert_eq!(*woken.lock().unwrap(), ["deleted"]);
+    slots.forget(KIND, "team-a", "deleted");
+    assert_eq!(*woken.lock().unwrap(), ["deleted", "next"]);
+    assert!(take(&slots, "next").is_some(), "the slot is kept for next");
+}
+
+#[test]
+fn a_kept_slot_not_claimed_in_time_passes_on_when_another_slot_is_given_back() {
+    // Refused objects wait for their wake and ask for nothing meanwhile,
+    // so expiry cannot wait for someone to ask.
+    let (slots, woken) = woken_slots(2);
+    let first = take(&slots, "a");
+    let second = take(&slots, "b");
+    for name in ["slow-to-claim", "next", "last"] {
+        assert!(take(&slots, name).is_none());
+    }
+    drop(first);
+    {
+        let mut state = slots.state.lock().unwrap();
+        state.kept.get_mut(&key()).unwrap()[0].1 = Instant::now();
+    }
+    drop(second);
+    assert_eq!(*woken.lock().unwrap(), ["slow-to-claim", "next", "last"]);
 }
 
 #[test]

@@ -192,6 +192,7 @@ impl<K: Managed> Kind<K> {
         let first_ready = metrics.time_to_ready.kind(K::KIND);
         let queue = metrics.queue.kind(K::KIND);
         let (joined, left) = (queue.clone(), queue.clone());
+        let gone = ctx.clone();
         let watch = |ns: Option<&str>| {
             let config = watcher::Config::default();
             lenient::watch::<K>(client, ns, config, unreadable.clone()).boxed()
@@ -204,6 +205,9 @@ impl<K: Managed> Kind<K> {
                 first_ready.on_event(event, managed_conditions::<K>);
                 if let watcher::Event::Delete(obj) = event {
                     left.forget(obj.meta().namespace.as_deref(), name_of(obj));
+                    // One deleted before it ever ran (it had no finalizer)
+                    // may wait in its session's line: it leaves it here.
+                    gone.forget(K::KIND, obj);
                 }
             });
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
