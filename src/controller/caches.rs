@@ -158,15 +158,6 @@ impl Caches {
         self
     }
 
-    /// The objects in `namespace` that use ProviderConfig `name`, by kind.
-    /// Resolves once every kind's cache has been filled, or after a few
-    /// seconds: a kind whose watch cannot list (its CRD missing, RBAC
-    /// refused) must not hold the ProviderConfigs' reconciles forever.
-    pub async fn users_filled(&self) {
-        let all = futures::future::join_all(self.users.iter().map(|kind| kind.filled()));
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), all).await;
-    }
-
     /// Whether every kind's cache has been filled, waiting at most
     /// `within`. Deciding that nothing uses a ProviderConfig (and letting it
     /// or its Secret go) must not rest on a cache still empty after a start:

@@ -126,9 +126,15 @@ async fn check_and_report<C: Config>(pc: &C, ctx: &Context) -> Result<Action, Er
         ),
     };
     // Counted from full caches only: right after a start (or a takeover)
-    // an empty cache would write a wrong count, then the right one.
-    ctx.env.caches.users_filled().await;
-    desired.users = ctx.env.caches.users_of(&source.key);
+    // a cache still filling would write a wrong count, then the right one.
+    // Until they are full the count written stays; once they are,
+    // `users::keep_current` wakes the config if its count moved (at 30,000
+    // objects a relist outlasted the wait, and a takeover wrote twice).
+    let counted = ctx.env.caches.users_ready(USERS_READY).await;
+    desired.users = match counted {
+        true => ctx.env.caches.users_of(&source.key),
+        false => current.users.clone(),
+    };
     desired.credentials_namespace = pc.credentials_namespace(home);
     let notes = report::transition_notes(&current.conditions, &desired.conditions);
     let api = pc.api(ctx.client.clone());

@@ -28,7 +28,8 @@ pub async fn keep_current<C: Config>(
     configs: Store<C>,
     wake: mpsc::UnboundedSender<ObjectRef<C>>,
 ) {
-    caches.users_filled().await;
+    // Compared only with full caches: a partial count is not news.
+    while !caches.users_ready(REFRESH).await {}
     let mut ticks = tokio::time::interval(REFRESH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

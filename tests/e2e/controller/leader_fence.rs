@@ -37,7 +37,7 @@ use crate::support::env;
 const LEASE: Duration = Duration::from_secs(3);
 /// How long the emulator and the API server must see nothing before the
 /// standby counts as idle: longer than the 5 s a new leader's first
-/// ProviderConfig reconcile may wait for its caches (`users_filled`)
+/// ProviderConfig reconcile may wait for its caches (`users_ready`)
 /// before it checks the credentials a second time.
 const IDLE: Duration = Duration::from_secs(7);
 /// How long the old leader is watched after it exits (or fails to).
