@@ -13,19 +13,27 @@ use kube::runtime::watcher;
 
 use super::Stopping;
 use super::kinds;
+use super::leading::{self, Leading};
 use crate::api::ClusterProviderConfig;
 use crate::controller::env::Context;
 use crate::controller::provider_config::{self, Config};
 
-/// Runs the controller of kind `C` until `stopping` resolves.
+/// Runs the controller of kind `C` once this process leads, until
+/// `stopping` resolves.
 pub async fn run<C: Config>(
     store: Store<C>,
     woken: mpsc::UnboundedReceiver<ObjectRef<C>>,
     refresh: mpsc::UnboundedSender<ObjectRef<C>>,
     ctx: Arc<Context>,
-    concurrency: u16,
+    (concurrency, leading): (u16, &Leading),
     stopping: Stopping,
 ) {
+    let woken = leading::drop_until_leading(woken, leading).await;
+    // Every config once, as a fresh leader's first listing would: the
+    // cache (filled before any controller runs) triggers nothing itself.
+    for pc in store.state() {
+        let _ = refresh.unbounded_send(ObjectRef::from_obj(pc.as_ref()));
+    }
     let config = controller::Config::default().concurrency(concurrency);
     let configs = Controller::for_stream(
         futures::stream::pending::<Result<C, watcher::Error>>(),

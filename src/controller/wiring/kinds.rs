@@ -6,6 +6,7 @@
 //! [`Kind::run`] in `run_controllers`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::channel::mpsc;
 use futures::{Future, Stream, StreamExt, TryStreamExt};
@@ -16,6 +17,7 @@ use kube::{Client, Resource};
 
 use super::args::Settings;
 use super::changes;
+use super::leading::{self, Leading};
 use super::lenient::{self, Unreadable};
 use super::metrics::Metrics;
 use super::metrics::objects::{StoreCensus, managed_conditions, managed_state};
@@ -119,6 +121,9 @@ pub struct Running<'a> {
     pub metrics: &'a Metrics,
     /// Where objects that cannot be decoded are reported.
     pub unreadable: mpsc::UnboundedSender<Unreadable>,
+    /// Whether this process leads: until it does, the watch fills the
+    /// cache and nothing is reconciled.
+    pub leading: Leading,
 }
 
 /// One kind's controller, made before the [`Context`] (whose caches count
@@ -180,6 +185,7 @@ impl<K: Managed> Kind<K> {
             settings,
             metrics,
             unreadable,
+            leading,
         } = with;
         let namespaces = settings.watch_namespaces.clone();
         let config = controller::Config::default().concurrency(settings.max_concurrent_reconciles);
@@ -197,12 +203,15 @@ impl<K: Managed> Kind<K> {
             let config = watcher::Config::default();
             lenient::watch::<K>(client, ns, config, unreadable.clone()).boxed()
         };
+        let lead = leading.clone();
         let events = namespaces::watch_each(&namespaces, self.store.clone(), &watch)
             .default_backoff()
             .modify(caches::slim_managed)
             .reflect(self.writer)
             .inspect_ok(move |event| {
-                first_ready.on_event(event, managed_conditions::<K>);
+                if lead.now() {
+                    first_ready.on_event(event, managed_conditions::<K>);
+                }
                 if let watcher::Event::Delete(obj) = event {
                     left.forget(obj.meta().namespace.as_deref(), name_of(obj));
                     // One deleted before it ever ran (it had no finalizer)
@@ -213,19 +222,33 @@ impl<K: Managed> Kind<K> {
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         // Before the filter: a status change is news for the woken.
         let events = events.inspect(move |event| wake_others(&store, &wake, event));
-        // New and changed objects join the sweep's current window: it
-        // walks the store only once per window.
+        // The watch runs from the start, leading or not (a standby's cache
+        // stays warm); what it brings goes to the controller only once this
+        // process leads. New and changed objects also join the sweep's
+        // current window: it walks the store only once per window.
         let (arrived, arrivals) = mpsc::unbounded();
-        let events = changes::only_changed(events)
+        let (trigger, triggers) = mpsc::unbounded();
+        let missed = Arc::new(AtomicBool::new(false));
+        let (lead, dropped) = (leading.clone(), missed.clone());
+        let pump = changes::only_changed(events)
             .applied_objects()
-            .inspect_ok(move |obj| {
-                joined.woken(obj.meta().namespace.as_deref(), name_of(obj));
-                let _ = arrived.unbounded_send(ObjectRef::from_obj(obj));
+            .for_each(move |item| {
+                let leads = lead.now();
+                match (leads, &item) {
+                    (true, Ok(obj)) => {
+                        joined.woken(obj.meta().namespace.as_deref(), name_of(obj));
+                        let _ = arrived.unbounded_send(ObjectRef::from_obj(obj));
+                    }
+                    (true, Err(_)) => {}
+                    (false, Ok(_)) => dropped.store(true, Ordering::Relaxed),
+                    (false, Err(error)) => tracing::warn!(%error, kind = K::KIND, "watch"),
+                }
+                if leads {
+                    let _ = trigger.unbounded_send(item);
+                }
+                futures::future::ready(())
             });
         let woken_queue = queue.clone();
-        let woken = self
-            .woken
-            .inspect(move |obj| woken_queue.woken(obj.namespace.as_deref(), &obj.name));
         let mut reconcile = reconcile;
         let reconcile = move |obj: Arc<K>, ctx: Arc<Context>| {
             queue.started(obj.meta().namespace.as_deref(), name_of(obj.as_ref()));
@@ -250,15 +273,36 @@ impl<K: Managed> Kind<K> {
             )
             .await;
         };
-        let results = Controller::for_stream(events, self.store)
-            .reconcile_on(woken)
-            .with_config(config)
-            .graceful_shutdown_on(stopping)
-            .run(reconcile, engine::error_policy::<K, _>, ctx);
-        // The sweep never ends by itself; it stops with the controller.
+        let (store, wake) = (self.store.clone(), self.users.wake.clone());
+        let controller = async move {
+            let woken = leading::drop_until_leading(self.woken, &leading).await;
+            if missed.load(Ordering::Relaxed) {
+                // A takeover: what the watch brought while this process
+                // stood by went to the cache only. A fresh leader's first
+                // listing would reconcile every object; so does this one.
+                let _ = store.wait_until_ready().await;
+                for obj in store.state() {
+                    let _ = wake.unbounded_send(ObjectRef::from_obj(obj.as_ref()));
+                }
+            }
+            let woken =
+                woken.inspect(move |obj| woken_queue.woken(obj.namespace.as_deref(), &obj.name));
+            let results = Controller::for_stream(triggers, self.store)
+                .reconcile_on(woken)
+                .with_config(config)
+                .graceful_shutdown_on(stopping)
+                .run(reconcile, engine::error_policy::<K, _>, ctx);
+            // The sweep never ends by itself; it stops with the controller.
+            tokio::select! {
+                () = drain(results) => {}
+                () = sweep => {}
+            }
+        };
+        // The watch ends only with the process; the controller, when it
+        // has stopped on `stopping`.
         tokio::select! {
-            () = drain(results) => {}
-            () = sweep => {}
+            () = pump => {}
+            () = controller => {}
         }
     }
 }

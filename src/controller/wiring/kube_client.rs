@@ -32,17 +32,20 @@ pub struct TimedOut {
     after: Duration,
 }
 
-/// The two clients: one for the Lease, one for everything else.
+/// The clients: one for the Lease, one for the watches, one for the rest.
 pub struct Clients {
     /// Leader election's: never fenced (a fenced leader must still see
     /// that it lost), with the timeout.
     pub lease: Client,
     /// The controllers': fenced, with the timeout.
     pub acting: Client,
+    /// The caches' watches: never fenced, so that a standby keeps its
+    /// caches warm for a takeover; only ever used to read.
+    pub watching: Client,
 }
 
 impl Clients {
-    /// Both clients, from the kubeconfig or the in-cluster config, sharing
+    /// The three clients, from the kubeconfig or the in-cluster config, sharing
     /// no connection: a stuck controller request never delays a renewal.
     pub async fn infer(fence: &Fence, timeout: Duration) -> Result<Self, kube::Error> {
         let config = kube::Config::infer()
@@ -50,6 +53,7 @@ impl Clients {
             .map_err(kube::Error::InferConfig)?;
         Ok(Self {
             lease: build(config.clone(), Fence::open(), timeout)?,
+            watching: build(config.clone(), Fence::open(), timeout)?,
             acting: build(config, fence.clone(), timeout)?,
         })
     }

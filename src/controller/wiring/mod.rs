@@ -16,6 +16,7 @@ mod configs;
 pub mod kinds;
 pub mod kube_client;
 pub mod leader;
+pub mod leading;
 pub mod lenient;
 pub mod metrics;
 pub mod namespaces;
@@ -48,6 +49,7 @@ use crate::fence::Fence;
 use crate::provider::metrics::ProviderMetrics;
 use kinds::Kind;
 use leader::{Leadership, LeaseConfig};
+use leading::Leading;
 use metrics::{heap, objects};
 use wakes::Wake;
 
@@ -96,33 +98,43 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
     let (stop, stopped) = futures::channel::oneshot::channel::<()>();
     let stopping: Stopping = stopped.map(|_| ()).boxed().shared();
     let leader = metrics.leader.clone();
+    let (lead, leading) = leading::standby();
     let mut controllers = Box::pin(run_controllers(
-        clients.acting,
+        Acting {
+            client: clients.acting,
+            watching: clients.watching,
+            fence: fence.clone(),
+            leading,
+        },
         settings,
         factory,
         metrics,
         readiness.clone(),
         stopping,
-        fence.clone(),
     ));
     let grace = args.shutdown_grace;
 
     let work = async {
         if !args.leader_election {
             leader.set(true);
+            lead.begin();
             return tokio::select! {
                 result = &mut controllers => result,
                 () = &mut shutdown => finish_reconciles(controllers.as_mut(), stop, grace).await,
             };
         }
-        // A standby is doing its job: waiting.
+        // A standby is doing its job: waiting, with its caches filled and
+        // kept (the controllers run, and reconcile nothing until it leads).
         readiness.set(true);
         let mut leadership = tokio::select! {
             leadership = Leadership::acquire(clients.lease, lease, fence) => leadership?,
+            result = &mut controllers => return result,
             () = &mut shutdown => return Ok(()),
         };
+        // Ready again once the controllers run.
         readiness.set(false);
         leader.set(true);
+        lead.begin();
         let result = tokio::select! {
             result = &mut controllers => result,
             lost = leadership.lost() => return Err(Error::Leader(lost)),
@@ -170,16 +182,33 @@ pub async fn run_with(
     metrics: Arc<Metrics>,
 ) -> Result<(), Error> {
     let never = futures::future::pending::<()>().boxed().shared();
-    run_controllers(
+    let acting = Acting {
+        watching: client.clone(),
         client,
+        fence: Fence::open(),
+        leading: Leading::already(),
+    };
+    run_controllers(
+        acting,
         settings,
         factory,
         metrics,
         Readiness::default(),
         never,
-        Fence::open(),
     )
     .await
+}
+
+/// How the controllers reach the API server, and whether they may act.
+struct Acting {
+    /// For everything but the watches: fenced by the leadership.
+    client: Client,
+    /// For the watches only, never fenced: a standby's caches stay warm.
+    watching: Client,
+    /// Shuts every provider rate budget once the leadership is lost.
+    fence: Fence,
+    /// Nothing is reconciled, swept or written before this process leads.
+    leading: Leading,
 }
 
 /// Resolves when the controllers should stop taking work.
@@ -189,14 +218,19 @@ type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>
 /// reconciles finish and returns. No provider call starts once `fence`
 /// shuts (the Kubernetes client `client` should be fenced too).
 async fn run_controllers(
-    client: Client,
+    acting: Acting,
     settings: Settings,
     factory: Arc<dyn ProviderFactory>,
     metrics: Arc<Metrics>,
     readiness: Readiness,
     stopping: Stopping,
-    fence: Fence,
 ) -> Result<(), Error> {
+    let Acting {
+        client,
+        watching,
+        fence,
+        leading,
+    } = acting;
     let namespaces = settings.watch_namespaces.clone();
     let vaults = Kind::<BackupVault>::new();
     let shares = Kind::<BackupShare>::new();
@@ -261,10 +295,11 @@ async fn run_controllers(
         ),
     );
     let running = || kinds::Running {
-        client: &client,
+        client: &watching,
         settings: &settings,
         metrics: &metrics,
         unreadable: unreadable.clone(),
+        leading: leading.clone(),
     };
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
@@ -278,7 +313,7 @@ async fn run_controllers(
 
     let config_watch = |ns: Option<&str>| {
         let config = watcher::Config::default();
-        lenient::watch::<ProviderConfig>(&client, ns, config, unreadable.clone()).boxed()
+        lenient::watch::<ProviderConfig>(&watching, ns, config, unreadable.clone()).boxed()
     };
     let config_cache = caches::reflect_stream(
         namespaces::watch_each(&namespaces, config_store.clone(), &config_watch),
@@ -294,7 +329,7 @@ async fn run_controllers(
         }
         let configs = configs::only_served(
             lenient::watch::<ClusterProviderConfig>(
-                &client,
+                &watching,
                 None,
                 watcher::Config::default(),
                 unreadable.clone(),
@@ -309,7 +344,7 @@ async fn run_controllers(
             wake.on_config_change::<ClusterProviderConfig>(ctx.clone()),
         );
         let namespaces = caches::reflect(
-            Api::<Namespace>::all(client.clone()),
+            Api::<Namespace>::all(watching.clone()),
             watcher::Config::default(),
             namespace_writer,
             wake.on_namespace_change(),
@@ -319,7 +354,7 @@ async fn run_controllers(
             () = namespaces => "Namespace",
         }
     };
-    let secret_watch = |ns: Option<&str>| labelled::<Secret>(&client, ns);
+    let secret_watch = |ns: Option<&str>| labelled::<Secret>(&watching, ns);
     let secret_cache = caches::reflect_stream(
         namespaces::watch_each(&namespaces, secret_writer.as_reader(), &secret_watch),
         secret_writer,
@@ -327,7 +362,7 @@ async fn run_controllers(
     );
     // CA bundles (`caBundleRef`) in ConfigMaps: under the same label as
     // Secrets, so that coffer never caches every ConfigMap in the cluster.
-    let config_map_watch = |ns: Option<&str>| labelled::<ConfigMap>(&client, ns);
+    let config_map_watch = |ns: Option<&str>| labelled::<ConfigMap>(&watching, ns);
     let config_map_cache = caches::reflect_stream(
         namespaces::watch_each(
             &namespaces,
@@ -358,7 +393,7 @@ async fn run_controllers(
                 config_woken,
                 config_wake,
                 ctx.clone(),
-                concurrency,
+                (concurrency, &leading),
                 stopping.clone(),
             ) => {}
             () = configs::run(
@@ -366,17 +401,25 @@ async fn run_controllers(
                 cluster_woken,
                 cluster_wake,
                 ctx.clone(),
-                concurrency,
+                (concurrency, &leading),
                 stopping,
             ) => {}
-            () = provider_config::credentials::keep_released(ctx.clone()) => {}
+            () = async {
+                leading.wait().await;
+                provider_config::credentials::keep_released(ctx.clone()).await
+            } => {}
         }
     };
     let controllers = async {
         caches.wait_until_ready().await;
-        readiness.set(true);
-        tracing::info!("caches filled; controllers running");
-        futures::join!(vaults, shares, agencies, configs);
+        // The kinds' watches run from here on, leading or not; their
+        // controllers and the configs' wait for the lead.
+        let lead = async {
+            leading.wait().await;
+            readiness.set(true);
+            tracing::info!("caches filled; controllers running");
+        };
+        futures::join!(vaults, shares, agencies, configs, lead);
         // The last reconciles' Events are still being written.
         ctx.events.flush(EVENTS_FLUSH).await;
     };
@@ -385,8 +428,12 @@ async fn run_controllers(
         () = secret_cache => Err(Error::CacheStopped("Secret")),
         () = config_map_cache => Err(Error::CacheStopped("ConfigMap")),
         kind = cluster_caches => Err(Error::CacheStopped(kind)),
-        // Ends only when the watches sending to it are gone.
-        () = lenient::report(ctx.events.clone(), unreadable_rx) => Ok(()),
+        // Ends only when the watches sending to it are gone. A standby
+        // reports nothing: its Events would be refused by the fence.
+        () = async {
+            leading.wait().await;
+            lenient::report(ctx.events.clone(), unreadable_rx).await
+        } => Ok(()),
         () = controllers => Ok(()),
     }
 }

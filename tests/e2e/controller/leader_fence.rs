@@ -45,7 +45,7 @@ const AFTER_WAKE: Duration = Duration::from_secs(3);
 
 /// A `coffer run` replica named `identity` with leader election on,
 /// reaching the API server as `kubeconfig` says.
-fn replica(
+pub(super) fn replica(
     run: &Running,
     identity: &str,
     resync: &str,
@@ -53,6 +53,18 @@ fn replica(
     log: &Path,
 ) -> Supervised {
     let port = free_port().expect("a free port");
+    replica_on(port, run, identity, resync, kubeconfig, log)
+}
+
+/// [`replica`], serving its metrics on `port`.
+pub(super) fn replica_on(
+    port: u16,
+    run: &Running,
+    identity: &str,
+    resync: &str,
+    kubeconfig: &Path,
+    log: &Path,
+) -> Supervised {
     Supervised::spawn_with_env(
         "coffer run",
         Path::new(env!("CARGO_BIN_EXE_coffer")),
@@ -77,13 +89,13 @@ fn replica(
     .expect("starting coffer run")
 }
 
-fn signal(process: &Supervised, signal: libc::c_int) {
+pub(super) fn signal(process: &Supervised, signal: libc::c_int) {
     // SAFETY: a signal to our own child.
     let sent = unsafe { libc::kill(process.id() as libc::pid_t, signal) };
     assert_eq!(sent, 0, "kill({}, {signal})", process.id());
 }
 
-async fn holder(run: &Running) -> Option<String> {
+pub(super) async fn holder(run: &Running) -> Option<String> {
     run.api::<Lease>()
         .get_opt("coffer-leader")
         .await
@@ -145,7 +157,7 @@ async fn idle(run: &Running) -> (u64, BTreeMap<String, String>) {
 }
 
 /// A kubeconfig in `dir` that reaches the test API server through `proxy`.
-fn kubeconfig_through(proxy: &Cuttable, dir: &Path) -> std::path::PathBuf {
+pub(super) fn kubeconfig_through(proxy: &Cuttable, dir: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(&env().kubeconfig).expect("the kubeconfig");
     let proxied = text.replace(&env().url, &format!("https://{}", proxy.addr));
     assert_ne!(text, proxied, "the kubeconfig does not name {}", env().url);

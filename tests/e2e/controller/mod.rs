@@ -38,6 +38,7 @@ mod teardown;
 mod teardown_ca;
 mod tls;
 mod tls_failures;
+mod warm_standby;
 
 use std::future::Future;
 use std::sync::Arc;

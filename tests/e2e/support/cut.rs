@@ -5,6 +5,8 @@
 //! the client has exited, as a partition that heals would deliver them.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -17,6 +19,8 @@ pub struct Cuttable {
     pub addr: SocketAddr,
     cut: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Bytes passed from the upstream server to the clients so far.
+    downstream: Arc<AtomicU64>,
 }
 
 impl Cuttable {
@@ -25,6 +29,8 @@ impl Cuttable {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let addr = listener.local_addr().expect("its address");
         let (cut, cut_rx) = watch::channel(false);
+        let downstream = Arc::new(AtomicU64::new(0));
+        let counted = downstream.clone();
         let task = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
@@ -33,11 +39,27 @@ impl Cuttable {
                 };
                 let (client_read, client_write) = client.into_split();
                 let (server_read, server_write) = server.into_split();
-                connections.spawn(pipe(client_read, server_write, cut_rx.clone()));
-                connections.spawn(pipe(server_read, client_write, cut_rx.clone()));
+                let ignored = Arc::new(AtomicU64::new(0));
+                connections.spawn(pipe(client_read, server_write, cut_rx.clone(), ignored));
+                connections.spawn(pipe(
+                    server_read,
+                    client_write,
+                    cut_rx.clone(),
+                    counted.clone(),
+                ));
             }
         });
-        Self { addr, cut, task }
+        Self {
+            addr,
+            cut,
+            task,
+            downstream,
+        }
+    }
+
+    /// How many bytes the upstream server has sent through the proxy.
+    pub fn downstream_bytes(&self) -> u64 {
+        self.downstream.load(Ordering::Relaxed)
     }
 
     /// Cuts (`true`) or heals (`false`) every connection, present and future.
@@ -52,8 +74,13 @@ impl Drop for Cuttable {
     }
 }
 
-/// Copies `from` to `to` while not cut.
-async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut cut: watch::Receiver<bool>) {
+/// Copies `from` to `to` while not cut, adding what it copies to `bytes`.
+async fn pipe(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut cut: watch::Receiver<bool>,
+    bytes: Arc<AtomicU64>,
+) {
     let mut buf = vec![0; 64 * 1024];
     loop {
         if cut.wait_for(|cut| !*cut).await.is_err() {
@@ -71,6 +98,7 @@ async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut cut: watch::R
         if cut.wait_for(|cut| !*cut).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
             return;
         }
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
     let _ = to.shutdown().await;
 }
