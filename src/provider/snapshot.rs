@@ -48,6 +48,12 @@ struct Listing<T> {
 
 struct State<T> {
     listing: Option<Listing<T>>,
+    /// When the last list was refused as past its cap
+    /// ([`ProviderError::ListTooLarge`]): until it is older than the
+    /// caller's `max_age`, no list is tried and every id is left to a read
+    /// by id. An account larger than the cap then costs a read per object,
+    /// not a whole failed listing per object.
+    too_large: Option<Instant>,
     /// Ids written by this process, and when the write was made.
     written: HashMap<String, Instant>,
 }
@@ -65,6 +71,7 @@ impl<T> Default for Snapshot<T> {
         Self {
             state: Mutex::new(State {
                 listing: None,
+                too_large: None,
                 written: HashMap::new(),
             }),
             listing: tokio::sync::Mutex::new(()),
@@ -106,7 +113,18 @@ impl<T: Clone> Snapshot<T> {
         // listing arrives, rather than hold both (27,000 vaults are MiBs).
         self.lock().listing = None;
         let started = Instant::now();
-        let items = list().await?;
+        let items = match list().await {
+            Ok(items) => items,
+            Err(error @ ProviderError::ListTooLarge { .. }) => {
+                tracing::warn!(
+                    %error,
+                    "a listing is past its cap: objects are read one by one until the next try"
+                );
+                self.lock().too_large = Some(started);
+                return Ok(Listed::Unknown);
+            }
+            Err(error) => return Err(error),
+        };
         self.store(started, items);
         // The listing just made answers whatever `max_age` (zero: list now).
         Ok(self
@@ -123,6 +141,12 @@ impl<T: Clone> Snapshot<T> {
     /// What the current listing says of `id`, if it is younger than `max_age`.
     fn answer(&self, id: &str, max_age: Duration, now: Instant) -> Option<Listed<T>> {
         let state = self.lock();
+        let refused_lately = state
+            .too_large
+            .is_some_and(|at| now.saturating_duration_since(at) < max_age);
+        if refused_lately {
+            return Some(Listed::Unknown);
+        }
         let listing = state.listing.as_ref()?;
         if now.saturating_duration_since(listing.started) >= max_age {
             return None;
@@ -145,6 +169,7 @@ impl<T: Clone> Snapshot<T> {
     fn store(&self, started: Instant, items: HashMap<String, T>) {
         let mut state = self.lock();
         state.written.retain(|_, at| *at >= started);
+        state.too_large = None;
         state.listing = Some(Listing { started, items });
     }
 }
@@ -292,5 +317,31 @@ mod tests {
         let lists = AtomicUsize::new(0);
         lookup(&snapshot, "a", AGE, &lists, &[("a", 1)]).await;
         assert_eq!(lists.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_list_past_its_cap_leaves_each_id_to_a_read_until_max_age_passes() {
+        let snapshot: Snapshot<u32> = Snapshot::default();
+        let refusals = AtomicUsize::new(0);
+        let too_large = || async {
+            refusals.fetch_add(1, Ordering::SeqCst);
+            Err(ProviderError::ListTooLarge {
+                what: "vaults".into(),
+                cap: "10 items".into(),
+            })
+        };
+        for id in ["a", "b", "c"] {
+            let answer = snapshot.lookup(id, AGE, too_large).await;
+            assert_eq!(answer.expect("not an error"), Listed::Unknown);
+        }
+        assert_eq!(refusals.load(Ordering::SeqCst), 1, "one try per max_age");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let short = Duration::from_millis(10);
+        let lists = AtomicUsize::new(0);
+        assert_eq!(
+            lookup(&snapshot, "a", short, &lists, &[("a", 1)]).await,
+            Listed::Found(1),
+            "tried again once max_age passed"
+        );
     }
 }

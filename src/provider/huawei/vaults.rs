@@ -30,8 +30,9 @@ use crate::provider::snapshot::{Listed, Snapshot};
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
 /// A listing that has not ended after this many pages is broken (the server
-/// ignoring `offset`), not large: it would be 100 000 vaults.
-pub const MAX_PAGES: usize = 100;
+/// ignoring `offset`), not large: it would be more vaults than even the
+/// snapshot's cap ([`ListCap::SNAPSHOT`], 200,000) lets be held.
+pub const MAX_PAGES: usize = 201;
 /// `removeresources` takes at most this many ids per call.
 const REMOVE_BATCH: usize = 256;
 
@@ -84,13 +85,13 @@ impl HuaweiVaults {
     async fn list_all(&self) -> Result<HashMap<String, Vault>, ProviderError> {
         let mut all = HashMap::new();
         let mut offset = 0;
-        let mut tally = Tally::new("vaults");
+        let mut tally = Tally::with_cap(ListCap::SNAPSHOT, "vaults");
         for _ in 0..MAX_PAGES {
             let (page, bytes) = self.list_all_page(offset).await?;
             tally.page(page.vaults.len(), bytes)?;
             if let Some(count) = page.count.and_then(|c| usize::try_from(c).ok()) {
                 // A count past the list cap is refused by the tally anyway.
-                all.reserve(count.min(ListCap::DEFAULT.items).saturating_sub(all.len()));
+                all.reserve(count.min(ListCap::SNAPSHOT.items).saturating_sub(all.len()));
             }
             let next = next_offset(offset, page.vaults.len(), page.count);
             all.extend(

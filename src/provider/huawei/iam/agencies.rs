@@ -25,7 +25,7 @@ use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::huawei::client::{Call, HuaweiConnection};
 use crate::provider::huawei::transport::Response;
-use crate::provider::listing::Tally;
+use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
 use crate::provider::snapshot::{Listed, Snapshot};
 
@@ -90,7 +90,7 @@ impl HuaweiAgencies {
     /// Every agency of the account, by id, page after page until a short one.
     async fn list_agencies(&self) -> Result<HashMap<String, Agency>, ProviderError> {
         let mut all = HashMap::new();
-        let mut tally = Tally::new("agencies");
+        let mut tally = Tally::with_cap(ListCap::SNAPSHOT, "agencies");
         for page in 1..=MAX_PAGES {
             let call = Call::new("list_agencies", Method::GET, "every agency")
                 .path(&["v3.0", "OS-AGENCY", "agencies"])

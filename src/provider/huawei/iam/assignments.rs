@@ -22,7 +22,7 @@ use super::{Grant, GrantScope};
 use crate::provider::ProviderError;
 use crate::provider::huawei::client::Call;
 use crate::provider::huawei::transport::Response;
-use crate::provider::listing::Tally;
+use crate::provider::listing::{ListCap, Tally};
 
 /// The largest page the API serves.
 const PER_PAGE: u32 = 50;
@@ -44,7 +44,7 @@ enum Part {
 
 /// Every grant of every agency of the account.
 pub async fn list_agency_grants(iam: &IamClient) -> Result<GrantsByAgency, ProviderError> {
-    let mut tally = Tally::new("agency role assignments");
+    let mut tally = Tally::with_cap(ListCap::SNAPSHOT, "agency role assignments");
     let mut grants = GrantsByAgency::new();
     for part in [Part::Inherited, Part::Unscoped] {
         list_part(iam, part, &mut tally, &mut grants).await?;
