@@ -14,7 +14,9 @@
 //!
 //! Each run is written to `target/bench/scale-<mode>-<time>.json` with a PNG
 //! of its time series. A run in which anything failed to converge is not
-//! written: the bench exits non-zero instead.
+//! written: the bench exits non-zero instead. After a steady run, the
+//! latest steady run of each size there makes `memory-growth.png` and
+//! `memory-growth.json`: memory against the number of objects.
 //!
 //! Run with `make bench`. It takes minutes, so it is not part of `make test`.
 
@@ -26,6 +28,8 @@ mod census;
 mod cluster;
 #[path = "scale/floor.rs"]
 mod floor;
+#[path = "scale/growth.rs"]
+mod growth;
 #[path = "scale/latency.rs"]
 mod latency;
 #[path = "scale/machine.rs"]
@@ -106,4 +110,7 @@ async fn main() {
     }
     let path = record::write(&run);
     println!("scale: run written to {}", path.display());
+    if mode == "steady" {
+        growth::report(&record::dir());
+    }
 }

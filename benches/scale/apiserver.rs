@@ -1,8 +1,14 @@
 //! The API server's own count of the writes it served, from its
 //! `apiserver_request_total` metric: what coffer (and the bench) cost the
-//! cluster, by resource, whatever client made them.
+//! cluster, by resource, whatever client made them; and how long a plain
+//! client takes to list the bench's objects.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use coffer::api::{Agency, BackupVault};
+use kube::Client;
+use kube::api::{Api, ListParams};
 
 /// Verbs that change something.
 const WRITES: [&str; 5] = ["POST", "PUT", "PATCH", "APPLY", "DELETE"];
@@ -86,4 +92,31 @@ pub fn delta(
         })
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+/// How long a plain client takes to list every object of the bench, in
+/// pages of 500 as kube's watcher lists: what a restart must at least do.
+pub async fn plain_list(client: &Client, namespace: &str) -> Duration {
+    let started = Instant::now();
+    let listed = list_all(Api::<BackupVault>::namespaced(client.clone(), namespace)).await
+        + list_all(Api::<Agency>::namespaced(client.clone(), namespace)).await;
+    let took = started.elapsed();
+    println!("scale: a plain client listed {listed} objects in {took:?}");
+    took
+}
+
+async fn list_all<K>(api: Api<K>) -> usize
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut listed = 0;
+    let mut params = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&params).await.expect("listing the objects");
+        listed += page.items.len();
+        match page.metadata.continue_ {
+            Some(next) if !next.is_empty() => params = params.continue_token(&next),
+            _ => return listed,
+        }
+    }
 }

@@ -104,6 +104,43 @@ impl Operator {
         }
     }
 
+    /// From now, how long until this operator leads with its controllers
+    /// running: `coffer_leader 1` and `/readyz` answering 200 (a new leader
+    /// answers 503 until its caches are filled). Set once seen, within 120 s.
+    pub fn acting_after_now(&self) -> Arc<OnceLock<Duration>> {
+        let acting = Arc::new(OnceLock::new());
+        let seen = acting.clone();
+        let (metrics, ready) = (
+            self.metrics_url(),
+            format!("http://127.0.0.1:{}/readyz", self.metrics_port),
+        );
+        let from = Instant::now();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while from.elapsed() < Duration::from_secs(120) {
+                let leads = match http.get(&metrics).send().await {
+                    Ok(r) => r
+                        .text()
+                        .await
+                        .is_ok_and(|body| body.lines().any(|l| l == "coffer_leader 1")),
+                    Err(_) => false,
+                };
+                let ready = leads
+                    && http
+                        .get(&ready)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                if ready {
+                    let _ = seen.set(from.elapsed());
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        acting
+    }
+
     pub fn metrics_url(&self) -> String {
         format!("http://127.0.0.1:{}/metrics", self.metrics_port)
     }
