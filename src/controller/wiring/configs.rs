@@ -11,8 +11,7 @@ use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 
-use super::Stopping;
-use super::kinds;
+use super::kinds::{self, Stopping};
 use super::leading::{self, Leading};
 use crate::api::ClusterProviderConfig;
 use crate::controller::env::Context;

@@ -109,6 +109,9 @@ pub fn using_config<K: Managed>(store: &Store<K>, config: &SessionKey) -> Vec<Ob
         .collect()
 }
 
+/// Resolves when the controllers should stop taking work.
+pub type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+
 /// `obj`'s name, without the copy `ResourceExt::name_any` makes.
 fn name_of<K: Resource>(obj: &K) -> &str {
     obj.meta().name.as_deref().unwrap_or_default()

@@ -47,7 +47,7 @@ use crate::controller::provider_config;
 use crate::controller::providers::{self, HuaweiFactory, ProviderFactory};
 use crate::fence::Fence;
 use crate::provider::metrics::ProviderMetrics;
-use kinds::Kind;
+use kinds::{Kind, Stopping};
 use leader::{Leadership, LeaseConfig};
 use leading::Leading;
 use metrics::{heap, objects};
@@ -210,9 +210,6 @@ struct Acting {
     /// Nothing is reconciled, swept or written before this process leads.
     leading: Leading,
 }
-
-/// Resolves when the controllers should stop taking work.
-type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
 
 /// Runs the controllers until `stopping` resolves, then lets the running
 /// reconciles finish and returns. No provider call starts once `fence`
