@@ -156,8 +156,20 @@ async fn idle(run: &Running) -> (u64, BTreeMap<String, String>) {
     }
 }
 
+/// A proxy to the test API server, and a kubeconfig in `dir` through it.
+pub(super) async fn proxied(dir: &Path) -> (Cuttable, std::path::PathBuf) {
+    let upstream = env()
+        .url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("host:port");
+    let proxy = Cuttable::to(upstream).await;
+    let kubeconfig = kubeconfig_through(&proxy, dir);
+    (proxy, kubeconfig)
+}
+
 /// A kubeconfig in `dir` that reaches the test API server through `proxy`.
-pub(super) fn kubeconfig_through(proxy: &Cuttable, dir: &Path) -> std::path::PathBuf {
+fn kubeconfig_through(proxy: &Cuttable, dir: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(&env().kubeconfig).expect("the kubeconfig");
     let proxied = text.replace(&env().url, &format!("https://{}", proxy.addr));
     assert_ne!(text, proxied, "the kubeconfig does not name {}", env().url);
@@ -190,13 +202,7 @@ async fn woken_leader_stays_fenced(cut: Cut) {
     // The logs a failure names outlive it.
     dir.disable_cleanup(true);
     let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
-    let upstream = env()
-        .url
-        .trim_start_matches("https://")
-        .parse()
-        .expect("host:port");
-    let proxy = Cuttable::to(upstream).await;
-    let through_proxy = kubeconfig_through(&proxy, dir.path());
+    let (proxy, through_proxy) = proxied(dir.path()).await;
     let mut a = replica(&run, "replica-a", "1s", &through_proxy, &log_a);
     eventually("replica-a holds the lease", || async {
         (holder(&run).await.as_deref() == Some("replica-a")).then_some(())

@@ -39,10 +39,10 @@ fn operator(run: &Running, port: u16, log: &Path) -> Supervised {
 }
 
 /// One scrape: every sample as (series name, labels, value).
-struct Scrape(Vec<(String, BTreeMap<String, String>, f64)>);
+pub(super) struct Scrape(Vec<(String, BTreeMap<String, String>, f64)>);
 
 impl Scrape {
-    async fn of(port: u16) -> Option<Self> {
+    pub(super) async fn of(port: u16) -> Option<Self> {
         let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
             .await
             .ok()?
@@ -57,7 +57,7 @@ impl Scrape {
     }
 
     /// The value of series `name` whose labels include `labels`.
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub(super) fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         self.0
             .iter()
             .find(|(n, l, _)| {

@@ -15,9 +15,9 @@ use coffer::controlplane::process::free_port;
 use kube::api::ListParams;
 use serde_json::json;
 
-use super::leader_fence::{holder, kubeconfig_through, replica, replica_on, signal};
+use super::leader_fence::{holder, proxied, replica, replica_on, signal};
+use super::operating::Scrape;
 use super::{Running, eventually, is_ready};
-use crate::support::cut::Cuttable;
 use crate::support::env;
 
 const VAULTS: usize = 120;
@@ -29,13 +29,7 @@ async fn a_standby_takes_over_without_listing_again() {
     let mut dir = tempfile::tempdir().expect("a log directory");
     dir.disable_cleanup(true);
     let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
-    let upstream = env()
-        .url
-        .trim_start_matches("https://")
-        .parse()
-        .expect("host:port");
-    let proxy = Cuttable::to(upstream).await;
-    let through_proxy = kubeconfig_through(&proxy, dir.path());
+    let (proxy, through_proxy) = proxied(dir.path()).await;
 
     let a = replica(&run, "replica-a", "24h", &env().kubeconfig, &log_a);
     eventually("replica-a holds the lease", || async {
@@ -55,16 +49,10 @@ async fn a_standby_takes_over_without_listing_again() {
     eventually(
         "replica-b, standing by, has every vault in its cache",
         || async {
-            let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            let cached = body
-                .lines()
-                .find_map(|l| l.strip_prefix(r#"coffer_objects{kind="BackupVault"} "#))?;
-            (cached.trim() == VAULTS.to_string()).then_some(())
+            let cached = Scrape::of(port)
+                .await?
+                .value("coffer_objects", &[("kind", "BackupVault")])?;
+            (cached == VAULTS as f64).then_some(())
         },
     )
     .await;
