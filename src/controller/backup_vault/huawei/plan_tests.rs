@@ -250,6 +250,25 @@ fn a_resource_just_added_is_awaited_not_added_again() {
 }
 
 #[test]
+fn a_resource_just_removed_is_awaited_not_removed_again() {
+    let mut want = spec();
+    want.resources = Some(vec![server("srv-1")]);
+    let mut have = vault("v1");
+    have.resources = vec![resource("srv-1"), resource("srv-9")];
+    let first = plan(&want, UID, &have, &InFlight::default());
+    assert_eq!(first.calls, [Call::RemoveResources(vec!["srv-9".into()])]);
+    let mut in_flight = InFlight::default();
+    for call in &first.calls {
+        in_flight.record(call);
+    }
+
+    // CBR still lists it right after the remove.
+    let second = plan(&want, UID, &have, &in_flight);
+    assert!(second.calls.is_empty(), "{:?}", second.calls);
+    assert_eq!(second.awaiting, vec!["srv-9".to_string()]);
+}
+
+#[test]
 fn a_resource_that_shows_up_settles() {
     let mut want = spec();
     want.resources = Some(vec![server("srv-1")]);

@@ -160,6 +160,55 @@ fn a_reported_failure_blocks_until_the_passphrase_or_spec_changes() {
 }
 
 #[test]
+fn only_a_succeeded_request_confirms_the_pending_passphrase() {
+    let mut v = view(false, true);
+    v.kept.pending = Some(Passphrase::new("one"));
+    v.request = Some(request(EncryptionRequestState::Failed, "one", 1));
+    let plan = run(&spec(), "one", &v);
+    assert!(plan.calls.is_empty(), "{:?}", plan.calls);
+    assert_eq!(plan.blocked[0].reason, "EncryptionFailed");
+}
+
+#[test]
+fn an_enable_whose_answer_expired_unseen_keeps_the_passphrase_it_sent() {
+    let mut v = view(true, true);
+    v.kept.pending = Some(Passphrase::new("one"));
+    let plan = run(&spec(), "one", &v);
+    assert!(
+        matches!(plan.calls.as_slice(), [Call::KeepPassphrase(k)] if k.passphrase == Passphrase::new("one")),
+        "{:?}",
+        plan.calls
+    );
+    assert!(plan.blocked.is_empty() && plan.drift.is_empty());
+}
+
+#[test]
+fn a_pending_passphrase_is_not_kept_while_the_vault_is_unencrypted() {
+    let mut v = view(false, true);
+    v.kept.pending = Some(Passphrase::new("one"));
+    let plan = run(&spec(), "one", &v);
+    assert!(
+        !plan
+            .calls
+            .iter()
+            .any(|c| matches!(c, Call::KeepPassphrase(_))),
+        "{:?}",
+        plan.calls
+    );
+    let e = encrypt(&plan).expect("an enable");
+    assert_eq!(e.action, EncryptionAction::Enable);
+}
+
+#[test]
+fn a_pending_passphrase_other_than_the_specs_does_not_explain_an_encrypted_vault() {
+    let mut v = view(true, true);
+    v.kept.pending = Some(Passphrase::new("an earlier attempt"));
+    let plan = run(&spec(), "one", &v);
+    assert!(plan.calls.is_empty(), "{:?}", plan.calls);
+    assert_eq!(plan.blocked[0].reason, "PassphraseUnknown");
+}
+
+#[test]
 fn a_vault_encrypted_by_someone_else_is_blocked_not_guessed() {
     let plan = run(&spec(), "one", &view(true, true));
     assert!(plan.calls.is_empty());
@@ -182,6 +231,29 @@ fn an_in_flight_request_is_not_planned_again() {
 }
 
 #[test]
+fn a_request_in_flight_for_another_passphrase_does_not_hold_back_this_one() {
+    let (old, new) = (Passphrase::new("one"), Passphrase::new("two"));
+    let s = spec();
+    let desired = Desired {
+        spec: &s,
+        passphrase: Some(&new),
+        uid: UID,
+        generation: 2,
+    };
+    let in_flight = BTreeSet::from([encrypt_key(&old.fingerprint(&key()))]);
+    let plan = plan(&desired, &view(false, true), &in_flight);
+    let asked = encrypt(&plan).expect("an encryption request");
+    assert_eq!(asked.fingerprint, new.fingerprint(&key()));
+}
+
+#[test]
+fn a_request_is_keyed_by_the_fingerprint_that_recovery_reads_back() {
+    // observe::recover takes the fingerprint after `encrypt/` in the
+    // callPending marker this key becomes.
+    assert_eq!(encrypt_key("3f2a9c"), "encrypt/3f2a9c");
+}
+
+#[test]
 fn settings_are_one_patch_with_only_what_differs() {
     let mut s = spec();
     s.encryption = None;
@@ -200,6 +272,43 @@ fn settings_are_one_patch_with_only_what_differs() {
         other => panic!("{other:?}"),
     }
     assert_eq!(plan.drift.len(), 2);
+}
+
+#[test]
+fn each_difference_is_one_drift_entry_with_both_values() {
+    let mut s = spec();
+    s.enabled = Some(false);
+    let plan = run(&s, "one", &view(false, true));
+    let drift: Vec<_> = plan
+        .drift
+        .iter()
+        .map(|d| {
+            (
+                d.field.as_str(),
+                d.desired.clone(),
+                d.observed.as_str(),
+                d.action,
+            )
+        })
+        .collect();
+    let fingerprint = Passphrase::new("one").fingerprint(&key());
+    assert_eq!(
+        drift,
+        [
+            (
+                "rackspace.enabled",
+                "false".to_string(),
+                "true",
+                DriftAction::Update
+            ),
+            (
+                "rackspace.encryption",
+                format!("encrypted (passphrase {fingerprint})"),
+                "unencrypted",
+                DriftAction::Update
+            ),
+        ]
+    );
 }
 
 #[test]
