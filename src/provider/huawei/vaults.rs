@@ -29,9 +29,8 @@ use crate::provider::snapshot::{Listed, Snapshot};
 
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
-/// A listing that has not ended after this many pages is broken (the server
-/// ignoring `offset`), not large: it would be more vaults than even the
-/// snapshot's cap ([`ListCap::SNAPSHOT`], 200,000) lets be held.
+/// A listing not ended after this many pages is broken (the server ignoring
+/// `offset`), not large: past the snapshot's cap ([`ListCap::SNAPSHOT`]).
 pub const MAX_PAGES: usize = 201;
 /// `removeresources` takes at most this many ids per call.
 const REMOVE_BATCH: usize = 256;
