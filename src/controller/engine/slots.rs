@@ -23,7 +23,7 @@
 //! ProviderConfig's or a cluster-wide one's. A cluster-wide session's share
 //! is per namespace ([`share_key`]), so tenants cannot crowd each other out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -272,7 +272,8 @@ impl Slots {
 impl State {
     fn forget(&mut self, kind: &'static str, object: &Object) -> Vec<Object> {
         let mut woken = Vec::new();
-        let keys: Vec<Key> = self
+        // A key can be in both maps: each is looked at once.
+        let keys: HashSet<Key> = self
             .waiting
             .keys()
             .chain(self.kept.keys())
