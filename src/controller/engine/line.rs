@@ -173,4 +173,31 @@ mod tests {
         assert!(line.entries() <= 2 * 10 + 64 + 1, "{}", line.entries());
         assert_eq!(line.next(), Some(990));
     }
+
+    #[test]
+    fn a_line_is_compacted_only_once_stale_entries_pass_twice_the_live_plus_64() {
+        // The slack keeps leaving cheap: compacting at every leave would
+        // cost the whole line each time someone leaves a short line.
+        let mut line = Line::default();
+        for i in 0..64 {
+            line.join(i);
+        }
+        for i in 0..64 {
+            line.leave(&i);
+        }
+        assert_eq!(line.entries(), 64, "64 stale entries are within the slack");
+        line.join(64);
+        line.leave(&64);
+        assert_eq!(line.entries(), 0, "the 65th is past it");
+    }
+
+    #[test]
+    fn a_line_is_empty_only_while_no_one_waits() {
+        let mut line = Line::default();
+        assert!(line.is_empty());
+        line.join("a");
+        assert!(!line.is_empty());
+        line.leave(&"a");
+        assert!(line.is_empty(), "a stale entry is no one waiting");
+    }
 }

@@ -78,6 +78,22 @@ fn a_kept_slot_not_claimed_in_time_passes_to_the_next_in_line() {
 }
 
 #[test]
+fn a_kept_slot_passes_on_at_the_instant_its_keep_ends_and_is_kept_once() {
+    // Were it both passed on and still kept at that instant, one freed
+    // slot would be kept for two objects, past the session's share.
+    let slots = Slots::new(1);
+    let running = take(&slots, "hot");
+    assert!(take(&slots, "first").is_none());
+    assert!(take(&slots, "second").is_none());
+    drop(running);
+    let mut state = slots.state.lock().unwrap();
+    let until = state.kept[&key()][0].1;
+    assert_eq!(state.expire(&key(), until), [object("second")]);
+    let kept: Vec<&Object> = state.kept[&key()].iter().map(|(o, _)| o).collect();
+    assert_eq!(kept, [&object("second")]);
+}
+
+#[test]
 fn a_slot_given_back_is_kept_for_the_whole_keep() {
     let slots = Slots::new(1);
     let running = take(&slots, "hot");
