@@ -131,6 +131,7 @@ fn draw(sizes: &[Size], path: &Path) -> Result<(), String> {
         chart
             .configure_mesh()
             .x_desc("objects")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style(("sans-serif", 12))
             .draw()
             .map_err(|e| e.to_string())?;
