@@ -40,6 +40,8 @@ pub trait Users: Send + Sync {
     fn kind(&self) -> &'static str;
     /// How many objects use the config `config` defines.
     fn count(&self, config: &SessionKey) -> usize;
+    /// How many objects use each config, in one pass over the cache.
+    fn counts(&self) -> HashMap<SessionKey, usize>;
     /// Reconciles them soon.
     fn wake(&self, config: &SessionKey);
     /// Reconciles soon the objects in `namespace` that use a
@@ -178,6 +180,23 @@ impl Caches {
                 count: u32::try_from(count).unwrap_or(u32::MAX),
             })
             .collect()
+    }
+
+    /// Every config's users by kind, as [`Caches::users_of`] gives one
+    /// config's: one pass over each kind's cache for all the configs, not
+    /// one per config, so a cluster of many tenants' configs is not counted
+    /// configs × objects times over.
+    pub fn user_counts(&self) -> HashMap<SessionKey, Vec<ProviderConfigUsers>> {
+        let mut all: HashMap<SessionKey, Vec<ProviderConfigUsers>> = HashMap::new();
+        for kind in &self.users {
+            for (config, count) in kind.counts() {
+                all.entry(config).or_default().push(ProviderConfigUsers {
+                    kind: kind.kind().to_string(),
+                    count: u32::try_from(count).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        all
     }
 
     /// Every cached ProviderConfig.

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use super::context::Context;
 use super::error::Error;
 use super::events::Note;
-use super::slots::SessionKey;
+use super::slots::{SessionKey, SessionRef};
 use crate::api::conditions::Reason;
 use crate::api::managed::{CallPending, Drift, ManagedStatus, ManagementPolicy, PlannedCall};
 use crate::api::{DeletionPolicy, ProviderConfigKind, ProviderConfigRef};
@@ -79,31 +79,26 @@ pub trait Managed:
     /// ClusterProviderConfig's. It also names whose share of the concurrent
     /// reconciles its reconcile takes (see [`super::slots`]).
     fn session(&self) -> SessionKey {
+        SessionKey::of(self.session_ref())
+    }
+
+    /// [`Managed::session`] without its copies, for scans of whole stores.
+    fn session_ref(&self) -> SessionRef<'_> {
         let reference = self.provider_config_ref();
         match reference.kind() {
-            ProviderConfigKind::ProviderConfig => {
-                let namespace = self.meta().namespace.as_deref().unwrap_or_default();
-                SessionKey::namespaced(namespace, &reference.name)
-            }
-            ProviderConfigKind::ClusterProviderConfig => SessionKey::ClusterWide {
-                name: reference.name.clone(),
+            ProviderConfigKind::ProviderConfig => SessionRef::Namespaced {
+                namespace: self.meta().namespace.as_deref().unwrap_or_default(),
+                name: &reference.name,
+            },
+            ProviderConfigKind::ClusterProviderConfig => SessionRef::ClusterWide {
+                name: &reference.name,
             },
         }
     }
 
-    /// Whether the object uses the config `config` names: [`Managed::session`]
-    /// without its copies, for scans of whole stores.
+    /// Whether the object uses the config `config` names.
     fn uses(&self, config: &SessionKey) -> bool {
-        let reference = self.provider_config_ref();
-        match (config, reference.kind()) {
-            (SessionKey::Namespaced { namespace, name }, ProviderConfigKind::ProviderConfig) => {
-                reference.name == *name && self.meta().namespace.as_ref() == Some(namespace)
-            }
-            (SessionKey::ClusterWide { name }, ProviderConfigKind::ClusterProviderConfig) => {
-                reference.name == *name
-            }
-            _ => false,
-        }
+        config.is(self.session_ref())
     }
 }
 

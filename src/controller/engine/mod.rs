@@ -40,7 +40,7 @@ pub use external::{
     Blocked, Candidate, Created, External, Health, Lookup, Managed, Plan, Recovery, Tone,
 };
 pub use policy::{Policy, wake_key};
-pub use slots::SessionKey;
+pub use slots::{SessionKey, SessionRef};
 
 use finalizing::{Step, When};
 use run::{Run, namespace_of};

@@ -38,11 +38,44 @@ pub enum SessionKey {
     ClusterWide { name: String },
 }
 
+/// A [`SessionKey`] borrowed from the object that names it: for counting
+/// or searching whole stores without a copy of two strings per object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionRef<'a> {
+    Namespaced { namespace: &'a str, name: &'a str },
+    ClusterWide { name: &'a str },
+}
+
 impl SessionKey {
     pub fn namespaced(namespace: &str, name: &str) -> Self {
         Self::Namespaced {
             namespace: namespace.to_string(),
             name: name.to_string(),
+        }
+    }
+
+    /// The key that [`SessionRef`] borrows.
+    pub fn of(session: SessionRef<'_>) -> Self {
+        match session {
+            SessionRef::Namespaced { namespace, name } => Self::namespaced(namespace, name),
+            SessionRef::ClusterWide { name } => Self::ClusterWide {
+                name: name.to_string(),
+            },
+        }
+    }
+
+    /// Whether this key names the session `session` borrows.
+    pub fn is(&self, session: SessionRef<'_>) -> bool {
+        match (self, session) {
+            (
+                Self::Namespaced { namespace, name },
+                SessionRef::Namespaced {
+                    namespace: ns,
+                    name: n,
+                },
+            ) => name == n && namespace == ns,
+            (Self::ClusterWide { name }, SessionRef::ClusterWide { name: n }) => name == n,
+            _ => false,
         }
     }
 

@@ -10,13 +10,16 @@
 //! whose count moved is reconciled: at most one status write per
 //! ProviderConfig per period, however many objects arrive in it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::channel::mpsc;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::Config;
+use crate::api::provider_config::ProviderConfigUsers;
 use crate::controller::caches::Caches;
+use crate::controller::engine::SessionKey;
 
 /// How often the counts are compared with the caches.
 pub const REFRESH: Duration = Duration::from_secs(15);
@@ -34,8 +37,9 @@ pub async fn keep_current<C: Config>(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        let counts = caches.user_counts();
         for pc in configs.state() {
-            if stale(&caches, pc.as_ref())
+            if stale(&counts, &caches, pc.as_ref())
                 && wake
                     .unbounded_send(ObjectRef::from_obj(pc.as_ref()))
                     .is_err()
@@ -48,9 +52,14 @@ pub async fn keep_current<C: Config>(
 
 /// Whether `pc` was reported with a count the caches no longer give. One
 /// never reported is left to its own first reconcile.
-fn stale<C: Config>(caches: &Caches, pc: &C) -> bool {
+fn stale<C: Config>(
+    counts: &HashMap<SessionKey, Vec<ProviderConfigUsers>>,
+    caches: &Caches,
+    pc: &C,
+) -> bool {
     let Some(status) = pc.config_status() else {
         return false;
     };
-    status.users != caches.users_of(&pc.source(caches.home()).key)
+    let counted = counts.get(&pc.source(caches.home()).key);
+    status.users.as_slice() != counted.map_or(&[][..], Vec::as_slice)
 }

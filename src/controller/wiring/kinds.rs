@@ -5,6 +5,7 @@
 //! kind's reconcile. Adding a kind is one [`Kind::new`] and one
 //! [`Kind::run`] in `run_controllers`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -26,7 +27,7 @@ use super::sweep;
 use crate::api::ProviderConfigKind;
 use crate::controller::caches::{self, Users};
 use crate::controller::engine::slots::Wake;
-use crate::controller::engine::{self, Managed, SessionKey, object_key};
+use crate::controller::engine::{self, Managed, SessionKey, SessionRef, object_key};
 use crate::controller::env::Context;
 use crate::controller::providers::TLS_REASONS;
 
@@ -55,6 +56,18 @@ impl<K: Managed> Users for KindUsers<K> {
             .iter()
             .filter(|obj| obj.uses(config))
             .count()
+    }
+
+    fn counts(&self) -> HashMap<SessionKey, usize> {
+        let objects = self.store.state();
+        let mut counts = HashMap::<SessionRef<'_>, usize>::new();
+        for obj in &objects {
+            *counts.entry(obj.session_ref()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|(session, count)| (SessionKey::of(session), count))
+            .collect()
     }
 
     fn filled(&self) -> futures::future::BoxFuture<'_, ()> {
@@ -353,4 +366,69 @@ pub async fn drain<K, E>(
             futures::future::ready(())
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::runtime::reflector::store::Writer;
+
+    use super::*;
+    use crate::api::{BackupVault, ProviderConfigRef};
+    use crate::controller::engine::fixtures;
+
+    fn vault(namespace: &str, name: &str, config: ProviderConfigRef) -> BackupVault {
+        let mut bv = fixtures::object();
+        bv.metadata.namespace = Some(namespace.into());
+        bv.metadata.name = Some(name.into());
+        bv.spec.provider_config_ref = config;
+        bv
+    }
+
+    fn cluster(name: &str) -> ProviderConfigRef {
+        ProviderConfigRef {
+            kind: Some(ProviderConfigKind::ClusterProviderConfig),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn one_pass_counts_every_config_as_a_scan_for_each_would() {
+        let mut writer = Writer::<BackupVault>::default();
+        let store = writer.as_reader();
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for bv in [
+            vault("a", "1", ProviderConfigRef::namespaced("cloud")),
+            vault("a", "2", ProviderConfigRef::namespaced("cloud")),
+            // The same name in another namespace is another config.
+            vault("b", "3", ProviderConfigRef::namespaced("cloud")),
+            vault("b", "4", ProviderConfigRef::namespaced("other")),
+            // A cluster-wide config is one, whatever the namespace.
+            vault("a", "5", cluster("cloud")),
+            vault("b", "6", cluster("cloud")),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::InitApply(bv));
+        }
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        let users = KindUsers {
+            store,
+            wake: mpsc::unbounded().0,
+        };
+
+        let counts = users.counts();
+        let cluster_wide = SessionKey::ClusterWide {
+            name: "cloud".into(),
+        };
+        assert_eq!(
+            counts,
+            HashMap::from([
+                (SessionKey::namespaced("a", "cloud"), 2),
+                (SessionKey::namespaced("b", "cloud"), 1),
+                (SessionKey::namespaced("b", "other"), 1),
+                (cluster_wide, 2),
+            ])
+        );
+        for (config, count) in &counts {
+            assert_eq!(users.count(config), *count, "{config:?}");
+        }
+    }
 }
