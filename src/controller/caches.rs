@@ -165,8 +165,14 @@ impl Caches {
     /// or its Secret go) must not rest on a cache still empty after a start:
     /// that decision cannot be taken back.
     pub async fn users_ready(&self, within: std::time::Duration) -> bool {
-        let all = futures::future::join_all(self.users.iter().map(|kind| kind.filled()));
-        tokio::time::timeout(within, all).await.is_ok()
+        tokio::time::timeout(within, self.users_filled())
+            .await
+            .is_ok()
+    }
+
+    /// Resolves once every managed kind's cache has been filled.
+    pub async fn users_filled(&self) {
+        futures::future::join_all(self.users.iter().map(|kind| kind.filled())).await;
     }
 
     /// The objects that use the config `config` defines, by kind.

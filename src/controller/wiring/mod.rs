@@ -124,15 +124,13 @@ pub async fn run(args: RunArgs) -> Result<(), Error> {
             };
         }
         // A standby is doing its job: waiting, with its caches filled and
-        // kept (the controllers run, and reconcile nothing until it leads).
-        readiness.set(true);
+        // kept (the controllers run, and reconcile nothing until it leads);
+        // it answers ready once they are filled (see `run_controllers`).
         let mut leadership = tokio::select! {
             leadership = Leadership::acquire(clients.lease, lease, fence) => leadership?,
             result = &mut controllers => return result,
             () = &mut shutdown => return Ok(()),
         };
-        // Ready again once the controllers run.
-        readiness.set(false);
         leader.set(true);
         lead.begin();
         let result = tokio::select! {
@@ -412,8 +410,15 @@ async fn run_controllers(
         // The kinds' watches run from here on, leading or not; their
         // controllers and the configs' wait for the lead.
         let lead = async {
-            leading.wait().await;
+            // Ready once every cache is filled, the managed kinds' too,
+            // leading or standing by. Sooner, a restarted leader would say
+            // ready holding objects it has not seen yet, and a standby would
+            // say so cold: a rolling update, which waits for the new pod's
+            // readiness, would then stop the leader for a standby that must
+            // list everything again before it can act.
+            caches.users_filled().await;
             readiness.set(true);
+            leading.wait().await;
             tracing::info!("caches filled; controllers running");
         };
         futures::join!(vaults, shares, agencies, configs, lead);

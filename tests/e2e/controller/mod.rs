@@ -32,6 +32,7 @@ mod quiet_start;
 mod rackspace;
 mod rackspace_process;
 mod rate_budget;
+mod readiness;
 mod shutdown;
 mod starvation;
 mod teardown;
