@@ -79,7 +79,13 @@ subjects: [{{kind: ServiceAccount, name: viewer, namespace: {ns}}}]
     );
     let applied = env().kubectl(&["apply", "-f", "-"], Some(&rbac));
     assert!(applied.status.success(), "{}", output_text(&applied));
-    let token = env().kubectl(&["create", "token", "viewer", "-n", ns], None);
+    kubeconfig_as(ns, "viewer", dir)
+}
+
+/// A kubeconfig in `dir` like the admin's, signed in with a token of
+/// ServiceAccount `account` of `ns`.
+pub(super) fn kubeconfig_as(ns: &str, account: &str, dir: &Path) -> PathBuf {
+    let token = env().kubectl(&["create", "token", account, "-n", ns], None);
     assert!(token.status.success(), "{}", output_text(&token));
     let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
     let admin = std::fs::read_to_string(&env().kubeconfig).expect("the kubeconfig");
@@ -87,7 +93,7 @@ subjects: [{{kind: ServiceAccount, name: viewer, namespace: {ns}}}]
     for user in config["users"].as_sequence_mut().expect("users") {
         user["user"] = serde_yaml::to_value(json!({"token": token})).expect("yaml");
     }
-    let path = dir.join("viewer.kubeconfig");
+    let path = dir.join(format!("{account}.kubeconfig"));
     std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("writing");
     path
 }

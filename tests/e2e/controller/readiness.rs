@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use coffer::controlplane::process::{Supervised, free_port};
-use serde_json::json;
 
 use super::Running;
+use super::plugin::kubeconfig_as;
 use crate::support::env;
 use crate::support::output_text;
 
@@ -70,17 +70,7 @@ subjects: [{{kind: ServiceAccount, name: half-blind, namespace: {ns}}}]
 "#
     ));
     apply(&role(ns, "get, patch, update"));
-    let token = env().kubectl(&["create", "token", "half-blind", "-n", ns], None);
-    assert!(token.status.success(), "{}", output_text(&token));
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
-    let admin = std::fs::read_to_string(&env().kubeconfig).expect("the kubeconfig");
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&admin).expect("yaml");
-    for user in config["users"].as_sequence_mut().expect("users") {
-        user["user"] = serde_yaml::to_value(json!({"token": token})).expect("yaml");
-    }
-    let path = dir.join("half-blind.kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("writing");
-    path
+    kubeconfig_as(ns, "half-blind", dir)
 }
 
 /// The log's last lines: the temporary directory holding it is gone by
