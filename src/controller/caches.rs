@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::engine::{Managed, SessionKey};
 use crate::api::managed::CREATE_STARTED_ANNOTATION;
-use crate::api::provider_config::{CaBundleKind, CaSource, ProviderConfigUsers};
+use crate::api::provider_config::{CaBundleKind, CaSource};
 use crate::api::{BackupVault, ClusterProviderConfig, ProviderConfig, ProviderConfigSpec};
 
 /// The label a Secret needs for coffer to read it.
@@ -30,30 +30,6 @@ pub const CREDENTIALS_LABEL: &str = "coffer.dev/credentials";
 /// The label selector of the Secret cache.
 pub fn credentials_selector() -> String {
     format!("{CREDENTIALS_LABEL}=true")
-}
-
-/// The objects of one kind as the config side sees them: how many use a
-/// ProviderConfig or ClusterProviderConfig, and a way to wake them when it
-/// changes. Type-erased, so the caches and the wake-ups hold every kind in
-/// one list.
-pub trait Users: Send + Sync {
-    fn kind(&self) -> &'static str;
-    /// How many objects use the config `config` defines.
-    fn count(&self, config: &SessionKey) -> usize;
-    /// How many objects use each config, in one pass over the cache.
-    fn counts(&self) -> HashMap<SessionKey, usize>;
-    /// Reconciles them soon.
-    fn wake(&self, config: &SessionKey);
-    /// Reconciles soon the objects in `namespace` that use a
-    /// ClusterProviderConfig: the namespace's labels, which may allow or
-    /// refuse them, changed.
-    fn wake_cluster_users(&self, namespace: &str);
-    /// Resolves once the kind's cache has been filled, so that a count is
-    /// not taken from a cache still empty after a start.
-    fn filled(&self) -> futures::future::BoxFuture<'_, ()>;
-    /// Reconciles soon the objects in `namespace` that read Secret `secret`
-    /// themselves (see [`Managed::referenced_secrets`]).
-    fn wake_readers(&self, namespace: &str, secret: &str);
 }
 
 /// Read handles to the caches of referenced objects, and of the managed
@@ -158,51 +134,6 @@ impl Caches {
     pub fn with_users(mut self, users: Vec<Arc<dyn Users>>) -> Self {
         self.users = users;
         self
-    }
-
-    /// Whether every kind's cache has been filled, waiting at most
-    /// `within`. Deciding that nothing uses a ProviderConfig (and letting it
-    /// or its Secret go) must not rest on a cache still empty after a start:
-    /// that decision cannot be taken back.
-    pub async fn users_ready(&self, within: std::time::Duration) -> bool {
-        tokio::time::timeout(within, self.users_filled())
-            .await
-            .is_ok()
-    }
-
-    /// Resolves once every managed kind's cache has been filled.
-    pub async fn users_filled(&self) {
-        futures::future::join_all(self.users.iter().map(|kind| kind.filled())).await;
-    }
-
-    /// The objects that use the config `config` defines, by kind.
-    pub fn users_of(&self, config: &SessionKey) -> Vec<ProviderConfigUsers> {
-        self.users
-            .iter()
-            .map(|kind| (kind.kind(), kind.count(config)))
-            .filter(|(_, count)| *count > 0)
-            .map(|(kind, count)| ProviderConfigUsers {
-                kind: kind.to_string(),
-                count: u32::try_from(count).unwrap_or(u32::MAX),
-            })
-            .collect()
-    }
-
-    /// Every config's users by kind, as [`Caches::users_of`] gives one
-    /// config's: one pass over each kind's cache for all the configs, not
-    /// one per config, so a cluster of many tenants' configs is not counted
-    /// configs × objects times over.
-    pub fn user_counts(&self) -> HashMap<SessionKey, Vec<ProviderConfigUsers>> {
-        let mut all: HashMap<SessionKey, Vec<ProviderConfigUsers>> = HashMap::new();
-        for kind in &self.users {
-            for (config, count) in kind.counts() {
-                all.entry(config).or_default().push(ProviderConfigUsers {
-                    kind: kind.kind().to_string(),
-                    count: u32::try_from(count).unwrap_or(u32::MAX),
-                });
-            }
-        }
-        all
     }
 
     /// Every cached ProviderConfig.
@@ -504,6 +435,10 @@ impl SpecVersions {
             .remove(&(obj.meta().namespace.clone(), obj.name_any()));
     }
 }
+
+#[path = "caches_users.rs"]
+mod users;
+pub use users::Users;
 
 #[cfg(test)]
 #[path = "caches_tests.rs"]
