@@ -10,6 +10,7 @@ pub mod vaults;
 pub mod wire;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::provider::snapshot::Listed;
 
@@ -32,7 +33,7 @@ pub struct NewS3Vault {
 }
 
 /// An S3 vault as Commvault lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct S3Vault {
     /// The vault's client entity id.
     pub client_id: i64,

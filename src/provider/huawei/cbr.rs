@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::provider::ProviderError;
 use crate::provider::snapshot::Listed;
 
 /// A tag (key and value) on a vault, or in an auto-bind rule.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -79,7 +80,7 @@ impl VaultUpdate {
 }
 
 /// A vault as the provider reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Vault {
     pub id: String,
     pub name: String,
@@ -108,7 +109,7 @@ pub struct Vault {
 }
 
 /// A resource in a vault as the provider reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ObservedVaultResource {
     pub id: String,
     pub type_: String,

@@ -1,7 +1,7 @@
 //! [`CbrVaultApi`] over HTTP: every vault call a BackupVault
 //! controller makes, in provider-neutral types.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +25,7 @@ use crate::provider::ProviderError;
 use crate::provider::budget::RateBudget;
 use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
-use crate::provider::snapshot::{Listed, Snapshot};
+use crate::provider::snapshot::{Listed, Packed, Snapshot};
 
 /// The largest page CBR serves.
 pub const PAGE_LIMIT: u64 = 1000;
@@ -78,11 +78,11 @@ impl HuaweiVaults {
         self.cbr.call(&call, page).await
     }
 
-    /// Every vault of the project, by id, across all pages, each page
-    /// converted as it arrives (wire vaults are the larger) into a map
-    /// sized by CBR's count: no second copy while it grows.
-    async fn list_all(&self) -> Result<HashMap<String, Vault>, ProviderError> {
-        let mut all = HashMap::new();
+    /// Every vault of the project, by id, across all pages, each vault
+    /// packed as its page arrives into a map sized by CBR's count: no
+    /// listing of structs, and no second copy while it grows.
+    async fn list_all(&self) -> Result<Packed<Vault>, ProviderError> {
+        let mut all = Packed::default();
         let mut offset = 0;
         let mut tally = Tally::with_cap(ListCap::SNAPSHOT, "vaults");
         for _ in 0..MAX_PAGES {
@@ -93,12 +93,9 @@ impl HuaweiVaults {
                 all.reserve(count.min(ListCap::SNAPSHOT.items).saturating_sub(all.len()));
             }
             let next = next_offset(offset, page.vaults.len(), page.count);
-            all.extend(
-                page.vaults
-                    .into_iter()
-                    .map(vault_from_wire)
-                    .map(|v| (v.id.clone(), v)),
-            );
+            for vault in page.vaults.into_iter().map(vault_from_wire) {
+                all.insert(&vault.id, &vault);
+            }
             match next {
                 Some(n) => offset = n,
                 None => return Ok(all),

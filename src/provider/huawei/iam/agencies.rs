@@ -27,7 +27,7 @@ use crate::provider::huawei::client::{Call, HuaweiConnection};
 use crate::provider::huawei::transport::Response;
 use crate::provider::listing::{ListCap, Tally};
 use crate::provider::metrics::ProviderMetrics;
-use crate::provider::snapshot::{Listed, Snapshot};
+use crate::provider::snapshot::{Listed, Packed, Snapshot};
 
 /// The largest page IAM's agency list serves.
 const PER_PAGE: u32 = 500;
@@ -63,7 +63,7 @@ impl HuaweiAgencies {
     /// are listed first: an agency in this listing existed when its grants
     /// were listed, so one the grant list lacks has none (a grant written
     /// since by this process marks the agency written, and it is read by id).
-    async fn list_all(&self) -> Result<HashMap<String, ListedAgency>, ProviderError> {
+    async fn list_all(&self) -> Result<Packed<ListedAgency>, ProviderError> {
         let agencies = self.list_agencies().await?;
         let mut grants = match list_agency_grants(&self.iam).await {
             Ok(grants) => Some(grants),

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 pub use agencies::HuaweiAgencies;
 
@@ -21,14 +22,14 @@ use crate::provider::snapshot::Listed;
 
 /// How long an agency is valid, normalised: IAM's `null`, `"FOREVER"`,
 /// `"ONEDAY"`, `"24"` hours and `1` day all read as one of these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Validity {
     Forever,
     Days(u32),
 }
 
 /// An agency as IAM reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Agency {
     pub id: String,
     pub name: String,
@@ -70,7 +71,7 @@ pub struct AgencyUpdate {
 }
 
 /// Where a grant applies; the account is always the caller's own.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum GrantScope {
     /// One project, by id.
     Project(String),
@@ -79,14 +80,14 @@ pub enum GrantScope {
 }
 
 /// A role on a scope.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub scope: GrantScope,
     pub role_id: String,
 }
 
 /// An agency and its grants, as one listing of the account shows them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedAgency {
     pub agency: Agency,
     /// Every grant the listing shows, on any project: the caller keeps
