@@ -125,6 +125,10 @@ pub fn using_config<K: Managed>(store: &Store<K>, config: &SessionKey) -> Vec<Ob
 /// Resolves when the controllers should stop taking work.
 pub type Stopping = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
 
+/// Resolves once the caches a reconcile reads (ProviderConfigs, Secrets,
+/// ConfigMaps) are filled.
+pub type Filled = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+
 /// `obj`'s name, without the copy `ResourceExt::name_any` makes.
 fn name_of<K: Resource>(obj: &K) -> &str {
     obj.meta().name.as_deref().unwrap_or_default()
@@ -140,6 +144,8 @@ pub struct Running<'a> {
     /// Whether this process leads: until it does, the watch fills the
     /// cache and nothing is reconciled.
     pub leading: Leading,
+    /// The watch starts at once; reconciles wait for this.
+    pub filled: Filled,
 }
 
 /// One kind's controller, made before the [`Context`] (whose caches count
@@ -202,6 +208,7 @@ impl<K: Managed> Kind<K> {
             metrics,
             unreadable,
             leading,
+            filled,
         } = with;
         let namespaces = settings.watch_namespaces.clone();
         let config = controller::Config::default().concurrency(settings.max_concurrent_reconciles);
@@ -292,6 +299,8 @@ impl<K: Managed> Kind<K> {
         let (store, wake) = (self.store.clone(), self.users.wake.clone());
         let controller = async move {
             let woken = leading::drop_until_leading(self.woken, &leading).await;
+            // What arrives meanwhile waits in the channels.
+            filled.await;
             if missed.load(Ordering::Relaxed) {
                 // A takeover: what the watch brought while this process
                 // stood by went to the cache only. A fresh leader's first

@@ -289,12 +289,19 @@ async fn run_controllers(
                 .wake(Agency::KIND, agencies.slot_wake()),
         ),
     );
+    let filled: kinds::Filled = {
+        let caches = caches.clone();
+        async move { caches.wait_until_ready().await }
+            .boxed()
+            .shared()
+    };
     let running = || kinds::Running {
         client: &watching,
         settings: &settings,
         metrics: &metrics,
         unreadable: unreadable.clone(),
         leading: leading.clone(),
+        filled: filled.clone(),
     };
 
     let (config_wake, config_woken) = mpsc::unbounded::<ObjectRef<ProviderConfig>>();
@@ -406,10 +413,17 @@ async fn run_controllers(
         }
     };
     let controllers = async {
-        caches.wait_until_ready().await;
-        // The kinds' watches run from here on, leading or not; their
-        // controllers and the configs' wait for the lead.
+        // The kinds' watches run from the start, leading or not, beside
+        // the small caches rather than after them (a restart lists
+        // everything once, not the configs first and then the objects);
+        // their controllers and the configs' wait for the lead and for
+        // the caches a reconcile reads.
+        let configs = async {
+            caches.wait_until_ready().await;
+            configs.await
+        };
         let lead = async {
+            caches.wait_until_ready().await;
             // Ready once every cache is filled, the managed kinds' too,
             // leading or standing by. Sooner, a restarted leader would say
             // ready holding objects it has not seen yet, and a standby would
