@@ -22,6 +22,8 @@
 
 #[path = "scale/apiserver.rs"]
 mod apiserver;
+#[path = "scale/at_rest.rs"]
+mod at_rest;
 #[path = "scale/census.rs"]
 mod census;
 #[path = "scale/cluster.rs"]
@@ -44,6 +46,8 @@ mod provider;
 mod record;
 #[path = "scale/sampler.rs"]
 mod sampler;
+#[path = "scale/scrape.rs"]
+mod scrape;
 #[path = "scale/steady.rs"]
 mod steady;
 
