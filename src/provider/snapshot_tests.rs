@@ -170,15 +170,13 @@ fn every_listed_type_unpacks_as_it_was_listed() {
     use crate::provider::huawei::cbr::{ObservedVaultResource, Tag, Vault};
     use crate::provider::huawei::iam::{Agency, Grant, GrantScope, ListedAgency, Validity};
 
+    /// `item`, packed under an id, unpacks equal to itself.
     fn round_trip<T>(item: T)
     where
-        T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+        T: Serialize + DeserializeOwned + PartialEq + Clone + std::fmt::Debug,
     {
-        let packed: Packed<T> = std::iter::once(("id".to_string(), item)).collect();
-        let back = packed.get("id").expect("kept").expect("unpacks");
-        let again: Packed<T> = std::iter::once(("id".to_string(), back)).collect();
-        assert_eq!(packed.items, again.items, "packs the same twice");
-        assert_eq!(packed.get("id").flatten(), again.get("id").flatten());
+        let packed: Packed<T> = std::iter::once(("id".to_string(), item.clone())).collect();
+        assert_eq!(packed.get("id"), Some(Some(item)));
     }
     let some = |s: &str| Some(s.to_string());
     let vault = Vault {
@@ -211,8 +209,6 @@ fn every_listed_type_unpacks_as_it_was_listed() {
         }],
         enterprise_project_id: some("0"),
     };
-    let packed: Packed<Vault> = std::iter::once(("v-1".to_string(), vault.clone())).collect();
-    assert_eq!(packed.get("v-1"), Some(Some(vault.clone())));
     round_trip(vault);
     let agency = Agency {
         id: "a-1".into(),
@@ -240,9 +236,7 @@ fn every_listed_type_unpacks_as_it_was_listed() {
         agency: agency.clone(),
         grants: Some(grants),
     };
-    let packed: Packed<ListedAgency> =
-        std::iter::once(("a-1".to_string(), listed.clone())).collect();
-    assert_eq!(packed.get("a-1"), Some(Some(listed)));
+    round_trip(listed);
     let forever = Agency {
         validity: Some(Validity::Forever),
         ..agency
@@ -256,6 +250,5 @@ fn every_listed_type_unpacks_as_it_was_listed() {
         name: "s3".into(),
         plan_name: some("plan"),
     };
-    let packed: Packed<S3Vault> = std::iter::once(("7".to_string(), s3.clone())).collect();
-    assert_eq!(packed.get("7"), Some(Some(s3)));
+    round_trip(s3);
 }
