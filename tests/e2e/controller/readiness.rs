@@ -86,6 +86,16 @@ async fn status_of(http: &reqwest::Client, url: &str) -> Option<u16> {
     Some(answer.status().as_u16())
 }
 
+/// Waits until `url` answers 200, failing with `never` and the log's tail
+/// past `within`.
+async fn until_ok(http: &reqwest::Client, url: &str, within: Duration, never: &str, log: &Path) {
+    let since = Instant::now();
+    while status_of(http, url).await != Some(200) {
+        assert!(since.elapsed() < within, "{never}; log:\n{}", tail(log));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn ready_waits_for_every_kinds_cache() {
     let run = Running::start_bare("ready-wait").await;
@@ -121,15 +131,8 @@ async fn ready_waits_for_every_kinds_cache() {
 
     // Up, with every cache but the BackupVaults' filled, and not ready:
     // for long enough that the other caches (a moment) are surely in.
-    let up = Instant::now();
-    while status_of(&http, &healthz).await != Some(200) {
-        assert!(
-            up.elapsed() < Duration::from_secs(30),
-            "coffer run never answered /healthz; log:\n{}",
-            tail(&log)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let never_up = "coffer run never answered /healthz";
+    until_ok(&http, &healthz, Duration::from_secs(30), never_up, &log).await;
     let watched = Instant::now();
     while watched.elapsed() < Duration::from_secs(5) {
         assert_eq!(
@@ -144,13 +147,6 @@ async fn ready_waits_for_every_kinds_cache() {
 
     // Allowed to list and watch them, it fills that cache and is ready.
     apply(&role(&run.ns, "get, list, watch, patch, update"));
-    let granted = Instant::now();
-    while status_of(&http, &readyz).await != Some(200) {
-        assert!(
-            granted.elapsed() < Duration::from_secs(90),
-            "never ready once BackupVaults could be listed; log:\n{}",
-            tail(&log)
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let never_ready = "never ready once BackupVaults could be listed";
+    until_ok(&http, &readyz, Duration::from_secs(90), never_ready, &log).await;
 }
